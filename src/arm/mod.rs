@@ -1,0 +1,17 @@
+//! An Azure Resource Manager client: credentials, retries, throttling, paging, long-running
+//! operations and redaction. It knows nothing about image factories.
+
+pub mod auth;
+mod client;
+mod error;
+mod lro;
+pub mod redact;
+mod resource_id;
+mod retry;
+pub mod wire;
+
+pub use auth::{AuthMode, TokenSource};
+pub use client::{ArmClient, ArmClientOptions, RequestLog};
+pub use error::ArmError;
+pub use resource_id::ResourceId;
+pub use retry::RetryPolicy;

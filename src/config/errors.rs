@@ -1,0 +1,133 @@
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// A configuration problem, with where it is and what to do about it.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// No configuration was found where one is looked for.
+    #[error("no factory configuration found; looked in: {}. Create one with `imagefactory import-legacy` or copy samples/factory, or pass --config FILE", .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    NotFound { searched: Vec<PathBuf> },
+    /// A file could not be read.
+    #[error("{path}: cannot read: {reason}")]
+    Read { path: PathBuf, reason: String },
+    /// A file could not be written.
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: PathBuf, reason: String },
+    /// Something at a position in a file is wrong.
+    #[error("{}:{line}:{column}: {message}", .path.display())]
+    At {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// Something about a file as a whole is wrong.
+    #[error("{}: {message}", .path.display())]
+    File { path: PathBuf, message: String },
+}
+
+impl ConfigError {
+    /// An error at byte `offset` of `text` (a file's contents).
+    pub fn at(path: &Path, text: &str, offset: usize, message: impl Into<String>) -> Self {
+        let (line, column) = line_column(text, offset);
+        ConfigError::At {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    /// Turns a TOML parse or type error into a positioned error, suggesting the nearest key for
+    /// an unknown one.
+    pub fn from_toml(path: &Path, text: &str, error: &toml::de::Error) -> Self {
+        let message = explain(error.message());
+        match error.span() {
+            Some(span) => ConfigError::at(path, text, span.start, message),
+            None => ConfigError::File {
+                path: path.to_path_buf(),
+                message,
+            },
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..text.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// Rewrites serde's wording into what a person editing the file needs.
+fn explain(message: &str) -> String {
+    let message = message.trim();
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once('`')
+    {
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        let mut out = format!("unknown key `{field}`");
+        match nearest(field, &known) {
+            Some(best) => out.push_str(&format!("; did you mean `{best}`?")),
+            None if !known.is_empty() => out.push_str(&format!("; expected one of: {}", known.join(", "))),
+            None => {}
+        }
+        return out;
+    }
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or(rest);
+        return format!("missing key `{field}`");
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once('`')
+    {
+        let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        return format!("`{value}` is not allowed here; expected one of: {}", known.join(", "));
+    }
+    message.replace("invalid type: ", "wrong type: ")
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a likely typo.
+pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), *c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_lines_and_columns() {
+        assert_eq!(line_column("a = 1\nbb = 2\n", 6), (2, 1));
+        assert_eq!(line_column("a = 1\nbb = 2\n", 11), (2, 6));
+    }
+
+    #[test]
+    fn nearest_finds_typos_but_not_strangers() {
+        assert_eq!(nearest("parallelsm", &["parallelism", "vm_size"]), Some("parallelism"));
+        assert_eq!(nearest("colour", &["parallelism", "vm_size"]), None);
+    }
+}

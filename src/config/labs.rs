@@ -1,0 +1,114 @@
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{ConfigError, ImageDefinition, ImagePath, LabRefFile, is_guid};
+
+/// A lab named by subscription, resource group and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabRef {
+    pub subscription: String,
+    pub resource_group: String,
+    pub name: String,
+}
+
+impl LabRef {
+    /// The lab's ARM id.
+    pub fn id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DevTestLab/labs/{}",
+            self.subscription, self.resource_group, self.name
+        )
+    }
+
+    /// Whether this names the lab with `id` (compared case-insensitively).
+    pub fn is(&self, id: &str) -> bool {
+        self.id().eq_ignore_ascii_case(id.trim_end_matches('/'))
+    }
+}
+
+/// A lab that receives images, and the image paths it subscribes to.
+#[derive(Debug, Clone)]
+pub struct TargetLab {
+    pub lab: LabRef,
+    pub image_paths: Vec<ImagePath>,
+}
+
+impl TargetLab {
+    /// Whether this lab receives images of `path`.
+    pub fn receives(&self, path: &ImagePath) -> bool {
+        self.image_paths.iter().any(|p| p.covers(path))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct TargetLabFile {
+    subscription: Spanned<String>,
+    resource_group: Spanned<String>,
+    name: Spanned<String>,
+    image_paths: Spanned<Vec<Spanned<String>>>,
+}
+
+type At<'a> = dyn Fn(std::ops::Range<usize>, String) -> ConfigError + 'a;
+
+pub(super) fn lab_ref(file: &LabRefFile, at: &At) -> Result<LabRef, ConfigError> {
+    check_lab_fields(&file.subscription, &file.resource_group, &file.lab, at)?;
+    Ok(LabRef {
+        subscription: file.subscription.get_ref().clone(),
+        resource_group: file.resource_group.get_ref().clone(),
+        name: file.lab.get_ref().clone(),
+    })
+}
+
+fn check_lab_fields(subscription: &Spanned<String>, resource_group: &Spanned<String>, name: &Spanned<String>, at: &At) -> Result<(), ConfigError> {
+    if !is_guid(subscription.get_ref()) {
+        return Err(at(
+            subscription.span(),
+            format!("subscription `{}` is not a subscription id; expected a GUID like 0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01 (see `imagefactory labs`)", subscription.get_ref()),
+        ));
+    }
+    for (value, what) in [(resource_group, "resource_group"), (name, "name")] {
+        if value.get_ref().trim().is_empty() {
+            return Err(at(value.span(), format!("{what} is empty")));
+        }
+        if value.get_ref().contains(['/', '\\', '?', '#']) {
+            return Err(at(value.span(), format!("{what} `{}` cannot contain / \\ ? or #", value.get_ref())));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn target_labs(files: Vec<TargetLabFile>, images: &[ImageDefinition], at: &At) -> Result<Vec<TargetLab>, ConfigError> {
+    let mut labs: Vec<TargetLab> = Vec::new();
+    for file in files {
+        check_lab_fields(&file.subscription, &file.resource_group, &file.name, at)?;
+        let lab = LabRef {
+            subscription: file.subscription.get_ref().clone(),
+            resource_group: file.resource_group.get_ref().clone(),
+            name: file.name.get_ref().clone(),
+        };
+        if labs.iter().any(|l| l.lab.id().eq_ignore_ascii_case(&lab.id())) {
+            return Err(at(file.name.span(), format!("lab `{}` in resource group `{}` is listed twice; merge its image_paths into one [[lab]]", lab.name, lab.resource_group)));
+        }
+        if file.image_paths.get_ref().is_empty() {
+            return Err(at(file.image_paths.span(), format!("lab `{}` subscribes to no image paths; list at least one, for example image_paths = [\"win2022\"]", lab.name)));
+        }
+        let mut image_paths = Vec::new();
+        for raw in file.image_paths.into_inner() {
+            let path = ImagePath::new(raw.get_ref());
+            if path.is_empty() {
+                return Err(at(raw.span(), "an image path is empty".into()));
+            }
+            if !images.iter().any(|d| path.covers(&d.path)) {
+                let known: Vec<&str> = images.iter().map(|d| d.path.as_str()).collect();
+                let hint = super::nearest(path.as_str(), &known).map(|n| format!("; did you mean `{n}`?")).unwrap_or_else(|| {
+                    if known.is_empty() { "; there are no image definitions under images/".into() } else { format!("; known paths: {}", known.join(", ")) }
+                });
+                return Err(at(raw.span(), format!("image path `{path}` matches no image definition{hint}")));
+            }
+            image_paths.push(path);
+        }
+        labs.push(TargetLab { lab, image_paths });
+    }
+    Ok(labs)
+}

@@ -1,0 +1,308 @@
+//! Import of the original PowerShell factory's configuration (`GoldenImages/**.json` ARM
+//! templates and `Labs.json`) into this layout. Everything it cannot carry over is reported,
+//! never dropped silently.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::{ConfigError, ImagePath, read};
+
+/// Something the importer could not carry over as it was, and what it did instead.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    /// The source file, relative to the configuration folder.
+    pub file: String,
+    /// What in it (a property, a lab entry).
+    pub item: String,
+    /// What happened to it and what to do.
+    pub note: String,
+}
+
+/// What an import produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    /// Files written, relative to the output folder.
+    pub written: Vec<String>,
+    /// Image definitions made.
+    pub images: Vec<String>,
+    /// Target labs carried over.
+    pub labs: usize,
+    /// What was not carried over as it was.
+    pub findings: Vec<Finding>,
+}
+
+/// Reads `config_dir` (the folder holding `GoldenImages/` and `Labs.json`) and writes
+/// `factory.toml` and `images/**.toml` under `out`. Refuses to overwrite existing files.
+pub fn import(config_dir: &Path, out: &Path) -> Result<ImportReport, ConfigError> {
+    let golden = config_dir.join("GoldenImages");
+    if !golden.is_dir() {
+        return Err(ConfigError::File {
+            path: config_dir.to_path_buf(),
+            message: "no GoldenImages folder here; point at the original factory's Configuration folder (the one holding GoldenImages/ and Labs.json)".into(),
+        });
+    }
+    let mut report = ImportReport { written: Vec::new(), images: Vec::new(), labs: 0, findings: Vec::new() };
+    let mut templates = Vec::new();
+    collect_json(&golden, &mut templates)?;
+    templates.sort();
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    for template in &templates {
+        let relative = template.strip_prefix(&golden).unwrap_or(template);
+        let display = format!("GoldenImages/{}", relative.display());
+        let path = ImagePath::new(&relative.to_string_lossy());
+        match convert_template(template, &display, &mut report.findings)? {
+            Some(toml) => {
+                let target = PathBuf::from("images").join(format!("{}.toml", path.as_str()));
+                report.images.push(path.as_str().to_string());
+                files.push((target, toml));
+            }
+            None => continue,
+        }
+    }
+    let labs_json = config_dir.join("Labs.json");
+    let factory = convert_labs(&labs_json, &report.images, &mut report.findings, &mut report.labs)?;
+    files.push((PathBuf::from("factory.toml"), factory));
+    for (relative, _) in &files {
+        let target = out.join(relative);
+        if target.exists() {
+            return Err(ConfigError::Write {
+                path: target,
+                reason: "already exists; import into an empty folder (nothing was written)".into(),
+            });
+        }
+    }
+    for (relative, text) in files {
+        let target = out.join(&relative);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ConfigError::Write { path: parent.to_path_buf(), reason: e.to_string() })?;
+        }
+        std::fs::write(&target, text).map_err(|e| ConfigError::Write { path: target.clone(), reason: e.to_string() })?;
+        report.written.push(relative.to_string_lossy().replace('\\', "/"));
+    }
+    Ok(report)
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| ConfigError::Read { path: dir.to_path_buf(), reason: e.to_string() })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// VM properties the original templates set that have no place in an image definition, with
+/// why they are not needed.
+const HANDLED_ELSEWHERE: [(&str, &str); 9] = [
+    ("labVirtualNetworkId", "the build uses the factory lab's own network"),
+    ("labSubnetName", "the build uses the factory lab's own subnet"),
+    ("userName", "the build generates the admin user"),
+    ("password", "the build generates a password per VM and never stores it"),
+    ("sshKey", "the build generates credentials per VM"),
+    ("isAuthenticationWithSshKey", "the build generates credentials per VM"),
+    ("allowClaim", "build VMs are never claimable"),
+    ("newVMName", "the build names its VMs"),
+    ("labName", "the factory lab comes from factory.toml"),
+];
+
+fn convert_template(file: &Path, display: &str, findings: &mut Vec<Finding>) -> Result<Option<String>, ConfigError> {
+    let text = read(file)?;
+    let note = |findings: &mut Vec<Finding>, item: &str, note: String| findings.push(Finding { file: display.to_string(), item: item.to_string(), note });
+    let json: Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            note(findings, "file", format!("not valid JSON ({e}); skipped, no image definition made"));
+            return Ok(None);
+        }
+    };
+    let vms: Vec<&Value> = json["resources"]
+        .as_array()
+        .map(|r| r.iter().filter(|r| r["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.DevTestLab/labs/virtualmachines"))).collect())
+        .unwrap_or_default();
+    let Some(vm) = vms.first() else {
+        note(findings, "resources", "no Microsoft.DevTestLab/labs/virtualmachines resource; skipped, no image definition made".into());
+        return Ok(None);
+    };
+    if vms.len() > 1 {
+        note(findings, "resources", format!("{} VM resources; only the first was imported", vms.len()));
+    }
+    let props = &vm["properties"];
+    let gallery = &props["galleryImageReference"];
+    if !gallery.is_object() {
+        let source = if props["customImageId"].is_string() { "a custom image (customImageId)" } else { "no gallery image" };
+        note(findings, "properties", format!("the VM starts from {source}; only marketplace bases can be imported. Skipped, no image definition made"));
+        return Ok(None);
+    }
+    let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let os = match s(&gallery["osType"]).to_ascii_lowercase().as_str() {
+        "linux" => "Linux",
+        "windows" => "Windows",
+        other => {
+            note(findings, "galleryImageReference.osType", format!("`{other}` is not Windows or Linux; imported as Windows, check it"));
+            "Windows"
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "# Imported from the original factory's {display}");
+    let _ = writeln!(out, "description = {}", toml_str(&s(&props["notes"])));
+    let _ = writeln!(out, "os = {}", toml_str(os));
+    let size = s(&props["size"]);
+    if !size.is_empty() && !size.starts_with('[') {
+        let _ = writeln!(out, "size = {}", toml_str(&size));
+    } else if size.starts_with('[') {
+        note(findings, "properties.size", format!("`{size}` is a pipeline parameter; the size now comes from [defaults] vm_size unless you set size here"));
+    }
+    let _ = writeln!(out, "\n[base]");
+    for key in ["publisher", "offer", "sku", "version"] {
+        let value = s(&gallery[key]);
+        let value = if key == "version" && value.is_empty() { "latest".into() } else { value };
+        let _ = writeln!(out, "{key} = {}", toml_str(&value));
+    }
+    let mut handled = vec!["notes", "galleryImageReference", "size", "artifacts"];
+    if let Some(artifacts) = props["artifacts"].as_array() {
+        for (i, artifact) in artifacts.iter().enumerate() {
+            let id = s(&artifact["artifactId"]);
+            match artifact_source_and_name(&id) {
+                Some((source, name)) => {
+                    let _ = writeln!(out, "\n[[artifact]]\nsource = {}\nname = {}", toml_str(&source), toml_str(&name));
+                    let params: BTreeMap<String, String> = artifact["parameters"]
+                        .as_array()
+                        .map(|ps| ps.iter().map(|p| (s(&p["name"]), p["value"].as_str().map(str::to_string).unwrap_or_else(|| p["value"].to_string()))).collect())
+                        .unwrap_or_default();
+                    if !params.is_empty() {
+                        let _ = writeln!(out, "[artifact.parameters]");
+                        for (k, v) in params {
+                            if v.starts_with('[') {
+                                note(findings, &format!("artifacts[{i}].parameters.{k}"), format!("`{v}` is a template expression; copied as text, replace it with a value"));
+                            }
+                            let _ = writeln!(out, "{} = {}", toml_key(&k), toml_str(&v));
+                        }
+                    }
+                }
+                None => note(findings, &format!("artifacts[{i}]"), format!("artifactId `{id}` names no artifact source and artifact; not imported, add it as an [[artifact]] by hand")),
+            }
+        }
+    }
+    for (key, why) in HANDLED_ELSEWHERE {
+        if !props[key].is_null() {
+            handled.push(key);
+            note(findings, &format!("properties.{key}"), format!("not carried over: {why}"));
+        }
+    }
+    if let Some(obj) = props.as_object() {
+        for (key, value) in obj {
+            if handled.contains(&key.as_str()) {
+                continue;
+            }
+            note(findings, &format!("properties.{key}"), format!("`{}` is not carried over: image definitions have no such setting (the build VM uses the factory lab's defaults)", compact(value)));
+        }
+    }
+    Ok(Some(out))
+}
+
+/// `[resourceId('Microsoft.DevTestLab/labs/artifactSources/artifacts', parameters('labName'), 'public repo', 'windows-chrome')]`
+/// or a plain `.../artifactSources/{source}/artifacts/{name}` id.
+fn artifact_source_and_name(id: &str) -> Option<(String, String)> {
+    if id.starts_with('[') {
+        let quoted: Vec<&str> = id.split('\'').skip(1).step_by(2).collect();
+        if quoted.len() >= 3 {
+            return Some((quoted[quoted.len() - 2].to_string(), quoted[quoted.len() - 1].to_string()));
+        }
+        return None;
+    }
+    let segs: Vec<&str> = id.split('/').collect();
+    let i = segs.iter().position(|s| s.eq_ignore_ascii_case("artifactsources"))?;
+    match (segs.get(i + 1), segs.get(i + 2), segs.get(i + 3)) {
+        (Some(source), Some(kind), Some(name)) if kind.eq_ignore_ascii_case("artifacts") => Some((source.to_string(), name.to_string())),
+        _ => None,
+    }
+}
+
+fn convert_labs(file: &Path, images: &[String], findings: &mut Vec<Finding>, count: &mut usize) -> Result<String, ConfigError> {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Imported from the original factory's configuration.");
+    let _ = writeln!(out, "# The factory lab was a pipeline parameter there: fill in [factory] before use.");
+    let _ = writeln!(out, "[factory]\nsubscription = \"00000000-0000-0000-0000-000000000000\"\nresource_group = \"FILL-IN\"\nlab = \"FILL-IN\"\n");
+    findings.push(Finding {
+        file: "(pipeline)".into(),
+        item: "factory lab".into(),
+        note: "the original factory took its factory lab from pipeline parameters; set [factory] subscription, resource_group and lab in factory.toml".into(),
+    });
+    if !file.is_file() {
+        findings.push(Finding { file: "Labs.json".into(), item: "file".into(), note: "missing; no target labs imported".into() });
+        return Ok(out);
+    }
+    let text = read(file)?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| ConfigError::File { path: file.to_path_buf(), message: format!("not valid JSON: {e}") })?;
+    let Some(labs) = json["Labs"].as_array() else {
+        findings.push(Finding { file: "Labs.json".into(), item: "Labs".into(), note: "no `Labs` array; no target labs imported".into() });
+        return Ok(out);
+    };
+    for (i, lab) in labs.iter().enumerate() {
+        let item = format!("Labs[{i}]");
+        let field = |name: &str| lab[name].as_str().unwrap_or_default().to_string();
+        let (sub, rg, name) = (field("SubscriptionId"), field("ResourceGroup"), field("LabName"));
+        for (key, value) in [("SubscriptionId", &sub), ("ResourceGroup", &rg), ("LabName", &name)] {
+            if value.is_empty() || (value.starts_with('<') && value.ends_with('>')) {
+                findings.push(Finding { file: "Labs.json".into(), item: format!("{item}.{key}"), note: format!("`{value}` is a placeholder; fill in the real value in factory.toml") });
+            }
+        }
+        let mut paths = Vec::new();
+        for raw in lab["ImagePaths"].as_array().into_iter().flatten().filter_map(|p| p.as_str()) {
+            let path = ImagePath::new(raw);
+            // The original matched by plain string prefix; we match whole segments, so say when
+            // that changes what a lab receives.
+            let by_prefix: Vec<&String> = images.iter().filter(|i| i.to_ascii_lowercase().starts_with(&path.key())).collect();
+            let by_segment: Vec<&String> = images.iter().filter(|i| path.covers(&ImagePath::new(i))).collect();
+            if by_prefix.len() != by_segment.len() {
+                let lost: Vec<&str> = by_prefix.iter().filter(|p| !by_segment.contains(p)).map(|s| s.as_str()).collect();
+                findings.push(Finding {
+                    file: "Labs.json".into(),
+                    item: format!("{item}.ImagePaths `{raw}`"),
+                    note: format!("matched {} by string prefix in the original factory; whole-segment matching no longer sends them. Add them to image_paths if the lab should get them", lost.join(", ")),
+                });
+            }
+            if by_segment.is_empty() {
+                findings.push(Finding { file: "Labs.json".into(), item: format!("{item}.ImagePaths `{raw}`"), note: "matches no golden image; kept, but the configuration will not load until it matches one".into() });
+            }
+            paths.push(path.as_str().to_string());
+        }
+        let _ = writeln!(out, "[[lab]]");
+        let _ = writeln!(out, "subscription = {}", toml_str(&sub));
+        let _ = writeln!(out, "resource_group = {}", toml_str(&rg));
+        let _ = writeln!(out, "name = {}", toml_str(&name));
+        let _ = writeln!(out, "image_paths = [{}]\n", paths.iter().map(|p| toml_str(p)).collect::<Vec<_>>().join(", "));
+        *count += 1;
+        if let Some(obj) = lab.as_object() {
+            for key in obj.keys().filter(|k| !["SubscriptionId", "ResourceGroup", "LabName", "ImagePaths"].contains(&k.as_str())) {
+                findings.push(Finding { file: "Labs.json".into(), item: format!("{item}.{key}"), note: "unknown setting; not carried over".into() });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn toml_key(k: &str) -> String {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        k.to_string()
+    } else {
+        toml_str(k)
+    }
+}
+
+fn compact(v: &Value) -> String {
+    let s = v.to_string();
+    let s = s.trim_matches('"');
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s.to_string() }
+}

@@ -1,0 +1,5 @@
+//! imagefactory: a console and headless engine for Azure DevTest Labs image factories.
+
+pub mod arm;
+pub mod config;
+pub mod sim;

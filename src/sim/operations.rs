@@ -1,0 +1,86 @@
+//! Long-running operations: a write answers 201/202 with `Azure-AsyncOperation` and
+//! `Location`; the operation runs for a simulated while, then its effect lands on the world.
+
+use std::sync::Arc;
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+
+use super::reply::{ArmFault, json};
+use super::state::SimState;
+use super::world::World;
+use crate::arm::wire::{CloudErrorBody, OperationResult};
+
+/// What happens to the world when an operation finishes. Returns an error to fail it.
+pub type Effect = Box<dyn FnOnce(&mut World) -> Result<(), CloudErrorBody> + Send>;
+
+/// An operation's state.
+pub struct Operation {
+    pub status: String,
+    pub error: Option<CloudErrorBody>,
+    pub finishes_at: std::time::Instant,
+}
+
+/// Starts an operation that lands `effect` after `azure_secs` (scaled), and decorates `response`
+/// with the headers that let a client follow it.
+pub fn start(state: &Arc<SimState>, subscription: &str, location: &str, azure_secs: f64, effect: Effect, mut response: Response) -> Response {
+    let id = uuid::Uuid::new_v4().to_string();
+    let delay = state.scaled(azure_secs);
+    state.operations.lock().expect("operations lock").insert(
+        id.clone(),
+        Operation {
+            status: "Running".into(),
+            error: None,
+            finishes_at: std::time::Instant::now() + delay,
+        },
+    );
+    let url = format!(
+        "{}/subscriptions/{subscription}/providers/Microsoft.DevTestLab/locations/{location}/operations/{id}?api-version=2018-09-15",
+        state.base
+    );
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        headers.insert("azure-asyncoperation", v.clone());
+        headers.insert("location", v);
+    }
+    headers.insert("retry-after", HeaderValue::from(poll_hint(delay)));
+    let worker = state.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        let outcome = effect(&mut worker.world.lock().expect("world lock"));
+        if let Some(op) = worker.operations.lock().expect("operations lock").get_mut(&id) {
+            match outcome {
+                Ok(()) => op.status = "Succeeded".into(),
+                Err(error) => {
+                    op.status = "Failed".into();
+                    op.error = Some(error);
+                }
+            }
+        }
+    });
+    response
+}
+
+/// Whole seconds to wait before the next poll, as `Retry-After` carries them.
+fn poll_hint(left: std::time::Duration) -> u64 {
+    left.as_secs().min(10)
+}
+
+/// `GET .../locations/{location}/operations/{name}`: 202 while running, then 200 with the outcome.
+pub fn poll(state: &SimState, id: &str) -> Result<Response, ArmFault> {
+    let ops = state.operations.lock().expect("operations lock");
+    let op = ops.get(id).ok_or_else(|| ArmFault::not_found("operations", id))?;
+    let body = OperationResult {
+        status: op.status.clone(),
+        status_code: None,
+        error: op.error.clone(),
+    };
+    if op.status == "Running" {
+        let mut response = json(StatusCode::ACCEPTED, &body);
+        let left = op.finishes_at.saturating_duration_since(std::time::Instant::now());
+        response.headers_mut().insert("retry-after", HeaderValue::from(poll_hint(left)));
+        Ok(response)
+    } else {
+        Ok(json(StatusCode::OK, &body))
+    }
+}

@@ -2,4 +2,6 @@
 
 pub mod arm;
 pub mod config;
+pub mod factory;
+pub mod cli;
 pub mod sim;

@@ -1,1 +1,44 @@
-fn main() {}
+use std::process::ExitCode;
+
+use clap::Parser;
+use imagefactory::cli::{self, Cli, Command, Demo, Exit};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    let filter = EnvFilter::try_from_env("IMAGEFACTORY_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(if cli.global.verbose { "imagefactory=debug" } else { "imagefactory=warn" }));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+
+    // The demo sets environment variables for the credential, so it must be prepared before
+    // the runtime starts its threads.
+    let demo = if cli.global.demo && !matches!(cli.command, Some(Command::Sim(_))) {
+        match Demo::prepare(&mut cli.global) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("error: cannot start the embedded emulator: {e}");
+                return ExitCode::from(Exit::Failure.code());
+            }
+        }
+    } else {
+        None
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Failure.code());
+        }
+    };
+    let exit = runtime.block_on(async move {
+        let _emulator = match demo.map(Demo::start).transpose() {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: cannot start the embedded emulator: {e}");
+                return Exit::Failure;
+            }
+        };
+        cli::run(cli).await
+    });
+    ExitCode::from(exit.code())
+}

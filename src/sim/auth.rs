@@ -25,9 +25,9 @@ const LIFETIME: time::Duration = time::Duration::hours(1);
 
 impl TokenIssuer {
     /// An issuer for the emulator at `origin`.
-    pub fn new(origin: &str) -> Self {
+    pub fn new(origin: &str, identity_header: Option<String>) -> Self {
         TokenIssuer {
-            identity_header: format!("simid-{}", uuid::Uuid::new_v4().simple()),
+            identity_header: identity_header.unwrap_or_else(|| format!("simid-{}", uuid::Uuid::new_v4().simple())),
             audience: origin.trim_end_matches('/').to_string(),
             tokens: Mutex::new(HashMap::new()),
         }

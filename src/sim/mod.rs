@@ -45,6 +45,8 @@ pub struct SimOptions {
     pub empty_pages: bool,
     /// Make the last page's `nextLink` point back at the first page (a server bug to survive).
     pub looping_next_link: bool,
+    /// The managed-identity secret; generated when `None`.
+    pub identity_header: Option<String>,
 }
 
 impl Default for SimOptions {
@@ -58,6 +60,7 @@ impl Default for SimOptions {
             record: false,
             empty_pages: false,
             looping_next_link: false,
+            identity_header: None,
         }
     }
 }

@@ -41,7 +41,7 @@ impl SimState {
         let origin = endpoint.origin().ascii_serialization();
         SimState {
             world: Mutex::new(world),
-            tokens: TokenIssuer::new(&origin),
+            tokens: TokenIssuer::new(&origin, options.identity_header.clone()),
             injector: Mutex::new(Injector::new(options.faults.clone(), options.seed)),
             options,
             base: origin,

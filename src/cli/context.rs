@@ -1,0 +1,63 @@
+//! Everything a command needs to talk to Azure: configuration, endpoint, credential, client.
+
+use std::path::PathBuf;
+
+use super::Global;
+use super::exit::Exit;
+use super::output::report_error;
+use crate::arm::{ArmClient, ArmClientOptions, AuthMode, TokenSource};
+use crate::config::{self, FactoryConfig};
+
+const PUBLIC_ARM: &str = "https://management.azure.com/";
+
+/// A ready client and the configuration, if any.
+pub struct Context {
+    pub client: ArmClient,
+    pub config: Option<FactoryConfig>,
+}
+
+impl Context {
+    /// Loads the configuration and builds the client; errors are reported and turned into
+    /// the exit code to leave with.
+    pub fn new(global: &Global) -> Result<Context, Exit> {
+        let explicit = global.config.clone().or_else(|| global.demo.then(demo_config).flatten());
+        let config = config::discover(explicit.as_deref()).map_err(|e| {
+            report_error(&e.to_string());
+            Exit::Usage
+        })?;
+        let settings = config.as_ref().map(|c| c.azure.clone()).unwrap_or_default();
+        let endpoint = global
+            .endpoint
+            .clone()
+            .or(settings.endpoint)
+            .unwrap_or_else(|| url::Url::parse(PUBLIC_ARM).expect("the public ARM endpoint is a URL"));
+        let auth = match (global.auth, settings.auth.as_deref()) {
+            (Some(a), _) => a,
+            (None, Some(name)) => <AuthMode as clap::ValueEnum>::from_str(name, false).unwrap_or(AuthMode::Cli),
+            (None, None) => AuthMode::Cli,
+        };
+        let mut options = ArmClientOptions::new(endpoint);
+        options.read_only = global.read_only || settings.read_only;
+        if let Some(n) = global.concurrency.map(usize::from).or(settings.concurrency) {
+            options.concurrency = n;
+        }
+        let http = ArmClient::http_client().map_err(|e| {
+            report_error(&e.to_string());
+            Exit::Failure
+        })?;
+        let tokens = TokenSource::new(auth, http.clone()).map_err(|e| {
+            report_error(&e.to_string());
+            Exit::Usage
+        })?;
+        Ok(Context { client: ArmClient::new(http, tokens, options), config })
+    }
+}
+
+/// The sample factory, when running the demo from a checkout.
+fn demo_config() -> Option<PathBuf> {
+    let candidates = [
+        PathBuf::from("samples/factory/factory.toml"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/factory/factory.toml"),
+    ];
+    candidates.into_iter().find(|p| p.is_file())
+}

@@ -1,0 +1,102 @@
+//! `imagefactory images`: custom images across labs.
+
+use clap::Args;
+
+use super::Global;
+use super::context::Context;
+use super::exit::Exit;
+use super::labs::finish;
+use super::output::{Table, age, print_json, report_error, rfc3339};
+use crate::factory::Inventory;
+
+/// Options of `images`.
+#[derive(Debug, Args, Default)]
+pub struct ImagesArgs {
+    /// Only the images of this lab (its name, case-insensitive).
+    #[arg(long, value_name = "NAME")]
+    pub lab: Option<String>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An image as `images --json` prints it.
+#[derive(serde::Serialize)]
+struct ImageRow<'a> {
+    id: &'a str,
+    subscription_id: &'a str,
+    lab: &'a str,
+    name: &'a str,
+    image_path: Option<&'a str>,
+    created: Option<String>,
+    os_type: Option<&'a str>,
+    author: Option<&'a str>,
+    description: Option<&'a str>,
+    pinned: bool,
+    in_use: bool,
+}
+
+pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
+    let context = match Context::new(global) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let inventory = match Inventory::refresh(&context.client, context.config.as_ref()).await {
+        Ok(i) => i,
+        Err(e) => {
+            report_error(&e.to_string());
+            return Exit::Failure;
+        }
+    };
+    let labs: Vec<_> = inventory
+        .labs()
+        .filter(|(_, l)| args.lab.as_deref().is_none_or(|n| l.name.eq_ignore_ascii_case(n)))
+        .collect();
+    if let Some(name) = &args.lab
+        && labs.is_empty()
+    {
+        let known: Vec<&str> = inventory.labs().map(|(_, l)| l.name.as_str()).collect();
+        let hint = crate::config::nearest(name, &known).map(|n| format!(" Did you mean `{n}`?")).unwrap_or_default();
+        report_error(&format!("no lab named `{name}` in any visible subscription.{hint} `imagefactory labs` lists them."));
+        return Exit::Usage;
+    }
+    let rows: Vec<ImageRow> = labs
+        .iter()
+        .flat_map(|(s, l)| {
+            l.images.iter().map(move |i| ImageRow {
+                id: i.id.as_str(),
+                subscription_id: &s.id,
+                lab: &l.name,
+                name: &i.name,
+                image_path: i.image_path.as_ref().map(|p| p.as_str()),
+                created: i.created.map(rfc3339),
+                os_type: i.os_type.as_deref(),
+                author: i.author.as_deref(),
+                description: i.description.as_deref(),
+                pinned: i.pin.is_some(),
+                in_use: i.in_use,
+            })
+        })
+        .collect();
+    let written = if args.json {
+        print_json(&rows)
+    } else {
+        let now = inventory.taken_at;
+        let mut table = Table::new(vec!["LAB", "IMAGE PATH", "NAME", "AGE", "OS", "FLAGS"]);
+        for (_, l) in &labs {
+            for i in &l.images {
+                let mut flags = Vec::new();
+                if i.pin.is_some() {
+                    flags.push("pinned");
+                }
+                if i.in_use {
+                    flags.push("in-use");
+                }
+                let path = i.image_path.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "(untagged)".into());
+                table.row(vec![l.name.clone(), path, i.name.clone(), age(i.created, now), i.os_type.clone().unwrap_or_default(), flags.join(",")]);
+            }
+        }
+        table.print()
+    };
+    finish(&inventory, written)
+}

@@ -1,0 +1,82 @@
+//! Headless subcommands over the same `factory` calls the console uses.
+
+mod context;
+mod demo;
+mod exit;
+mod images;
+mod import_legacy;
+mod labs;
+mod output;
+mod sim;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use demo::Demo;
+pub use exit::Exit;
+
+use crate::arm::AuthMode;
+
+/// imagefactory: build, distribute and retire golden images across Azure DevTest Labs.
+#[derive(Debug, Parser)]
+#[command(name = "imagefactory", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Run against the embedded Azure emulator, seeded with the sample world.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// The factory configuration (default: $IMAGEFACTORY_CONFIG, ./factory.toml, then $XDG_CONFIG_HOME/imagefactory/factory.toml).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// ARM endpoint (default https://management.azure.com/; a sovereign cloud or the emulator).
+    #[arg(long, global = true, env = "IMAGEFACTORY_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<url::Url>,
+    /// Credential to use.
+    #[arg(long, global = true, env = "IMAGEFACTORY_AUTH", value_enum)]
+    pub auth: Option<AuthMode>,
+    /// Refuse every change to Azure, in the client itself.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// ARM requests in flight at once.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
+    /// Log each ARM request (secrets redacted) to stderr.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every lab in every visible subscription.
+    Labs(labs::LabsArgs),
+    /// List custom images across labs.
+    Images(images::ImagesArgs),
+    /// Serve the Azure emulator on loopback until killed.
+    Sim(sim::SimArgs),
+    /// Convert the original PowerShell factory's configuration to this layout.
+    ImportLegacy(import_legacy::ImportArgs),
+}
+
+/// Runs a subcommand (or, without one, shows what the console will show).
+pub async fn run(cli: Cli) -> Exit {
+    match cli.command {
+        Some(Command::Sim(args)) => sim::run(args).await,
+        Some(Command::ImportLegacy(args)) => import_legacy::run(args),
+        Some(Command::Labs(args)) => labs::run(&cli.global, args).await,
+        Some(Command::Images(args)) => images::run(&cli.global, args).await,
+        None => {
+            eprintln!("The interactive console is not built yet; here is the inventory it will show. `imagefactory --help` lists the commands.");
+            labs::run(&cli.global, labs::LabsArgs::default()).await
+        }
+    }
+}

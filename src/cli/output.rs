@@ -1,0 +1,135 @@
+//! Output: aligned tables for people, JSON for programs, and pipeline annotations when running
+//! under Azure DevOps (`TF_BUILD`) or GitHub Actions (`GITHUB_ACTIONS`).
+
+use std::io::Write;
+
+use time::OffsetDateTime;
+
+use crate::arm::redact::redact;
+use crate::factory::Problem;
+
+/// The CI system whose log annotations to write, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pipeline {
+    AzureDevOps,
+    GitHubActions,
+}
+
+fn pipeline() -> Option<Pipeline> {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "false");
+    if set("TF_BUILD") {
+        Some(Pipeline::AzureDevOps)
+    } else if set("GITHUB_ACTIONS") {
+        Some(Pipeline::GitHubActions)
+    } else {
+        None
+    }
+}
+
+/// The line to write for a message of `level` (`error` or `warning`), annotated for the
+/// pipeline when there is one.
+fn annotate(level: &str, message: &str) -> String {
+    let message = redact(message);
+    match pipeline() {
+        Some(Pipeline::AzureDevOps) => format!("##vso[task.logissue type={level}]{}", message.replace(['\r', '\n'], " ")),
+        Some(Pipeline::GitHubActions) => format!("::{level}::{}", message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")),
+        None => format!("{level}: {message}"),
+    }
+}
+
+/// Writes an error to stderr.
+pub fn report_error(message: &str) {
+    eprintln!("{}", annotate("error", message));
+}
+
+/// Writes a warning to stderr.
+pub fn report_warning(message: &str) {
+    eprintln!("{}", annotate("warning", message));
+}
+
+/// Reports the parts of the estate that could not be read.
+pub fn report_problems(problems: &[Problem]) {
+    for p in problems {
+        report_warning(&format!("{} {} could not be read: {}", p.scope, p.name, p.error));
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)
+}
+
+/// A plain text table, columns padded to their widest cell.
+pub struct Table {
+    headers: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(headers: Vec<&'static str>) -> Self {
+        Table { headers, rows: Vec::new() }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// Writes the table to stdout.
+    pub fn print(&self) -> std::io::Result<()> {
+        let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let line = |cells: Vec<&str>| {
+            let last = cells.len().saturating_sub(1);
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| if i == last { c.to_string() } else { format!("{c:<w$}", w = widths[i]) })
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        writeln!(out, "{}", line(self.headers.clone()).trim_end())?;
+        for row in &self.rows {
+            writeln!(out, "{}", line(row.iter().map(String::as_str).collect()).trim_end())?;
+        }
+        out.flush()
+    }
+}
+
+/// How long ago `then` was, in the largest unit that reads well: `45m`, `30h`, `12d`.
+pub fn age(then: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
+    let Some(then) = then else { return "?".into() };
+    let secs = (now - then).whole_seconds().max(0);
+    match secs {
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 48 * 3600 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// RFC 3339 text of a timestamp.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_use_the_largest_readable_unit() {
+        let now = OffsetDateTime::from_unix_timestamp(1_000_000_000).unwrap();
+        let ago = |s: i64| age(Some(now - time::Duration::seconds(s)), now);
+        assert_eq!(ago(90), "1m");
+        assert_eq!(ago(5 * 3600), "5h");
+        assert_eq!(ago(47 * 3600), "47h");
+        assert_eq!(ago(12 * 86_400), "12d");
+        assert_eq!(age(None, now), "?");
+    }
+}

@@ -1,0 +1,267 @@
+//! Inventory: every visible subscription, its labs, their custom images, VMs and formulas.
+//! A subscription or lab that fails is reported with its reason; the rest is still shown.
+
+use futures::future::join_all;
+use time::OffsetDateTime;
+
+use super::FactoryError;
+use super::tags;
+use crate::arm::wire::{self, CustomImage, DTL_API_VERSION, Formula, LabVirtualMachine, SUBSCRIPTIONS_API_VERSION};
+use crate::arm::{ArmClient, ArmError, ResourceId};
+use crate::config::{FactoryConfig, ImagePath};
+
+/// Everything the factory knows about the estate at one moment.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub subscriptions: Vec<SubscriptionInventory>,
+    /// Subscriptions and labs that could not be read, and why.
+    pub problems: Vec<Problem>,
+    pub taken_at: OffsetDateTime,
+}
+
+/// One subscription and its labs.
+#[derive(Debug, Clone)]
+pub struct SubscriptionInventory {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub labs: Vec<LabInventory>,
+}
+
+/// What a lab is to the factory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LabRole {
+    /// Where images are built.
+    Factory,
+    /// Receives images.
+    Target,
+}
+
+/// One lab and its contents.
+#[derive(Debug, Clone)]
+pub struct LabInventory {
+    pub id: ResourceId,
+    pub name: String,
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub location: String,
+    pub role: Option<LabRole>,
+    pub images: Vec<Image>,
+    pub vms: Vec<Vm>,
+    /// Custom images that the lab's formulas start from.
+    pub formula_images: Vec<ResourceId>,
+    /// False when some of the lab's lists could not be read (see `Inventory::problems`).
+    pub complete: bool,
+}
+
+/// A custom image, as the factory sees it.
+#[derive(Debug, Clone)]
+pub struct Image {
+    pub id: ResourceId,
+    pub name: String,
+    /// Normalised `ImagePath` tag; `None` when untagged.
+    pub image_path: Option<ImagePath>,
+    pub created: Option<OffsetDateTime>,
+    pub os_type: Option<String>,
+    pub author: Option<String>,
+    pub description: Option<String>,
+    /// The pin tag's value, when pinned.
+    pub pin: Option<String>,
+    /// A VM in the lab was created from it.
+    pub in_use: bool,
+    pub provisioning_state: Option<String>,
+    pub tags: wire::Tags,
+}
+
+/// A lab VM.
+#[derive(Debug, Clone)]
+pub struct Vm {
+    pub id: ResourceId,
+    pub name: String,
+    pub custom_image_id: Option<ResourceId>,
+    pub owner: Option<String>,
+    pub provisioning_state: Option<String>,
+}
+
+/// A part of the estate that could not be read.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// `subscription` or `lab`.
+    pub scope: &'static str,
+    /// The subscription id or lab id.
+    pub id: String,
+    /// A name a person recognises.
+    pub name: String,
+    pub error: ArmError,
+}
+
+impl Inventory {
+    /// Reads the estate: subscriptions, then their labs, then every lab's images, VMs and
+    /// formulas, all at once within the client's concurrency bound.
+    pub async fn refresh(client: &ArmClient, config: Option<&FactoryConfig>) -> Result<Inventory, FactoryError> {
+        let subs: Vec<wire::Subscription> = client
+            .list("/subscriptions", SUBSCRIPTIONS_API_VERSION)
+            .await
+            .map_err(FactoryError::Subscriptions)?;
+        let reads = subs.into_iter().map(|s| read_subscription(client, s));
+        let mut problems = Vec::new();
+        let mut subscriptions = Vec::new();
+        for (sub, mut sub_problems) in join_all(reads).await {
+            problems.append(&mut sub_problems);
+            subscriptions.push(sub);
+        }
+        subscriptions.sort_by_key(|s| s.name.to_ascii_lowercase());
+        let mut inventory = Inventory { subscriptions, problems, taken_at: OffsetDateTime::now_utc() };
+        if let Some(config) = config {
+            inventory.mark_roles(config);
+        }
+        Ok(inventory)
+    }
+
+    /// Every lab, in display order.
+    pub fn labs(&self) -> impl Iterator<Item = (&SubscriptionInventory, &LabInventory)> {
+        self.subscriptions.iter().flat_map(|s| s.labs.iter().map(move |l| (s, l)))
+    }
+
+    /// True when nothing failed to read.
+    pub fn is_complete(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn mark_roles(&mut self, config: &FactoryConfig) {
+        let mut seen = Vec::new();
+        for sub in &mut self.subscriptions {
+            for lab in &mut sub.labs {
+                if config.factory.is(lab.id.as_str()) {
+                    lab.role = Some(LabRole::Factory);
+                    seen.push(config.factory.id());
+                } else if let Some(t) = config.labs.iter().find(|t| t.lab.is(lab.id.as_str())) {
+                    lab.role = Some(LabRole::Target);
+                    seen.push(t.lab.id());
+                }
+            }
+        }
+        // A configured lab that discovery did not find is a problem worth saying out loud.
+        let configured = std::iter::once(&config.factory).chain(config.labs.iter().map(|t| &t.lab));
+        for lab in configured {
+            if !seen.iter().any(|s| s.eq_ignore_ascii_case(&lab.id())) && !self.problems.iter().any(|p| p.id.eq_ignore_ascii_case(&lab.subscription)) {
+                self.problems.push(Problem {
+                    scope: "lab",
+                    id: lab.id(),
+                    name: lab.name.clone(),
+                    error: ArmError::Api {
+                        method: "GET".into(),
+                        resource: lab.id(),
+                        status: 404,
+                        code: "ConfiguredLabNotFound".into(),
+                        message: format!("lab {} in resource group {} is in the configuration ({}) but not among the labs of its subscription; check the name, or your access", lab.name, lab.resource_group, config.path.display()),
+                        request_id: None,
+                    },
+                });
+            }
+        }
+    }
+}
+
+async fn read_subscription(client: &ArmClient, sub: wire::Subscription) -> (SubscriptionInventory, Vec<Problem>) {
+    let path = format!("/subscriptions/{}/providers/Microsoft.DevTestLab/labs", sub.subscription_id);
+    let mut inventory = SubscriptionInventory { id: sub.subscription_id.clone(), name: sub.display_name.clone(), state: sub.state.clone(), labs: Vec::new() };
+    let labs: Vec<wire::Lab> = match client.list(&path, DTL_API_VERSION).await {
+        Ok(labs) => labs,
+        Err(error) => {
+            let problem = Problem { scope: "subscription", id: sub.subscription_id, name: sub.display_name, error };
+            return (inventory, vec![problem]);
+        }
+    };
+    let reads = labs.into_iter().map(|lab| read_lab(client, &sub.subscription_id, lab));
+    let mut problems = Vec::new();
+    for (lab, problem) in join_all(reads).await {
+        problems.extend(problem);
+        inventory.labs.push(lab);
+    }
+    inventory.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+    (inventory, problems)
+}
+
+async fn read_lab(client: &ArmClient, subscription: &str, lab: wire::Lab) -> (LabInventory, Option<Problem>) {
+    let id = ResourceId::new(lab.id.clone());
+    let images_path = format!("{}/customimages", lab.id);
+    let vms_path = format!("{}/virtualmachines", lab.id);
+    let formulas_path = format!("{}/formulas", lab.id);
+    let (images, vms, formulas) = tokio::join!(
+        client.list::<CustomImage>(&images_path, DTL_API_VERSION),
+        client.list::<LabVirtualMachine>(&vms_path, DTL_API_VERSION),
+        client.list::<Formula>(&formulas_path, DTL_API_VERSION),
+    );
+    let mut error = None;
+    let images = keep_or_note(images, &mut error);
+    let vms = keep_or_note(vms, &mut error);
+    let formulas = keep_or_note(formulas, &mut error);
+    let vms: Vec<Vm> = vms.into_iter().map(vm_from).collect();
+    let formula_images: Vec<ResourceId> = formulas
+        .into_iter()
+        .filter_map(|f| f.properties.formula_content?.properties.custom_image_id.map(ResourceId::new))
+        .collect();
+    let mut images: Vec<Image> = images.into_iter().map(|i| image_from(i, &vms)).collect();
+    images.sort_by(|a, b| a.image_path.as_ref().map(ImagePath::key).cmp(&b.image_path.as_ref().map(ImagePath::key)).then(b.created.cmp(&a.created)));
+    let problem = error.map(|error| Problem { scope: "lab", id: lab.id.clone(), name: lab.name.clone(), error });
+    let inventory = LabInventory {
+        resource_group: id.resource_group().unwrap_or_default().to_string(),
+        id,
+        name: lab.name,
+        subscription_id: subscription.to_string(),
+        location: lab.location.unwrap_or_default(),
+        role: None,
+        images,
+        vms,
+        formula_images,
+        complete: problem.is_none(),
+    };
+    (inventory, problem)
+}
+
+/// The list, or nothing with the first error kept: a lab whose VMs cannot be read still shows
+/// its images.
+fn keep_or_note<T>(result: Result<Vec<T>, ArmError>, error: &mut Option<ArmError>) -> Vec<T> {
+    result.unwrap_or_else(|e| {
+        error.get_or_insert(e);
+        Vec::new()
+    })
+}
+
+fn vm_from(vm: LabVirtualMachine) -> Vm {
+    Vm {
+        id: ResourceId::new(vm.id),
+        name: vm.name,
+        custom_image_id: vm.properties.custom_image_id.map(ResourceId::new),
+        owner: vm.properties.created_by_user,
+        provisioning_state: vm.properties.provisioning_state,
+    }
+}
+
+fn image_from(image: CustomImage, vms: &[Vm]) -> Image {
+    let id = ResourceId::new(image.id.clone());
+    let os_type = image.os_type().map(str::to_string);
+    let tag_map = image.tags.unwrap_or_default();
+    let image_path = tags::get(Some(&tag_map), tags::IMAGE_PATH).map(ImagePath::new).filter(|p| !p.is_empty());
+    let pin = tags::get(Some(&tag_map), tags::PIN).map(str::to_string);
+    let created = image
+        .properties
+        .creation_date
+        .as_deref()
+        .and_then(|d| OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok());
+    Image {
+        in_use: vms.iter().any(|vm| vm.custom_image_id.as_ref() == Some(&id)),
+        id,
+        name: image.name,
+        image_path,
+        created,
+        os_type,
+        author: image.properties.author,
+        description: image.properties.description,
+        pin,
+        provisioning_state: image.properties.provisioning_state,
+        tags: tag_map,
+    }
+}

@@ -48,8 +48,8 @@ impl AuthMode {
 /// Tokens served from a cache, refreshed five minutes before they expire. The Azure CLI does no
 /// caching of its own, so without this every request would start a process.
 pub struct TokenSource {
-    mode: AuthMode,
-    credential: Arc<dyn TokenCredential>,
+    mode: Option<AuthMode>,
+    credential: Option<Arc<dyn TokenCredential>>,
     cache: Mutex<HashMap<String, (String, OffsetDateTime)>>,
 }
 
@@ -98,15 +98,30 @@ impl TokenSource {
             }
         };
         Ok(TokenSource {
-            mode,
-            credential,
+            mode: Some(mode),
+            credential: Some(credential),
             cache: Mutex::new(HashMap::new()),
         })
     }
 
-    /// The credential in use.
-    pub fn mode(&self) -> AuthMode {
+    /// A source that hands out one token it was given, for `scope`, for a day: for tests and
+    /// tools that already hold a token. No credential stands behind it.
+    pub fn fixed(scope: &str, token: String) -> Self {
+        let expires = OffsetDateTime::now_utc() + time::Duration::days(1);
+        TokenSource {
+            mode: None,
+            credential: None,
+            cache: Mutex::new(HashMap::from([(scope.to_string(), (token, expires))])),
+        }
+    }
+
+    /// The credential in use (`None` for a fixed token).
+    pub fn mode(&self) -> Option<AuthMode> {
         self.mode
+    }
+
+    fn mode_name(&self) -> String {
+        self.mode.map(AuthMode::as_str).unwrap_or("fixed token").to_string()
     }
 
     /// A bearer token for `scope`, from the cache while it has more than five minutes left.
@@ -118,14 +133,13 @@ impl TokenSource {
         {
             return Ok(token.clone());
         }
-        let fresh = self
-            .credential
-            .get_token(&[scope], None)
-            .await
-            .map_err(|e| ArmError::Auth {
-                mode: self.mode.as_str().into(),
-                reason: super::redact::redact(&e.to_string()),
-            })?;
+        let Some(credential) = &self.credential else {
+            return Err(ArmError::Auth { mode: self.mode_name(), reason: format!("no token for {scope}, and no credential to get one") });
+        };
+        let fresh = credential.get_token(&[scope], None).await.map_err(|e| ArmError::Auth {
+            mode: self.mode_name(),
+            reason: super::redact::redact(&e.to_string()),
+        })?;
         let token = fresh.token.secret().to_string();
         cache.insert(scope.to_string(), (token.clone(), fresh.expires_on));
         Ok(token)

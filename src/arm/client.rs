@@ -121,8 +121,8 @@ impl ArmClient {
         self.inner.options.read_only
     }
 
-    /// The credential's mode.
-    pub fn auth_mode(&self) -> super::AuthMode {
+    /// The credential's mode (`None` for a fixed token).
+    pub fn auth_mode(&self) -> Option<super::AuthMode> {
         self.inner.tokens.mode()
     }
 
@@ -180,13 +180,8 @@ impl ArmClient {
         let url = self.url(path, api_version)?;
         let body = serde_json::to_value(body).map_err(|e| ArmError::Usage(e.to_string()))?;
         let reply = self.send(Method::PUT, url.clone(), Some(&body)).await?;
-        if let Some(done) = self.follow_operation(path, &reply).await? {
-            // Location polling may already hand back the final resource.
-            if !done.is_empty()
-                && let Ok(resource) = serde_json::from_slice(&done)
-            {
-                return Ok(resource);
-            }
+        if self.follow_operation(path, &reply).await?.is_some() {
+            // As ARM's guidelines say for PUT: the final state is read from the resource itself.
             let reply = self.send(Method::GET, url, None).await?;
             return decode(path, &reply.body);
         }

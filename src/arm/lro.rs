@@ -43,8 +43,13 @@ impl ArmClient {
             }
             tokio::time::sleep(wait).await;
             let reply = self.send(Method::GET, url.clone(), None).await?;
-            if by_status {
-                let result: OperationResult = decode(resource, &reply.body)?;
+            // A `Location` monitor may also carry a status body; a failure there is a failure.
+            let status: Option<OperationResult> = if by_status {
+                Some(decode(resource, &reply.body)?)
+            } else {
+                serde_json::from_slice(&reply.body).ok()
+            };
+            if let Some(result) = status {
                 match result.status.to_ascii_lowercase().as_str() {
                     "succeeded" => return Ok(Some(Vec::new())),
                     "failed" | "canceled" | "cancelled" => {
@@ -58,7 +63,8 @@ impl ArmClient {
                     }
                     _ => {}
                 }
-            } else if reply.status != StatusCode::ACCEPTED {
+            }
+            if !by_status && reply.status != StatusCode::ACCEPTED {
                 return Ok(Some(reply.body));
             }
             polls += 1;

@@ -10,7 +10,7 @@ mod resource_id;
 mod retry;
 pub mod wire;
 
-pub use auth::{AuthMode, TokenSource};
+pub use auth::{AuthMode, TokenSource, scope_for};
 pub use client::{ArmClient, ArmClientOptions, RequestLog};
 pub use error::ArmError;
 pub use resource_id::ResourceId;

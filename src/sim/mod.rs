@@ -45,6 +45,9 @@ pub struct SimOptions {
     pub empty_pages: bool,
     /// Make the last page's `nextLink` point back at the first page (a server bug to survive).
     pub looping_next_link: bool,
+    /// Answer long-running operations with `Location` only (no `Azure-AsyncOperation`), as
+    /// some Azure resource providers do.
+    pub location_only_operations: bool,
     /// The managed-identity secret; generated when `None`.
     pub identity_header: Option<String>,
 }
@@ -60,6 +63,7 @@ impl Default for SimOptions {
             record: false,
             empty_pages: false,
             looping_next_link: false,
+            location_only_operations: false,
             identity_header: None,
         }
     }

@@ -40,7 +40,9 @@ pub fn start(state: &Arc<SimState>, subscription: &str, location: &str, azure_se
     );
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&url) {
-        headers.insert("azure-asyncoperation", v.clone());
+        if !state.options.location_only_operations {
+            headers.insert("azure-asyncoperation", v.clone());
+        }
         headers.insert("location", v);
     }
     headers.insert("retry-after", HeaderValue::from(poll_hint(delay)));

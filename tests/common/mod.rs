@@ -1,0 +1,54 @@
+//! Shared set-up: the emulator in-process on an ephemeral port, and a real client pointed at it.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use imagefactory::arm::{ArmClient, ArmClientOptions, RetryPolicy, TokenSource, scope_for};
+use imagefactory::sim::{self, SimHandle, SimOptions, World};
+
+/// The sample world, with ages relative to now.
+pub fn demo_world() -> World {
+    sim::world::parse(sim::DEMO_WORLD, time::OffsetDateTime::now_utc()).expect("the sample world parses")
+}
+
+/// Options for fast tests: long operations take milliseconds.
+pub fn fast() -> SimOptions {
+    SimOptions { speed: 2000.0, ..SimOptions::default() }
+}
+
+/// Starts the emulator.
+pub async fn start(world: World, options: SimOptions) -> SimHandle {
+    sim::start(world, options).await.expect("the emulator starts")
+}
+
+/// Client options for tests: quick backoff so retries do not slow the suite.
+pub fn client_options(sim: &SimHandle) -> ArmClientOptions {
+    let mut options = ArmClientOptions::new(sim.endpoint.clone());
+    options.retry = RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+    };
+    options.min_poll_interval = Duration::from_millis(10);
+    options
+}
+
+/// A real client with a token the emulator issued.
+pub fn client_with(sim: &SimHandle, options: ArmClientOptions) -> ArmClient {
+    let http = ArmClient::http_client().expect("http client");
+    let tokens = TokenSource::fixed(&scope_for(&sim.endpoint), sim.mint_token());
+    ArmClient::new(http, tokens, options)
+}
+
+/// A real client with default test options.
+pub fn client(sim: &SimHandle) -> ArmClient {
+    client_with(sim, client_options(sim))
+}
+
+pub const IMAGING: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
+pub const ENGINEERING: &str = "7c4d2e9a-5b3f-4a61-9e0d-2f8b6c1a4e02";
+pub const PARTNER: &str = "e3a9b0c2-8d17-4f5e-b6a4-9c0d1e2f3a03";
+pub const DEV_LAB: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01/resourceGroups/rg-dev-we/providers/Microsoft.DevTestLab/labs/Dev-WestEurope";
+pub const PARTNER_LAB: &str = "/subscriptions/e3a9b0c2-8d17-4f5e-b6a4-9c0d1e2f3a03/resourceGroups/rg-partner-ne/providers/Microsoft.DevTestLab/labs/Partner-NorthEurope";

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, Transport};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use azure_identity::{
     AzureCliCredential, ClientSecretCredential, DeveloperToolsCredential,
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, WorkloadIdentityCredential,
@@ -59,8 +59,16 @@ impl TokenSource {
     /// Builds the credential for `mode`, sending its own HTTP calls through `http` so that the
     /// whole process shares one connection pool.
     pub fn new(mode: AuthMode, http: reqwest::Client) -> Result<Self, ArmError> {
+        // A few quick retries: a token endpoint that is down should fail the command in
+        // seconds, not after the SDK's default minute.
+        let retry = RetryOptions::exponential(ExponentialRetryOptions {
+            max_retries: 3,
+            max_total_elapsed: azure_core::time::Duration::seconds(15),
+            ..ExponentialRetryOptions::default()
+        });
         let client_options = ClientOptions {
             transport: Some(Transport::new(Arc::new(http))),
+            retry,
             ..ClientOptions::default()
         };
         let fail = |e: azure_core::Error| ArmError::Auth {

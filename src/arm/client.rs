@@ -269,7 +269,9 @@ impl ArmClient {
             if let Some(sub) = &subscription {
                 self.wait_for_pause(sub).await;
             }
-            let outcome = self.attempt(&method, &url, body).await;
+            // A credential failure is final: azure_identity has already retried what it can.
+            let token = self.inner.tokens.token(&self.inner.scope).await?;
+            let outcome = self.attempt(&method, &url, body, token).await;
             let wait = match &outcome {
                 Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
                     self.inner.log.throttled.fetch_add(1, Ordering::Relaxed);
@@ -317,10 +319,9 @@ impl ArmClient {
         }
     }
 
-    /// One attempt: a permit, a token, the request, the whole body. Transport failures come
+    /// One attempt: a permit, the request, the whole body. Transport failures come
     /// back as their (redacted) reason.
-    async fn attempt(&self, method: &Method, url: &Url, body: Option<&serde_json::Value>) -> Result<Reply, String> {
-        let token = self.inner.tokens.token(&self.inner.scope).await.map_err(|e| e.to_string())?;
+    async fn attempt(&self, method: &Method, url: &Url, body: Option<&serde_json::Value>, token: String) -> Result<Reply, String> {
         let _permit = self.inner.permits.acquire().await.map_err(|e| e.to_string())?;
         self.inner.log.sent.fetch_add(1, Ordering::Relaxed);
         let client_request_id = uuid::Uuid::new_v4().to_string();

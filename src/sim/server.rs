@@ -155,6 +155,9 @@ fn injected(fault: Fault) -> Response {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (code, message) = match code {
                 503 => ("ServiceUnavailable", "The service is temporarily unavailable. Please retry the request."),
+                403 => ("AuthorizationFailed", "The client does not have authorization to perform this action over this scope or the scope is invalid."),
+                404 => ("ResourceNotFound", "The resource was not found."),
+                409 => ("Conflict", "The request conflicts with the state of the resource."),
                 _ => ("InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '', subscription id '', tracking id ''."),
             };
             ArmFault::new(status, code, message).into()

@@ -1,7 +1,7 @@
 //! imagefactory: a console and headless engine for Azure DevTest Labs image factories.
 
 pub mod arm;
+pub mod cli;
 pub mod config;
 pub mod factory;
-pub mod cli;
 pub mod sim;

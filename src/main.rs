@@ -6,9 +6,17 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let filter = EnvFilter::try_from_env("IMAGEFACTORY_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(if cli.global.verbose { "imagefactory=debug" } else { "imagefactory=warn" }));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter = EnvFilter::try_from_env("IMAGEFACTORY_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(if cli.global.verbose {
+            "imagefactory=debug"
+        } else {
+            "imagefactory=warn"
+        })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 
     // The demo sets environment variables for the credential, so it must be prepared before
     // the runtime starts its threads.

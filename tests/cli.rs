@@ -25,7 +25,10 @@ impl Emulator {
         let mut env = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap();
-            let (name, value) = line.strip_prefix("export ").and_then(|l| l.split_once('=')).expect("export lines come first");
+            let (name, value) = line
+                .strip_prefix("export ")
+                .and_then(|l| l.split_once('='))
+                .expect("export lines come first");
             env.push((name.to_string(), value.to_string()));
             if env.len() == 4 {
                 break;
@@ -55,21 +58,44 @@ impl Drop for Emulator {
 }
 
 fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)))
 }
 
 #[test]
 fn sim_prints_exports_that_point_another_process_at_it() {
     let sim = Emulator::start(&["--speed", "100"]);
     let names: Vec<&str> = sim.env.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["IMAGEFACTORY_ENDPOINT", "IMAGEFACTORY_AUTH", "IDENTITY_ENDPOINT", "IDENTITY_HEADER"]);
+    assert_eq!(
+        names,
+        [
+            "IMAGEFACTORY_ENDPOINT",
+            "IMAGEFACTORY_AUTH",
+            "IDENTITY_ENDPOINT",
+            "IDENTITY_HEADER"
+        ]
+    );
     let out = sim.run(&["labs", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let labs = json(&out);
     let labs = labs.as_array().unwrap();
     assert_eq!(labs.len(), 9);
     let dev = labs.iter().find(|l| l["name"] == "Dev-WestEurope").unwrap();
-    for key in ["subscription_id", "subscription_name", "resource_group", "name", "location", "id", "image_count", "vm_count"] {
+    for key in [
+        "subscription_id",
+        "subscription_name",
+        "resource_group",
+        "name",
+        "location",
+        "id",
+        "image_count",
+        "vm_count",
+    ] {
         assert!(!dev[key].is_null(), "labs --json has {key}");
     }
     assert_eq!(dev["subscription_name"], "Contoso Imaging");
@@ -82,16 +108,31 @@ fn sim_prints_exports_that_point_another_process_at_it() {
 fn images_json_has_normalised_paths_and_narrows_to_one_lab() {
     let sim = Emulator::start(&[]);
     let out = sim.run(&["images", "--lab", "dev-westeurope", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let images = json(&out);
     let images = images.as_array().unwrap();
     assert!(images.iter().all(|i| i["lab"] == "Dev-WestEurope"));
-    let legacy = images.iter().find(|i| i["name"].as_str().unwrap().starts_with("Datacenter-")).unwrap();
+    let legacy = images
+        .iter()
+        .find(|i| i["name"].as_str().unwrap().starts_with("Datacenter-"))
+        .unwrap();
     assert_eq!(legacy["image_path"], "Win2016/Datacenter");
-    let untagged = images.iter().find(|i| i["name"] == "alice-debug-snapshot").unwrap();
+    let untagged = images
+        .iter()
+        .find(|i| i["name"] == "alice-debug-snapshot")
+        .unwrap();
     assert!(untagged["image_path"].is_null());
     let created = untagged["created"].as_str().unwrap();
-    assert!(time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339).is_ok(), "{created}");
+    assert!(
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+            .is_ok(),
+        "{created}"
+    );
     assert_eq!(images.iter().filter(|i| i["pinned"] == true).count(), 1);
     assert_eq!(images.iter().filter(|i| i["in_use"] == true).count(), 2);
     for key in ["id", "subscription_id", "os_type", "author", "description"] {
@@ -105,7 +146,10 @@ fn an_unknown_lab_is_a_usage_error_with_a_suggestion() {
     let out = sim.run(&["images", "--lab", "Dev-WestEurop"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("Did you mean `Dev-WestEurope`?"), "{stderr}");
+    assert!(
+        stderr.contains("Did you mean `Dev-WestEurope`?"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -117,29 +161,64 @@ fn a_partly_unreadable_estate_exits_3_and_says_what_failed() {
     let out = sim.run(&["labs", "--json"]);
     assert_eq!(out.status.code(), Some(3));
     let labs = json(&out);
-    assert_eq!(labs.as_array().unwrap().len(), 2, "the readable part is still printed");
+    assert_eq!(
+        labs.as_array().unwrap().len(),
+        2,
+        "the readable part is still printed"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("lab Closed could not be read"), "{stderr}");
     assert!(stderr.contains("AuthorizationFailed"), "{stderr}");
     // Under Azure DevOps the same problem is a pipeline warning.
-    let out = Command::new(BIN).args(["labs", "--json"]).envs(sim.env.iter().cloned()).env("TF_BUILD", "True").output().unwrap();
+    let out = Command::new(BIN)
+        .args(["labs", "--json"])
+        .envs(sim.env.iter().cloned())
+        .env("TF_BUILD", "True")
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("##vso[task.logissue type=warning]lab Closed could not be read"), "{stderr}");
+    assert!(
+        stderr.contains("##vso[task.logissue type=warning]lab Closed could not be read"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn demo_runs_any_command_on_the_embedded_emulator() {
-    let out = Command::new(BIN).args(["--demo", "labs", "--json"]).env_remove("IMAGEFACTORY_ENDPOINT").output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN)
+        .args(["--demo", "labs", "--json"])
+        .env_remove("IMAGEFACTORY_ENDPOINT")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let labs = json(&out);
-    let roles: Vec<_> = labs.as_array().unwrap().iter().filter_map(|l| l["role"].as_str()).collect();
-    assert!(roles.contains(&"factory"), "the sample factory marks its factory lab: {roles:?}");
+    let roles: Vec<_> = labs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["role"].as_str())
+        .collect();
+    assert!(
+        roles.contains(&"factory"),
+        "the sample factory marks its factory lab: {roles:?}"
+    );
 }
 
 #[test]
 fn unreachable_azure_is_a_failure_with_the_reason() {
     let out = Command::new(BIN)
-        .args(["labs", "--endpoint", "http://127.0.0.1:9/", "--auth", "managed-identity"])
+        .args([
+            "labs",
+            "--endpoint",
+            "http://127.0.0.1:9/",
+            "--auth",
+            "managed-identity",
+        ])
         .env("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token")
         .env("IDENTITY_HEADER", "x")
         .env_remove("IMAGEFACTORY_CONFIG")
@@ -155,19 +234,38 @@ fn unreachable_azure_is_a_failure_with_the_reason() {
 fn a_bad_configuration_is_a_usage_error_naming_the_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("factory.toml");
-    std::fs::write(&config, "[factory]\nsubscription = \"not-a-guid\"\nresource_group = \"rg\"\nlab = \"f\"\n").unwrap();
-    let out = Command::new(BIN).args(["labs", "--config", config.to_str().unwrap()]).output().unwrap();
+    std::fs::write(
+        &config,
+        "[factory]\nsubscription = \"not-a-guid\"\nresource_group = \"rg\"\nlab = \"f\"\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["labs", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{}:2:16: subscription `not-a-guid` is not a subscription id", config.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:2:16: subscription `not-a-guid` is not a subscription id",
+            config.display()
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn sim_rejects_bad_options_clearly() {
-    let out = Command::new(BIN).args(["sim", "--faults", "404=1%"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["sim", "--faults", "404=1%"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown fault \"404\""));
-    let out = Command::new(BIN).args(["sim", "--addr", "0.0.0.0:0"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["sim", "--addr", "0.0.0.0:0"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only listens on loopback"));
 }

@@ -7,7 +7,10 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::*;
-use imagefactory::arm::wire::{CustomImage, CustomImageProperties, CustomImagePropertiesFromVm, DTL_API_VERSION, Tags, WindowsOsInfo};
+use imagefactory::arm::wire::{
+    CustomImage, CustomImageProperties, CustomImagePropertiesFromVm, DTL_API_VERSION, Tags,
+    WindowsOsInfo,
+};
 use imagefactory::arm::{ArmClient, ArmError, TokenSource, scope_for};
 use imagefactory::sim::{Fault, FaultRule, SimOptions};
 
@@ -16,13 +19,31 @@ fn images_path() -> String {
 }
 
 async fn dev_lab_image_count(client: &ArmClient) -> usize {
-    client.list::<CustomImage>(&images_path(), DTL_API_VERSION).await.expect("list").len()
+    client
+        .list::<CustomImage>(&images_path(), DTL_API_VERSION)
+        .await
+        .expect("list")
+        .len()
 }
 
 #[tokio::test]
 async fn paging_follows_next_link_across_small_pages() {
-    let sim = start(demo_world(), SimOptions { page_size: 3, ..fast() }).await;
-    let expected = sim.with_world(|w| w.subscription(IMAGING).unwrap().lab("rg-dev-we", "Dev-WestEurope").unwrap().images.len());
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            page_size: 3,
+            ..fast()
+        },
+    )
+    .await;
+    let expected = sim.with_world(|w| {
+        w.subscription(IMAGING)
+            .unwrap()
+            .lab("rg-dev-we", "Dev-WestEurope")
+            .unwrap()
+            .images
+            .len()
+    });
     let client = client(&sim);
     let images: Vec<CustomImage> = client.list(&images_path(), DTL_API_VERSION).await.unwrap();
     assert_eq!(images.len(), expected);
@@ -32,8 +53,23 @@ async fn paging_follows_next_link_across_small_pages() {
 
 #[tokio::test]
 async fn paging_tolerates_empty_pages_that_carry_a_next_link() {
-    let sim = start(demo_world(), SimOptions { page_size: 4, empty_pages: true, ..fast() }).await;
-    let expected = sim.with_world(|w| w.subscription(IMAGING).unwrap().lab("rg-dev-we", "Dev-WestEurope").unwrap().images.len());
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            page_size: 4,
+            empty_pages: true,
+            ..fast()
+        },
+    )
+    .await;
+    let expected = sim.with_world(|w| {
+        w.subscription(IMAGING)
+            .unwrap()
+            .lab("rg-dev-we", "Dev-WestEurope")
+            .unwrap()
+            .images
+            .len()
+    });
     let client = client(&sim);
     let images: Vec<CustomImage> = client.list(&images_path(), DTL_API_VERSION).await.unwrap();
     assert_eq!(images.len(), expected);
@@ -47,10 +83,29 @@ async fn paging_tolerates_empty_pages_that_carry_a_next_link() {
 
 #[tokio::test]
 async fn paging_stops_on_a_repeated_next_link() {
-    let sim = start(demo_world(), SimOptions { page_size: 5, looping_next_link: true, ..fast() }).await;
-    let expected = sim.with_world(|w| w.subscription(IMAGING).unwrap().lab("rg-dev-we", "Dev-WestEurope").unwrap().images.len());
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            page_size: 5,
+            looping_next_link: true,
+            ..fast()
+        },
+    )
+    .await;
+    let expected = sim.with_world(|w| {
+        w.subscription(IMAGING)
+            .unwrap()
+            .lab("rg-dev-we", "Dev-WestEurope")
+            .unwrap()
+            .images
+            .len()
+    });
     let client = client(&sim);
-    let listing = tokio::time::timeout(Duration::from_secs(10), client.list::<CustomImage>(&images_path(), DTL_API_VERSION)).await;
+    let listing = tokio::time::timeout(
+        Duration::from_secs(10),
+        client.list::<CustomImage>(&images_path(), DTL_API_VERSION),
+    )
+    .await;
     let images = listing.expect("the walk ends").unwrap();
     assert_eq!(images.len(), expected, "every image once, then stop");
 }
@@ -59,12 +114,22 @@ async fn paging_stops_on_a_repeated_next_link() {
 async fn throttling_waits_as_long_as_retry_after_says() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
-    sim.inject(FaultRule { method: Some("GET".into()), path_contains: "/customimages".into(), fault: Fault::Throttle { retry_after: "1".into() }, times: 1 });
+    sim.inject(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/customimages".into(),
+        fault: Fault::Throttle {
+            retry_after: "1".into(),
+        },
+        times: 1,
+    });
     let started = Instant::now();
     let count = dev_lab_image_count(&client).await;
     let waited = started.elapsed();
     assert!(count > 0);
-    assert!(waited >= Duration::from_millis(950), "Retry-After: 1 was honoured: waited {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(950),
+        "Retry-After: 1 was honoured: waited {waited:?}"
+    );
     assert_eq!(client.log().throttled.load(Ordering::Relaxed), 1);
     assert_eq!(client.log().retried.load(Ordering::Relaxed), 1);
 }
@@ -74,19 +139,38 @@ async fn throttling_honours_retry_after_as_an_http_date() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
     let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
-    sim.inject(FaultRule { method: None, path_contains: "/customimages".into(), fault: Fault::Throttle { retry_after: when }, times: 1 });
+    sim.inject(FaultRule {
+        method: None,
+        path_contains: "/customimages".into(),
+        fault: Fault::Throttle { retry_after: when },
+        times: 1,
+    });
     let started = Instant::now();
     dev_lab_image_count(&client).await;
     // An HTTP date has one-second resolution, so two seconds ahead is at least one second.
-    assert!(started.elapsed() >= Duration::from_millis(1000), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "waited {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn server_errors_are_retried_until_they_pass() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
-    sim.inject(FaultRule { method: Some("GET".into()), path_contains: "/customimages".into(), fault: Fault::Status(503), times: 1 });
-    sim.inject(FaultRule { method: Some("GET".into()), path_contains: "/customimages".into(), fault: Fault::Status(500), times: 1 });
+    sim.inject(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/customimages".into(),
+        fault: Fault::Status(503),
+        times: 1,
+    });
+    sim.inject(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/customimages".into(),
+        fault: Fault::Status(500),
+        times: 1,
+    });
     assert!(dev_lab_image_count(&client).await > 0);
     assert_eq!(client.log().retried.load(Ordering::Relaxed), 2);
 }
@@ -95,10 +179,23 @@ async fn server_errors_are_retried_until_they_pass() {
 async fn retries_are_bounded_and_the_last_error_is_kept() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
-    sim.inject(FaultRule { method: None, path_contains: "/customimages".into(), fault: Fault::Status(503), times: 100 });
-    let err = client.list::<CustomImage>(&images_path(), DTL_API_VERSION).await.unwrap_err();
+    sim.inject(FaultRule {
+        method: None,
+        path_contains: "/customimages".into(),
+        fault: Fault::Status(503),
+        times: 100,
+    });
+    let err = client
+        .list::<CustomImage>(&images_path(), DTL_API_VERSION)
+        .await
+        .unwrap_err();
     match &err {
-        ArmError::Api { status, code, request_id, .. } => {
+        ArmError::Api {
+            status,
+            code,
+            request_id,
+            ..
+        } => {
             assert_eq!(*status, 503);
             assert_eq!(code, "ServiceUnavailable");
             assert!(request_id.is_some(), "the request id is kept for support");
@@ -112,7 +209,12 @@ async fn retries_are_bounded_and_the_last_error_is_kept() {
 async fn dropped_connections_are_retried_for_reads() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
-    sim.inject(FaultRule { method: Some("GET".into()), path_contains: "/customimages".into(), fault: Fault::Drop, times: 2 });
+    sim.inject(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/customimages".into(),
+        fault: Fault::Drop,
+        times: 2,
+    });
     assert!(dev_lab_image_count(&client).await > 0);
     assert_eq!(client.log().retried.load(Ordering::Relaxed), 2);
 }
@@ -122,8 +224,20 @@ async fn unsafe_requests_are_not_repeated_after_a_server_error() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
     let image = format!("{DEV_LAB}/customimages/alice-debug-snapshot");
-    sim.inject(FaultRule { method: Some("PATCH".into()), path_contains: "/customimages/".into(), fault: Fault::Status(500), times: 1 });
-    let err = client.patch::<_, CustomImage>(&image, DTL_API_VERSION, &serde_json::json!({"tags": {"a": "b"}})).await.unwrap_err();
+    sim.inject(FaultRule {
+        method: Some("PATCH".into()),
+        path_contains: "/customimages/".into(),
+        fault: Fault::Status(500),
+        times: 1,
+    });
+    let err = client
+        .patch::<_, CustomImage>(
+            &image,
+            DTL_API_VERSION,
+            &serde_json::json!({"tags": {"a": "b"}}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(500));
     assert_eq!(client.log().sent.load(Ordering::Relaxed), 1);
 }
@@ -134,11 +248,16 @@ fn new_image_body() -> CustomImage {
         name: String::new(),
         kind: None,
         location: None,
-        tags: Some(Tags::from([("ImagePath".to_string(), "win2022/base".to_string())])),
+        tags: Some(Tags::from([(
+            "ImagePath".to_string(),
+            "win2022/base".to_string(),
+        )])),
         properties: CustomImageProperties {
             vm: Some(CustomImagePropertiesFromVm {
                 source_vm_id: Some(format!("{DEV_LAB}/virtualmachines/dev-alice-01")),
-                windows_os_info: Some(WindowsOsInfo { windows_os_state: Some("SysprepApplied".into()) }),
+                windows_os_info: Some(WindowsOsInfo {
+                    windows_os_state: Some("SysprepApplied".into()),
+                }),
                 linux_os_info: None,
             }),
             description: Some("made by a test".into()),
@@ -150,44 +269,102 @@ fn new_image_body() -> CustomImage {
 
 #[tokio::test]
 async fn long_running_create_and_delete_follow_azure_async_operation() {
-    let sim = start(demo_world(), SimOptions { speed: 300.0, record: true, ..SimOptions::default() }).await;
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            speed: 300.0,
+            record: true,
+            ..SimOptions::default()
+        },
+    )
+    .await;
     let client = client(&sim);
     let path = format!("{DEV_LAB}/customimages/test-image");
-    let created: CustomImage = client.put(&path, DTL_API_VERSION, &new_image_body()).await.unwrap();
-    assert_eq!(created.properties.provisioning_state.as_deref(), Some("Succeeded"));
-    let polls = |sim: &imagefactory::sim::SimHandle| sim.recorded().iter().filter(|r| r.path.contains("/operations/")).count();
+    let created: CustomImage = client
+        .put(&path, DTL_API_VERSION, &new_image_body())
+        .await
+        .unwrap();
+    assert_eq!(
+        created.properties.provisioning_state.as_deref(),
+        Some("Succeeded")
+    );
+    let polls = |sim: &imagefactory::sim::SimHandle| {
+        sim.recorded()
+            .iter()
+            .filter(|r| r.path.contains("/operations/"))
+            .count()
+    };
     assert!(polls(&sim) >= 1, "the operation was polled");
     client.delete(&path, DTL_API_VERSION).await.unwrap();
-    let gone = client.get::<CustomImage>(&path, DTL_API_VERSION).await.unwrap_err();
+    let gone = client
+        .get::<CustomImage>(&path, DTL_API_VERSION)
+        .await
+        .unwrap_err();
     assert_eq!(gone.status(), Some(404));
     assert_eq!(gone.code(), Some("ResourceNotFound"));
 }
 
 #[tokio::test]
 async fn long_running_operations_also_work_with_location_only() {
-    let sim = start(demo_world(), SimOptions { speed: 300.0, location_only_operations: true, ..SimOptions::default() }).await;
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            speed: 300.0,
+            location_only_operations: true,
+            ..SimOptions::default()
+        },
+    )
+    .await;
     let client = client(&sim);
     let path = format!("{DEV_LAB}/customimages/test-image");
-    let created: CustomImage = client.put(&path, DTL_API_VERSION, &new_image_body()).await.unwrap();
-    assert_eq!(created.properties.provisioning_state.as_deref(), Some("Succeeded"));
+    let created: CustomImage = client
+        .put(&path, DTL_API_VERSION, &new_image_body())
+        .await
+        .unwrap();
+    assert_eq!(
+        created.properties.provisioning_state.as_deref(),
+        Some("Succeeded")
+    );
     client.delete(&path, DTL_API_VERSION).await.unwrap();
-    assert_eq!(client.get::<CustomImage>(&path, DTL_API_VERSION).await.unwrap_err().status(), Some(404));
+    assert_eq!(
+        client
+            .get::<CustomImage>(&path, DTL_API_VERSION)
+            .await
+            .unwrap_err()
+            .status(),
+        Some(404)
+    );
 }
 
 #[tokio::test]
 async fn a_failed_operation_reports_its_error() {
     // 90 simulated seconds at speed 300 = 300 ms: time to pull the image away mid-operation.
-    let sim = start(demo_world(), SimOptions { speed: 300.0, ..SimOptions::default() }).await;
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            speed: 300.0,
+            ..SimOptions::default()
+        },
+    )
+    .await;
     let client = client(&sim);
     let path = format!("{DEV_LAB}/customimages/test-image");
     let put = tokio::spawn({
         let client = client.clone();
         let path = path.clone();
-        async move { client.put::<_, CustomImage>(&path, DTL_API_VERSION, &new_image_body()).await }
+        async move {
+            client
+                .put::<_, CustomImage>(&path, DTL_API_VERSION, &new_image_body())
+                .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
     sim.change_world(|w| {
-        let lab = w.subscription_mut(IMAGING).unwrap().lab_mut("rg-dev-we", "Dev-WestEurope").unwrap();
+        let lab = w
+            .subscription_mut(IMAGING)
+            .unwrap()
+            .lab_mut("rg-dev-we", "Dev-WestEurope")
+            .unwrap();
         lab.images.retain(|i| i.name != "test-image");
     });
     match put.await.unwrap() {
@@ -203,18 +380,36 @@ async fn a_failed_operation_reports_its_error() {
 async fn deleting_an_image_a_vm_is_being_made_from_is_a_conflict() {
     let sim = start(demo_world(), fast()).await;
     sim.change_world(|w| {
-        let lab = w.subscription_mut(IMAGING).unwrap().lab_mut("rg-dev-we", "Dev-WestEurope").unwrap();
-        let vm = lab.vms.iter_mut().find(|v| v.name == "dev-alice-01").unwrap();
+        let lab = w
+            .subscription_mut(IMAGING)
+            .unwrap()
+            .lab_mut("rg-dev-we", "Dev-WestEurope")
+            .unwrap();
+        let vm = lab
+            .vms
+            .iter_mut()
+            .find(|v| v.name == "dev-alice-01")
+            .unwrap();
         vm.properties.provisioning_state = Some("Creating".into());
     });
     let image = sim.with_world(|w| {
-        let lab = w.subscription(IMAGING).unwrap().lab("rg-dev-we", "Dev-WestEurope").unwrap();
+        let lab = w
+            .subscription(IMAGING)
+            .unwrap()
+            .lab("rg-dev-we", "Dev-WestEurope")
+            .unwrap();
         let vm = lab.vms.iter().find(|v| v.name == "dev-alice-01").unwrap();
         vm.properties.custom_image_id.clone().unwrap()
     });
-    let err = client(&sim).delete(&image, DTL_API_VERSION).await.unwrap_err();
+    let err = client(&sim)
+        .delete(&image, DTL_API_VERSION)
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(409));
-    assert_eq!(err.code(), Some("OperationNotAllowedOnVMImageAsVMsBeingProvisioned"));
+    assert_eq!(
+        err.code(),
+        Some("OperationNotAllowedOnVMImageAsVMsBeingProvisioned")
+    );
 }
 
 #[tokio::test]
@@ -225,12 +420,22 @@ async fn writes_to_a_reader_subscription_are_forbidden() {
     let err = client.delete(&path, DTL_API_VERSION).await.unwrap_err();
     assert_eq!(err.status(), Some(403));
     assert_eq!(err.code(), Some("AuthorizationFailed"));
-    assert!(err.to_string().contains("does not have authorization"), "{err}");
+    assert!(
+        err.to_string().contains("does not have authorization"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn read_only_mode_refuses_changes_before_sending_them() {
-    let sim = start(demo_world(), SimOptions { record: true, ..fast() }).await;
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            record: true,
+            ..fast()
+        },
+    )
+    .await;
     let mut options = client_options(&sim);
     options.read_only = true;
     let client = client_with(&sim, options);
@@ -238,11 +443,19 @@ async fn read_only_mode_refuses_changes_before_sending_them() {
     let err = client.delete(&path, DTL_API_VERSION).await.unwrap_err();
     assert!(matches!(err, ArmError::ReadOnly { .. }), "{err:?}");
     assert!(err.to_string().contains("nothing was sent"));
-    let err = client.patch::<_, CustomImage>(&path, DTL_API_VERSION, &serde_json::json!({"tags": {}})).await.unwrap_err();
+    let err = client
+        .patch::<_, CustomImage>(&path, DTL_API_VERSION, &serde_json::json!({"tags": {}}))
+        .await
+        .unwrap_err();
     assert!(matches!(err, ArmError::ReadOnly { .. }));
     assert!(sim.recorded().is_empty(), "no request reached Azure");
     // Reads still work.
-    assert!(client.get::<CustomImage>(&path, DTL_API_VERSION).await.is_ok());
+    assert!(
+        client
+            .get::<CustomImage>(&path, DTL_API_VERSION)
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -251,7 +464,10 @@ async fn a_request_without_a_valid_token_gets_the_arm_envelope() {
     let http = ArmClient::http_client().unwrap();
     let tokens = TokenSource::fixed(&scope_for(&sim.endpoint), "not-a-token".into());
     let client = ArmClient::new(http, tokens, client_options(&sim));
-    let err = client.get::<serde_json::Value>(DEV_LAB, DTL_API_VERSION).await.unwrap_err();
+    let err = client
+        .get::<serde_json::Value>(DEV_LAB, DTL_API_VERSION)
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(401));
     assert_eq!(err.code(), Some("InvalidAuthenticationToken"));
 }
@@ -262,8 +478,13 @@ async fn ids_come_back_lower_cased_and_compare_without_case() {
     let client = client(&sim);
     let images: Vec<CustomImage> = client.list(&images_path(), DTL_API_VERSION).await.unwrap();
     let first = &images[0];
-    assert_eq!(first.id, first.id.to_ascii_lowercase(), "DevTest Labs returns lower-cased child ids");
-    let mixed = imagefactory::arm::ResourceId::new(format!("{DEV_LAB}/customImages/{}", first.name));
+    assert_eq!(
+        first.id,
+        first.id.to_ascii_lowercase(),
+        "DevTest Labs returns lower-cased child ids"
+    );
+    let mixed =
+        imagefactory::arm::ResourceId::new(format!("{DEV_LAB}/customImages/{}", first.name));
     assert_eq!(mixed, imagefactory::arm::ResourceId::new(first.id.clone()));
     // A URL built from the returned id works.
     let again: CustomImage = client.get(&first.id, DTL_API_VERSION).await.unwrap();
@@ -274,21 +495,38 @@ async fn ids_come_back_lower_cased_and_compare_without_case() {
 async fn an_unsupported_api_version_is_refused_with_a_clear_code() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
-    let err = client.get::<serde_json::Value>(DEV_LAB, "2016-05-15").await.unwrap_err();
+    let err = client
+        .get::<serde_json::Value>(DEV_LAB, "2016-05-15")
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), Some(400));
     assert_eq!(err.code(), Some("InvalidApiVersionParameter"));
 }
 
 #[tokio::test]
 async fn random_faults_are_survived_by_the_retries() {
-    let plan = imagefactory::sim::FaultPlan::parse("429=10%,500=5%,503=5%,drop=5%,retry-after=0").unwrap();
-    let sim = start(demo_world(), SimOptions { faults: plan, seed: 42, ..fast() }).await;
+    let plan =
+        imagefactory::sim::FaultPlan::parse("429=10%,500=5%,503=5%,drop=5%,retry-after=0").unwrap();
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            faults: plan,
+            seed: 42,
+            ..fast()
+        },
+    )
+    .await;
     let mut options = client_options(&sim);
     options.retry.max_attempts = 8;
     let client = client_with(&sim, options);
-    let inventory = imagefactory::factory::Inventory::refresh(&client, None).await.unwrap();
+    let inventory = imagefactory::factory::Inventory::refresh(&client, None)
+        .await
+        .unwrap();
     assert!(inventory.is_complete(), "{:?}", inventory.problems);
     let total: usize = inventory.labs().map(|(_, l)| l.images.len()).sum();
     assert_eq!(total, sim.with_world(|w| w.image_count()));
-    assert!(client.log().retried.load(Ordering::Relaxed) > 0, "faults were injected and retried");
+    assert!(
+        client.log().retried.load(Ordering::Relaxed) > 0,
+        "faults were injected and retried"
+    );
 }

@@ -11,7 +11,14 @@ use imagefactory::sim::SimOptions;
 
 #[tokio::test]
 async fn managed_identity_token_from_the_emulator_signs_real_requests() {
-    let sim = start(demo_world(), SimOptions { record: true, ..fast() }).await;
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            record: true,
+            ..fast()
+        },
+    )
+    .await;
     // SAFETY: the only test in this binary; nothing else reads the environment concurrently.
     unsafe {
         std::env::set_var("IDENTITY_ENDPOINT", sim.identity_endpoint.as_str());
@@ -24,7 +31,13 @@ async fn managed_identity_token_from_the_emulator_signs_real_requests() {
 
     let lab: Lab = client.get(DEV_LAB, DTL_API_VERSION).await.unwrap();
     assert_eq!(lab.name, "Dev-WestEurope");
-    let labs: Vec<Lab> = client.list(&format!("/subscriptions/{IMAGING}/providers/Microsoft.DevTestLab/labs"), DTL_API_VERSION).await.unwrap();
+    let labs: Vec<Lab> = client
+        .list(
+            &format!("/subscriptions/{IMAGING}/providers/Microsoft.DevTestLab/labs"),
+            DTL_API_VERSION,
+        )
+        .await
+        .unwrap();
     assert_eq!(labs.len(), 3);
 
     let recorded = sim.recorded();
@@ -32,7 +45,13 @@ async fn managed_identity_token_from_the_emulator_signs_real_requests() {
     assert_eq!(token_calls.len(), 1, "the token is cached across requests");
     let query = token_calls[0].query.as_deref().unwrap_or("");
     assert!(query.contains("api-version=2019-08-01"), "{query}");
-    assert!(query.contains(&format!("resource={}", urlencode(sim.endpoint.as_str().trim_end_matches('/')))), "the scope is the endpoint's own: {query}");
+    assert!(
+        query.contains(&format!(
+            "resource={}",
+            urlencode(sim.endpoint.as_str().trim_end_matches('/'))
+        )),
+        "the scope is the endpoint's own: {query}"
+    );
 
     // A wrong secret is refused by the token endpoint, and the error says so without the secret.
     unsafe {
@@ -41,10 +60,19 @@ async fn managed_identity_token_from_the_emulator_signs_real_requests() {
     let http = ArmClient::http_client().unwrap();
     let tokens = TokenSource::new(AuthMode::ManagedIdentity, http.clone()).unwrap();
     let client = ArmClient::new(http, tokens, client_options(&sim));
-    let err = client.get::<Lab>(DEV_LAB, DTL_API_VERSION).await.unwrap_err();
-    assert!(matches!(err, imagefactory::arm::ArmError::Auth { .. }), "{err:?}");
+    let err = client
+        .get::<Lab>(DEV_LAB, DTL_API_VERSION)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, imagefactory::arm::ArmError::Auth { .. }),
+        "{err:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains("authentication failed (managed-identity)"), "{text}");
+    assert!(
+        text.contains("authentication failed (managed-identity)"),
+        "{text}"
+    );
     assert!(!text.contains("wrong-secret"), "{text}");
 }
 

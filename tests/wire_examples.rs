@@ -19,14 +19,17 @@ fn example(name: &str) -> Value {
 
 fn body<T: DeserializeOwned>(name: &str, status: &str) -> T {
     let v = example(name);
-    serde_json::from_value(v["responses"][status]["body"].clone()).unwrap_or_else(|e| panic!("{name} {status}: {e}"))
+    serde_json::from_value(v["responses"][status]["body"].clone())
+        .unwrap_or_else(|e| panic!("{name} {status}: {e}"))
 }
 
 /// Which wire type each example's success bodies are.
 /// `Ok(false)` for examples of calls the factory does not make.
 fn decode_any(name: &str, body: Value) -> Result<bool, String> {
     fn as_<T: DeserializeOwned>(b: Value) -> Result<bool, String> {
-        serde_json::from_value::<T>(b).map(|_| true).map_err(|e| e.to_string())
+        serde_json::from_value::<T>(b)
+            .map(|_| true)
+            .map_err(|e| e.to_string())
     }
     let kind = name.split('_').next().unwrap_or("");
     let list = name.contains("_List") || name == "GetSubscriptions.json";
@@ -59,14 +62,18 @@ fn every_example_body_deserialises() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let v = example(&name);
         for (status, response) in v["responses"].as_object().unwrap() {
-            if let Some(body) = response.get("body").filter(|b| !b.is_null()) {
-                if decode_any(&name, body.clone()).unwrap_or_else(|e| panic!("{name} {status}: {e}")) {
-                    checked += 1;
-                }
+            if let Some(body) = response.get("body").filter(|b| !b.is_null())
+                && decode_any(&name, body.clone())
+                    .unwrap_or_else(|e| panic!("{name} {status}: {e}"))
+            {
+                checked += 1;
             }
         }
     }
-    assert!(checked >= 20, "only {checked} bodies were decoded into wire types");
+    assert!(
+        checked >= 20,
+        "only {checked} bodies were decoded into wire types"
+    );
 }
 
 #[test]
@@ -76,22 +83,47 @@ fn custom_image_fields_come_out_right() {
     let image = &page.value[0];
     assert_eq!(image.name, "{customImageName}");
     assert_eq!(image.properties.author.as_deref(), Some("{authorName}"));
-    assert_eq!(image.properties.creation_date.as_deref(), Some("2021-10-10T09:59:28.7985144+00:00"));
+    assert_eq!(
+        image.properties.creation_date.as_deref(),
+        Some("2021-10-10T09:59:28.7985144+00:00")
+    );
     assert_eq!(image.os_type(), Some("Linux"));
-    let created = time::OffsetDateTime::parse(image.properties.creation_date.as_deref().unwrap(), &time::format_description::well_known::Rfc3339).unwrap();
+    let created = time::OffsetDateTime::parse(
+        image.properties.creation_date.as_deref().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
     assert_eq!(created.year(), 2021);
-    assert!(image.properties.vm.as_ref().unwrap().source_vm_id.as_deref().unwrap().ends_with("/virtualmachines/{vmName}"));
+    assert!(
+        image
+            .properties
+            .vm
+            .as_ref()
+            .unwrap()
+            .source_vm_id
+            .as_deref()
+            .unwrap()
+            .ends_with("/virtualmachines/{vmName}")
+    );
 }
 
 #[test]
 fn custom_image_created_from_a_vhd_reports_its_os() {
     let v = example("CustomImages_CreateOrUpdate.json");
-    let request: CustomImage = serde_json::from_value(v["parameters"]["customImage"].clone()).unwrap();
+    let request: CustomImage =
+        serde_json::from_value(v["parameters"]["customImage"].clone()).unwrap();
     let created: CustomImage = body("CustomImages_CreateOrUpdate.json", "201");
     for image in [&request, &created] {
         assert!(image.properties.vm.is_some() || image.properties.vhd.is_some());
     }
-    assert_eq!(created.tags.as_ref().and_then(|t| t.get("tagName1")).map(String::as_str), Some("tagValue1"));
+    assert_eq!(
+        created
+            .tags
+            .as_ref()
+            .and_then(|t| t.get("tagName1"))
+            .map(String::as_str),
+        Some("tagValue1")
+    );
 }
 
 #[test]
@@ -100,12 +132,27 @@ fn lab_and_vm_fields_come_out_right() {
     assert_eq!(labs.value.len(), 2);
     assert_eq!(labs.value[0].location.as_deref(), Some("westcentralus"));
     assert_eq!(labs.value[1].location.as_deref(), Some("japaneast"));
-    assert!(labs.value[0].id.contains("/providers/microsoft.devtestlab/labs/"));
+    assert!(
+        labs.value[0]
+            .id
+            .contains("/providers/microsoft.devtestlab/labs/")
+    );
     let vms: Page<LabVirtualMachine> = body("VirtualMachines_List.json", "200");
     let vm = &vms.value[0];
     assert_eq!(vm.properties.os_type.as_deref(), Some("Linux"));
-    assert_eq!(vm.properties.provisioning_state.as_deref(), Some("Succeeded"));
-    assert_eq!(vm.properties.gallery_image_reference.as_ref().unwrap().sku.as_deref(), Some("16.04-LTS"));
+    assert_eq!(
+        vm.properties.provisioning_state.as_deref(),
+        Some("Succeeded")
+    );
+    assert_eq!(
+        vm.properties
+            .gallery_image_reference
+            .as_ref()
+            .unwrap()
+            .sku
+            .as_deref(),
+        Some("16.04-LTS")
+    );
     let vm: LabVirtualMachine = body("VirtualMachines_Get.json", "200");
     assert!(!vm.name.is_empty());
 }
@@ -114,7 +161,10 @@ fn lab_and_vm_fields_come_out_right() {
 fn subscriptions_page_keeps_its_next_link_as_data() {
     let subs: Page<Subscription> = body("GetSubscriptions.json", "200");
     assert_eq!(subs.value.len(), 2);
-    assert_eq!(subs.value[0].subscription_id, "291bba3f-e0a5-47bc-a099-3bdcb2a50a05");
+    assert_eq!(
+        subs.value[0].subscription_id,
+        "291bba3f-e0a5-47bc-a099-3bdcb2a50a05"
+    );
     assert_eq!(subs.value[0].display_name, "Example Subscription");
     assert_eq!(subs.value[0].state, "Enabled");
     // The example's "..." is a placeholder, not a URL: the client must treat it as data and

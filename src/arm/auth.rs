@@ -129,7 +129,10 @@ impl TokenSource {
     }
 
     fn mode_name(&self) -> String {
-        self.mode.map(AuthMode::as_str).unwrap_or("fixed token").to_string()
+        self.mode
+            .map(AuthMode::as_str)
+            .unwrap_or("fixed token")
+            .to_string()
     }
 
     /// A bearer token for `scope`, from the cache while it has more than five minutes left.
@@ -142,12 +145,18 @@ impl TokenSource {
             return Ok(token.clone());
         }
         let Some(credential) = &self.credential else {
-            return Err(ArmError::Auth { mode: self.mode_name(), reason: format!("no token for {scope}, and no credential to get one") });
+            return Err(ArmError::Auth {
+                mode: self.mode_name(),
+                reason: format!("no token for {scope}, and no credential to get one"),
+            });
         };
-        let fresh = credential.get_token(&[scope], None).await.map_err(|e| ArmError::Auth {
-            mode: self.mode_name(),
-            reason: super::redact::redact(&e.to_string()),
-        })?;
+        let fresh = credential
+            .get_token(&[scope], None)
+            .await
+            .map_err(|e| ArmError::Auth {
+                mode: self.mode_name(),
+                reason: super::redact::redact(&e.to_string()),
+            })?;
         let token = fresh.token.secret().to_string();
         cache.insert(scope.to_string(), (token.clone(), fresh.expires_on));
         Ok(token)
@@ -170,6 +179,9 @@ mod tests {
         let public = url::Url::parse("https://management.azure.com/").unwrap();
         assert_eq!(scope_for(&public), "https://management.azure.com/.default");
         let gov = url::Url::parse("https://management.usgovcloudapi.net").unwrap();
-        assert_eq!(scope_for(&gov), "https://management.usgovcloudapi.net/.default");
+        assert_eq!(
+            scope_for(&gov),
+            "https://management.usgovcloudapi.net/.default"
+        );
     }
 }

@@ -136,7 +136,11 @@ impl ArmClient {
     }
 
     /// `GET` one resource or collection and decode it.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, api_version: &str) -> Result<T, ArmError> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+    ) -> Result<T, ArmError> {
         let url = self.url(path, api_version)?;
         let reply = self.send(Method::GET, url, None).await?;
         decode(path, &reply.body)
@@ -144,7 +148,11 @@ impl ArmClient {
 
     /// `GET` every page of a list, following `nextLink` until it is absent or null. Empty pages
     /// that still carry a link are followed; a link seen before ends the walk (a server loop).
-    pub async fn list<T: DeserializeOwned>(&self, path: &str, api_version: &str) -> Result<Vec<T>, ArmError> {
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+    ) -> Result<Vec<T>, ArmError> {
         let mut items = Vec::new();
         let mut url = self.url(path, api_version)?;
         let mut seen = std::collections::HashSet::new();
@@ -244,13 +252,19 @@ impl ArmClient {
             .join(path.trim_start_matches('/'))
             .map_err(|e| ArmError::Usage(format!("bad resource path {path}: {e}")))?;
         if !url.query_pairs().any(|(k, _)| k == "api-version") {
-            url.query_pairs_mut().append_pair("api-version", api_version);
+            url.query_pairs_mut()
+                .append_pair("api-version", api_version);
         }
         Ok(url)
     }
 
     /// Sends one request with retries; every non-success answer becomes an `ArmError`.
-    pub(super) async fn send(&self, method: Method, url: Url, body: Option<&serde_json::Value>) -> Result<Reply, ArmError> {
+    pub(super) async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Reply, ArmError> {
         let resource = resource_of(&url);
         if self.inner.options.read_only && method != Method::GET {
             return Err(ArmError::ReadOnly {
@@ -260,9 +274,14 @@ impl ArmClient {
         }
         // A 429 means ARM did not act on the request, so it is safe to send again whatever the
         // method; errors and lost connections only for methods ARM defines as idempotent.
-        let idempotent = matches!(method, Method::GET | Method::PUT | Method::DELETE | Method::HEAD);
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::PUT | Method::DELETE | Method::HEAD
+        );
         let retry = &self.inner.options.retry;
-        let subscription = super::ResourceId::new(url.path()).subscription().map(str::to_ascii_lowercase);
+        let subscription = super::ResourceId::new(url.path())
+            .subscription()
+            .map(str::to_ascii_lowercase);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -275,15 +294,16 @@ impl ArmClient {
             let wait = match &outcome {
                 Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
                     self.inner.log.throttled.fetch_add(1, Ordering::Relaxed);
-                    let wait = retry_after(retry, &reply.headers).unwrap_or_else(|| retry.backoff(attempt));
+                    let wait = retry_after(retry, &reply.headers)
+                        .unwrap_or_else(|| retry.backoff(attempt));
                     if let Some(sub) = &subscription {
                         self.pause(sub, wait);
                     }
                     Some(wait)
                 }
-                Ok(reply) if reply.status.is_server_error() && idempotent => {
-                    Some(retry_after(retry, &reply.headers).unwrap_or_else(|| retry.backoff(attempt)))
-                }
+                Ok(reply) if reply.status.is_server_error() && idempotent => Some(
+                    retry_after(retry, &reply.headers).unwrap_or_else(|| retry.backoff(attempt)),
+                ),
                 Ok(_) => None,
                 Err(_) if idempotent => Some(retry.backoff(attempt)),
                 Err(_) => None,
@@ -321,8 +341,19 @@ impl ArmClient {
 
     /// One attempt: a permit, the request, the whole body. Transport failures come
     /// back as their (redacted) reason.
-    async fn attempt(&self, method: &Method, url: &Url, body: Option<&serde_json::Value>, token: String) -> Result<Reply, String> {
-        let _permit = self.inner.permits.acquire().await.map_err(|e| e.to_string())?;
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+        token: String,
+    ) -> Result<Reply, String> {
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| e.to_string())?;
         self.inner.log.sent.fetch_add(1, Ordering::Relaxed);
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut request = self
@@ -341,7 +372,11 @@ impl ArmClient {
             let status = response.status();
             let headers = response.headers().clone();
             let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(Reply { status, headers, body })
+            Ok::<_, reqwest::Error>(Reply {
+                status,
+                headers,
+                body,
+            })
         }
         .await;
         match result {
@@ -366,7 +401,12 @@ impl ArmClient {
     }
 
     async fn wait_for_pause(&self, subscription: &str) {
-        let until = self.inner.pauses.lock().ok().and_then(|p| p.get(subscription).copied());
+        let until = self
+            .inner
+            .pauses
+            .lock()
+            .ok()
+            .and_then(|p| p.get(subscription).copied());
         if let Some(until) = until {
             let now = Instant::now();
             if until > now {
@@ -397,7 +437,12 @@ impl ArmClient {
             && remaining < RATE_LIMIT_LOW_WATER
         {
             let wait = Duration::from_millis((RATE_LIMIT_LOW_WATER - remaining) * 50);
-            tracing::debug!(subscription, remaining, ?wait, "rate limit running low; slowing down");
+            tracing::debug!(
+                subscription,
+                remaining,
+                ?wait,
+                "rate limit running low; slowing down"
+            );
             self.pause(subscription, wait);
         }
     }
@@ -408,7 +453,9 @@ fn retry_after(retry: &RetryPolicy, headers: &HeaderMap) -> Option<Duration> {
 }
 
 pub(super) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok())
+    headers
+        .get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
 }
 
 /// The path of a URL, for messages (no query: it may hold a signature).
@@ -443,8 +490,15 @@ fn api_error(method: &Method, resource: String, reply: &Reply) -> ArmError {
     let (code, message) = match serde_json::from_slice::<CloudError>(&reply.body) {
         Ok(envelope) => (envelope.error.code, envelope.error.message),
         Err(_) => (
-            reply.status.canonical_reason().unwrap_or("Error").replace(' ', ""),
-            String::from_utf8_lossy(&reply.body).chars().take(300).collect(),
+            reply
+                .status
+                .canonical_reason()
+                .unwrap_or("Error")
+                .replace(' ', ""),
+            String::from_utf8_lossy(&reply.body)
+                .chars()
+                .take(300)
+                .collect(),
         ),
     };
     ArmError::Api {

@@ -13,7 +13,11 @@ impl ArmClient {
     /// Follows the operation an answer started, if it started one. Returns `None` when the
     /// answer was already final, else the body of the last poll (for `Location` polling, the
     /// final resource, if ARM sent one).
-    pub(super) async fn follow_operation(&self, resource: &str, first: &Reply) -> Result<Option<Vec<u8>>, ArmError> {
+    pub(super) async fn follow_operation(
+        &self,
+        resource: &str,
+        first: &Reply,
+    ) -> Result<Option<Vec<u8>>, ArmError> {
         if !matches!(first.status, StatusCode::CREATED | StatusCode::ACCEPTED) {
             return Ok(None);
         }
@@ -77,7 +81,8 @@ impl ArmClient {
         let options = self.options();
         match header_str(&reply.headers, "retry-after").and_then(|v| options.retry.retry_after(v)) {
             Some(d) => d.max(options.min_poll_interval),
-            None => (options.min_poll_interval * 2u32.pow(polls.min(5))).min(std::time::Duration::from_secs(10)),
+            None => (options.min_poll_interval * 2u32.pow(polls.min(5)))
+                .min(std::time::Duration::from_secs(10)),
         }
     }
 }

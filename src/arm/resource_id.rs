@@ -42,7 +42,11 @@ impl ResourceId {
 
     /// The last segment: the resource's own name.
     pub fn name(&self) -> &str {
-        self.0.trim_end_matches('/').rsplit('/').next().unwrap_or("")
+        self.0
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
     }
 
     /// The id of the parent resource (one type/name pair up).
@@ -70,7 +74,9 @@ impl ResourceId {
 
 impl PartialEq for ResourceId {
     fn eq(&self, other: &Self) -> bool {
-        self.0.trim_end_matches('/').eq_ignore_ascii_case(other.0.trim_end_matches('/'))
+        self.0
+            .trim_end_matches('/')
+            .eq_ignore_ascii_case(other.0.trim_end_matches('/'))
     }
 }
 impl Eq for ResourceId {}
@@ -107,8 +113,12 @@ mod tests {
 
     #[test]
     fn ids_differing_only_in_case_are_equal_and_hash_alike() {
-        let a = ResourceId::new("/subscriptions/S1/resourceGroups/RG/providers/Microsoft.DevTestLab/labs/Lab1");
-        let b = ResourceId::new("/subscriptions/s1/resourcegroups/rg/providers/microsoft.devtestlab/labs/lab1/");
+        let a = ResourceId::new(
+            "/subscriptions/S1/resourceGroups/RG/providers/Microsoft.DevTestLab/labs/Lab1",
+        );
+        let b = ResourceId::new(
+            "/subscriptions/s1/resourcegroups/rg/providers/microsoft.devtestlab/labs/lab1/",
+        );
         assert_eq!(a, b);
         let set: HashSet<_> = [a.clone(), b].into_iter().collect();
         assert_eq!(set.len(), 1);
@@ -118,10 +128,19 @@ mod tests {
 
     #[test]
     fn parent_and_within_follow_type_name_pairs() {
-        let img = ResourceId::new("/subscriptions/s/resourcegroups/rg/providers/microsoft.devtestlab/labs/l/customimages/i");
-        let lab = ResourceId::new("/subscriptions/s/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/L");
+        let img = ResourceId::new(
+            "/subscriptions/s/resourcegroups/rg/providers/microsoft.devtestlab/labs/l/customimages/i",
+        );
+        let lab = ResourceId::new(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/L",
+        );
         assert_eq!(img.parent(), lab);
         assert!(img.is_within(&lab));
-        assert!(!ResourceId::new("/subscriptions/s/resourcegroups/rg/providers/microsoft.devtestlab/labs/l2").is_within(&lab));
+        assert!(
+            !ResourceId::new(
+                "/subscriptions/s/resourcegroups/rg/providers/microsoft.devtestlab/labs/l2"
+            )
+            .is_within(&lab)
+        );
     }
 }

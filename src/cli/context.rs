@@ -20,7 +20,10 @@ impl Context {
     /// Loads the configuration and builds the client; errors are reported and turned into
     /// the exit code to leave with.
     pub fn new(global: &Global) -> Result<Context, Exit> {
-        let explicit = global.config.clone().or_else(|| global.demo.then(demo_config).flatten());
+        let explicit = global
+            .config
+            .clone()
+            .or_else(|| global.demo.then(demo_config).flatten());
         let config = config::discover(explicit.as_deref()).map_err(|e| {
             report_error(&e.to_string());
             Exit::Usage
@@ -30,10 +33,14 @@ impl Context {
             .endpoint
             .clone()
             .or(settings.endpoint)
-            .unwrap_or_else(|| url::Url::parse(PUBLIC_ARM).expect("the public ARM endpoint is a URL"));
+            .unwrap_or_else(|| {
+                url::Url::parse(PUBLIC_ARM).expect("the public ARM endpoint is a URL")
+            });
         let auth = match (global.auth, settings.auth.as_deref()) {
             (Some(a), _) => a,
-            (None, Some(name)) => <AuthMode as clap::ValueEnum>::from_str(name, false).unwrap_or(AuthMode::Cli),
+            (None, Some(name)) => {
+                <AuthMode as clap::ValueEnum>::from_str(name, false).unwrap_or(AuthMode::Cli)
+            }
             (None, None) => AuthMode::Cli,
         };
         let mut options = ArmClientOptions::new(endpoint);
@@ -49,7 +56,10 @@ impl Context {
             report_error(&e.to_string());
             Exit::Usage
         })?;
-        Ok(Context { client: ArmClient::new(http, tokens, options), config })
+        Ok(Context {
+            client: ArmClient::new(http, tokens, options),
+            config,
+        })
     }
 }
 

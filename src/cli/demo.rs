@@ -26,15 +26,24 @@ impl Demo {
             std::env::set_var("IDENTITY_ENDPOINT", format!("http://{addr}/msi/token"));
             std::env::set_var("IDENTITY_HEADER", &identity_header);
         }
-        global.endpoint = Some(url::Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?);
+        global.endpoint =
+            Some(url::Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?);
         global.auth = Some(AuthMode::ManagedIdentity);
-        Ok(Demo { listener, identity_header })
+        Ok(Demo {
+            listener,
+            identity_header,
+        })
     }
 
     /// Starts serving the sample world (inside the runtime).
     pub fn start(self) -> std::io::Result<SimHandle> {
-        let world = sim::world::parse(sim::DEMO_WORLD, time::OffsetDateTime::now_utc()).map_err(std::io::Error::other)?;
-        let options = SimOptions { speed: DEMO_SPEED, identity_header: Some(self.identity_header), ..SimOptions::default() };
+        let world = sim::world::parse(sim::DEMO_WORLD, time::OffsetDateTime::now_utc())
+            .map_err(std::io::Error::other)?;
+        let options = SimOptions {
+            speed: DEMO_SPEED,
+            identity_header: Some(self.identity_header),
+            ..SimOptions::default()
+        };
         sim::serve(self.listener, world, options)
     }
 }

@@ -50,14 +50,22 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
     };
     let labs: Vec<_> = inventory
         .labs()
-        .filter(|(_, l)| args.lab.as_deref().is_none_or(|n| l.name.eq_ignore_ascii_case(n)))
+        .filter(|(_, l)| {
+            args.lab
+                .as_deref()
+                .is_none_or(|n| l.name.eq_ignore_ascii_case(n))
+        })
         .collect();
     if let Some(name) = &args.lab
         && labs.is_empty()
     {
         let known: Vec<&str> = inventory.labs().map(|(_, l)| l.name.as_str()).collect();
-        let hint = crate::config::nearest(name, &known).map(|n| format!(" Did you mean `{n}`?")).unwrap_or_default();
-        report_error(&format!("no lab named `{name}` in any visible subscription.{hint} `imagefactory labs` lists them."));
+        let hint = crate::config::nearest(name, &known)
+            .map(|n| format!(" Did you mean `{n}`?"))
+            .unwrap_or_default();
+        report_error(&format!(
+            "no lab named `{name}` in any visible subscription.{hint} `imagefactory labs` lists them."
+        ));
         return Exit::Usage;
     }
     let rows: Vec<ImageRow> = labs
@@ -92,8 +100,19 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
                 if i.in_use {
                     flags.push("in-use");
                 }
-                let path = i.image_path.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "(untagged)".into());
-                table.row(vec![l.name.clone(), path, i.name.clone(), age(i.created, now), i.os_type.clone().unwrap_or_default(), flags.join(",")]);
+                let path = i
+                    .image_path
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "(untagged)".into());
+                table.row(vec![
+                    l.name.clone(),
+                    path,
+                    i.name.clone(),
+                    age(i.created, now),
+                    i.os_type.clone().unwrap_or_default(),
+                    flags.join(","),
+                ]);
             }
         }
         table.print()

@@ -35,7 +35,13 @@ pub fn run(args: ImportArgs) -> Exit {
             return Exit::Failure;
         }
     } else {
-        println!("Wrote {} files to {}: {} image definitions, {} target labs.", report.written.len(), args.out.display(), report.images.len(), report.labs);
+        println!(
+            "Wrote {} files to {}: {} image definitions, {} target labs.",
+            report.written.len(),
+            args.out.display(),
+            report.images.len(),
+            report.labs
+        );
         for file in &report.written {
             println!("  {file}");
         }
@@ -53,7 +59,9 @@ pub fn run(args: ImportArgs) -> Exit {
     }
     // Say at once whether the result loads, and if not, the first thing to fix.
     if let Err(e) = config::load(&args.out.join("factory.toml")) {
-        report_warning(&format!("the imported configuration does not load yet: {e}"));
+        report_warning(&format!(
+            "the imported configuration does not load yet: {e}"
+        ));
     }
     Exit::Ok
 }

@@ -2,10 +2,10 @@
 
 use clap::Args;
 
+use super::Global;
 use super::context::Context;
 use super::exit::Exit;
 use super::output::{Table, print_json, report_error, report_problems};
-use super::Global;
 use crate::factory::{Inventory, LabRole};
 
 /// Options of `labs`.
@@ -61,15 +61,35 @@ pub async fn run(global: &Global, args: LabsArgs) -> Exit {
     let written = if args.json {
         print_json(&rows)
     } else {
-        let mut table = Table::new(vec!["SUBSCRIPTION", "LAB", "RESOURCE GROUP", "LOCATION", "IMAGES", "VMS", "ROLE"]);
+        let mut table = Table::new(vec![
+            "SUBSCRIPTION",
+            "LAB",
+            "RESOURCE GROUP",
+            "LOCATION",
+            "IMAGES",
+            "VMS",
+            "ROLE",
+        ]);
         for r in &rows {
             let role = match r.role {
                 Some(LabRole::Factory) => "factory",
                 Some(LabRole::Target) => "target",
                 None => "",
             };
-            let images = if r.complete { r.image_count.to_string() } else { format!("{}?", r.image_count) };
-            table.row(vec![r.subscription_name.into(), r.name.into(), r.resource_group.into(), r.location.into(), images, r.vm_count.to_string(), role.into()]);
+            let images = if r.complete {
+                r.image_count.to_string()
+            } else {
+                format!("{}?", r.image_count)
+            };
+            table.row(vec![
+                r.subscription_name.into(),
+                r.name.into(),
+                r.resource_group.into(),
+                r.location.into(),
+                images,
+                r.vm_count.to_string(),
+                role.into(),
+            ]);
         }
         table.print()
     };
@@ -86,5 +106,9 @@ pub(super) fn finish(inventory: &Inventory, written: std::io::Result<()>) -> Exi
         report_error(&format!("cannot write the output: {e}"));
         return Exit::Failure;
     }
-    if inventory.is_complete() { Exit::Ok } else { Exit::Partial }
+    if inventory.is_complete() {
+        Exit::Ok
+    } else {
+        Exit::Partial
+    }
 }

@@ -75,7 +75,9 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::Labs(args)) => labs::run(&cli.global, args).await,
         Some(Command::Images(args)) => images::run(&cli.global, args).await,
         None => {
-            eprintln!("The interactive console is not built yet; here is the inventory it will show. `imagefactory --help` lists the commands.");
+            eprintln!(
+                "The interactive console is not built yet; here is the inventory it will show. `imagefactory --help` lists the commands."
+            );
             labs::run(&cli.global, labs::LabsArgs::default()).await
         }
     }

@@ -31,8 +31,17 @@ fn pipeline() -> Option<Pipeline> {
 fn annotate(level: &str, message: &str) -> String {
     let message = redact(message);
     match pipeline() {
-        Some(Pipeline::AzureDevOps) => format!("##vso[task.logissue type={level}]{}", message.replace(['\r', '\n'], " ")),
-        Some(Pipeline::GitHubActions) => format!("::{level}::{}", message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")),
+        Some(Pipeline::AzureDevOps) => format!(
+            "##vso[task.logissue type={level}]{}",
+            message.replace(['\r', '\n'], " ")
+        ),
+        Some(Pipeline::GitHubActions) => format!(
+            "::{level}::{}",
+            message
+                .replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
+        ),
         None => format!("{level}: {message}"),
     }
 }
@@ -50,7 +59,10 @@ pub fn report_warning(message: &str) {
 /// Reports the parts of the estate that could not be read.
 pub fn report_problems(problems: &[Problem]) {
     for p in problems {
-        report_warning(&format!("{} {} could not be read: {}", p.scope, p.name, p.error));
+        report_warning(&format!(
+            "{} {} could not be read: {}",
+            p.scope, p.name, p.error
+        ));
     }
 }
 
@@ -69,7 +81,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: Vec<&'static str>) -> Self {
-        Table { headers, rows: Vec::new() }
+        Table {
+            headers,
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -90,13 +105,23 @@ impl Table {
             cells
                 .iter()
                 .enumerate()
-                .map(|(i, c)| if i == last { c.to_string() } else { format!("{c:<w$}", w = widths[i]) })
+                .map(|(i, c)| {
+                    if i == last {
+                        c.to_string()
+                    } else {
+                        format!("{c:<w$}", w = widths[i])
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("  ")
         };
         writeln!(out, "{}", line(self.headers.clone()).trim_end())?;
         for row in &self.rows {
-            writeln!(out, "{}", line(row.iter().map(String::as_str).collect()).trim_end())?;
+            writeln!(
+                out,
+                "{}",
+                line(row.iter().map(String::as_str).collect()).trim_end()
+            )?;
         }
         out.flush()
     }
@@ -115,7 +140,8 @@ pub fn age(then: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
 
 /// RFC 3339 text of a timestamp.
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -38,11 +38,17 @@ pub struct SimArgs {
 
 pub async fn run(args: SimArgs) -> Exit {
     if !args.addr.ip().is_loopback() {
-        report_error(&format!("--addr {}: the emulator only listens on loopback (127.0.0.0/8 or ::1)", args.addr));
+        report_error(&format!(
+            "--addr {}: the emulator only listens on loopback (127.0.0.0/8 or ::1)",
+            args.addr
+        ));
         return Exit::Usage;
     }
     if !(args.speed > 0.0 && args.speed.is_finite()) {
-        report_error(&format!("--speed {}: expected a number above 0", args.speed));
+        report_error(&format!(
+            "--speed {}: expected a number above 0",
+            args.speed
+        ));
         return Exit::Usage;
     }
     let faults = match FaultPlan::parse(&args.faults) {
@@ -55,7 +61,9 @@ pub async fn run(args: SimArgs) -> Exit {
     let now = time::OffsetDateTime::now_utc();
     let world = match args.world.as_deref() {
         None => sim::world::parse(sim::DEMO_WORLD, now).map_err(|e| format!("sample world: {e}")),
-        Some(spec) if spec.starts_with("generate:") => sim::world::generate(spec, args.seed, now).map_err(|e| e.to_string()),
+        Some(spec) if spec.starts_with("generate:") => {
+            sim::world::generate(spec, args.seed, now).map_err(|e| e.to_string())
+        }
         Some(file) => sim::world::load(&PathBuf::from(file), now).map_err(|e| e.to_string()),
     };
     let world = match world {
@@ -80,7 +88,11 @@ pub async fn run(args: SimArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let (subs, labs, images) = (world.subscriptions.len(), world.labs().count(), world.image_count());
+    let (subs, labs, images) = (
+        world.subscriptions.len(),
+        world.labs().count(),
+        world.image_count(),
+    );
     let handle = match sim::serve(listener, world, options) {
         Ok(h) => h,
         Err(e) => {
@@ -91,7 +103,10 @@ pub async fn run(args: SimArgs) -> Exit {
     for (name, value) in handle.exports() {
         println!("export {name}={value}");
     }
-    eprintln!("emulator: {subs} subscriptions, {labs} labs, {images} custom images at {}; Ctrl-C stops it", handle.endpoint);
+    eprintln!(
+        "emulator: {subs} subscriptions, {labs} labs, {images} custom images at {}; Ctrl-C stops it",
+        handle.endpoint
+    );
     let _ = tokio::signal::ctrl_c().await;
     Exit::Ok
 }

@@ -58,7 +58,12 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..text.floor_char_boundary(offset)];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
@@ -70,9 +75,11 @@ fn explain(message: &str) -> String {
     {
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
         let mut out = format!("unknown key `{field}`");
-        match nearest(field, &known) {
+        match nearest_key(field, &known) {
             Some(best) => out.push_str(&format!("; did you mean `{best}`?")),
-            None if !known.is_empty() => out.push_str(&format!("; expected one of: {}", known.join(", "))),
+            None if !known.is_empty() => {
+                out.push_str(&format!("; expected one of: {}", known.join(", ")))
+            }
             None => {}
         }
         return out;
@@ -85,19 +92,40 @@ fn explain(message: &str) -> String {
         && let Some((value, expected)) = rest.split_once('`')
     {
         let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-        return format!("`{value}` is not allowed here; expected one of: {}", known.join(", "));
+        return format!(
+            "`{value}` is not allowed here; expected one of: {}",
+            known.join(", ")
+        );
     }
     message.replace("invalid type: ", "wrong type: ")
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.
 pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    closest(word, candidates, false)
+}
+
+/// Like `nearest`, but a shortened key (`params` for `parameters`) also counts: people
+/// abbreviate keys, not values.
+fn nearest_key<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    closest(word, candidates, true)
+}
+
+fn closest<'a>(word: &str, candidates: &[&'a str], abbreviations: bool) -> Option<&'a str> {
+    let word = word.to_ascii_lowercase();
     candidates
         .iter()
-        .map(|c| (edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), *c))
-        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(2))
+        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), *c))
+        .filter(|(d, c)| {
+            *d <= (c.len().max(word.len()) / 3).max(2)
+                || (abbreviations && common_prefix(&word, &c.to_ascii_lowercase()) >= 4)
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -108,7 +136,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
             prev = cur;
         }
     }
@@ -127,7 +159,10 @@ mod tests {
 
     #[test]
     fn nearest_finds_typos_but_not_strangers() {
-        assert_eq!(nearest("parallelsm", &["parallelism", "vm_size"]), Some("parallelism"));
+        assert_eq!(
+            nearest("parallelsm", &["parallelism", "vm_size"]),
+            Some("parallelism")
+        );
         assert_eq!(nearest("colour", &["parallelism", "vm_size"]), None);
     }
 }

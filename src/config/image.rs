@@ -80,7 +80,11 @@ pub(super) fn load_all(dir: &Path) -> Result<Vec<ImageDefinition>, ConfigError> 
         if let Some(other) = images.iter().find(|d| d.path == def.path) {
             return Err(ConfigError::File {
                 path: file,
-                message: format!("image path `{}` is also defined by {}; image paths compare without case", def.path, other.file.display()),
+                message: format!(
+                    "image path `{}` is also defined by {}; image paths compare without case",
+                    def.path,
+                    other.file.display()
+                ),
             });
         }
         images.push(def);
@@ -89,9 +93,17 @@ pub(super) fn load_all(dir: &Path) -> Result<Vec<ImageDefinition>, ConfigError> 
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ConfigError::Read { path: dir.to_path_buf(), reason: e.to_string() })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| ConfigError::Read {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     for entry in entries {
-        let path = entry.map_err(|e| ConfigError::Read { path: dir.to_path_buf(), reason: e.to_string() })?.path();
+        let path = entry
+            .map_err(|e| ConfigError::Read {
+                path: dir.to_path_buf(),
+                reason: e.to_string(),
+            })?
+            .path();
         if path.is_dir() {
             collect(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "toml") {
@@ -103,26 +115,47 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
 
 fn load(root: &Path, file: &Path) -> Result<ImageDefinition, ConfigError> {
     let text = read(file)?;
-    let parsed: ImageFile = toml::from_str(&text).map_err(|e| ConfigError::from_toml(file, &text, &e))?;
-    let at = |span: std::ops::Range<usize>, message: String| ConfigError::at(file, &text, span.start, message);
+    let parsed: ImageFile =
+        toml::from_str(&text).map_err(|e| ConfigError::from_toml(file, &text, &e))?;
+    let at = |span: std::ops::Range<usize>, message: String| {
+        ConfigError::at(file, &text, span.start, message)
+    };
     let relative = file.strip_prefix(root).unwrap_or(file).with_extension("");
-    let raw_path: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let raw_path: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     let path = ImagePath::new(&raw_path.join("/"));
     let os = match parsed.os.get_ref().to_ascii_lowercase().as_str() {
         "windows" => OsType::Windows,
         "linux" => OsType::Linux,
-        other => return Err(at(parsed.os.span(), format!("os `{other}` is not an OS; expected \"Windows\" or \"Linux\""))),
+        other => {
+            return Err(at(
+                parsed.os.span(),
+                format!("os `{other}` is not an OS; expected \"Windows\" or \"Linux\""),
+            ));
+        }
     };
     let base = parsed.base;
-    for (value, what) in [(&base.publisher, "publisher"), (&base.offer, "offer"), (&base.sku, "sku")] {
+    for (value, what) in [
+        (&base.publisher, "publisher"),
+        (&base.offer, "offer"),
+        (&base.sku, "sku"),
+    ] {
         if value.trim().is_empty() {
-            return Err(ConfigError::File { path: file.to_path_buf(), message: format!("[base] {what} is empty") });
+            return Err(ConfigError::File {
+                path: file.to_path_buf(),
+                message: format!("[base] {what} is empty"),
+            });
         }
     }
     let mut artifacts = Vec::new();
     for a in parsed.artifacts {
         if a.get_ref().name.trim().is_empty() || a.get_ref().source.trim().is_empty() {
-            return Err(at(a.span(), "an [[artifact]] needs a source (artifact repository name) and a name".into()));
+            return Err(at(
+                a.span(),
+                "an [[artifact]] needs a source (artifact repository name) and a name".into(),
+            ));
         }
         artifacts.push(a.into_inner());
     }

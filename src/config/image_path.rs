@@ -14,10 +14,19 @@ impl ImagePath {
         let forward = raw.trim().replace('\\', "/");
         let trimmed = forward.trim_matches('/');
         let stem = match trimmed.len().checked_sub(5) {
-            Some(cut) if trimmed.is_char_boundary(cut) && trimmed[cut..].eq_ignore_ascii_case(".json") => &trimmed[..cut],
+            Some(cut)
+                if trimmed.is_char_boundary(cut)
+                    && trimmed[cut..].eq_ignore_ascii_case(".json") =>
+            {
+                &trimmed[..cut]
+            }
             _ => trimmed,
         };
-        let clean: Vec<&str> = stem.split('/').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let clean: Vec<&str> = stem
+            .split('/')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
         ImagePath(clean.join("/"))
     }
 
@@ -69,10 +78,22 @@ mod tests {
 
     #[test]
     fn legacy_values_normalise() {
-        assert_eq!(ImagePath::new("Win2016\\Datacenter.json").as_str(), "Win2016/Datacenter");
-        assert_eq!(ImagePath::new("/win2022//vs2022/").as_str(), "win2022/vs2022");
-        assert_eq!(ImagePath::new("Win2012R2\\VS2015 Enterprise with Azure SDK.JSON").as_str(), "Win2012R2/VS2015 Enterprise with Azure SDK");
-        assert_eq!(ImagePath::new("Win2016\\Datacenter.json"), ImagePath::new("win2016/datacenter"));
+        assert_eq!(
+            ImagePath::new("Win2016\\Datacenter.json").as_str(),
+            "Win2016/Datacenter"
+        );
+        assert_eq!(
+            ImagePath::new("/win2022//vs2022/").as_str(),
+            "win2022/vs2022"
+        );
+        assert_eq!(
+            ImagePath::new("Win2012R2\\VS2015 Enterprise with Azure SDK.JSON").as_str(),
+            "Win2012R2/VS2015 Enterprise with Azure SDK"
+        );
+        assert_eq!(
+            ImagePath::new("Win2016\\Datacenter.json"),
+            ImagePath::new("win2016/datacenter")
+        );
     }
 
     #[test]

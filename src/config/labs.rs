@@ -60,11 +60,19 @@ pub(super) fn lab_ref(file: &LabRefFile, at: &At) -> Result<LabRef, ConfigError>
     })
 }
 
-fn check_lab_fields(subscription: &Spanned<String>, resource_group: &Spanned<String>, name: &Spanned<String>, at: &At) -> Result<(), ConfigError> {
+fn check_lab_fields(
+    subscription: &Spanned<String>,
+    resource_group: &Spanned<String>,
+    name: &Spanned<String>,
+    at: &At,
+) -> Result<(), ConfigError> {
     if !is_guid(subscription.get_ref()) {
         return Err(at(
             subscription.span(),
-            format!("subscription `{}` is not a subscription id; expected a GUID like 0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01 (see `imagefactory labs`)", subscription.get_ref()),
+            format!(
+                "subscription `{}` is not a subscription id; expected a GUID like 0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01 (see `imagefactory labs`)",
+                subscription.get_ref()
+            ),
         ));
     }
     for (value, what) in [(resource_group, "resource_group"), (name, "name")] {
@@ -72,13 +80,20 @@ fn check_lab_fields(subscription: &Spanned<String>, resource_group: &Spanned<Str
             return Err(at(value.span(), format!("{what} is empty")));
         }
         if value.get_ref().contains(['/', '\\', '?', '#']) {
-            return Err(at(value.span(), format!("{what} `{}` cannot contain / \\ ? or #", value.get_ref())));
+            return Err(at(
+                value.span(),
+                format!("{what} `{}` cannot contain / \\ ? or #", value.get_ref()),
+            ));
         }
     }
     Ok(())
 }
 
-pub(super) fn target_labs(files: Vec<TargetLabFile>, images: &[ImageDefinition], at: &At) -> Result<Vec<TargetLab>, ConfigError> {
+pub(super) fn target_labs(
+    files: Vec<TargetLabFile>,
+    images: &[ImageDefinition],
+    at: &At,
+) -> Result<Vec<TargetLab>, ConfigError> {
     let mut labs: Vec<TargetLab> = Vec::new();
     for file in files {
         check_lab_fields(&file.subscription, &file.resource_group, &file.name, at)?;
@@ -87,11 +102,26 @@ pub(super) fn target_labs(files: Vec<TargetLabFile>, images: &[ImageDefinition],
             resource_group: file.resource_group.get_ref().clone(),
             name: file.name.get_ref().clone(),
         };
-        if labs.iter().any(|l| l.lab.id().eq_ignore_ascii_case(&lab.id())) {
-            return Err(at(file.name.span(), format!("lab `{}` in resource group `{}` is listed twice; merge its image_paths into one [[lab]]", lab.name, lab.resource_group)));
+        if labs
+            .iter()
+            .any(|l| l.lab.id().eq_ignore_ascii_case(&lab.id()))
+        {
+            return Err(at(
+                file.name.span(),
+                format!(
+                    "lab `{}` in resource group `{}` is listed twice; merge its image_paths into one [[lab]]",
+                    lab.name, lab.resource_group
+                ),
+            ));
         }
         if file.image_paths.get_ref().is_empty() {
-            return Err(at(file.image_paths.span(), format!("lab `{}` subscribes to no image paths; list at least one, for example image_paths = [\"win2022\"]", lab.name)));
+            return Err(at(
+                file.image_paths.span(),
+                format!(
+                    "lab `{}` subscribes to no image paths; list at least one, for example image_paths = [\"win2022\"]",
+                    lab.name
+                ),
+            ));
         }
         let mut image_paths = Vec::new();
         for raw in file.image_paths.into_inner() {
@@ -101,10 +131,19 @@ pub(super) fn target_labs(files: Vec<TargetLabFile>, images: &[ImageDefinition],
             }
             if !images.iter().any(|d| path.covers(&d.path)) {
                 let known: Vec<&str> = images.iter().map(|d| d.path.as_str()).collect();
-                let hint = super::nearest(path.as_str(), &known).map(|n| format!("; did you mean `{n}`?")).unwrap_or_else(|| {
-                    if known.is_empty() { "; there are no image definitions under images/".into() } else { format!("; known paths: {}", known.join(", ")) }
-                });
-                return Err(at(raw.span(), format!("image path `{path}` matches no image definition{hint}")));
+                let hint = super::nearest(path.as_str(), &known)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_else(|| {
+                        if known.is_empty() {
+                            "; there are no image definitions under images/".into()
+                        } else {
+                            format!("; known paths: {}", known.join(", "))
+                        }
+                    });
+                return Err(at(
+                    raw.span(),
+                    format!("image path `{path}` matches no image definition{hint}"),
+                ));
             }
             image_paths.push(path);
         }

@@ -44,7 +44,12 @@ pub fn import(config_dir: &Path, out: &Path) -> Result<ImportReport, ConfigError
             message: "no GoldenImages folder here; point at the original factory's Configuration folder (the one holding GoldenImages/ and Labs.json)".into(),
         });
     }
-    let mut report = ImportReport { written: Vec::new(), images: Vec::new(), labs: 0, findings: Vec::new() };
+    let mut report = ImportReport {
+        written: Vec::new(),
+        images: Vec::new(),
+        labs: 0,
+        findings: Vec::new(),
+    };
     let mut templates = Vec::new();
     collect_json(&golden, &mut templates)?;
     templates.sort();
@@ -63,7 +68,12 @@ pub fn import(config_dir: &Path, out: &Path) -> Result<ImportReport, ConfigError
         }
     }
     let labs_json = config_dir.join("Labs.json");
-    let factory = convert_labs(&labs_json, &report.images, &mut report.findings, &mut report.labs)?;
+    let factory = convert_labs(
+        &labs_json,
+        &report.images,
+        &mut report.findings,
+        &mut report.labs,
+    )?;
     files.push((PathBuf::from("factory.toml"), factory));
     for (relative, _) in &files {
         let target = out.join(relative);
@@ -77,21 +87,35 @@ pub fn import(config_dir: &Path, out: &Path) -> Result<ImportReport, ConfigError
     for (relative, text) in files {
         let target = out.join(&relative);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| ConfigError::Write { path: parent.to_path_buf(), reason: e.to_string() })?;
+            std::fs::create_dir_all(parent).map_err(|e| ConfigError::Write {
+                path: parent.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         }
-        std::fs::write(&target, text).map_err(|e| ConfigError::Write { path: target.clone(), reason: e.to_string() })?;
-        report.written.push(relative.to_string_lossy().replace('\\', "/"));
+        std::fs::write(&target, text).map_err(|e| ConfigError::Write {
+            path: target.clone(),
+            reason: e.to_string(),
+        })?;
+        report
+            .written
+            .push(relative.to_string_lossy().replace('\\', "/"));
     }
     Ok(report)
 }
 
 fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| ConfigError::Read { path: dir.to_path_buf(), reason: e.to_string() })?;
+    let entries = std::fs::read_dir(dir).map_err(|e| ConfigError::Read {
+        path: dir.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             collect_json(&path, out)?;
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
             out.push(path);
         }
     }
@@ -101,43 +125,91 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
 /// VM properties the original templates set that have no place in an image definition, with
 /// why they are not needed.
 const HANDLED_ELSEWHERE: [(&str, &str); 9] = [
-    ("labVirtualNetworkId", "the build uses the factory lab's own network"),
-    ("labSubnetName", "the build uses the factory lab's own subnet"),
+    (
+        "labVirtualNetworkId",
+        "the build uses the factory lab's own network",
+    ),
+    (
+        "labSubnetName",
+        "the build uses the factory lab's own subnet",
+    ),
     ("userName", "the build generates the admin user"),
-    ("password", "the build generates a password per VM and never stores it"),
+    (
+        "password",
+        "the build generates a password per VM and never stores it",
+    ),
     ("sshKey", "the build generates credentials per VM"),
-    ("isAuthenticationWithSshKey", "the build generates credentials per VM"),
+    (
+        "isAuthenticationWithSshKey",
+        "the build generates credentials per VM",
+    ),
     ("allowClaim", "build VMs are never claimable"),
     ("newVMName", "the build names its VMs"),
     ("labName", "the factory lab comes from factory.toml"),
 ];
 
-fn convert_template(file: &Path, display: &str, findings: &mut Vec<Finding>) -> Result<Option<String>, ConfigError> {
+fn convert_template(
+    file: &Path,
+    display: &str,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<String>, ConfigError> {
     let text = read(file)?;
-    let note = |findings: &mut Vec<Finding>, item: &str, note: String| findings.push(Finding { file: display.to_string(), item: item.to_string(), note });
+    let note = |findings: &mut Vec<Finding>, item: &str, note: String| {
+        findings.push(Finding {
+            file: display.to_string(),
+            item: item.to_string(),
+            note,
+        })
+    };
     let json: Value = match serde_json::from_str(&text) {
         Ok(v) => v,
         Err(e) => {
-            note(findings, "file", format!("not valid JSON ({e}); skipped, no image definition made"));
+            note(
+                findings,
+                "file",
+                format!("not valid JSON ({e}); skipped, no image definition made"),
+            );
             return Ok(None);
         }
     };
     let vms: Vec<&Value> = json["resources"]
         .as_array()
-        .map(|r| r.iter().filter(|r| r["type"].as_str().is_some_and(|t| t.eq_ignore_ascii_case("Microsoft.DevTestLab/labs/virtualmachines"))).collect())
+        .map(|r| {
+            r.iter()
+                .filter(|r| {
+                    r["type"].as_str().is_some_and(|t| {
+                        t.eq_ignore_ascii_case("Microsoft.DevTestLab/labs/virtualmachines")
+                    })
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let Some(vm) = vms.first() else {
         note(findings, "resources", "no Microsoft.DevTestLab/labs/virtualmachines resource; skipped, no image definition made".into());
         return Ok(None);
     };
     if vms.len() > 1 {
-        note(findings, "resources", format!("{} VM resources; only the first was imported", vms.len()));
+        note(
+            findings,
+            "resources",
+            format!("{} VM resources; only the first was imported", vms.len()),
+        );
     }
     let props = &vm["properties"];
     let gallery = &props["galleryImageReference"];
     if !gallery.is_object() {
-        let source = if props["customImageId"].is_string() { "a custom image (customImageId)" } else { "no gallery image" };
-        note(findings, "properties", format!("the VM starts from {source}; only marketplace bases can be imported. Skipped, no image definition made"));
+        let source = if props["customImageId"].is_string() {
+            "a custom image (customImageId)"
+        } else {
+            "no gallery image"
+        };
+        note(
+            findings,
+            "properties",
+            format!(
+                "the VM starts from {source}; only marketplace bases can be imported. Skipped, no image definition made"
+            ),
+        );
         return Ok(None);
     }
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
@@ -145,7 +217,11 @@ fn convert_template(file: &Path, display: &str, findings: &mut Vec<Finding>) -> 
         "linux" => "Linux",
         "windows" => "Windows",
         other => {
-            note(findings, "galleryImageReference.osType", format!("`{other}` is not Windows or Linux; imported as Windows, check it"));
+            note(
+                findings,
+                "galleryImageReference.osType",
+                format!("`{other}` is not Windows or Linux; imported as Windows, check it"),
+            );
             "Windows"
         }
     };
@@ -157,12 +233,22 @@ fn convert_template(file: &Path, display: &str, findings: &mut Vec<Finding>) -> 
     if !size.is_empty() && !size.starts_with('[') {
         let _ = writeln!(out, "size = {}", toml_str(&size));
     } else if size.starts_with('[') {
-        note(findings, "properties.size", format!("`{size}` is a pipeline parameter; the size now comes from [defaults] vm_size unless you set size here"));
+        note(
+            findings,
+            "properties.size",
+            format!(
+                "`{size}` is a pipeline parameter; the size now comes from [defaults] vm_size unless you set size here"
+            ),
+        );
     }
     let _ = writeln!(out, "\n[base]");
     for key in ["publisher", "offer", "sku", "version"] {
         let value = s(&gallery[key]);
-        let value = if key == "version" && value.is_empty() { "latest".into() } else { value };
+        let value = if key == "version" && value.is_empty() {
+            "latest".into()
+        } else {
+            value
+        };
         let _ = writeln!(out, "{key} = {}", toml_str(&value));
     }
     let mut handled = vec!["notes", "galleryImageReference", "size", "artifacts"];
@@ -171,29 +257,62 @@ fn convert_template(file: &Path, display: &str, findings: &mut Vec<Finding>) -> 
             let id = s(&artifact["artifactId"]);
             match artifact_source_and_name(&id) {
                 Some((source, name)) => {
-                    let _ = writeln!(out, "\n[[artifact]]\nsource = {}\nname = {}", toml_str(&source), toml_str(&name));
+                    let _ = writeln!(
+                        out,
+                        "\n[[artifact]]\nsource = {}\nname = {}",
+                        toml_str(&source),
+                        toml_str(&name)
+                    );
                     let params: BTreeMap<String, String> = artifact["parameters"]
                         .as_array()
-                        .map(|ps| ps.iter().map(|p| (s(&p["name"]), p["value"].as_str().map(str::to_string).unwrap_or_else(|| p["value"].to_string()))).collect())
+                        .map(|ps| {
+                            ps.iter()
+                                .map(|p| {
+                                    (
+                                        s(&p["name"]),
+                                        p["value"]
+                                            .as_str()
+                                            .map(str::to_string)
+                                            .unwrap_or_else(|| p["value"].to_string()),
+                                    )
+                                })
+                                .collect()
+                        })
                         .unwrap_or_default();
                     if !params.is_empty() {
                         let _ = writeln!(out, "[artifact.parameters]");
                         for (k, v) in params {
                             if v.starts_with('[') {
-                                note(findings, &format!("artifacts[{i}].parameters.{k}"), format!("`{v}` is a template expression; copied as text, replace it with a value"));
+                                note(
+                                    findings,
+                                    &format!("artifacts[{i}].parameters.{k}"),
+                                    format!(
+                                        "`{v}` is a template expression; copied as text, replace it with a value"
+                                    ),
+                                );
                             }
                             let _ = writeln!(out, "{} = {}", toml_key(&k), toml_str(&v));
                         }
                     }
                 }
-                None => note(findings, &format!("artifacts[{i}]"), format!("artifactId `{id}` names no artifact source and artifact; not imported, add it as an [[artifact]] by hand")),
+                None => note(
+                    findings,
+                    &format!("artifacts[{i}]"),
+                    format!(
+                        "artifactId `{id}` names no artifact source and artifact; not imported, add it as an [[artifact]] by hand"
+                    ),
+                ),
             }
         }
     }
     for (key, why) in HANDLED_ELSEWHERE {
         if !props[key].is_null() {
             handled.push(key);
-            note(findings, &format!("properties.{key}"), format!("not carried over: {why}"));
+            note(
+                findings,
+                &format!("properties.{key}"),
+                format!("not carried over: {why}"),
+            );
         }
     }
     if let Some(obj) = props.as_object() {
@@ -201,7 +320,14 @@ fn convert_template(file: &Path, display: &str, findings: &mut Vec<Finding>) -> 
             if handled.contains(&key.as_str()) {
                 continue;
             }
-            note(findings, &format!("properties.{key}"), format!("`{}` is not carried over: image definitions have no such setting (the build VM uses the factory lab's defaults)", compact(value)));
+            note(
+                findings,
+                &format!("properties.{key}"),
+                format!(
+                    "`{}` is not carried over: image definitions have no such setting (the build VM uses the factory lab's defaults)",
+                    compact(value)
+                ),
+            );
         }
     }
     Ok(Some(out))
@@ -213,56 +339,114 @@ fn artifact_source_and_name(id: &str) -> Option<(String, String)> {
     if id.starts_with('[') {
         let quoted: Vec<&str> = id.split('\'').skip(1).step_by(2).collect();
         if quoted.len() >= 3 {
-            return Some((quoted[quoted.len() - 2].to_string(), quoted[quoted.len() - 1].to_string()));
+            return Some((
+                quoted[quoted.len() - 2].to_string(),
+                quoted[quoted.len() - 1].to_string(),
+            ));
         }
         return None;
     }
     let segs: Vec<&str> = id.split('/').collect();
-    let i = segs.iter().position(|s| s.eq_ignore_ascii_case("artifactsources"))?;
+    let i = segs
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case("artifactsources"))?;
     match (segs.get(i + 1), segs.get(i + 2), segs.get(i + 3)) {
-        (Some(source), Some(kind), Some(name)) if kind.eq_ignore_ascii_case("artifacts") => Some((source.to_string(), name.to_string())),
+        (Some(source), Some(kind), Some(name)) if kind.eq_ignore_ascii_case("artifacts") => {
+            Some((source.to_string(), name.to_string()))
+        }
         _ => None,
     }
 }
 
-fn convert_labs(file: &Path, images: &[String], findings: &mut Vec<Finding>, count: &mut usize) -> Result<String, ConfigError> {
+fn convert_labs(
+    file: &Path,
+    images: &[String],
+    findings: &mut Vec<Finding>,
+    count: &mut usize,
+) -> Result<String, ConfigError> {
     let mut out = String::new();
     let _ = writeln!(out, "# Imported from the original factory's configuration.");
-    let _ = writeln!(out, "# The factory lab was a pipeline parameter there: fill in [factory] before use.");
-    let _ = writeln!(out, "[factory]\nsubscription = \"00000000-0000-0000-0000-000000000000\"\nresource_group = \"FILL-IN\"\nlab = \"FILL-IN\"\n");
+    let _ = writeln!(
+        out,
+        "# The factory lab was a pipeline parameter there: fill in [factory] before use."
+    );
+    let _ = writeln!(
+        out,
+        "[factory]\nsubscription = \"FILL-IN-SUBSCRIPTION-ID\"\nresource_group = \"FILL-IN\"\nlab = \"FILL-IN\"\n"
+    );
     findings.push(Finding {
         file: "(pipeline)".into(),
         item: "factory lab".into(),
         note: "the original factory took its factory lab from pipeline parameters; set [factory] subscription, resource_group and lab in factory.toml".into(),
     });
     if !file.is_file() {
-        findings.push(Finding { file: "Labs.json".into(), item: "file".into(), note: "missing; no target labs imported".into() });
+        findings.push(Finding {
+            file: "Labs.json".into(),
+            item: "file".into(),
+            note: "missing; no target labs imported".into(),
+        });
         return Ok(out);
     }
     let text = read(file)?;
-    let json: Value = serde_json::from_str(&text).map_err(|e| ConfigError::File { path: file.to_path_buf(), message: format!("not valid JSON: {e}") })?;
+    let json: Value = serde_json::from_str(&text).map_err(|e| ConfigError::File {
+        path: file.to_path_buf(),
+        message: format!("not valid JSON: {e}"),
+    })?;
     let Some(labs) = json["Labs"].as_array() else {
-        findings.push(Finding { file: "Labs.json".into(), item: "Labs".into(), note: "no `Labs` array; no target labs imported".into() });
+        findings.push(Finding {
+            file: "Labs.json".into(),
+            item: "Labs".into(),
+            note: "no `Labs` array; no target labs imported".into(),
+        });
         return Ok(out);
     };
     for (i, lab) in labs.iter().enumerate() {
         let item = format!("Labs[{i}]");
         let field = |name: &str| lab[name].as_str().unwrap_or_default().to_string();
-        let (sub, rg, name) = (field("SubscriptionId"), field("ResourceGroup"), field("LabName"));
-        for (key, value) in [("SubscriptionId", &sub), ("ResourceGroup", &rg), ("LabName", &name)] {
+        let (sub, rg, name) = (
+            field("SubscriptionId"),
+            field("ResourceGroup"),
+            field("LabName"),
+        );
+        for (key, value) in [
+            ("SubscriptionId", &sub),
+            ("ResourceGroup", &rg),
+            ("LabName", &name),
+        ] {
             if value.is_empty() || (value.starts_with('<') && value.ends_with('>')) {
-                findings.push(Finding { file: "Labs.json".into(), item: format!("{item}.{key}"), note: format!("`{value}` is a placeholder; fill in the real value in factory.toml") });
+                findings.push(Finding {
+                    file: "Labs.json".into(),
+                    item: format!("{item}.{key}"),
+                    note: format!(
+                        "`{value}` is a placeholder; fill in the real value in factory.toml"
+                    ),
+                });
             }
         }
         let mut paths = Vec::new();
-        for raw in lab["ImagePaths"].as_array().into_iter().flatten().filter_map(|p| p.as_str()) {
+        for raw in lab["ImagePaths"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str())
+        {
             let path = ImagePath::new(raw);
             // The original matched by plain string prefix; we match whole segments, so say when
             // that changes what a lab receives.
-            let by_prefix: Vec<&String> = images.iter().filter(|i| i.to_ascii_lowercase().starts_with(&path.key())).collect();
-            let by_segment: Vec<&String> = images.iter().filter(|i| path.covers(&ImagePath::new(i))).collect();
+            let by_prefix: Vec<&String> = images
+                .iter()
+                .filter(|i| i.to_ascii_lowercase().starts_with(&path.key()))
+                .collect();
+            let by_segment: Vec<&String> = images
+                .iter()
+                .filter(|i| path.covers(&ImagePath::new(i)))
+                .collect();
             if by_prefix.len() != by_segment.len() {
-                let lost: Vec<&str> = by_prefix.iter().filter(|p| !by_segment.contains(p)).map(|s| s.as_str()).collect();
+                let lost: Vec<&str> = by_prefix
+                    .iter()
+                    .filter(|p| !by_segment.contains(p))
+                    .map(|s| s.as_str())
+                    .collect();
                 findings.push(Finding {
                     file: "Labs.json".into(),
                     item: format!("{item}.ImagePaths `{raw}`"),
@@ -278,11 +462,25 @@ fn convert_labs(file: &Path, images: &[String], findings: &mut Vec<Finding>, cou
         let _ = writeln!(out, "subscription = {}", toml_str(&sub));
         let _ = writeln!(out, "resource_group = {}", toml_str(&rg));
         let _ = writeln!(out, "name = {}", toml_str(&name));
-        let _ = writeln!(out, "image_paths = [{}]\n", paths.iter().map(|p| toml_str(p)).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            out,
+            "image_paths = [{}]\n",
+            paths
+                .iter()
+                .map(|p| toml_str(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         *count += 1;
         if let Some(obj) = lab.as_object() {
-            for key in obj.keys().filter(|k| !["SubscriptionId", "ResourceGroup", "LabName", "ImagePaths"].contains(&k.as_str())) {
-                findings.push(Finding { file: "Labs.json".into(), item: format!("{item}.{key}"), note: "unknown setting; not carried over".into() });
+            for key in obj.keys().filter(|k| {
+                !["SubscriptionId", "ResourceGroup", "LabName", "ImagePaths"].contains(&k.as_str())
+            }) {
+                findings.push(Finding {
+                    file: "Labs.json".into(),
+                    item: format!("{item}.{key}"),
+                    note: "unknown setting; not carried over".into(),
+                });
             }
         }
     }
@@ -294,7 +492,10 @@ fn toml_str(s: &str) -> String {
 }
 
 fn toml_key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         k.to_string()
     } else {
         toml_str(k)
@@ -304,5 +505,9 @@ fn toml_key(k: &str) -> String {
 fn compact(v: &Value) -> String {
     let s = v.to_string();
     let s = s.trim_matches('"');
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }

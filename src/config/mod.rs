@@ -21,7 +21,13 @@ pub use labs::{LabRef, TargetLab};
 pub use retention::{RetentionOverride, RetentionPolicy};
 
 /// The credentials `[azure] auth` may name (the same names as `--auth`).
-pub const AUTH_MODES: [&str; 5] = ["cli", "managed-identity", "workload-identity", "client-secret", "developer-tools"];
+pub const AUTH_MODES: [&str; 5] = [
+    "cli",
+    "managed-identity",
+    "workload-identity",
+    "client-secret",
+    "developer-tools",
+];
 
 /// A loaded and validated factory configuration.
 #[derive(Debug, Clone)]
@@ -125,14 +131,17 @@ fn config_home() -> Option<PathBuf> {
 /// dir). `Ok(None)` when there is none and none was asked for by name.
 pub fn discover(explicit: Option<&Path>) -> Result<Option<FactoryConfig>, ConfigError> {
     let searched = search_path(explicit);
-    let named = explicit.is_some() || std::env::var_os("IMAGEFACTORY_CONFIG").is_some_and(|p| !p.is_empty());
+    let named = explicit.is_some()
+        || std::env::var_os("IMAGEFACTORY_CONFIG").is_some_and(|p| !p.is_empty());
     for (i, path) in searched.iter().enumerate() {
         if path.is_file() {
             return load(path).map(Some);
         }
         // A file the user named must exist; the defaults after it are only fallbacks.
         if named && i == 0 {
-            return Err(ConfigError::NotFound { searched: vec![path.clone()] });
+            return Err(ConfigError::NotFound {
+                searched: vec![path.clone()],
+            });
         }
     }
     Ok(None)
@@ -141,15 +150,21 @@ pub fn discover(explicit: Option<&Path>) -> Result<Option<FactoryConfig>, Config
 /// Loads `factory.toml` and the image definitions beside it.
 pub fn load(path: &Path) -> Result<FactoryConfig, ConfigError> {
     let text = read(path)?;
-    let file: FactoryFile = toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
-    let at = |span: std::ops::Range<usize>, message: String| ConfigError::at(path, &text, span.start, message);
+    let file: FactoryFile =
+        toml::from_str(&text).map_err(|e| ConfigError::from_toml(path, &text, &e))?;
+    let at = |span: std::ops::Range<usize>, message: String| {
+        ConfigError::at(path, &text, span.start, message)
+    };
     let factory = labs::lab_ref(&file.factory, &at)?;
     let azure = match file.azure {
         None => AzureSettings::default(),
         Some(a) => azure_settings(a, &at)?,
     };
     let defaults = match file.defaults {
-        None => Defaults { vm_size: DEFAULT_VM_SIZE.into(), parallelism: DEFAULT_PARALLELISM },
+        None => Defaults {
+            vm_size: DEFAULT_VM_SIZE.into(),
+            parallelism: DEFAULT_PARALLELISM,
+        },
         Some(d) => Defaults {
             vm_size: d.vm_size.unwrap_or_else(|| DEFAULT_VM_SIZE.into()),
             parallelism: match d.parallelism {
@@ -176,7 +191,10 @@ pub fn load(path: &Path) -> Result<FactoryConfig, ConfigError> {
 const DEFAULT_VM_SIZE: &str = "Standard_D4s_v5";
 const DEFAULT_PARALLELISM: usize = 4;
 
-fn azure_settings(a: AzureFile, at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError) -> Result<AzureSettings, ConfigError> {
+fn azure_settings(
+    a: AzureFile,
+    at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<AzureSettings, ConfigError> {
     let endpoint = match a.endpoint {
         None => None,
         Some(e) => Some(url::Url::parse(e.get_ref()).map_err(|err| {
@@ -187,21 +205,45 @@ fn azure_settings(a: AzureFile, at: &impl Fn(std::ops::Range<usize>, String) -> 
         None => None,
         Some(m) if AUTH_MODES.contains(&m.get_ref().as_str()) => Some(m.into_inner()),
         Some(m) => {
-            let hint = nearest(m.get_ref(), &AUTH_MODES).map(|n| format!("did you mean `{n}`? ")).unwrap_or_default();
-            return Err(at(m.span(), format!("auth `{}` is not a credential; {hint}expected one of: {}", m.get_ref(), AUTH_MODES.join(", "))));
+            let hint = nearest(m.get_ref(), &AUTH_MODES)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            return Err(at(
+                m.span(),
+                format!(
+                    "auth `{}` is not a credential; {hint}expected one of: {}",
+                    m.get_ref(),
+                    AUTH_MODES.join(", ")
+                ),
+            ));
         }
     };
     let concurrency = match a.concurrency {
         None => None,
         Some(c) => Some(positive(&c, "concurrency", at)?),
     };
-    Ok(AzureSettings { endpoint, auth, concurrency, read_only: a.read_only })
+    Ok(AzureSettings {
+        endpoint,
+        auth,
+        concurrency,
+        read_only: a.read_only,
+    })
 }
 
-fn positive(value: &Spanned<i64>, name: &str, at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError) -> Result<usize, ConfigError> {
+fn positive(
+    value: &Spanned<i64>,
+    name: &str,
+    at: &impl Fn(std::ops::Range<usize>, String) -> ConfigError,
+) -> Result<usize, ConfigError> {
     match usize::try_from(*value.get_ref()) {
         Ok(n) if (1..=256).contains(&n) => Ok(n),
-        _ => Err(at(value.span(), format!("{name} must be a whole number from 1 to 256, not {}", value.get_ref()))),
+        _ => Err(at(
+            value.span(),
+            format!(
+                "{name} must be a whole number from 1 to 256, not {}",
+                value.get_ref()
+            ),
+        )),
     }
 }
 
@@ -216,5 +258,8 @@ pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
 pub(crate) fn is_guid(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
+        && [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&parts)
+            .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }

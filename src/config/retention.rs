@@ -77,13 +77,20 @@ pub(super) fn policy(file: Option<RetentionFile>, at: &At) -> Result<RetentionPo
         p.min_age = age(&m, at)?;
     }
     p.protect_in_use = f.protect_in_use.unwrap_or(p.protect_in_use);
-    p.retire_removed_definitions = f.retire_removed_definitions.unwrap_or(p.retire_removed_definitions);
+    p.retire_removed_definitions = f
+        .retire_removed_definitions
+        .unwrap_or(p.retire_removed_definitions);
     p.retire_unsubscribed = f.retire_unsubscribed.unwrap_or(p.retire_unsubscribed);
     Ok(p)
 }
 
-pub(super) fn overrides(file: Option<RetentionOverrideFile>, at: &At) -> Result<RetentionOverride, ConfigError> {
-    let Some(f) = file else { return Ok(RetentionOverride::default()) };
+pub(super) fn overrides(
+    file: Option<RetentionOverrideFile>,
+    at: &At,
+) -> Result<RetentionOverride, ConfigError> {
+    let Some(f) = file else {
+        return Ok(RetentionOverride::default());
+    };
     Ok(RetentionOverride {
         keep_latest: f.keep_latest.map(|k| keep_latest(&k, at)).transpose()?,
         min_age: f.min_age.map(|m| age(&m, at)).transpose()?,
@@ -93,7 +100,13 @@ pub(super) fn overrides(file: Option<RetentionOverrideFile>, at: &At) -> Result<
 fn keep_latest(k: &Spanned<i64>, at: &At) -> Result<usize, ConfigError> {
     match usize::try_from(*k.get_ref()) {
         Ok(n) if n >= 1 => Ok(n),
-        _ => Err(at(k.span(), format!("keep_latest must be 1 or more (the newest image of a path is always kept), not {}", k.get_ref()))),
+        _ => Err(at(
+            k.span(),
+            format!(
+                "keep_latest must be 1 or more (the newest image of a path is always kept), not {}",
+                k.get_ref()
+            ),
+        )),
     }
 }
 

@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 
 use super::FactoryError;
 use super::tags;
-use crate::arm::wire::{self, CustomImage, DTL_API_VERSION, Formula, LabVirtualMachine, SUBSCRIPTIONS_API_VERSION};
+use crate::arm::wire::{
+    self, CustomImage, DTL_API_VERSION, Formula, LabVirtualMachine, SUBSCRIPTIONS_API_VERSION,
+};
 use crate::arm::{ArmClient, ArmError, ResourceId};
 use crate::config::{FactoryConfig, ImagePath};
 
@@ -99,7 +101,10 @@ pub struct Problem {
 impl Inventory {
     /// Reads the estate: subscriptions, then their labs, then every lab's images, VMs and
     /// formulas, all at once within the client's concurrency bound.
-    pub async fn refresh(client: &ArmClient, config: Option<&FactoryConfig>) -> Result<Inventory, FactoryError> {
+    pub async fn refresh(
+        client: &ArmClient,
+        config: Option<&FactoryConfig>,
+    ) -> Result<Inventory, FactoryError> {
         let subs: Vec<wire::Subscription> = client
             .list("/subscriptions", SUBSCRIPTIONS_API_VERSION)
             .await
@@ -112,7 +117,11 @@ impl Inventory {
             subscriptions.push(sub);
         }
         subscriptions.sort_by_key(|s| s.name.to_ascii_lowercase());
-        let mut inventory = Inventory { subscriptions, problems, taken_at: OffsetDateTime::now_utc() };
+        let mut inventory = Inventory {
+            subscriptions,
+            problems,
+            taken_at: OffsetDateTime::now_utc(),
+        };
         if let Some(config) = config {
             inventory.mark_roles(config);
         }
@@ -121,7 +130,9 @@ impl Inventory {
 
     /// Every lab, in display order.
     pub fn labs(&self) -> impl Iterator<Item = (&SubscriptionInventory, &LabInventory)> {
-        self.subscriptions.iter().flat_map(|s| s.labs.iter().map(move |l| (s, l)))
+        self.subscriptions
+            .iter()
+            .flat_map(|s| s.labs.iter().map(move |l| (s, l)))
     }
 
     /// True when nothing failed to read.
@@ -145,7 +156,12 @@ impl Inventory {
         // A configured lab that discovery did not find is a problem worth saying out loud.
         let configured = std::iter::once(&config.factory).chain(config.labs.iter().map(|t| &t.lab));
         for lab in configured {
-            if !seen.iter().any(|s| s.eq_ignore_ascii_case(&lab.id())) && !self.problems.iter().any(|p| p.id.eq_ignore_ascii_case(&lab.subscription)) {
+            if !seen.iter().any(|s| s.eq_ignore_ascii_case(&lab.id()))
+                && !self
+                    .problems
+                    .iter()
+                    .any(|p| p.id.eq_ignore_ascii_case(&lab.subscription))
+            {
                 self.problems.push(Problem {
                     scope: "lab",
                     id: lab.id(),
@@ -164,17 +180,35 @@ impl Inventory {
     }
 }
 
-async fn read_subscription(client: &ArmClient, sub: wire::Subscription) -> (SubscriptionInventory, Vec<Problem>) {
-    let path = format!("/subscriptions/{}/providers/Microsoft.DevTestLab/labs", sub.subscription_id);
-    let mut inventory = SubscriptionInventory { id: sub.subscription_id.clone(), name: sub.display_name.clone(), state: sub.state.clone(), labs: Vec::new() };
+async fn read_subscription(
+    client: &ArmClient,
+    sub: wire::Subscription,
+) -> (SubscriptionInventory, Vec<Problem>) {
+    let path = format!(
+        "/subscriptions/{}/providers/Microsoft.DevTestLab/labs",
+        sub.subscription_id
+    );
+    let mut inventory = SubscriptionInventory {
+        id: sub.subscription_id.clone(),
+        name: sub.display_name.clone(),
+        state: sub.state.clone(),
+        labs: Vec::new(),
+    };
     let labs: Vec<wire::Lab> = match client.list(&path, DTL_API_VERSION).await {
         Ok(labs) => labs,
         Err(error) => {
-            let problem = Problem { scope: "subscription", id: sub.subscription_id, name: sub.display_name, error };
+            let problem = Problem {
+                scope: "subscription",
+                id: sub.subscription_id,
+                name: sub.display_name,
+                error,
+            };
             return (inventory, vec![problem]);
         }
     };
-    let reads = labs.into_iter().map(|lab| read_lab(client, &sub.subscription_id, lab));
+    let reads = labs
+        .into_iter()
+        .map(|lab| read_lab(client, &sub.subscription_id, lab));
     let mut problems = Vec::new();
     for (lab, problem) in join_all(reads).await {
         problems.extend(problem);
@@ -184,7 +218,11 @@ async fn read_subscription(client: &ArmClient, sub: wire::Subscription) -> (Subs
     (inventory, problems)
 }
 
-async fn read_lab(client: &ArmClient, subscription: &str, lab: wire::Lab) -> (LabInventory, Option<Problem>) {
+async fn read_lab(
+    client: &ArmClient,
+    subscription: &str,
+    lab: wire::Lab,
+) -> (LabInventory, Option<Problem>) {
     let id = ResourceId::new(lab.id.clone());
     let images_path = format!("{}/customimages", lab.id);
     let vms_path = format!("{}/virtualmachines", lab.id);
@@ -201,11 +239,28 @@ async fn read_lab(client: &ArmClient, subscription: &str, lab: wire::Lab) -> (La
     let vms: Vec<Vm> = vms.into_iter().map(vm_from).collect();
     let formula_images: Vec<ResourceId> = formulas
         .into_iter()
-        .filter_map(|f| f.properties.formula_content?.properties.custom_image_id.map(ResourceId::new))
+        .filter_map(|f| {
+            f.properties
+                .formula_content?
+                .properties
+                .custom_image_id
+                .map(ResourceId::new)
+        })
         .collect();
     let mut images: Vec<Image> = images.into_iter().map(|i| image_from(i, &vms)).collect();
-    images.sort_by(|a, b| a.image_path.as_ref().map(ImagePath::key).cmp(&b.image_path.as_ref().map(ImagePath::key)).then(b.created.cmp(&a.created)));
-    let problem = error.map(|error| Problem { scope: "lab", id: lab.id.clone(), name: lab.name.clone(), error });
+    images.sort_by(|a, b| {
+        a.image_path
+            .as_ref()
+            .map(ImagePath::key)
+            .cmp(&b.image_path.as_ref().map(ImagePath::key))
+            .then(b.created.cmp(&a.created))
+    });
+    let problem = error.map(|error| Problem {
+        scope: "lab",
+        id: lab.id.clone(),
+        name: lab.name.clone(),
+        error,
+    });
     let inventory = LabInventory {
         resource_group: id.resource_group().unwrap_or_default().to_string(),
         id,
@@ -244,15 +299,17 @@ fn image_from(image: CustomImage, vms: &[Vm]) -> Image {
     let id = ResourceId::new(image.id.clone());
     let os_type = image.os_type().map(str::to_string);
     let tag_map = image.tags.unwrap_or_default();
-    let image_path = tags::get(Some(&tag_map), tags::IMAGE_PATH).map(ImagePath::new).filter(|p| !p.is_empty());
+    let image_path = tags::get(Some(&tag_map), tags::IMAGE_PATH)
+        .map(ImagePath::new)
+        .filter(|p| !p.is_empty());
     let pin = tags::get(Some(&tag_map), tags::PIN).map(str::to_string);
-    let created = image
-        .properties
-        .creation_date
-        .as_deref()
-        .and_then(|d| OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok());
+    let created = image.properties.creation_date.as_deref().and_then(|d| {
+        OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok()
+    });
     Image {
-        in_use: vms.iter().any(|vm| vm.custom_image_id.as_ref() == Some(&id)),
+        in_use: vms
+            .iter()
+            .any(|vm| vm.custom_image_id.as_ref() == Some(&id)),
         id,
         name: image.name,
         image_path,

@@ -11,5 +11,8 @@ pub const RUN: &str = "ImageFactoryRun";
 
 /// A tag's value, matching the name case-insensitively as ARM does.
 pub fn get<'t>(tags: Option<&'t Tags>, name: &str) -> Option<&'t str> {
-    tags?.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    tags?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }

@@ -27,7 +27,8 @@ impl TokenIssuer {
     /// An issuer for the emulator at `origin`.
     pub fn new(origin: &str, identity_header: Option<String>) -> Self {
         TokenIssuer {
-            identity_header: identity_header.unwrap_or_else(|| format!("simid-{}", uuid::Uuid::new_v4().simple())),
+            identity_header: identity_header
+                .unwrap_or_else(|| format!("simid-{}", uuid::Uuid::new_v4().simple())),
             audience: origin.trim_end_matches('/').to_string(),
             tokens: Mutex::new(HashMap::new()),
         }
@@ -58,13 +59,20 @@ impl TokenIssuer {
                 message: "Authentication failed. The 'Authorization' header is missing.".into(),
             });
         };
-        let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) else {
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
             return Err(Refusal {
                 code: "AuthenticationFailed",
                 message: "Authentication failed. The 'Authorization' header is provided in an invalid format.".into(),
             });
         };
-        let expires = self.tokens.lock().ok().and_then(|t| t.get(token.trim()).copied());
+        let expires = self
+            .tokens
+            .lock()
+            .ok()
+            .and_then(|t| t.get(token.trim()).copied());
         match expires {
             None => Err(Refusal {
                 code: "InvalidAuthenticationToken",
@@ -72,7 +80,8 @@ impl TokenIssuer {
             }),
             Some(e) if e < OffsetDateTime::now_utc() => Err(Refusal {
                 code: "ExpiredAuthenticationToken",
-                message: "The access token expiry UTC time is earlier than current UTC time.".into(),
+                message: "The access token expiry UTC time is earlier than current UTC time."
+                    .into(),
             }),
             Some(_) => Ok(()),
         }

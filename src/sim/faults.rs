@@ -53,7 +53,9 @@ impl FaultPlan {
                 .ok_or_else(|| format!("fault {part:?}: expected KEY=VALUE, for example 429=5%"))?;
             let rate = || -> Result<f64, String> {
                 let v = value.trim_end_matches('%');
-                let n: f64 = v.parse().map_err(|_| format!("fault {part:?}: {value:?} is not a percentage"))?;
+                let n: f64 = v
+                    .parse()
+                    .map_err(|_| format!("fault {part:?}: {value:?} is not a percentage"))?;
                 if !(0.0..=100.0).contains(&n) {
                     return Err(format!("fault {part:?}: a rate is between 0% and 100%"));
                 }
@@ -64,7 +66,11 @@ impl FaultPlan {
                 "500" => plan.error_500 = rate()?,
                 "503" => plan.error_503 = rate()?,
                 "drop" => plan.drop = rate()?,
-                "burst" => plan.burst = value.parse().map_err(|_| format!("fault {part:?}: burst is a count"))?,
+                "burst" => {
+                    plan.burst = value
+                        .parse()
+                        .map_err(|_| format!("fault {part:?}: burst is a count"))?
+                }
                 "retry-after" => plan.retry_after = value.to_string(),
                 other => {
                     return Err(format!(
@@ -111,7 +117,9 @@ impl Injector {
         let path_lower = path_and_query.to_ascii_lowercase();
         if let Some(rule) = self.rules.iter_mut().find(|r| {
             r.times > 0
-                && r.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && r.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
                 && path_lower.contains(&r.path_contains.to_ascii_lowercase())
         }) {
             rule.times -= 1;
@@ -124,7 +132,9 @@ impl Injector {
             && *left > 0
         {
             *left -= 1;
-            return Some(Fault::Throttle { retry_after: self.plan.retry_after.clone() });
+            return Some(Fault::Throttle {
+                retry_after: self.plan.retry_after.clone(),
+            });
         }
         let key = format!("{method} {path_and_query}");
         let n = self.seen.entry(key.clone()).or_insert(0);
@@ -134,8 +144,11 @@ impl Injector {
         let roll = (h.finish() % 1_000_000) as f64 / 1_000_000.0;
         let p = &self.plan;
         if roll < p.throttle {
-            self.bursts.insert(scope.to_string(), p.burst.saturating_sub(1));
-            Some(Fault::Throttle { retry_after: p.retry_after.clone() })
+            self.bursts
+                .insert(scope.to_string(), p.burst.saturating_sub(1));
+            Some(Fault::Throttle {
+                retry_after: p.retry_after.clone(),
+            })
         } else if roll < p.throttle + p.error_500 {
             Some(Fault::Status(500))
         } else if roll < p.throttle + p.error_500 + p.error_503 {
@@ -170,7 +183,9 @@ mod tests {
         let plan = FaultPlan::parse("429=20%,500=10%,drop=10%").unwrap();
         let run = |seed| {
             let mut inj = Injector::new(plan.clone(), seed);
-            (0..200).map(|i| inj.decide("GET", &format!("/p/{}", i % 17), "s")).collect::<Vec<_>>()
+            (0..200)
+                .map(|i| inj.decide("GET", &format!("/p/{}", i % 17), "s"))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(7), run(7));
         assert_ne!(run(7), run(8));
@@ -180,10 +195,21 @@ mod tests {
     #[test]
     fn scripted_rules_fire_exactly_their_count() {
         let mut inj = Injector::new(FaultPlan::default(), 1);
-        inj.add(FaultRule { method: Some("GET".into()), path_contains: "/customimages".into(), fault: Fault::Status(503), times: 2 });
-        assert_eq!(inj.decide("GET", "/x/customImages?api-version=1", "s"), Some(Fault::Status(503)));
+        inj.add(FaultRule {
+            method: Some("GET".into()),
+            path_contains: "/customimages".into(),
+            fault: Fault::Status(503),
+            times: 2,
+        });
+        assert_eq!(
+            inj.decide("GET", "/x/customImages?api-version=1", "s"),
+            Some(Fault::Status(503))
+        );
         assert_eq!(inj.decide("DELETE", "/x/customimages/a", "s"), None);
-        assert_eq!(inj.decide("GET", "/x/customimages", "s"), Some(Fault::Status(503)));
+        assert_eq!(
+            inj.decide("GET", "/x/customimages", "s"),
+            Some(Fault::Status(503))
+        );
         assert_eq!(inj.decide("GET", "/x/customimages", "s"), None);
     }
 }

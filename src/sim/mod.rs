@@ -90,7 +90,11 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 }
 
 /// Serves `world` on `listener` until the handle is dropped.
-pub fn serve(listener: std::net::TcpListener, world: World, options: SimOptions) -> std::io::Result<SimHandle> {
+pub fn serve(
+    listener: std::net::TcpListener,
+    world: World,
+    options: SimOptions,
+) -> std::io::Result<SimHandle> {
     let addr = listener.local_addr()?;
     let endpoint = url::Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?;
     let identity_endpoint = endpoint.join("msi/token").map_err(std::io::Error::other)?;

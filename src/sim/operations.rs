@@ -23,7 +23,14 @@ pub struct Operation {
 
 /// Starts an operation that lands `effect` after `azure_secs` (scaled), and decorates `response`
 /// with the headers that let a client follow it.
-pub fn start(state: &Arc<SimState>, subscription: &str, location: &str, azure_secs: f64, effect: Effect, mut response: Response) -> Response {
+pub fn start(
+    state: &Arc<SimState>,
+    subscription: &str,
+    location: &str,
+    azure_secs: f64,
+    effect: Effect,
+    mut response: Response,
+) -> Response {
     let id = uuid::Uuid::new_v4().to_string();
     let delay = state.scaled(azure_secs);
     state.operations.lock().expect("operations lock").insert(
@@ -50,7 +57,12 @@ pub fn start(state: &Arc<SimState>, subscription: &str, location: &str, azure_se
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
         let outcome = effect(&mut worker.world.lock().expect("world lock"));
-        if let Some(op) = worker.operations.lock().expect("operations lock").get_mut(&id) {
+        if let Some(op) = worker
+            .operations
+            .lock()
+            .expect("operations lock")
+            .get_mut(&id)
+        {
             match outcome {
                 Ok(()) => op.status = "Succeeded".into(),
                 Err(error) => {
@@ -71,7 +83,9 @@ fn poll_hint(left: std::time::Duration) -> u64 {
 /// `GET .../locations/{location}/operations/{name}`: 202 while running, then 200 with the outcome.
 pub fn poll(state: &SimState, id: &str) -> Result<Response, ArmFault> {
     let ops = state.operations.lock().expect("operations lock");
-    let op = ops.get(id).ok_or_else(|| ArmFault::not_found("operations", id))?;
+    let op = ops
+        .get(id)
+        .ok_or_else(|| ArmFault::not_found("operations", id))?;
     let body = OperationResult {
         status: op.status.clone(),
         status_code: None,
@@ -79,8 +93,12 @@ pub fn poll(state: &SimState, id: &str) -> Result<Response, ArmFault> {
     };
     if op.status == "Running" {
         let mut response = json(StatusCode::ACCEPTED, &body);
-        let left = op.finishes_at.saturating_duration_since(std::time::Instant::now());
-        response.headers_mut().insert("retry-after", HeaderValue::from(poll_hint(left)));
+        let left = op
+            .finishes_at
+            .saturating_duration_since(std::time::Instant::now());
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(poll_hint(left)));
         Ok(response)
     } else {
         Ok(json(StatusCode::OK, &body))

@@ -10,22 +10,41 @@ use super::state::SimState;
 use crate::arm::wire::Page;
 
 /// The page of `items` that `query` asks for.
-pub fn page<T: Serialize + Clone>(state: &SimState, path: &str, query: Option<&str>, items: &[T]) -> Result<Response, ArmFault> {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
-    let token = params.iter().find(|(k, _)| k == "$skiptoken").map(|(_, v)| v.as_str());
+pub fn page<T: Serialize + Clone>(
+    state: &SimState,
+    path: &str,
+    query: Option<&str>,
+    items: &[T],
+) -> Result<Response, ArmFault> {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let token = params
+        .iter()
+        .find(|(k, _)| k == "$skiptoken")
+        .map(|(_, v)| v.as_str());
     // A token is `o<offset>` for a page of items, `e<offset>` for the empty page before it.
     let (offset, empty) = match token {
         None => (0, false),
         Some(t) => {
             let (kind, n) = t.split_at(1.min(t.len()));
-            let n: usize = n.parse().map_err(|_| ArmFault::bad_request("InvalidSkipToken", format!("The skip token '{t}' is not valid.")))?;
+            let n: usize = n.parse().map_err(|_| {
+                ArmFault::bad_request(
+                    "InvalidSkipToken",
+                    format!("The skip token '{t}' is not valid."),
+                )
+            })?;
             (n, kind == "e")
         }
     };
     let size = state.options.page_size.max(1);
     let link = |token: String| {
         let mut url = format!("{}{}?", state.base, path);
-        let kept: Vec<(String, String)> = params.iter().filter(|(k, _)| k != "$skiptoken").cloned().collect();
+        let kept: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k != "$skiptoken")
+            .cloned()
+            .collect();
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in &kept {
             ser.append_pair(k, v);
@@ -35,7 +54,13 @@ pub fn page<T: Serialize + Clone>(state: &SimState, path: &str, query: Option<&s
         url
     };
     if empty {
-        return Ok(json(StatusCode::OK, &Page::<T> { value: Vec::new(), next_link: Some(link(format!("o{offset}"))) }));
+        return Ok(json(
+            StatusCode::OK,
+            &Page::<T> {
+                value: Vec::new(),
+                next_link: Some(link(format!("o{offset}"))),
+            },
+        ));
     }
     let end = (offset + size).min(items.len());
     let value = items.get(offset..end).unwrap_or(&[]).to_vec();

@@ -19,7 +19,13 @@ use crate::arm::wire::{
 const IMAGE_CREATE_SECS: f64 = 90.0;
 const IMAGE_DELETE_SECS: f64 = 20.0;
 
-pub(super) fn dispatch(state: &Arc<SimState>, method: &Method, path: &str, query: Option<&str>, body: &Bytes) -> Answer {
+pub(super) fn dispatch(
+    state: &Arc<SimState>,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &Bytes,
+) -> Answer {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
@@ -40,18 +46,47 @@ pub(super) fn dispatch(state: &Arc<SimState>, method: &Method, path: &str, query
     }
 }
 
-fn dtl(state: &Arc<SimState>, method: &Method, path: &str, query: Option<&str>, body: &Bytes, seg: &[&str], lower: &[&str]) -> Answer {
+fn dtl(
+    state: &Arc<SimState>,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &Bytes,
+    seg: &[&str],
+    lower: &[&str],
+) -> Answer {
     match lower {
-        ["subscriptions", _, "providers", "microsoft.devtestlab", "labs"] if method == Method::GET => {
+        [
+            "subscriptions",
+            _,
+            "providers",
+            "microsoft.devtestlab",
+            "labs",
+        ] if method == Method::GET => {
             let world = state.world.lock().expect("world lock");
             let sub = subscription(&world, seg[1])?;
             let labs: Vec<_> = sub.labs.iter().map(|l| l.lab.clone()).collect();
             page(state, path, query, &labs)
         }
-        ["subscriptions", _, "providers", "microsoft.devtestlab", "locations", _, "operations", _] if method == Method::GET => {
-            operations::poll(state, seg[7])
-        }
-        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.devtestlab", "labs"] if method == Method::GET => {
+        [
+            "subscriptions",
+            _,
+            "providers",
+            "microsoft.devtestlab",
+            "locations",
+            _,
+            "operations",
+            _,
+        ] if method == Method::GET => operations::poll(state, seg[7]),
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.devtestlab",
+            "labs",
+        ] if method == Method::GET => {
             let world = state.world.lock().expect("world lock");
             let sub = subscription(&world, seg[1])?;
             let labs: Vec<_> = sub
@@ -62,14 +97,30 @@ fn dtl(state: &Arc<SimState>, method: &Method, path: &str, query: Option<&str>, 
                 .collect();
             page(state, path, query, &labs)
         }
-        ["subscriptions", _, "resourcegroups", _, "providers", "microsoft.devtestlab", "labs", _, rest @ ..] => {
-            let at = LabAt { subscription: seg[1], resource_group: seg[3], lab: seg[7] };
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            "microsoft.devtestlab",
+            "labs",
+            _,
+            rest @ ..,
+        ] => {
+            let at = LabAt {
+                subscription: seg[1],
+                resource_group: seg[3],
+                lab: seg[7],
+            };
             lab_resource(state, method, path, query, body, &at, rest, &seg[8..])
         }
         _ => Err(ArmFault::new(
             StatusCode::NOT_FOUND,
             "InvalidResourceType",
-            format!("The resource type could not be found in the namespace for api version '{DTL_API_VERSION}' ({method} {path})."),
+            format!(
+                "The resource type could not be found in the namespace for api version '{DTL_API_VERSION}' ({method} {path})."
+            ),
         )),
     }
 }
@@ -82,7 +133,16 @@ struct LabAt<'a> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn lab_resource(state: &Arc<SimState>, method: &Method, path: &str, query: Option<&str>, body: &Bytes, at: &LabAt, rest: &[&str], original: &[&str]) -> Answer {
+fn lab_resource(
+    state: &Arc<SimState>,
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &Bytes,
+    at: &LabAt,
+    rest: &[&str],
+    original: &[&str],
+) -> Answer {
     let write = method != Method::GET;
     let world = state.world.lock().expect("world lock");
     let sub = subscription(&world, at.subscription)?;
@@ -93,32 +153,47 @@ fn lab_resource(state: &Arc<SimState>, method: &Method, path: &str, query: Optio
         .lab(at.resource_group, at.lab)
         .ok_or_else(|| ArmFault::not_found("Microsoft.DevTestLab/labs", at.lab))?;
     if lab.deny_read {
-        return Err(authorization_failed(if write { "write" } else { "read" }, path));
+        return Err(authorization_failed(
+            if write { "write" } else { "read" },
+            path,
+        ));
     }
-    let expand_artifacts = query_param(query, "$expand").is_some_and(|e| e.to_ascii_lowercase().contains("artifacts"));
+    let expand_artifacts =
+        query_param(query, "$expand").is_some_and(|e| e.to_ascii_lowercase().contains("artifacts"));
     match (method.clone(), rest) {
         (Method::GET, []) => Ok(json(StatusCode::OK, &lab.lab)),
         (Method::GET, ["customimages"]) => page(state, path, query, &lab.images),
         (Method::GET, ["customimages", _]) => {
-            let image = find(&lab.images, original[1], |i| &i.name).ok_or_else(|| ArmFault::not_found("customimages", original[1]))?;
+            let image = find(&lab.images, original[1], |i| &i.name)
+                .ok_or_else(|| ArmFault::not_found("customimages", original[1]))?;
             Ok(json(StatusCode::OK, image))
         }
         (Method::GET, ["virtualmachines"]) => {
-            let vms: Vec<LabVirtualMachine> = lab.vms.iter().map(|v| vm_view(v, expand_artifacts)).collect();
+            let vms: Vec<LabVirtualMachine> = lab
+                .vms
+                .iter()
+                .map(|v| vm_view(v, expand_artifacts))
+                .collect();
             page(state, path, query, &vms)
         }
         (Method::GET, ["virtualmachines", _]) => {
-            let vm = find(&lab.vms, original[1], |v| &v.name).ok_or_else(|| ArmFault::not_found("virtualmachines", original[1]))?;
+            let vm = find(&lab.vms, original[1], |v| &v.name)
+                .ok_or_else(|| ArmFault::not_found("virtualmachines", original[1]))?;
             Ok(json(StatusCode::OK, &vm_view(vm, expand_artifacts)))
         }
         (Method::GET, ["formulas"]) => page(state, path, query, &lab.formulas),
         (Method::GET, ["formulas", _]) => {
-            let f = find(&lab.formulas, original[1], |f| &f.name).ok_or_else(|| ArmFault::not_found("formulas", original[1]))?;
+            let f = find(&lab.formulas, original[1], |f| &f.name)
+                .ok_or_else(|| ArmFault::not_found("formulas", original[1]))?;
             Ok(json(StatusCode::OK, f))
         }
         (Method::GET, ["galleryimages"]) => page(state, path, query, &lab.gallery),
         (Method::GET, ["artifactsources"]) => {
-            let sources: Vec<_> = lab.artifact_sources.iter().map(|(s, _)| s.clone()).collect();
+            let sources: Vec<_> = lab
+                .artifact_sources
+                .iter()
+                .map(|(s, _)| s.clone())
+                .collect();
             page(state, path, query, &sources)
         }
         (Method::GET, ["artifactsources", _, tail @ ..]) => {
@@ -131,7 +206,8 @@ fn lab_resource(state: &Arc<SimState>, method: &Method, path: &str, query: Optio
                 [] => Ok(json(StatusCode::OK, source)),
                 ["artifacts"] => page(state, path, query, artifacts),
                 ["artifacts", _] => {
-                    let a = find(artifacts, original[3], |a| &a.name).ok_or_else(|| ArmFault::not_found("artifacts", original[3]))?;
+                    let a = find(artifacts, original[3], |a| &a.name)
+                        .ok_or_else(|| ArmFault::not_found("artifacts", original[3]))?;
                     Ok(json(StatusCode::OK, a))
                 }
                 _ => Err(unknown(method, path)),
@@ -155,11 +231,25 @@ fn lab_resource(state: &Arc<SimState>, method: &Method, path: &str, query: Optio
     }
 }
 
-fn put_image(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str, body: &Bytes) -> Answer {
-    let mut request: CustomImage = serde_json::from_slice(body)
-        .map_err(|e| ArmFault::bad_request("InvalidRequestContent", format!("The request content was invalid and could not be deserialized: '{e}'.")))?;
+fn put_image(
+    state: &Arc<SimState>,
+    at: &LabAt,
+    name: &str,
+    location: &str,
+    body: &Bytes,
+) -> Answer {
+    let mut request: CustomImage = serde_json::from_slice(body).map_err(|e| {
+        ArmFault::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })?;
     let p = &request.properties;
-    if p.vm.is_none() && p.vhd.is_none() && p.managed_image_id.is_none() && p.managed_snapshot_id.is_none() {
+    if p.vm.is_none()
+        && p.vhd.is_none()
+        && p.managed_image_id.is_none()
+        && p.managed_snapshot_id.is_none()
+    {
         return Err(ArmFault::bad_request(
             "InvalidParameter",
             "A custom image needs a source: properties.vm, properties.vhd, managedImageId or managedSnapshotId.",
@@ -167,13 +257,31 @@ fn put_image(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str, body
     }
     let mut world = state.world.lock().expect("world lock");
     let lab = lab_mut(&mut world, at)?;
-    if let Some(source_vm) = request.properties.vm.as_ref().and_then(|v| v.source_vm_id.as_deref())
+    if let Some(source_vm) = request
+        .properties
+        .vm
+        .as_ref()
+        .and_then(|v| v.source_vm_id.as_deref())
         && !lab.vms.iter().any(|v| v.id.eq_ignore_ascii_case(source_vm))
     {
-        return Err(ArmFault::bad_request("InvalidSourceVirtualMachine", format!("The virtual machine '{source_vm}' does not exist in lab '{}'.", lab.lab.name)));
+        return Err(ArmFault::bad_request(
+            "InvalidSourceVirtualMachine",
+            format!(
+                "The virtual machine '{source_vm}' does not exist in lab '{}'.",
+                lab.lab.name
+            ),
+        ));
     }
-    let id = format!("{}/customimages/{}", lab.child_prefix(), name.to_ascii_lowercase());
-    if let Some(existing) = lab.images.iter_mut().find(|i| i.name.eq_ignore_ascii_case(name)) {
+    let id = format!(
+        "{}/customimages/{}",
+        lab.child_prefix(),
+        name.to_ascii_lowercase()
+    );
+    if let Some(existing) = lab
+        .images
+        .iter_mut()
+        .find(|i| i.name.eq_ignore_ascii_case(name))
+    {
         // An update of an existing image changes what may change; the source stays.
         existing.tags = request.tags.take().or(existing.tags.take());
         if request.properties.description.is_some() {
@@ -190,14 +298,33 @@ fn put_image(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str, body
     request.properties.unique_identifier = Some(uuid_from(&id));
     lab.images.push(request.clone());
     let response = json(StatusCode::CREATED, &request);
-    let (sub, rg, lab_name, image) = (at.subscription.to_string(), at.resource_group.to_string(), at.lab.to_string(), name.to_string());
+    let (sub, rg, lab_name, image) = (
+        at.subscription.to_string(),
+        at.resource_group.to_string(),
+        at.lab.to_string(),
+        name.to_string(),
+    );
     let effect: Effect = Box::new(move |world: &mut World| {
-        let lab = world.subscription_mut(&sub).and_then(|s| s.lab_mut(&rg, &lab_name)).ok_or_else(gone)?;
-        let image = lab.images.iter_mut().find(|i| i.name.eq_ignore_ascii_case(&image)).ok_or_else(gone)?;
+        let lab = world
+            .subscription_mut(&sub)
+            .and_then(|s| s.lab_mut(&rg, &lab_name))
+            .ok_or_else(gone)?;
+        let image = lab
+            .images
+            .iter_mut()
+            .find(|i| i.name.eq_ignore_ascii_case(&image))
+            .ok_or_else(gone)?;
         image.properties.provisioning_state = Some("Succeeded".into());
         Ok(())
     });
-    Ok(operations::start(state, at.subscription, location, IMAGE_CREATE_SECS, effect, response))
+    Ok(operations::start(
+        state,
+        at.subscription,
+        location,
+        IMAGE_CREATE_SECS,
+        effect,
+        response,
+    ))
 }
 
 fn patch_image(state: &Arc<SimState>, at: &LabAt, name: &str, body: &Bytes) -> Answer {
@@ -208,8 +335,12 @@ fn patch_image(state: &Arc<SimState>, at: &LabAt, name: &str, body: &Bytes) -> A
         #[serde(default)]
         properties: Option<serde_json::Value>,
     }
-    let fragment: Fragment = serde_json::from_slice(body)
-        .map_err(|e| ArmFault::bad_request("InvalidRequestContent", format!("The request content was invalid and could not be deserialized: '{e}'.")))?;
+    let fragment: Fragment = serde_json::from_slice(body).map_err(|e| {
+        ArmFault::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })?;
     let mut world = state.world.lock().expect("world lock");
     let lab = lab_mut(&mut world, at)?;
     let image = lab
@@ -221,7 +352,12 @@ fn patch_image(state: &Arc<SimState>, at: &LabAt, name: &str, body: &Bytes) -> A
         // PATCH replaces the whole tag set, as ARM's tags update does.
         image.tags = (!tags.is_empty()).then_some(tags);
     }
-    if let Some(description) = fragment.properties.as_ref().and_then(|p| p.get("description")).and_then(|d| d.as_str()) {
+    if let Some(description) = fragment
+        .properties
+        .as_ref()
+        .and_then(|p| p.get("description"))
+        .and_then(|d| d.as_str())
+    {
         image.properties.description = Some(description.to_string());
     }
     Ok(json(StatusCode::OK, image))
@@ -230,30 +366,61 @@ fn patch_image(state: &Arc<SimState>, at: &LabAt, name: &str, body: &Bytes) -> A
 fn delete_image(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str) -> Answer {
     let mut world = state.world.lock().expect("world lock");
     let lab = lab_mut(&mut world, at)?;
-    let Some(image) = lab.images.iter_mut().find(|i| i.name.eq_ignore_ascii_case(name)) else {
+    let Some(image) = lab
+        .images
+        .iter_mut()
+        .find(|i| i.name.eq_ignore_ascii_case(name))
+    else {
         return Ok(empty(StatusCode::NO_CONTENT));
     };
     let image_id = image.id.clone();
     let provisioning = lab.vms.iter().any(|v| {
-        v.properties.custom_image_id.as_deref().is_some_and(|i| i.eq_ignore_ascii_case(&image_id))
-            && v.properties.provisioning_state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("Creating"))
+        v.properties
+            .custom_image_id
+            .as_deref()
+            .is_some_and(|i| i.eq_ignore_ascii_case(&image_id))
+            && v.properties
+                .provisioning_state
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("Creating"))
     });
     if provisioning {
         return Err(ArmFault::new(
             StatusCode::CONFLICT,
             "OperationNotAllowedOnVMImageAsVMsBeingProvisioned",
-            format!("The operation on custom image '{name}' is not allowed because virtual machines are being provisioned from it."),
+            format!(
+                "The operation on custom image '{name}' is not allowed because virtual machines are being provisioned from it."
+            ),
         ));
     }
-    let image = lab.images.iter_mut().find(|i| i.name.eq_ignore_ascii_case(name)).ok_or_else(|| ArmFault::not_found("customimages", name))?;
+    let image = lab
+        .images
+        .iter_mut()
+        .find(|i| i.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| ArmFault::not_found("customimages", name))?;
     image.properties.provisioning_state = Some("Deleting".into());
-    let (sub, rg, lab_name, image) = (at.subscription.to_string(), at.resource_group.to_string(), at.lab.to_string(), name.to_string());
+    let (sub, rg, lab_name, image) = (
+        at.subscription.to_string(),
+        at.resource_group.to_string(),
+        at.lab.to_string(),
+        name.to_string(),
+    );
     let effect: Effect = Box::new(move |world: &mut World| {
-        let lab = world.subscription_mut(&sub).and_then(|s| s.lab_mut(&rg, &lab_name)).ok_or_else(gone)?;
+        let lab = world
+            .subscription_mut(&sub)
+            .and_then(|s| s.lab_mut(&rg, &lab_name))
+            .ok_or_else(gone)?;
         lab.images.retain(|i| !i.name.eq_ignore_ascii_case(&image));
         Ok(())
     });
-    Ok(operations::start(state, at.subscription, location, IMAGE_DELETE_SECS, effect, empty(StatusCode::ACCEPTED)))
+    Ok(operations::start(
+        state,
+        at.subscription,
+        location,
+        IMAGE_DELETE_SECS,
+        effect,
+        empty(StatusCode::ACCEPTED),
+    ))
 }
 
 fn gone() -> CloudErrorBody {
@@ -292,7 +459,10 @@ fn list_subscriptions(state: &SimState, path: &str, query: Option<&str>) -> Answ
 
 fn get_subscription(state: &SimState, id: &str) -> Answer {
     let world = state.world.lock().expect("world lock");
-    Ok(json(StatusCode::OK, &subscription_view(subscription(&world, id)?)))
+    Ok(json(
+        StatusCode::OK,
+        &subscription_view(subscription(&world, id)?),
+    ))
 }
 
 fn subscription_view(s: &SimSubscription) -> Subscription {
@@ -307,11 +477,17 @@ fn subscription_view(s: &SimSubscription) -> Subscription {
 }
 
 fn subscription<'w>(world: &'w World, id: &str) -> Result<&'w SimSubscription, ArmFault> {
-    world.subscription(id).ok_or_else(|| subscription_not_found(id))
+    world
+        .subscription(id)
+        .ok_or_else(|| subscription_not_found(id))
 }
 
 fn subscription_not_found(id: &str) -> ArmFault {
-    ArmFault::new(StatusCode::NOT_FOUND, "SubscriptionNotFound", format!("The subscription '{id}' could not be found."))
+    ArmFault::new(
+        StatusCode::NOT_FOUND,
+        "SubscriptionNotFound",
+        format!("The subscription '{id}' could not be found."),
+    )
 }
 
 fn check_can_write(sub: &SimSubscription, path: &str) -> Result<(), ArmFault> {
@@ -319,7 +495,10 @@ fn check_can_write(sub: &SimSubscription, path: &str) -> Result<(), ArmFault> {
         return Err(ArmFault::new(
             StatusCode::CONFLICT,
             "ReadOnlyDisabledSubscription",
-            format!("The subscription '{}' is disabled and therefore marked as read only. You cannot perform any write actions on this subscription until it is re-enabled.", sub.id),
+            format!(
+                "The subscription '{}' is disabled and therefore marked as read only. You cannot perform any write actions on this subscription until it is re-enabled.",
+                sub.id
+            ),
         ));
     }
     if sub.access == Access::Reader {
@@ -348,7 +527,11 @@ fn authorization_failed(action: &str, path: &str) -> ArmFault {
 }
 
 fn unknown(method: &Method, path: &str) -> ArmFault {
-    ArmFault::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("The requested method {method} is not supported on {path}."))
+    ArmFault::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "MethodNotAllowed",
+        format!("The requested method {method} is not supported on {path}."),
+    )
 }
 
 fn check_dtl_version(api_version: &str) -> Result<(), ArmFault> {
@@ -357,7 +540,9 @@ fn check_dtl_version(api_version: &str) -> Result<(), ArmFault> {
     }
     Err(ArmFault::bad_request(
         "InvalidApiVersionParameter",
-        format!("The api-version '{api_version}' is invalid. The supported versions are '{DTL_API_VERSION}'."),
+        format!(
+            "The api-version '{api_version}' is invalid. The supported versions are '{DTL_API_VERSION}'."
+        ),
     ))
 }
 

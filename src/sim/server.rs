@@ -26,17 +26,23 @@ const BODY_LIMIT: usize = 4 * 1024 * 1024;
 async fn handle(State(state): State<Arc<SimState>>, request: Request) -> Response {
     state.served.fetch_add(1, Ordering::Relaxed);
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .unwrap_or_default();
     let path = parts.uri.path().to_string();
     let query = parts.uri.query().map(str::to_string);
     if state.options.record {
         let body = serde_json::from_slice(&bytes).ok();
-        state.recorded.lock().expect("record lock").push(RecordedRequest {
-            method: parts.method.to_string(),
-            path: path.clone(),
-            query: query.clone(),
-            body,
-        });
+        state
+            .recorded
+            .lock()
+            .expect("record lock")
+            .push(RecordedRequest {
+                method: parts.method.to_string(),
+                path: path.clone(),
+                query: query.clone(),
+                body,
+            });
     }
     if !state.options.latency.is_zero() {
         tokio::time::sleep(state.options.latency).await;
@@ -59,10 +65,20 @@ async fn handle(State(state): State<Arc<SimState>>, request: Request) -> Respons
     response
 }
 
-async fn arm(state: &Arc<SimState>, parts: &axum::http::request::Parts, path: &str, query: Option<&str>, body: &Bytes) -> Response {
-    let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+async fn arm(
+    state: &Arc<SimState>,
+    parts: &axum::http::request::Parts,
+    path: &str,
+    query: Option<&str>,
+    body: &Bytes,
+) -> Response {
+    let authorization = parts
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
     if let Err(refusal) = state.tokens.check(authorization) {
-        let mut response: Response = ArmFault::new(StatusCode::UNAUTHORIZED, refusal.code, refusal.message).into();
+        let mut response: Response =
+            ArmFault::new(StatusCode::UNAUTHORIZED, refusal.code, refusal.message).into();
         response.headers_mut().insert(
             "www-authenticate",
             HeaderValue::from_static("Bearer authorization_uri=\"https://login.microsoftonline.com/common\", error=\"invalid_token\""),
@@ -74,11 +90,11 @@ async fn arm(state: &Arc<SimState>, parts: &axum::http::request::Parts, path: &s
         Some(q) => format!("{path}?{q}"),
         None => path.to_string(),
     };
-    let fault = state
-        .injector
-        .lock()
-        .expect("injector lock")
-        .decide(parts.method.as_str(), &path_and_query, &subscription);
+    let fault = state.injector.lock().expect("injector lock").decide(
+        parts.method.as_str(),
+        &path_and_query,
+        &subscription,
+    );
     if let Some(fault) = fault {
         return injected(fault);
     }
@@ -97,7 +113,9 @@ async fn arm(state: &Arc<SimState>, parts: &axum::http::request::Parts, path: &s
         "x-ms-ratelimit-remaining-subscription-reads"
     };
     if !subscription.is_empty() {
-        response.headers_mut().insert(name, HeaderValue::from(remaining as u64));
+        response
+            .headers_mut()
+            .insert(name, HeaderValue::from(remaining as u64));
     }
     response
 }
@@ -116,8 +134,12 @@ fn take_token(state: &SimState, subscription: &str, write: bool) -> Result<f64, 
     let key = format!("{subscription}/{write}");
     let mut buckets = state.buckets.lock().expect("bucket lock");
     let now = Instant::now();
-    let bucket = buckets.entry(key).or_insert(Bucket { tokens: size, at: now });
-    bucket.tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * refill).min(size);
+    let bucket = buckets.entry(key).or_insert(Bucket {
+        tokens: size,
+        at: now,
+    });
+    bucket.tokens =
+        (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * refill).min(size);
     bucket.at = now;
     if bucket.tokens < 1.0 {
         return Err(((1.0 - bucket.tokens) / refill).ceil() as u64);
@@ -133,7 +155,9 @@ fn throttled(retry_after: u64) -> Response {
         "Number of requests for subscription exceeded the limit. Please try again after some time.",
     )
     .into();
-    response.headers_mut().insert("retry-after", HeaderValue::from(retry_after.max(1)));
+    response
+        .headers_mut()
+        .insert("retry-after", HeaderValue::from(retry_after.max(1)));
     response
 }
 
@@ -154,18 +178,33 @@ fn injected(fault: Fault) -> Response {
         Fault::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let (code, message) = match code {
-                503 => ("ServiceUnavailable", "The service is temporarily unavailable. Please retry the request."),
-                403 => ("AuthorizationFailed", "The client does not have authorization to perform this action over this scope or the scope is invalid."),
+                503 => (
+                    "ServiceUnavailable",
+                    "The service is temporarily unavailable. Please retry the request.",
+                ),
+                403 => (
+                    "AuthorizationFailed",
+                    "The client does not have authorization to perform this action over this scope or the scope is invalid.",
+                ),
                 404 => ("ResourceNotFound", "The resource was not found."),
-                409 => ("Conflict", "The request conflicts with the state of the resource."),
-                _ => ("InternalServerError", "Encountered internal server error. Diagnostic information: timestamp '', subscription id '', tracking id ''."),
+                409 => (
+                    "Conflict",
+                    "The request conflicts with the state of the resource.",
+                ),
+                _ => (
+                    "InternalServerError",
+                    "Encountered internal server error. Diagnostic information: timestamp '', subscription id '', tracking id ''.",
+                ),
             };
             ArmFault::new(status, code, message).into()
         }
         Fault::Drop => {
             // Headers go out, then the body fails: the connection is cut mid-answer.
             let stream = futures::stream::once(async {
-                Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "dropped by fault injection"))
+                Err::<Bytes, std::io::Error>(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "dropped by fault injection",
+                ))
             });
             let mut response = Response::new(Body::from_stream(stream));
             *response.status_mut() = StatusCode::OK;
@@ -176,20 +215,35 @@ fn injected(fault: Fault) -> Response {
 
 /// The App Service managed-identity protocol (`IDENTITY_ENDPOINT` + `X-IDENTITY-HEADER`).
 fn identity(state: &SimState, headers: &axum::http::HeaderMap, query: Option<&str>) -> Response {
-    let secret = headers.get("x-identity-header").and_then(|v| v.to_str().ok());
+    let secret = headers
+        .get("x-identity-header")
+        .and_then(|v| v.to_str().ok());
     if secret != Some(state.tokens.identity_header.as_str()) {
         return json(
             StatusCode::UNAUTHORIZED,
             &serde_json::json!({"statusCode": 401, "message": "X-IDENTITY-HEADER is missing or wrong."}),
         );
     }
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect();
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let Some(resource) = param("resource") else {
-        return json(StatusCode::BAD_REQUEST, &serde_json::json!({"statusCode": 400, "message": "resource is required."}));
+        return json(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({"statusCode": 400, "message": "resource is required."}),
+        );
     };
     if param("api-version").is_none() {
-        return json(StatusCode::BAD_REQUEST, &serde_json::json!({"statusCode": 400, "message": "api-version is required."}));
+        return json(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({"statusCode": 400, "message": "api-version is required."}),
+        );
     }
     if !state.tokens.accepts_audience(&resource) {
         return json(

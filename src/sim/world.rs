@@ -60,17 +60,23 @@ pub struct World {
 impl World {
     /// The subscription with this id (case-insensitive).
     pub fn subscription(&self, id: &str) -> Option<&SimSubscription> {
-        self.subscriptions.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+        self.subscriptions
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(id))
     }
 
     /// The subscription with this id, for changes.
     pub fn subscription_mut(&mut self, id: &str) -> Option<&mut SimSubscription> {
-        self.subscriptions.iter_mut().find(|s| s.id.eq_ignore_ascii_case(id))
+        self.subscriptions
+            .iter_mut()
+            .find(|s| s.id.eq_ignore_ascii_case(id))
     }
 
     /// Every lab, with its subscription.
     pub fn labs(&self) -> impl Iterator<Item = (&SimSubscription, &SimLab)> {
-        self.subscriptions.iter().flat_map(|s| s.labs.iter().map(move |l| (s, l)))
+        self.subscriptions
+            .iter()
+            .flat_map(|s| s.labs.iter().map(move |l| (s, l)))
     }
 
     /// Number of custom images in all labs.
@@ -87,13 +93,16 @@ impl SimSubscription {
 
     /// The same, for changes.
     pub fn lab_mut(&mut self, resource_group: &str, name: &str) -> Option<&mut SimLab> {
-        self.labs.iter_mut().find(|l| l.matches(resource_group, name))
+        self.labs
+            .iter_mut()
+            .find(|l| l.matches(resource_group, name))
     }
 }
 
 impl SimLab {
     fn matches(&self, resource_group: &str, name: &str) -> bool {
-        self.resource_group.eq_ignore_ascii_case(resource_group) && self.lab.name.eq_ignore_ascii_case(name)
+        self.resource_group.eq_ignore_ascii_case(resource_group)
+            && self.lab.name.eq_ignore_ascii_case(name)
     }
 
     /// The id prefix DevTest Labs uses for child resources: lower-cased, as Azure returns it.
@@ -112,12 +121,16 @@ pub fn arm_timestamp(at: OffsetDateTime) -> String {
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]+00:00"
     );
-    at.to_offset(time::UtcOffset::UTC).format(&format).unwrap_or_default()
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 /// A lab id as ARM spells it for the lab itself.
 pub fn lab_id(subscription: &str, resource_group: &str, name: &str) -> String {
-    format!("/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.DevTestLab/labs/{name}")
+    format!(
+        "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.DevTestLab/labs/{name}"
+    )
 }
 
 // ---- world files -------------------------------------------------------------------------
@@ -126,10 +139,15 @@ pub fn lab_id(subscription: &str, resource_group: &str, name: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum WorldError {
     #[error("cannot read world file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("world file {path}: {message}")]
     Parse { path: String, message: String },
-    #[error("bad world generator {spec:?}: expected generate:SUBSxLABSxIMAGES, for example generate:20x10x60")]
+    #[error(
+        "bad world generator {spec:?}: expected generate:SUBSxLABSxIMAGES, for example generate:20x10x60"
+    )]
     Generator { spec: String },
 }
 
@@ -287,7 +305,13 @@ pub fn parse(text: &str, now: OffsetDateTime) -> Result<World, String> {
 }
 
 fn build_lab(subscription: &str, spec: LabSpec, now: OffsetDateTime) -> Result<SimLab, String> {
-    let mut lab = new_lab(subscription, &spec.resource_group, &spec.name, &spec.location, now);
+    let mut lab = new_lab(
+        subscription,
+        &spec.resource_group,
+        &spec.name,
+        &spec.location,
+        now,
+    );
     lab.lab.tags = (!spec.tags.is_empty()).then_some(spec.tags);
     lab.deny_read = spec.deny_read;
     for image in spec.image {
@@ -302,16 +326,24 @@ fn build_lab(subscription: &str, spec: LabSpec, now: OffsetDateTime) -> Result<S
             description: image.description.as_deref(),
             from_vhd: image.from_vhd,
         };
-        lab.images.push(made.build(&lab, now - days(image.age_days), tags));
+        lab.images
+            .push(made.build(&lab, now - days(image.age_days), tags));
     }
     for series in spec.series {
-        let prefix = series
-            .prefix
-            .clone()
-            .unwrap_or_else(|| series.path.replace(['/', '\\', ' ', '.'], "-").to_ascii_lowercase());
+        let prefix = series.prefix.clone().unwrap_or_else(|| {
+            series
+                .path
+                .replace(['/', '\\', ' ', '.'], "-")
+                .to_ascii_lowercase()
+        });
         for i in 0..series.count {
             let created = now - days(series.newest_age_days + series.every_days * i as f64);
-            let name = format!("{prefix}-{}", created.format(time::macros::format_description!("[year][month][day]")).unwrap_or_default());
+            let name = format!(
+                "{prefix}-{}",
+                created
+                    .format(time::macros::format_description!("[year][month][day]"))
+                    .unwrap_or_default()
+            );
             let tags = Tags::from([("ImagePath".to_string(), series.path.clone())]);
             let made = ImageMaker {
                 name: &name,
@@ -328,7 +360,12 @@ fn build_lab(subscription: &str, spec: LabSpec, now: OffsetDateTime) -> Result<S
             Some(reference) => Some(
                 resolve_image(&lab, reference)
                     .map(|i| i.id.clone())
-                    .ok_or_else(|| format!("lab {}: vm {} names image {reference}, which the lab does not have", spec.name, vm.name))?,
+                    .ok_or_else(|| {
+                        format!(
+                            "lab {}: vm {} names image {reference}, which the lab does not have",
+                            spec.name, vm.name
+                        )
+                    })?,
             ),
             None => None,
         };
@@ -339,11 +376,25 @@ fn build_lab(subscription: &str, spec: LabSpec, now: OffsetDateTime) -> Result<S
         lab.vms.push(made);
     }
     for formula in spec.formula {
-        let image = resolve_image(&lab, &formula.image)
-            .ok_or_else(|| format!("lab {}: formula {} names image {}, which the lab does not have", spec.name, formula.name, formula.image))?;
-        let content = new_vm(&lab, &formula.name, image.os_type().unwrap_or("Windows"), Some(image.id.clone()), now);
+        let image = resolve_image(&lab, &formula.image).ok_or_else(|| {
+            format!(
+                "lab {}: formula {} names image {}, which the lab does not have",
+                spec.name, formula.name, formula.image
+            )
+        })?;
+        let content = new_vm(
+            &lab,
+            &formula.name,
+            image.os_type().unwrap_or("Windows"),
+            Some(image.id.clone()),
+            now,
+        );
         lab.formulas.push(Formula {
-            id: format!("{}/formulas/{}", lab.child_prefix(), formula.name.to_ascii_lowercase()),
+            id: format!(
+                "{}/formulas/{}",
+                lab.child_prefix(),
+                formula.name.to_ascii_lowercase()
+            ),
             name: formula.name,
             location: Some(lab.location()),
             properties: FormulaProperties {
@@ -365,12 +416,19 @@ fn resolve_image<'l>(lab: &'l SimLab, reference: &str) -> Option<&'l CustomImage
         let mut tagged: Vec<&CustomImage> = lab
             .images
             .iter()
-            .filter(|i| i.tags.as_ref().and_then(|t| t.get("ImagePath")).is_some_and(|p| p == path))
+            .filter(|i| {
+                i.tags
+                    .as_ref()
+                    .and_then(|t| t.get("ImagePath"))
+                    .is_some_and(|p| p == path)
+            })
             .collect();
         tagged.sort_by(|a, b| b.properties.creation_date.cmp(&a.properties.creation_date));
         return tagged.get(rank).copied();
     }
-    lab.images.iter().find(|i| i.name.eq_ignore_ascii_case(reference))
+    lab.images
+        .iter()
+        .find(|i| i.name.eq_ignore_ascii_case(reference))
 }
 
 fn days(d: f64) -> time::Duration {
@@ -378,11 +436,21 @@ fn days(d: f64) -> time::Duration {
 }
 
 /// A new, empty lab with the gallery and public artifact repository every lab has.
-pub fn new_lab(subscription: &str, resource_group: &str, name: &str, location: &str, now: OffsetDateTime) -> SimLab {
+pub fn new_lab(
+    subscription: &str,
+    resource_group: &str,
+    name: &str,
+    location: &str,
+    now: OffsetDateTime,
+) -> SimLab {
     let id = lab_id(subscription, resource_group, name);
     let storage = format!(
         "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Storage/storageAccounts/a{}",
-        name.to_ascii_lowercase().replace(['-', '_'], "").chars().take(20).collect::<String>()
+        name.to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .chars()
+            .take(20)
+            .collect::<String>()
     );
     let mut lab = SimLab {
         lab: Lab {
@@ -424,18 +492,30 @@ struct ImageMaker<'a> {
 
 impl ImageMaker<'_> {
     fn build(&self, lab: &SimLab, created: OffsetDateTime, tags: Tags) -> CustomImage {
-        let id = format!("{}/customimages/{}", lab.child_prefix(), self.name.to_ascii_lowercase());
+        let id = format!(
+            "{}/customimages/{}",
+            lab.child_prefix(),
+            self.name.to_ascii_lowercase()
+        );
         let linux = self.os.eq_ignore_ascii_case("linux");
         let (vm, vhd) = if self.from_vhd {
             let vhd = CustomImagePropertiesCustom {
                 image_name: Some(format!("{}.vhd", self.name)),
                 sys_prep: Some(!linux),
-                os_type: if linux { "Linux".into() } else { "Windows".into() },
+                os_type: if linux {
+                    "Linux".into()
+                } else {
+                    "Windows".into()
+                },
             };
             (None, Some(vhd))
         } else {
             let vm = CustomImagePropertiesFromVm {
-                source_vm_id: Some(format!("{}/virtualmachines/factory-{}", lab.child_prefix(), self.name.to_ascii_lowercase())),
+                source_vm_id: Some(format!(
+                    "{}/virtualmachines/factory-{}",
+                    lab.child_prefix(),
+                    self.name.to_ascii_lowercase()
+                )),
                 windows_os_info: (!linux).then(|| WindowsOsInfo {
                     windows_os_state: Some("SysprepApplied".into()),
                 }),
@@ -479,8 +559,18 @@ impl ResourceIdView<'_> {
 }
 
 /// A lab VM, optionally created from a custom image.
-pub fn new_vm(lab: &SimLab, name: &str, os: &str, custom_image_id: Option<String>, created: OffsetDateTime) -> LabVirtualMachine {
-    let id = format!("{}/virtualmachines/{}", lab.child_prefix(), name.to_ascii_lowercase());
+pub fn new_vm(
+    lab: &SimLab,
+    name: &str,
+    os: &str,
+    custom_image_id: Option<String>,
+    created: OffsetDateTime,
+) -> LabVirtualMachine {
+    let id = format!(
+        "{}/virtualmachines/{}",
+        lab.child_prefix(),
+        name.to_ascii_lowercase()
+    );
     let from_image = custom_image_id.is_some();
     LabVirtualMachine {
         id: id.clone(),
@@ -513,7 +603,14 @@ pub fn new_vm(lab: &SimLab, name: &str, os: &str, custom_image_id: Option<String
             }),
             artifacts: None,
             artifact_deployment_status: None,
-            virtual_machine_creation_source: Some(if from_image { "FromCustomImage" } else { "FromGalleryImage" }.into()),
+            virtual_machine_creation_source: Some(
+                if from_image {
+                    "FromCustomImage"
+                } else {
+                    "FromGalleryImage"
+                }
+                .into(),
+            ),
             provisioning_state: Some("Succeeded".into()),
             unique_identifier: Some(uuid_from(&id)),
         },
@@ -522,19 +619,71 @@ pub fn new_vm(lab: &SimLab, name: &str, os: &str, custom_image_id: Option<String
 
 fn gallery(lab: &SimLab) -> Vec<GalleryImage> {
     let offers = [
-        ("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter-azure-edition", "Windows", "Windows Server 2022 Datacenter: Azure Edition"),
-        ("MicrosoftWindowsServer", "WindowsServer", "2019-Datacenter", "Windows", "Windows Server 2019 Datacenter"),
-        ("MicrosoftWindowsServer", "WindowsServer", "2016-Datacenter", "Windows", "Windows Server 2016 Datacenter"),
-        ("MicrosoftWindowsDesktop", "windows-11", "win11-23h2-ent", "Windows", "Windows 11 Enterprise, version 23H2"),
-        ("microsoftvisualstudio", "visualstudio2022", "vs-2022-ent-latest-ws2022", "Windows", "Visual Studio 2022 Enterprise on Windows Server 2022"),
-        ("Canonical", "ubuntu-24_04-lts", "server", "Linux", "Ubuntu Server 24.04 LTS"),
-        ("Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts-gen2", "Linux", "Ubuntu Server 22.04 LTS"),
-        ("RedHat", "RHEL", "9-lvm-gen2", "Linux", "Red Hat Enterprise Linux 9"),
+        (
+            "MicrosoftWindowsServer",
+            "WindowsServer",
+            "2022-datacenter-azure-edition",
+            "Windows",
+            "Windows Server 2022 Datacenter: Azure Edition",
+        ),
+        (
+            "MicrosoftWindowsServer",
+            "WindowsServer",
+            "2019-Datacenter",
+            "Windows",
+            "Windows Server 2019 Datacenter",
+        ),
+        (
+            "MicrosoftWindowsServer",
+            "WindowsServer",
+            "2016-Datacenter",
+            "Windows",
+            "Windows Server 2016 Datacenter",
+        ),
+        (
+            "MicrosoftWindowsDesktop",
+            "windows-11",
+            "win11-23h2-ent",
+            "Windows",
+            "Windows 11 Enterprise, version 23H2",
+        ),
+        (
+            "microsoftvisualstudio",
+            "visualstudio2022",
+            "vs-2022-ent-latest-ws2022",
+            "Windows",
+            "Visual Studio 2022 Enterprise on Windows Server 2022",
+        ),
+        (
+            "Canonical",
+            "ubuntu-24_04-lts",
+            "server",
+            "Linux",
+            "Ubuntu Server 24.04 LTS",
+        ),
+        (
+            "Canonical",
+            "0001-com-ubuntu-server-jammy",
+            "22_04-lts-gen2",
+            "Linux",
+            "Ubuntu Server 22.04 LTS",
+        ),
+        (
+            "RedHat",
+            "RHEL",
+            "9-lvm-gen2",
+            "Linux",
+            "Red Hat Enterprise Linux 9",
+        ),
     ];
     offers
         .iter()
         .map(|(publisher, offer, sku, os, title)| GalleryImage {
-            id: format!("{}/galleryimages/{}", lab.child_prefix(), title.to_ascii_lowercase()),
+            id: format!(
+                "{}/galleryimages/{}",
+                lab.child_prefix(),
+                title.to_ascii_lowercase()
+            ),
             name: (*title).into(),
             location: Some(lab.location()),
             properties: GalleryImageProperties {
@@ -566,11 +715,26 @@ fn public_repo(lab: &SimLab) -> (ArtifactSource, Vec<Artifact>) {
         },
     };
     let artifacts = [
-        ("windows-chocolatey", "Chocolatey Packages", "Windows", r#"{"packages":{"type":"string"}}"#),
+        (
+            "windows-chocolatey",
+            "Chocolatey Packages",
+            "Windows",
+            r#"{"packages":{"type":"string"}}"#,
+        ),
         ("windows-sysprep", "Sysprep", "Windows", "{}"),
         ("windows-vscode", "Visual Studio Code", "Windows", "{}"),
-        ("windows-install-windows-updates", "Install Windows Updates", "Windows", "{}"),
-        ("linux-apt-package", "APT Package", "Linux", r#"{"packages":{"type":"string"}}"#),
+        (
+            "windows-install-windows-updates",
+            "Install Windows Updates",
+            "Windows",
+            "{}",
+        ),
+        (
+            "linux-apt-package",
+            "APT Package",
+            "Linux",
+            r#"{"packages":{"type":"string"}}"#,
+        ),
         ("linux-deprovision", "Deprovision", "Linux", "{}"),
     ]
     .iter()
@@ -598,7 +762,14 @@ pub fn uuid_from(seed: &str) -> String {
     (seed.to_ascii_lowercase(), 7u8).hash(&mut h2);
     let b = h2.finish();
     let hex = format!("{a:016x}{b:016x}");
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 // ---- generated fleets --------------------------------------------------------------------
@@ -640,16 +811,31 @@ pub fn generate(spec: &str, seed: u64, now: OffsetDateTime) -> Result<World, Wor
         let mut labs = Vec::with_capacity(labs_per);
         for l in 0..labs_per {
             let region = REGIONS[(s + l) % REGIONS.len()];
-            let mut lab = new_lab(&id, &format!("rg-labs-{s:02}"), &format!("lab-{s:02}-{l:02}"), region, now);
+            let mut lab = new_lab(
+                &id,
+                &format!("rg-labs-{s:02}"),
+                &format!("lab-{s:02}-{l:02}"),
+                region,
+                now,
+            );
             for i in 0..images_per {
                 let (path, os) = PATHS[i % PATHS.len()];
                 let age = (i / PATHS.len()) as f64 * 7.0 + (next() % 7000) as f64 / 1000.0;
-                let name = format!("img-{}-{i:04}", path.replace(['/', '\\', '.'], "-").to_ascii_lowercase());
+                let name = format!(
+                    "img-{}-{i:04}",
+                    path.replace(['/', '\\', '.'], "-").to_ascii_lowercase()
+                );
                 let mut tags = Tags::new();
                 if next() % 20 != 0 {
                     tags.insert("ImagePath".into(), path.into());
                 }
-                let made = ImageMaker { name: &name, os, author: None, description: None, from_vhd: path.contains('\\') };
+                let made = ImageMaker {
+                    name: &name,
+                    os,
+                    author: None,
+                    description: None,
+                    from_vhd: path.contains('\\'),
+                };
                 lab.images.push(made.build(&lab, now - days(age), tags));
             }
             for v in 0..(next() % 4) as usize {
@@ -657,7 +843,10 @@ pub fn generate(spec: &str, seed: u64, now: OffsetDateTime) -> Result<World, Wor
                     break;
                 }
                 let image = &lab.images[(next() as usize) % lab.images.len()];
-                let (id, os) = (image.id.clone(), image.os_type().unwrap_or("Windows").to_string());
+                let (id, os) = (
+                    image.id.clone(),
+                    image.os_type().unwrap_or("Windows").to_string(),
+                );
                 let vm = new_vm(&lab, &format!("vm-{v}"), &os, Some(id), now - days(2.0));
                 lab.vms.push(vm);
             }
@@ -668,7 +857,11 @@ pub fn generate(spec: &str, seed: u64, now: OffsetDateTime) -> Result<World, Wor
             name: format!("Generated {s:02}"),
             tenant: default_tenant(),
             state: "Enabled".into(),
-            access: if s % 5 == 4 { Access::Reader } else { Access::Owner },
+            access: if s % 5 == 4 {
+                Access::Reader
+            } else {
+                Access::Owner
+            },
             labs,
         });
     }

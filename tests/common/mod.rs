@@ -9,17 +9,23 @@ use imagefactory::sim::{self, SimHandle, SimOptions, World};
 
 /// The sample world, with ages relative to now.
 pub fn demo_world() -> World {
-    sim::world::parse(sim::DEMO_WORLD, time::OffsetDateTime::now_utc()).expect("the sample world parses")
+    sim::world::parse(sim::DEMO_WORLD, time::OffsetDateTime::now_utc())
+        .expect("the sample world parses")
 }
 
 /// Options for fast tests: long operations take milliseconds.
 pub fn fast() -> SimOptions {
-    SimOptions { speed: 2000.0, ..SimOptions::default() }
+    SimOptions {
+        speed: 2000.0,
+        ..SimOptions::default()
+    }
 }
 
 /// Starts the emulator.
 pub async fn start(world: World, options: SimOptions) -> SimHandle {
-    sim::start(world, options).await.expect("the emulator starts")
+    sim::start(world, options)
+        .await
+        .expect("the emulator starts")
 }
 
 /// Client options for tests: quick backoff so retries do not slow the suite.

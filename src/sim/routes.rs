@@ -26,7 +26,13 @@ pub(super) fn dispatch(
     query: Option<&str>,
     body: &Bytes,
 ) -> Answer {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // Names may hold spaces and other escaped characters ("Public Repo"): match on the decoded text.
+    let decoded: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
     let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
     let api_version = query_param(query, "api-version");

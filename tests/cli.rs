@@ -38,15 +38,17 @@ impl Emulator {
     }
 
     fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .args(args)
-            .envs(self.env.iter().cloned())
-            .env_remove("IMAGEFACTORY_CONFIG")
-            .env_remove("TF_BUILD")
-            .env_remove("GITHUB_ACTIONS")
-            .current_dir(std::env::temp_dir())
-            .output()
-            .unwrap()
+        self.run_with(args, &[])
+    }
+
+    fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let mut env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        env.extend_from_slice(extra);
+        run_bin(args, &env)
     }
 }
 
@@ -55,6 +57,26 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs the binary with `args` and extra environment, outside any configuration or pipeline.
+fn run_bin(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    for name in [
+        "IMAGEFACTORY_CONFIG",
+        "IMAGEFACTORY_ENDPOINT",
+        "IMAGEFACTORY_AUTH",
+        "TF_BUILD",
+        "GITHUB_ACTIONS",
+    ] {
+        command.env_remove(name);
+    }
+    command
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap()
 }
 
 fn json(output: &Output) -> serde_json::Value {
@@ -170,12 +192,7 @@ fn a_partly_unreadable_estate_exits_3_and_says_what_failed() {
     assert!(stderr.contains("lab Closed could not be read"), "{stderr}");
     assert!(stderr.contains("AuthorizationFailed"), "{stderr}");
     // Under Azure DevOps the same problem is a pipeline warning.
-    let out = Command::new(BIN)
-        .args(["labs", "--json"])
-        .envs(sim.env.iter().cloned())
-        .env("TF_BUILD", "True")
-        .output()
-        .unwrap();
+    let out = sim.run_with(&["labs", "--json"], &[("TF_BUILD", "True")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("##vso[task.logissue type=warning]lab Closed could not be read"),
@@ -185,11 +202,7 @@ fn a_partly_unreadable_estate_exits_3_and_says_what_failed() {
 
 #[test]
 fn demo_runs_any_command_on_the_embedded_emulator() {
-    let out = Command::new(BIN)
-        .args(["--demo", "labs", "--json"])
-        .env_remove("IMAGEFACTORY_ENDPOINT")
-        .output()
-        .unwrap();
+    let out = run_bin(&["--demo", "labs", "--json"], &[]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -211,20 +224,19 @@ fn demo_runs_any_command_on_the_embedded_emulator() {
 
 #[test]
 fn unreachable_azure_is_a_failure_with_the_reason() {
-    let out = Command::new(BIN)
-        .args([
+    let out = run_bin(
+        &[
             "labs",
             "--endpoint",
             "http://127.0.0.1:9/",
             "--auth",
             "managed-identity",
-        ])
-        .env("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token")
-        .env("IDENTITY_HEADER", "x")
-        .env_remove("IMAGEFACTORY_CONFIG")
-        .current_dir(std::env::temp_dir())
-        .output()
-        .unwrap();
+        ],
+        &[
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token"),
+            ("IDENTITY_HEADER", "x"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot list subscriptions"), "{stderr}");
@@ -239,10 +251,7 @@ fn a_bad_configuration_is_a_usage_error_naming_the_file_and_line() {
         "[factory]\nsubscription = \"not-a-guid\"\nresource_group = \"rg\"\nlab = \"f\"\n",
     )
     .unwrap();
-    let out = Command::new(BIN)
-        .args(["labs", "--config", config.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = run_bin(&["labs", "--config", config.to_str().unwrap()], &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -256,16 +265,10 @@ fn a_bad_configuration_is_a_usage_error_naming_the_file_and_line() {
 
 #[test]
 fn sim_rejects_bad_options_clearly() {
-    let out = Command::new(BIN)
-        .args(["sim", "--faults", "404=1%"])
-        .output()
-        .unwrap();
+    let out = run_bin(&["sim", "--faults", "404=1%"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown fault \"404\""));
-    let out = Command::new(BIN)
-        .args(["sim", "--addr", "0.0.0.0:0"])
-        .output()
-        .unwrap();
+    let out = run_bin(&["sim", "--addr", "0.0.0.0:0"], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only listens on loopback"));
 }

@@ -11,13 +11,16 @@ use std::collections::BTreeMap;
 
 use common::*;
 use imagefactory::arm::wire::{
-    Artifact, ArtifactSource, CustomImage, CustomImageProperties, CustomImagePropertiesFromVm, DTL_API_VERSION, GalleryImage,
-    LabVirtualMachine, Tags, WindowsOsInfo,
+    Artifact, ArtifactSource, CustomImage, CustomImageProperties, CustomImagePropertiesFromVm,
+    DTL_API_VERSION, GalleryImage, LabVirtualMachine, Tags, WindowsOsInfo,
 };
 use imagefactory::factory::Inventory;
 use imagefactory::sim::{RecordedRequest, SimOptions};
 
-const SPEC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/dtl-2018-09-15.prism.json");
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/reference/dtl-2018-09-15.prism.json"
+);
 
 /// A spec path template: literal segments (matched without case) and `{parameters}`.
 struct Template {
@@ -49,12 +52,24 @@ impl Template {
 }
 
 fn templates() -> Vec<(String, Template)> {
-    let spec: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(SPEC).unwrap()).unwrap();
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(SPEC).unwrap()).unwrap();
     spec["paths"]
         .as_object()
         .unwrap()
         .keys()
-        .map(|p| (p.clone(), Template { segments: p.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect() }))
+        .map(|p| {
+            (
+                p.clone(),
+                Template {
+                    segments: p
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                },
+            )
+        })
         .collect()
 }
 
@@ -66,22 +81,37 @@ async fn exercise(sim: &imagefactory::sim::SimHandle) {
     let lab = DEV_LAB;
     let _: serde_json::Value = client.get(lab, DTL_API_VERSION).await.unwrap();
     let _: Vec<serde_json::Value> = client.list(&format!("/subscriptions/{IMAGING}/resourceGroups/rg-dev-we/providers/Microsoft.DevTestLab/labs"), DTL_API_VERSION).await.unwrap();
-    let vm_path = format!("{lab}/virtualmachines/dev-alice-01?$expand=properties($expand=artifacts)");
+    let vm_path =
+        format!("{lab}/virtualmachines/dev-alice-01?$expand=properties($expand=artifacts)");
     let _: LabVirtualMachine = client.get(&vm_path, DTL_API_VERSION).await.unwrap();
-    let _: Vec<GalleryImage> = client.list(&format!("{lab}/galleryimages"), DTL_API_VERSION).await.unwrap();
-    let sources: Vec<ArtifactSource> = client.list(&format!("{lab}/artifactsources"), DTL_API_VERSION).await.unwrap();
-    let _: Vec<Artifact> = client.list(&format!("{}/artifacts", sources[0].id), DTL_API_VERSION).await.unwrap();
+    let _: Vec<GalleryImage> = client
+        .list(&format!("{lab}/galleryimages"), DTL_API_VERSION)
+        .await
+        .unwrap();
+    let sources: Vec<ArtifactSource> = client
+        .list(&format!("{lab}/artifactsources"), DTL_API_VERSION)
+        .await
+        .unwrap();
+    let _: Vec<Artifact> = client
+        .list(&format!("{}/artifacts", sources[0].id), DTL_API_VERSION)
+        .await
+        .unwrap();
     let image = format!("{lab}/customimages/conformance-image");
     let body = CustomImage {
         id: String::new(),
         name: String::new(),
         kind: None,
         location: None,
-        tags: Some(Tags::from([("ImagePath".to_string(), "win2022/base".to_string())])),
+        tags: Some(Tags::from([(
+            "ImagePath".to_string(),
+            "win2022/base".to_string(),
+        )])),
         properties: CustomImageProperties {
             vm: Some(CustomImagePropertiesFromVm {
                 source_vm_id: Some(format!("{lab}/virtualmachines/dev-alice-01")),
-                windows_os_info: Some(WindowsOsInfo { windows_os_state: Some("SysprepApplied".into()) }),
+                windows_os_info: Some(WindowsOsInfo {
+                    windows_os_state: Some("SysprepApplied".into()),
+                }),
                 linux_os_info: None,
             }),
             description: Some("conformance".into()),
@@ -92,22 +122,40 @@ async fn exercise(sim: &imagefactory::sim::SimHandle) {
     let created: CustomImage = client.put(&image, DTL_API_VERSION, &body).await.unwrap();
     let _: CustomImage = client.get(&created.id, DTL_API_VERSION).await.unwrap();
     let tags = serde_json::json!({"tags": {"ImagePath": "win2022/base", "ImageFactoryPin": "conformance"}});
-    let _: CustomImage = client.patch(&created.id, DTL_API_VERSION, &tags).await.unwrap();
+    let _: CustomImage = client
+        .patch(&created.id, DTL_API_VERSION, &tags)
+        .await
+        .unwrap();
     client.delete(&created.id, DTL_API_VERSION).await.unwrap();
 }
 
 /// One request of each kind: method, spec template and query keys.
-fn kinds(recorded: &[RecordedRequest], templates: &[(String, Template)]) -> (BTreeMap<String, (RecordedRequest, String)>, Vec<String>) {
+fn kinds(
+    recorded: &[RecordedRequest],
+    templates: &[(String, Template)],
+) -> (BTreeMap<String, (RecordedRequest, String)>, Vec<String>) {
     let mut kinds = BTreeMap::new();
     let mut unmatched = Vec::new();
-    for r in recorded.iter().filter(|r| r.path.to_ascii_lowercase().contains("/providers/microsoft.devtestlab")) {
-        let Some((template, canonical)) = templates.iter().find_map(|(t, tpl)| tpl.canonical(&r.path).map(|c| (t, c))) else {
+    for r in recorded.iter().filter(|r| {
+        r.path
+            .to_ascii_lowercase()
+            .contains("/providers/microsoft.devtestlab")
+    }) {
+        let Some((template, canonical)) = templates
+            .iter()
+            .find_map(|(t, tpl)| tpl.canonical(&r.path).map(|c| (t, c)))
+        else {
             unmatched.push(format!("{} {}", r.method, r.path));
             continue;
         };
-        let mut keys: Vec<String> = url::form_urlencoded::parse(r.query.as_deref().unwrap_or("").as_bytes()).map(|(k, _)| k.into_owned()).collect();
+        let mut keys: Vec<String> =
+            url::form_urlencoded::parse(r.query.as_deref().unwrap_or("").as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .collect();
         keys.sort();
-        kinds.entry(format!("{} {template} {keys:?}", r.method)).or_insert((r.clone(), canonical));
+        kinds
+            .entry(format!("{} {template} {keys:?}", r.method))
+            .or_insert((r.clone(), canonical));
     }
     (kinds, unmatched)
 }
@@ -115,16 +163,35 @@ fn kinds(recorded: &[RecordedRequest], templates: &[(String, Template)]) -> (BTr
 #[tokio::test]
 async fn every_request_kind_the_client_sends_is_valid_for_the_spec() {
     let Some(prism) = std::env::var("PRISM_URL").ok().filter(|u| !u.is_empty()) else {
-        assert!(std::env::var("CI").is_err(), "CI must run this suite against Prism: set PRISM_URL");
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run this suite against Prism: set PRISM_URL"
+        );
         eprintln!("conformance: PRISM_URL is not set; not checked here (.ci/run starts Prism)");
         return;
     };
-    let sim = start(demo_world(), SimOptions { record: true, page_size: 5, ..fast() }).await;
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            record: true,
+            page_size: 5,
+            ..fast()
+        },
+    )
+    .await;
     exercise(&sim).await;
     let templates = templates();
     let (kinds, unmatched) = kinds(&sim.recorded(), &templates);
-    assert!(unmatched.is_empty(), "requests to paths the spec does not have: {unmatched:#?}");
-    assert!(kinds.len() >= 14, "expected every kind of request to be exercised, got {}: {:#?}", kinds.len(), kinds.keys());
+    assert!(
+        unmatched.is_empty(),
+        "requests to paths the spec does not have: {unmatched:#?}"
+    );
+    assert!(
+        kinds.len() >= 14,
+        "expected every kind of request to be exercised, got {}: {:#?}",
+        kinds.len(),
+        kinds.keys()
+    );
 
     let http = reqwest::Client::new();
     let mut rejected = Vec::new();
@@ -135,18 +202,36 @@ async fn every_request_kind_the_client_sends_is_valid_for_the_spec() {
             url.push_str(q);
         }
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).unwrap();
-        let mut call = http.request(method, &url).bearer_auth("conformance").header("accept", "application/json");
+        let mut call = http
+            .request(method, &url)
+            .bearer_auth("conformance")
+            .header("accept", "application/json");
         if let Some(body) = &request.body {
             call = call.json(body);
         }
-        let response = call.send().await.unwrap_or_else(|e| panic!("Prism at {prism} did not answer: {e}"));
+        let response = call
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("Prism at {prism} did not answer: {e}"));
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
         // 422: the request breaks the spec; 404/405: Prism knows no such operation.
         if matches!(status, 400 | 404 | 405 | 422) {
-            rejected.push(format!("{kind}\n  sent {} {url}\n  Prism {status}: {text}", request.method));
+            rejected.push(format!(
+                "{kind}\n  sent {} {url}\n  Prism {status}: {text}",
+                request.method
+            ));
         }
     }
-    assert!(rejected.is_empty(), "{} of {} request kinds rejected by Prism:\n{}", rejected.len(), kinds.len(), rejected.join("\n"));
-    eprintln!("conformance: {} request kinds accepted by Prism", kinds.len());
+    assert!(
+        rejected.is_empty(),
+        "{} of {} request kinds rejected by Prism:\n{}",
+        rejected.len(),
+        kinds.len(),
+        rejected.join("\n")
+    );
+    eprintln!(
+        "conformance: {} request kinds accepted by Prism",
+        kinds.len()
+    );
 }

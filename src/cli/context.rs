@@ -7,6 +7,7 @@ use super::exit::Exit;
 use super::output::report_error;
 use crate::arm::{ArmClient, ArmClientOptions, AuthMode, TokenSource};
 use crate::config::{self, FactoryConfig};
+use crate::factory::Inventory;
 
 const PUBLIC_ARM: &str = "https://management.azure.com/";
 
@@ -70,4 +71,16 @@ fn demo_config() -> Option<PathBuf> {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/factory/factory.toml"),
     ];
     candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Builds the context and reads the whole inventory: what every listing command starts with.
+pub async fn inventory(global: &Global) -> Result<(Context, Inventory), Exit> {
+    let context = Context::new(global)?;
+    match Inventory::refresh(&context.client, context.config.as_ref()).await {
+        Ok(inventory) => Ok((context, inventory)),
+        Err(e) => {
+            report_error(&e.to_string());
+            Err(Exit::Failure)
+        }
+    }
 }

@@ -3,11 +3,10 @@
 use clap::Args;
 
 use super::Global;
-use super::context::Context;
+use super::context;
 use super::exit::Exit;
 use super::labs::finish;
 use super::output::{Table, age, print_json, report_error, rfc3339};
-use crate::factory::Inventory;
 
 /// Options of `images`.
 #[derive(Debug, Args, Default)]
@@ -37,16 +36,9 @@ struct ImageRow<'a> {
 }
 
 pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
-    let context = match Context::new(global) {
-        Ok(c) => c,
+    let inventory = match context::inventory(global).await {
+        Ok((_, inventory)) => inventory,
         Err(exit) => return exit,
-    };
-    let inventory = match Inventory::refresh(&context.client, context.config.as_ref()).await {
-        Ok(i) => i,
-        Err(e) => {
-            report_error(&e.to_string());
-            return Exit::Failure;
-        }
     };
     let labs: Vec<_> = inventory
         .labs()

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::Global;
-use super::context::Context;
+use super::context;
 use super::exit::Exit;
 use super::output::{Table, print_json, report_error, report_problems};
 use crate::factory::{Inventory, LabRole};
@@ -32,16 +32,9 @@ struct LabRow<'a> {
 }
 
 pub async fn run(global: &Global, args: LabsArgs) -> Exit {
-    let context = match Context::new(global) {
-        Ok(c) => c,
+    let inventory = match context::inventory(global).await {
+        Ok((_, inventory)) => inventory,
         Err(exit) => return exit,
-    };
-    let inventory = match Inventory::refresh(&context.client, context.config.as_ref()).await {
-        Ok(i) => i,
-        Err(e) => {
-            report_error(&e.to_string());
-            return Exit::Failure;
-        }
     };
     let rows: Vec<LabRow> = inventory
         .labs()

@@ -1,5 +1,7 @@
 //! `imagefactory images`: custom images across labs.
 
+use std::collections::HashMap;
+
 use clap::Args;
 
 use super::Global;
@@ -7,6 +9,7 @@ use super::context;
 use super::exit::Exit;
 use super::labs::finish;
 use super::output::{Table, age, print_json, report_error, rfc3339};
+use crate::factory::{Decision, retention};
 
 /// Options of `images`.
 #[derive(Debug, Args, Default)]
@@ -33,13 +36,24 @@ struct ImageRow<'a> {
     description: Option<&'a str>,
     pinned: bool,
     in_use: bool,
+    retention: Retention<'a>,
+}
+
+/// The image's retention state, as `retire` would see it now.
+#[derive(serde::Serialize)]
+struct Retention<'a> {
+    state: &'static str,
+    reason: Option<&'static str>,
+    detail: &'a str,
 }
 
 pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
-    let inventory = match context::inventory(global).await {
-        Ok((_, inventory)) => inventory,
+    let (context, inventory) = match context::inventory(global).await {
+        Ok(c) => c,
         Err(exit) => return exit,
     };
+    let plan = retention::plan(&inventory, context.config.as_ref(), inventory.taken_at);
+    let decisions: HashMap<String, &Decision> = plan.labs.iter().flat_map(|l| &l.decisions).map(|d| (d.image.key(), d)).collect();
     let labs: Vec<_> = inventory
         .labs()
         .filter(|(_, l)| {
@@ -63,6 +77,7 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
     let rows: Vec<ImageRow> = labs
         .iter()
         .flat_map(|(s, l)| {
+            let decisions = &decisions;
             l.images.iter().map(move |i| ImageRow {
                 id: i.id.as_str(),
                 subscription_id: &s.id,
@@ -75,6 +90,10 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
                 description: i.description.as_deref(),
                 pinned: i.pin.is_some(),
                 in_use: i.in_use,
+                retention: decisions
+                    .get(&i.id.key())
+                    .map(|d| Retention { state: d.state.as_str(), reason: d.reason.map(|r| r.as_str()), detail: &d.detail })
+                    .unwrap_or(Retention { state: "unmanaged", reason: None, detail: "" }),
             })
         })
         .collect();
@@ -82,7 +101,7 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
         print_json(&rows)
     } else {
         let now = inventory.taken_at;
-        let mut table = Table::new(vec!["LAB", "IMAGE PATH", "NAME", "AGE", "OS", "FLAGS"]);
+        let mut table = Table::new(vec!["LAB", "IMAGE PATH", "NAME", "AGE", "OS", "RETENTION", "FLAGS"]);
         for (_, l) in &labs {
             for i in &l.images {
                 let mut flags = Vec::new();

@@ -7,6 +7,8 @@ mod images;
 mod import_legacy;
 mod labs;
 mod output;
+mod pin;
+mod retire;
 mod sim;
 
 use std::path::PathBuf;
@@ -61,6 +63,12 @@ pub enum Command {
     Labs(labs::LabsArgs),
     /// List custom images across labs.
     Images(images::ImagesArgs),
+    /// Show the retention plan across every lab; with --yes, retire the images it names.
+    Retire(retire::RetireArgs),
+    /// Protect an image from retirement (a tag on the image).
+    Pin(pin::PinArgs),
+    /// Remove an image's pin.
+    Unpin(pin::UnpinArgs),
     /// Serve the Azure emulator on loopback until killed.
     Sim(sim::SimArgs),
     /// Convert the original PowerShell factory's configuration to this layout.
@@ -74,6 +82,9 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::ImportLegacy(args)) => import_legacy::run(args),
         Some(Command::Labs(args)) => labs::run(&cli.global, args).await,
         Some(Command::Images(args)) => images::run(&cli.global, args).await,
+        Some(Command::Retire(args)) => retire::run(&cli.global, args).await,
+        Some(Command::Pin(args)) => pin::run_pin(&cli.global, args).await,
+        Some(Command::Unpin(args)) => pin::run_unpin(&cli.global, args).await,
         None => {
             eprintln!(
                 "The interactive console is not built yet; here is the inventory it will show. `imagefactory --help` lists the commands."

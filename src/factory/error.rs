@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use thiserror::Error;
 
 use crate::arm::ArmError;
@@ -8,4 +10,10 @@ pub enum FactoryError {
     /// Listing the subscriptions failed, so there is nothing to show.
     #[error("cannot list subscriptions: {0}")]
     Subscriptions(#[source] ArmError),
+    /// A call about one image failed.
+    #[error("{image}: {error}")]
+    Image { image: String, error: ArmError },
+    /// The audit log cannot be written; nothing is changed without it.
+    #[error("cannot write the audit log {}: {reason}; nothing was changed", .path.display())]
+    Audit { path: PathBuf, reason: String },
 }

@@ -180,6 +180,27 @@ impl Inventory {
     }
 }
 
+impl LabInventory {
+    /// Reads this lab again (images, VMs, formulas), for decisions that must not rest on old
+    /// data. Fails if any of the three cannot be read.
+    pub async fn reread(&self, client: &ArmClient) -> Result<LabInventory, ArmError> {
+        let wire = wire::Lab {
+            id: self.id.to_string(),
+            name: self.name.clone(),
+            kind: None,
+            location: Some(self.location.clone()),
+            tags: None,
+            properties: wire::LabProperties::default(),
+        };
+        let (mut fresh, problem) = read_lab(client, &self.subscription_id, wire).await;
+        if let Some(problem) = problem {
+            return Err(problem.error);
+        }
+        fresh.role = self.role;
+        Ok(fresh)
+    }
+}
+
 async fn read_subscription(
     client: &ArmClient,
     sub: wire::Subscription,

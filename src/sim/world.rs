@@ -829,6 +829,9 @@ pub fn generate(spec: &str, seed: u64, now: OffsetDateTime) -> Result<World, Wor
                 if next() % 20 != 0 {
                     tags.insert("ImagePath".into(), path.into());
                 }
+                if next() % 40 == 0 {
+                    tags.insert("ImageFactoryPin".into(), "generated pin".into());
+                }
                 let made = ImageMaker {
                     name: &name,
                     os,

@@ -1,0 +1,266 @@
+//! Properties of the retention planner over generated labs and policies (pure: no network).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use imagefactory::arm::ResourceId;
+use imagefactory::config::{
+    AzureSettings, BaseImage, Defaults, FactoryConfig, ImageDefinition, ImagePath, LabRef, OsType, RetentionOverride, RetentionPolicy, TargetLab,
+};
+use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory, Vm};
+use imagefactory::factory::{RetentionState, RetireReason, retention};
+use proptest::prelude::*;
+use time::OffsetDateTime;
+
+const PATHS: [&str; 5] = ["win2022/base", "win2022/vs2022", "ubuntu2404/base", "Win2016\\Datacenter.json", "win11/dev"];
+const SUB: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
+
+/// A tiny deterministic generator, so that one proptest seed makes one whole estate.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn lab_id(name: &str) -> String {
+    format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/{name}")
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+}
+
+fn estate(seed: u64, labs: usize) -> Inventory {
+    let mut rng = Rng(seed | 1);
+    let mut lab_list = Vec::new();
+    for l in 0..labs {
+        let name = format!("lab{l}");
+        let id = lab_id(&name);
+        let mut images = Vec::new();
+        for i in 0..rng.below(30) {
+            let path = PATHS[rng.below(PATHS.len() as u64) as usize];
+            // Azure hands back lower-cased child ids.
+            let image_id = format!("{id}/customimages/img{i}").to_ascii_lowercase();
+            let mut tags = BTreeMap::new();
+            let tagged = !rng.chance(10);
+            if tagged {
+                tags.insert("ImagePath".to_string(), path.to_string());
+            }
+            let pin = rng.chance(8).then(|| "kept for a test".to_string());
+            // Ages in whole hours, often equal, so that ties happen.
+            let created = (!rng.chance(3)).then(|| now() - time::Duration::hours(rng.below(60) as i64 * 12));
+            let provisioning_state = Some(if rng.chance(5) { "Creating" } else { "Succeeded" }.to_string());
+            images.push(Image {
+                id: ResourceId::new(image_id),
+                name: format!("img{i}"),
+                image_path: tagged.then(|| ImagePath::new(path)),
+                created,
+                os_type: Some("Windows".into()),
+                author: None,
+                description: None,
+                pin,
+                in_use: false,
+                provisioning_state,
+                tags,
+            });
+        }
+        let mut vms = Vec::new();
+        let mut formula_images = Vec::new();
+        for v in 0..rng.below(3) {
+            if images.is_empty() {
+                break;
+            }
+            let target = &images[rng.below(images.len() as u64) as usize];
+            // The VM names its image with different case, as ARM may.
+            let custom_image_id = Some(ResourceId::new(target.id.as_str().to_ascii_uppercase()));
+            vms.push(Vm { id: ResourceId::new(format!("{id}/virtualmachines/vm{v}")), name: format!("vm{v}"), custom_image_id, owner: None, provisioning_state: Some("Succeeded".into()) });
+        }
+        if !images.is_empty() && rng.chance(30) {
+            formula_images.push(images[rng.below(images.len() as u64) as usize].id.clone());
+        }
+        for image in &mut images {
+            image.in_use = vms.iter().any(|vm| vm.custom_image_id.as_ref() == Some(&image.id));
+        }
+        lab_list.push(LabInventory {
+            id: ResourceId::new(id),
+            name,
+            subscription_id: SUB.into(),
+            resource_group: "rg".into(),
+            location: "westeurope".into(),
+            role: None,
+            images,
+            vms,
+            formula_images,
+            complete: true,
+        });
+    }
+    Inventory {
+        subscriptions: vec![SubscriptionInventory { id: SUB.into(), name: "Sub".into(), state: "Enabled".into(), labs: lab_list }],
+        problems: Vec::new(),
+        taken_at: now(),
+    }
+}
+
+fn definition(path: &str, keep: Option<usize>) -> ImageDefinition {
+    ImageDefinition {
+        path: ImagePath::new(path),
+        file: PathBuf::from(format!("images/{path}.toml")),
+        description: String::new(),
+        os: OsType::Windows,
+        base: BaseImage { publisher: "p".into(), offer: "o".into(), sku: "s".into(), version: "latest".into() },
+        size: None,
+        artifacts: Vec::new(),
+        tags: BTreeMap::new(),
+        retention: RetentionOverride { keep_latest: keep, min_age: None },
+    }
+}
+
+/// A configuration over `labs` labs: the last is left out (unmanaged), the first is the
+/// factory, the rest subscribe to some paths; one definition is missing.
+fn config(seed: u64, labs: usize, policy: RetentionPolicy) -> FactoryConfig {
+    let mut rng = Rng(seed.rotate_left(17) | 1);
+    let lab_ref = |l: usize| LabRef { subscription: SUB.into(), resource_group: "rg".into(), name: format!("lab{l}") };
+    let removed = rng.below(PATHS.len() as u64) as usize;
+    let images = PATHS.iter().enumerate().filter(|(i, _)| *i != removed).map(|(_, p)| definition(p, rng.chance(30).then(|| 1 + rng.below(3) as usize))).collect();
+    let targets = (1..labs.saturating_sub(1))
+        .map(|l| TargetLab { lab: lab_ref(l), image_paths: PATHS.iter().filter(|_| rng.chance(70)).map(|p| ImagePath::new(p.split('/').next().unwrap())).collect() })
+        .collect();
+    FactoryConfig {
+        path: PathBuf::from("factory.toml"),
+        factory: lab_ref(0),
+        azure: AzureSettings::default(),
+        defaults: Defaults { vm_size: "Standard_D2s_v5".into(), parallelism: 2 },
+        retention: policy,
+        labs: targets,
+        images,
+    }
+}
+
+fn policy_strategy() -> impl Strategy<Value = RetentionPolicy> {
+    (1usize..4, 0u64..20, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(keep, days, protect, removed, unsubscribed)| RetentionPolicy {
+        keep_latest: keep,
+        min_age: Duration::from_secs(days * 86_400),
+        protect_in_use: protect,
+        retire_removed_definitions: removed,
+        retire_unsubscribed: unsubscribed,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn retention_never_retires_what_it_must_keep(seed in any::<u64>(), labs in 1usize..5, policy in policy_strategy()) {
+        let inventory = estate(seed, labs);
+        let config = config(seed, labs, policy.clone());
+        let plan = retention::plan(&inventory, Some(&config), now());
+        for (lab, lab_plan) in inventory.subscriptions[0].labs.iter().zip(&plan.labs) {
+            prop_assert_eq!(lab.images.len(), lab_plan.decisions.len());
+            // The newest finished image of each path is current.
+            let mut newest: HashMap<String, &Image> = HashMap::new();
+            for image in lab.images.iter().filter(|i| i.provisioning_state.as_deref() == Some("Succeeded")) {
+                if let Some(path) = &image.image_path {
+                    let entry = newest.entry(path.key()).or_insert(image);
+                    if (image.created, std::cmp::Reverse(&image.name)) > (entry.created, std::cmp::Reverse(&entry.name)) {
+                        *entry = image;
+                    }
+                }
+            }
+            for (image, decision) in lab.images.iter().zip(&lab_plan.decisions) {
+                prop_assert_eq!(&image.id, &decision.image);
+                let retired = decision.state == RetentionState::Retire;
+                if lab_plan.managed && image.image_path.as_ref().is_some_and(|p| newest.get(&p.key()).is_some_and(|n| n.id == image.id)) {
+                    prop_assert_eq!(decision.state, RetentionState::Current, "newest of its path: {:?}", decision);
+                }
+                if image.image_path.is_none() || !lab_plan.managed {
+                    prop_assert_eq!(decision.state, RetentionState::Unmanaged);
+                }
+                if retired {
+                    prop_assert!(image.pin.is_none(), "pinned image retired: {:?}", decision);
+                    prop_assert!(!(policy.protect_in_use && (image.in_use || lab.formula_images.contains(&image.id))), "in-use image retired: {:?}", decision);
+                    let age = image.created.map(|c| now() - c);
+                    prop_assert!(age.is_some_and(|a| a >= config.retention.min_age), "too young or undated image retired: {:?}", decision);
+                    prop_assert_eq!(image.provisioning_state.as_deref(), Some("Succeeded"));
+                    prop_assert!(decision.reason.is_some());
+                    if decision.reason == Some(RetireReason::RemovedDefinition) {
+                        prop_assert!(policy.retire_removed_definitions);
+                    }
+                    if decision.reason == Some(RetireReason::Unsubscribed) {
+                        prop_assert!(policy.retire_unsubscribed);
+                    }
+                } else {
+                    prop_assert!(decision.reason.is_none());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn retention_plans_are_deterministic_whatever_the_listing_order(seed in any::<u64>(), labs in 1usize..5, policy in policy_strategy()) {
+        let inventory = estate(seed, labs);
+        let config = config(seed, labs, policy);
+        let first = retention::plan(&inventory, Some(&config), now());
+        prop_assert_eq!(&first, &retention::plan(&inventory, Some(&config), now()));
+        let mut shuffled = inventory.clone();
+        for lab in &mut shuffled.subscriptions[0].labs {
+            lab.images.reverse();
+        }
+        let second = retention::plan(&shuffled, Some(&config), now());
+        for lab in &first.labs {
+            for d in &lab.decisions {
+                let other = second.decision(&d.image).unwrap();
+                prop_assert_eq!((d.state, d.reason), (other.state, other.reason), "{}", d.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn without_a_configuration_nothing_is_managed() {
+    let inventory = estate(7, 3);
+    let plan = retention::plan(&inventory, None, now());
+    assert!(plan.labs.iter().flat_map(|l| &l.decisions).all(|d| d.state == RetentionState::Unmanaged));
+}
+
+#[test]
+fn legacy_tagged_images_join_their_definition() {
+    // One lab with two images tagged the original factory's way and one tagged our way: one group.
+    let mut inventory = estate(1, 1);
+    let lab = &mut inventory.subscriptions[0].labs[0];
+    lab.images.clear();
+    lab.vms.clear();
+    lab.formula_images.clear();
+    for (i, (tag, days)) in [("Win2016\\Datacenter.json", 90), ("Win2016\\Datacenter.json", 60), ("Win2016/Datacenter", 1)].iter().enumerate() {
+        lab.images.push(Image {
+            id: ResourceId::new(format!("{}/customimages/dc{i}", lab.id)),
+            name: format!("dc{i}"),
+            image_path: Some(ImagePath::new(tag)),
+            created: Some(now() - time::Duration::days(*days)),
+            os_type: None,
+            author: None,
+            description: None,
+            pin: None,
+            in_use: false,
+            provisioning_state: Some("Succeeded".into()),
+            tags: BTreeMap::new(),
+        });
+    }
+    let policy = RetentionPolicy { keep_latest: 2, min_age: Duration::ZERO, ..RetentionPolicy::default() };
+    let mut config = config(1, 1, policy);
+    config.images = vec![definition("Win2016/Datacenter", None)];
+    let plan = retention::plan(&inventory, Some(&config), now());
+    let states: Vec<_> = plan.labs[0].decisions.iter().map(|d| (d.name.as_str(), d.state)).collect();
+    assert_eq!(states, [("dc0", RetentionState::Retire), ("dc1", RetentionState::Kept), ("dc2", RetentionState::Current)]);
+    assert_eq!(plan.labs[0].decisions[0].reason, Some(RetireReason::Superseded));
+}

@@ -272,3 +272,187 @@ fn sim_rejects_bad_options_clearly() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("only listens on loopback"));
 }
+
+const SAMPLE_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/factory/factory.toml");
+
+#[test]
+fn retire_previews_by_default_and_deletes_nothing() {
+    let sim = Emulator::start(&[]);
+    let before = json(&sim.run(&["images", "--json"]))
+        .as_array()
+        .unwrap()
+        .len();
+    let out = sim.run(&["--config", SAMPLE_CONFIG, "retire", "--lab", "Training"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Training (eastus): retire 2"), "{text}");
+    assert!(text.contains("retire (superseded)"), "{text}");
+    assert!(text.contains("Nothing was deleted. `imagefactory retire --lab Training --yes` retires these 2 images."), "{text}");
+    assert_eq!(
+        json(&sim.run(&["images", "--json"]))
+            .as_array()
+            .unwrap()
+            .len(),
+        before
+    );
+
+    let plan = json(&sim.run(&["--config", SAMPLE_CONFIG, "retire", "--json"]));
+    let labs = plan["labs"].as_array().unwrap();
+    let dev = labs.iter().find(|l| l["lab"] == "Dev-WestEurope").unwrap();
+    assert_eq!(dev["subscription_name"], "Contoso Imaging");
+    let pinned = dev["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state"] == "pinned")
+        .unwrap();
+    assert_eq!(pinned["name"], "win2022-vs2022-golden-2026q2");
+    assert!(plan["totals"]["retire"].as_u64().unwrap() > 40);
+    let sandbox = labs.iter().find(|l| l["lab"] == "Partner-Sandbox").unwrap();
+    assert_eq!(
+        sandbox["managed"], false,
+        "labs outside the configuration are left alone"
+    );
+}
+
+#[test]
+fn retire_yes_deletes_reports_and_audits() {
+    let sim = Emulator::start(&["--speed", "500"]);
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().to_str().unwrap();
+    // Everything: the reader-only subscription refuses, so not everything is retired: exit 3.
+    let out = sim.run_with(
+        &["--config", SAMPLE_CONFIG, "retire", "--yes", "--json"],
+        &[("IMAGEFACTORY_STATE_DIR", state_dir)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    let results = doc["results"].as_array().unwrap();
+    let failed: Vec<_> = results.iter().filter(|r| r["result"] == "failed").collect();
+    assert!(!failed.is_empty() && failed.iter().all(|r| r["lab"] == "Partner-NorthEurope"));
+    assert!(
+        failed[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("AuthorizationFailed")
+    );
+    let audit = std::fs::read_to_string(state.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.lines().count(), results.len());
+    // A lab the principal may write to: everything due is retired, exit 0, and a second run has nothing to do.
+    let out = sim.run_with(
+        &[
+            "--config",
+            SAMPLE_CONFIG,
+            "retire",
+            "--lab",
+            "QA-WestEurope",
+            "--yes",
+        ],
+        &[("IMAGEFACTORY_STATE_DIR", state_dir)],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let again = sim.run(&[
+        "--config",
+        SAMPLE_CONFIG,
+        "retire",
+        "--lab",
+        "QA-WestEurope",
+        "--json",
+    ]);
+    assert_eq!(json(&again)["totals"]["retire"].as_u64().unwrap_or(0), 0);
+}
+
+#[test]
+fn read_only_retire_and_pin_change_nothing_and_say_so() {
+    let sim = Emulator::start(&[]);
+    let before = sim.run(&["images", "--json"]).stdout;
+    let out = sim.run(&["--config", SAMPLE_CONFIG, "--read-only", "retire", "--yes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only mode: nothing was changed"));
+    let image = json(&sim.run(&["images", "--lab", "Training", "--json"]))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = sim.run(&["--read-only", "pin", &image]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only mode: refused PATCH"));
+    assert_eq!(sim.run(&["images", "--json"]).stdout, before);
+}
+
+#[test]
+fn pin_and_unpin_keep_the_other_tags() {
+    let sim = Emulator::start(&[]);
+    let images = json(&sim.run(&[
+        "--config",
+        SAMPLE_CONFIG,
+        "images",
+        "--lab",
+        "Dev-WestEurope",
+        "--json",
+    ]));
+    let victim = images
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["retention"]["state"] == "retire")
+        .unwrap();
+    let id = victim["id"].as_str().unwrap();
+    assert_eq!(victim["retention"]["reason"], "superseded");
+    let out = sim.run(&["pin", id, "--reason", "regression baseline"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let find = |sim: &Emulator| {
+        json(&sim.run(&[
+            "--config",
+            SAMPLE_CONFIG,
+            "images",
+            "--lab",
+            "Dev-WestEurope",
+            "--json",
+        ]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .cloned()
+        .unwrap()
+    };
+    let pinned = find(&sim);
+    assert_eq!(pinned["pinned"], true);
+    assert_eq!(pinned["retention"]["state"], "pinned");
+    assert_eq!(pinned["retention"]["detail"], "pinned: regression baseline");
+    assert_eq!(
+        pinned["image_path"], victim["image_path"],
+        "the ImagePath tag is kept"
+    );
+    assert_eq!(sim.run(&["unpin", id]).status.code(), Some(0));
+    let unpinned = find(&sim);
+    assert_eq!(unpinned["pinned"], false);
+    assert_eq!(unpinned["retention"]["state"], "retire");
+    assert_eq!(unpinned["image_path"], victim["image_path"]);
+    let out = sim.run(&["pin", "not-an-id"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a custom image id"));
+}
+
+#[test]
+fn retire_without_a_configuration_says_what_it_needs() {
+    let sim = Emulator::start(&[]);
+    let out = sim.run(&["retire"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("retire needs a factory configuration"));
+}

@@ -6,14 +6,21 @@ use std::time::Duration;
 
 use imagefactory::arm::ResourceId;
 use imagefactory::config::{
-    AzureSettings, BaseImage, Defaults, FactoryConfig, ImageDefinition, ImagePath, LabRef, OsType, RetentionOverride, RetentionPolicy, TargetLab,
+    AzureSettings, BaseImage, Defaults, FactoryConfig, ImageDefinition, ImagePath, LabRef, OsType,
+    RetentionOverride, RetentionPolicy, TargetLab,
 };
 use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory, Vm};
 use imagefactory::factory::{RetentionState, RetireReason, retention};
 use proptest::prelude::*;
 use time::OffsetDateTime;
 
-const PATHS: [&str; 5] = ["win2022/base", "win2022/vs2022", "ubuntu2404/base", "Win2016\\Datacenter.json", "win11/dev"];
+const PATHS: [&str; 5] = [
+    "win2022/base",
+    "win2022/vs2022",
+    "ubuntu2404/base",
+    "Win2016\\Datacenter.json",
+    "win11/dev",
+];
 const SUB: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
 
 /// A tiny deterministic generator, so that one proptest seed makes one whole estate.
@@ -59,8 +66,16 @@ fn estate(seed: u64, labs: usize) -> Inventory {
             }
             let pin = rng.chance(8).then(|| "kept for a test".to_string());
             // Ages in whole hours, often equal, so that ties happen.
-            let created = (!rng.chance(3)).then(|| now() - time::Duration::hours(rng.below(60) as i64 * 12));
-            let provisioning_state = Some(if rng.chance(5) { "Creating" } else { "Succeeded" }.to_string());
+            let created =
+                (!rng.chance(3)).then(|| now() - time::Duration::hours(rng.below(60) as i64 * 12));
+            let provisioning_state = Some(
+                if rng.chance(5) {
+                    "Creating"
+                } else {
+                    "Succeeded"
+                }
+                .to_string(),
+            );
             images.push(Image {
                 id: ResourceId::new(image_id),
                 name: format!("img{i}"),
@@ -84,13 +99,21 @@ fn estate(seed: u64, labs: usize) -> Inventory {
             let target = &images[rng.below(images.len() as u64) as usize];
             // The VM names its image with different case, as ARM may.
             let custom_image_id = Some(ResourceId::new(target.id.as_str().to_ascii_uppercase()));
-            vms.push(Vm { id: ResourceId::new(format!("{id}/virtualmachines/vm{v}")), name: format!("vm{v}"), custom_image_id, owner: None, provisioning_state: Some("Succeeded".into()) });
+            vms.push(Vm {
+                id: ResourceId::new(format!("{id}/virtualmachines/vm{v}")),
+                name: format!("vm{v}"),
+                custom_image_id,
+                owner: None,
+                provisioning_state: Some("Succeeded".into()),
+            });
         }
         if !images.is_empty() && rng.chance(30) {
             formula_images.push(images[rng.below(images.len() as u64) as usize].id.clone());
         }
         for image in &mut images {
-            image.in_use = vms.iter().any(|vm| vm.custom_image_id.as_ref() == Some(&image.id));
+            image.in_use = vms
+                .iter()
+                .any(|vm| vm.custom_image_id.as_ref() == Some(&image.id));
         }
         lab_list.push(LabInventory {
             id: ResourceId::new(id),
@@ -106,41 +129,64 @@ fn estate(seed: u64, labs: usize) -> Inventory {
         });
     }
     Inventory {
-        subscriptions: vec![SubscriptionInventory { id: SUB.into(), name: "Sub".into(), state: "Enabled".into(), labs: lab_list }],
+        subscriptions: vec![SubscriptionInventory {
+            id: SUB.into(),
+            name: "Sub".into(),
+            state: "Enabled".into(),
+            labs: lab_list,
+        }],
         problems: Vec::new(),
         taken_at: now(),
     }
 }
 
 fn definition(path: &str, keep: Option<usize>) -> ImageDefinition {
-    ImageDefinition {
-        path: ImagePath::new(path),
-        file: PathBuf::from(format!("images/{path}.toml")),
-        description: String::new(),
-        os: OsType::Windows,
-        base: BaseImage { publisher: "p".into(), offer: "o".into(), sku: "s".into(), version: "latest".into() },
-        size: None,
-        artifacts: Vec::new(),
-        tags: BTreeMap::new(),
-        retention: RetentionOverride { keep_latest: keep, min_age: None },
-    }
+    let mut definition = ImageDefinition::new(
+        ImagePath::new(path),
+        OsType::Windows,
+        BaseImage::latest("p", "o", "s"),
+    );
+    definition.retention = RetentionOverride {
+        keep_latest: keep,
+        min_age: None,
+    };
+    definition
 }
 
 /// A configuration over `labs` labs: the last is left out (unmanaged), the first is the
 /// factory, the rest subscribe to some paths; one definition is missing.
 fn config(seed: u64, labs: usize, policy: RetentionPolicy) -> FactoryConfig {
     let mut rng = Rng(seed.rotate_left(17) | 1);
-    let lab_ref = |l: usize| LabRef { subscription: SUB.into(), resource_group: "rg".into(), name: format!("lab{l}") };
+    let lab_ref = |l: usize| LabRef {
+        subscription: SUB.into(),
+        resource_group: "rg".into(),
+        name: format!("lab{l}"),
+    };
     let removed = rng.below(PATHS.len() as u64) as usize;
-    let images = PATHS.iter().enumerate().filter(|(i, _)| *i != removed).map(|(_, p)| definition(p, rng.chance(30).then(|| 1 + rng.below(3) as usize))).collect();
+    let images = PATHS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != removed)
+        .map(|(_, p)| definition(p, rng.chance(30).then(|| 1 + rng.below(3) as usize)))
+        .collect();
     let targets = (1..labs.saturating_sub(1))
-        .map(|l| TargetLab { lab: lab_ref(l), image_paths: PATHS.iter().filter(|_| rng.chance(70)).map(|p| ImagePath::new(p.split('/').next().unwrap())).collect() })
+        .map(|l| TargetLab {
+            lab: lab_ref(l),
+            image_paths: PATHS
+                .iter()
+                .filter(|_| rng.chance(70))
+                .map(|p| ImagePath::new(p.split('/').next().unwrap()))
+                .collect(),
+        })
         .collect();
     FactoryConfig {
         path: PathBuf::from("factory.toml"),
         factory: lab_ref(0),
         azure: AzureSettings::default(),
-        defaults: Defaults { vm_size: "Standard_D2s_v5".into(), parallelism: 2 },
+        defaults: Defaults {
+            vm_size: "Standard_D2s_v5".into(),
+            parallelism: 2,
+        },
         retention: policy,
         labs: targets,
         images,
@@ -148,13 +194,22 @@ fn config(seed: u64, labs: usize, policy: RetentionPolicy) -> FactoryConfig {
 }
 
 fn policy_strategy() -> impl Strategy<Value = RetentionPolicy> {
-    (1usize..4, 0u64..20, any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(keep, days, protect, removed, unsubscribed)| RetentionPolicy {
-        keep_latest: keep,
-        min_age: Duration::from_secs(days * 86_400),
-        protect_in_use: protect,
-        retire_removed_definitions: removed,
-        retire_unsubscribed: unsubscribed,
-    })
+    (
+        1usize..4,
+        0u64..20,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(keep, days, protect, removed, unsubscribed)| RetentionPolicy {
+                keep_latest: keep,
+                min_age: Duration::from_secs(days * 86_400),
+                protect_in_use: protect,
+                retire_removed_definitions: removed,
+                retire_unsubscribed: unsubscribed,
+            },
+        )
 }
 
 proptest! {
@@ -230,7 +285,12 @@ proptest! {
 fn without_a_configuration_nothing_is_managed() {
     let inventory = estate(7, 3);
     let plan = retention::plan(&inventory, None, now());
-    assert!(plan.labs.iter().flat_map(|l| &l.decisions).all(|d| d.state == RetentionState::Unmanaged));
+    assert!(
+        plan.labs
+            .iter()
+            .flat_map(|l| &l.decisions)
+            .all(|d| d.state == RetentionState::Unmanaged)
+    );
 }
 
 #[test]
@@ -241,7 +301,14 @@ fn legacy_tagged_images_join_their_definition() {
     lab.images.clear();
     lab.vms.clear();
     lab.formula_images.clear();
-    for (i, (tag, days)) in [("Win2016\\Datacenter.json", 90), ("Win2016\\Datacenter.json", 60), ("Win2016/Datacenter", 1)].iter().enumerate() {
+    for (i, (tag, days)) in [
+        ("Win2016\\Datacenter.json", 90),
+        ("Win2016\\Datacenter.json", 60),
+        ("Win2016/Datacenter", 1),
+    ]
+    .iter()
+    .enumerate()
+    {
         lab.images.push(Image {
             id: ResourceId::new(format!("{}/customimages/dc{i}", lab.id)),
             name: format!("dc{i}"),
@@ -256,11 +323,29 @@ fn legacy_tagged_images_join_their_definition() {
             tags: BTreeMap::new(),
         });
     }
-    let policy = RetentionPolicy { keep_latest: 2, min_age: Duration::ZERO, ..RetentionPolicy::default() };
+    let policy = RetentionPolicy {
+        keep_latest: 2,
+        min_age: Duration::ZERO,
+        ..RetentionPolicy::default()
+    };
     let mut config = config(1, 1, policy);
     config.images = vec![definition("Win2016/Datacenter", None)];
     let plan = retention::plan(&inventory, Some(&config), now());
-    let states: Vec<_> = plan.labs[0].decisions.iter().map(|d| (d.name.as_str(), d.state)).collect();
-    assert_eq!(states, [("dc0", RetentionState::Retire), ("dc1", RetentionState::Kept), ("dc2", RetentionState::Current)]);
-    assert_eq!(plan.labs[0].decisions[0].reason, Some(RetireReason::Superseded));
+    let states: Vec<_> = plan.labs[0]
+        .decisions
+        .iter()
+        .map(|d| (d.name.as_str(), d.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("dc0", RetentionState::Retire),
+            ("dc1", RetentionState::Kept),
+            ("dc2", RetentionState::Current)
+        ]
+    );
+    assert_eq!(
+        plan.labs[0].decisions[0].reason,
+        Some(RetireReason::Superseded)
+    );
 }

@@ -53,7 +53,12 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
         Err(exit) => return exit,
     };
     let plan = retention::plan(&inventory, context.config.as_ref(), inventory.taken_at);
-    let decisions: HashMap<String, &Decision> = plan.labs.iter().flat_map(|l| &l.decisions).map(|d| (d.image.key(), d)).collect();
+    let decisions: HashMap<String, &Decision> = plan
+        .labs
+        .iter()
+        .flat_map(|l| &l.decisions)
+        .map(|d| (d.image.key(), d))
+        .collect();
     let labs: Vec<_> = inventory
         .labs()
         .filter(|(_, l)| {
@@ -92,8 +97,16 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
                 in_use: i.in_use,
                 retention: decisions
                     .get(&i.id.key())
-                    .map(|d| Retention { state: d.state.as_str(), reason: d.reason.map(|r| r.as_str()), detail: &d.detail })
-                    .unwrap_or(Retention { state: "unmanaged", reason: None, detail: "" }),
+                    .map(|d| Retention {
+                        state: d.state.as_str(),
+                        reason: d.reason.map(|r| r.as_str()),
+                        detail: &d.detail,
+                    })
+                    .unwrap_or(Retention {
+                        state: "unmanaged",
+                        reason: None,
+                        detail: "",
+                    }),
             })
         })
         .collect();
@@ -101,7 +114,15 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
         print_json(&rows)
     } else {
         let now = inventory.taken_at;
-        let mut table = Table::new(vec!["LAB", "IMAGE PATH", "NAME", "AGE", "OS", "RETENTION", "FLAGS"]);
+        let mut table = Table::new(vec![
+            "LAB",
+            "IMAGE PATH",
+            "NAME",
+            "AGE",
+            "OS",
+            "RETENTION",
+            "FLAGS",
+        ]);
         for (_, l) in &labs {
             for i in &l.images {
                 let mut flags = Vec::new();

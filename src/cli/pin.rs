@@ -40,8 +40,14 @@ pub async fn run_unpin(global: &Global, args: UnpinArgs) -> Exit {
 }
 
 async fn set(global: &Global, image_id: &str, reason: Option<&str>) -> Exit {
-    if !image_id.to_ascii_lowercase().contains("/providers/microsoft.devtestlab/labs/") || !image_id.to_ascii_lowercase().contains("/customimages/") {
-        report_error(&format!("`{image_id}` is not a custom image id; expected /subscriptions/…/providers/Microsoft.DevTestLab/labs/LAB/customimages/NAME (see `imagefactory images --json`)"));
+    if !image_id
+        .to_ascii_lowercase()
+        .contains("/providers/microsoft.devtestlab/labs/")
+        || !image_id.to_ascii_lowercase().contains("/customimages/")
+    {
+        report_error(&format!(
+            "`{image_id}` is not a custom image id; expected /subscriptions/…/providers/Microsoft.DevTestLab/labs/LAB/customimages/NAME (see `imagefactory images --json`)"
+        ));
         return Exit::Usage;
     }
     let context = match Context::new(global) {
@@ -52,7 +58,10 @@ async fn set(global: &Global, image_id: &str, reason: Option<&str>) -> Exit {
     match pin::set_pin(&context.client, &image, reason).await {
         Ok(_) => {
             match reason {
-                Some(r) => println!("Pinned {} ({r}): retention will not retire it.", image.name()),
+                Some(r) => println!(
+                    "Pinned {} ({r}): retention will not retire it.",
+                    image.name()
+                ),
                 None => println!("Unpinned {}: retention may retire it again.", image.name()),
             }
             Exit::Ok
@@ -60,8 +69,12 @@ async fn set(global: &Global, image_id: &str, reason: Option<&str>) -> Exit {
         Err(e) => {
             report_error(&e.to_string());
             match e {
-                FactoryError::Image { error: ArmError::ReadOnly { .. }, .. } => Exit::Usage,
-                FactoryError::Image { error, .. } if error.status() == Some(404) => Exit::Usage,
+                FactoryError::Image { error, .. }
+                    if matches!(*error, ArmError::ReadOnly { .. })
+                        || error.status() == Some(404) =>
+                {
+                    Exit::Usage
+                }
                 _ => Exit::Failure,
             }
         }

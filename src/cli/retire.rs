@@ -65,7 +65,9 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         Err(exit) => return exit,
     };
     let Some(config) = context.config.as_ref() else {
-        report_error("retire needs a factory configuration: it says which labs are the factory's and what the policy is. Pass --config FILE or see README (Configuration)");
+        report_error(
+            "retire needs a factory configuration: it says which labs are the factory's and what the policy is. Pass --config FILE or see README (Configuration)",
+        );
         return Exit::Usage;
     };
     let mut plan = retention::plan(&inventory, Some(config), OffsetDateTime::now_utc());
@@ -73,27 +75,47 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         plan.labs.retain(|l| l.lab_name.eq_ignore_ascii_case(name));
         if plan.labs.is_empty() {
             let known: Vec<&str> = inventory.labs().map(|(_, l)| l.name.as_str()).collect();
-            let hint = crate::config::nearest(name, &known).map(|n| format!(" Did you mean `{n}`?")).unwrap_or_default();
-            report_error(&format!("no lab named `{name}` in any visible subscription.{hint}"));
+            let hint = crate::config::nearest(name, &known)
+                .map(|n| format!(" Did you mean `{n}`?"))
+                .unwrap_or_default();
+            report_error(&format!(
+                "no lab named `{name}` in any visible subscription.{hint}"
+            ));
             return Exit::Usage;
         }
     }
     report_problems(&inventory.problems);
     let due = plan.to_retire().count();
     if !args.yes {
-        let written = if args.json { print_json(&plan_json(&inventory, &plan, None)) } else { print_plan(&inventory, &plan) };
+        let written = if args.json {
+            print_json(&plan_json(&inventory, &plan, None))
+        } else {
+            print_plan(&inventory, &plan)
+        };
         if let Err(e) = written {
             report_error(&format!("cannot write the output: {e}"));
             return Exit::Failure;
         }
         if !args.json && due > 0 {
-            let lab = args.lab.as_deref().map(|l| format!(" --lab {l}")).unwrap_or_default();
-            println!("\nNothing was deleted. `imagefactory retire{lab} --yes` retires these {due} images.");
+            let lab = args
+                .lab
+                .as_deref()
+                .map(|l| format!(" --lab {l}"))
+                .unwrap_or_default();
+            println!(
+                "\nNothing was deleted. `imagefactory retire{lab} --yes` retires these {due} images."
+            );
         }
-        return if inventory.is_complete() { Exit::Ok } else { Exit::Partial };
+        return if inventory.is_complete() {
+            Exit::Ok
+        } else {
+            Exit::Partial
+        };
     }
     if context.client.read_only() {
-        report_error(&format!("read-only mode: nothing was changed ({due} images would be retired)"));
+        report_error(&format!(
+            "read-only mode: nothing was changed ({due} images would be retired)"
+        ));
         return Exit::Usage;
     }
     let audit = match AuditLog::open(&state_dir()) {
@@ -103,33 +125,67 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let auth = context.client.auth_mode().map(|m| m.as_str()).unwrap_or("fixed token");
+    let auth = context
+        .client
+        .auth_mode()
+        .map(|m| m.as_str())
+        .unwrap_or("fixed token");
     let actor = Actor::current(auth, context.client.endpoint().as_str());
     if !args.json {
-        println!("Retiring {due} images (audit log: {})", audit.path().display());
+        println!(
+            "Retiring {due} images (audit log: {})",
+            audit.path().display()
+        );
     }
     let live = |o: &RetireOutcome| {
         if !args.json {
-            let detail = o.result.detail().map(|d| format!(": {d}")).unwrap_or_default();
+            let detail = o
+                .result
+                .detail()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
             println!("  {:<8} {} / {}{detail}", o.result.as_str(), o.lab, o.name);
         }
     };
-    let outcomes = retire::apply(&context.client, &inventory, config, &plan, &audit, &actor, &live).await;
-    let retired = outcomes.iter().filter(|o| matches!(o.result, RetireResult::Retired)).count();
+    let outcomes = retire::apply(
+        &context.client,
+        &inventory,
+        config,
+        &plan,
+        &audit,
+        &actor,
+        &live,
+    )
+    .await;
+    let retired = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, RetireResult::Retired))
+        .count();
     if args.json {
         if let Err(e) = print_json(&plan_json(&inventory, &plan, Some(&outcomes))) {
             report_error(&format!("cannot write the output: {e}"));
             return Exit::Failure;
         }
     } else {
-        let skipped = outcomes.iter().filter(|o| matches!(o.result, RetireResult::Skipped(_))).count();
+        let skipped = outcomes
+            .iter()
+            .filter(|o| matches!(o.result, RetireResult::Skipped(_)))
+            .count();
         let failed = outcomes.len() - retired - skipped;
         println!("\nRetired {retired} of {due}; skipped {skipped}; failed {failed}.");
     }
-    if retired == due && inventory.is_complete() { Exit::Ok } else { Exit::Partial }
+    if retired == due && inventory.is_complete() {
+        Exit::Ok
+    } else {
+        Exit::Partial
+    }
 }
 
-fn plan_json<'a>(inventory: &'a Inventory, plan: &'a RetentionPlan, outcomes: Option<&'a [RetireOutcome]>) -> serde_json::Value {
+fn plan_json<'a>(
+    inventory: &'a Inventory,
+    plan: &'a RetentionPlan,
+    outcomes: Option<&'a [RetireOutcome]>,
+) -> serde_json::Value {
     let labs: Vec<LabJson> = plan
         .labs
         .iter()
@@ -141,7 +197,11 @@ fn plan_json<'a>(inventory: &'a Inventory, plan: &'a RetentionPlan, outcomes: Op
                 lab: &lab.name,
                 lab_id: lab.id.as_str(),
                 managed: l.managed,
-                counts: l.counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect(),
+                counts: l
+                    .counts()
+                    .into_iter()
+                    .map(|(s, n)| (s.as_str(), n))
+                    .collect(),
                 images: l
                     .decisions
                     .iter()
@@ -158,12 +218,23 @@ fn plan_json<'a>(inventory: &'a Inventory, plan: &'a RetentionPlan, outcomes: Op
             })
         })
         .collect();
-    let totals: BTreeMap<&str, usize> = plan.counts().into_iter().map(|(s, n)| (s.as_str(), n)).collect();
+    let totals: BTreeMap<&str, usize> = plan
+        .counts()
+        .into_iter()
+        .map(|(s, n)| (s.as_str(), n))
+        .collect();
     let mut doc = serde_json::json!({ "now": rfc3339(plan.now), "totals": totals, "labs": labs });
     if let Some(outcomes) = outcomes {
         let results: Vec<ResultJson> = outcomes
             .iter()
-            .map(|o| ResultJson { id: o.image.as_str(), lab: &o.lab, name: &o.name, reason: o.reason.as_str(), result: o.result.as_str(), detail: o.result.detail() })
+            .map(|o| ResultJson {
+                id: o.image.as_str(),
+                lab: &o.lab,
+                name: &o.name,
+                reason: o.reason.as_str(),
+                result: o.result.as_str(),
+                detail: o.result.detail(),
+            })
             .collect();
         doc["results"] = serde_json::to_value(results).unwrap_or_default();
     }
@@ -173,10 +244,17 @@ fn plan_json<'a>(inventory: &'a Inventory, plan: &'a RetentionPlan, outcomes: Op
 /// The plan for people: per subscription and lab, the counts, then every image that retention
 /// acts on or protects, with the reason.
 fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()> {
-    const SHOWN: [RetentionState; 4] = [RetentionState::Retire, RetentionState::TooYoung, RetentionState::Pinned, RetentionState::InUse];
+    const SHOWN: [RetentionState; 4] = [
+        RetentionState::Retire,
+        RetentionState::TooYoung,
+        RetentionState::Pinned,
+        RetentionState::InUse,
+    ];
     let mut current_sub = "";
     for lab_plan in &plan.labs {
-        let Some((sub, lab)) = inventory.labs().find(|(_, l)| l.id == lab_plan.lab) else { continue };
+        let Some((sub, lab)) = inventory.labs().find(|(_, l)| l.id == lab_plan.lab) else {
+            continue;
+        };
         if sub.name != current_sub {
             current_sub = &sub.name;
             println!("\n{} ({})", sub.name, sub.id);
@@ -184,7 +262,12 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
         let counts = lab_plan.counts();
         let n = |s: RetentionState| counts.get(&s).copied().unwrap_or(0);
         if !lab_plan.managed {
-            println!("  {} ({}): not managed by this factory; {} images left alone", lab.name, lab.location, lab_plan.decisions.len());
+            println!(
+                "  {} ({}): not managed by this factory; {} images left alone",
+                lab.name,
+                lab.location,
+                lab_plan.decisions.len()
+            );
             continue;
         }
         let due = n(RetentionState::Retire);
@@ -201,19 +284,40 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
             n(RetentionState::Unmanaged)
         );
         let mut table = Table::new(vec!["    STATE", "IMAGE PATH", "NAME", "AGE", "WHY"]);
-        for d in lab_plan.decisions.iter().filter(|d| SHOWN.contains(&d.state)) {
+        for d in lab_plan
+            .decisions
+            .iter()
+            .filter(|d| SHOWN.contains(&d.state))
+        {
             let state = match d.reason {
                 Some(r) => format!("    {} ({})", d.state.as_str(), r.as_str()),
                 None => format!("    {}", d.state.as_str()),
             };
-            table.row(vec![state, d.image_path.as_ref().map(|p| p.to_string()).unwrap_or_default(), d.name.clone(), age(d.created, plan.now), d.detail.clone()]);
+            table.row(vec![
+                state,
+                d.image_path
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                d.name.clone(),
+                age(d.created, plan.now),
+                d.detail.clone(),
+            ]);
         }
         if lab_plan.decisions.iter().any(|d| SHOWN.contains(&d.state)) {
             table.print()?;
         }
     }
     let totals = plan.counts();
-    let labs = plan.labs.iter().filter(|l| l.decisions.iter().any(|d| d.state == RetentionState::Retire)).count();
+    let labs = plan
+        .labs
+        .iter()
+        .filter(|l| {
+            l.decisions
+                .iter()
+                .any(|d| d.state == RetentionState::Retire)
+        })
+        .count();
     println!(
         "\nTotal: retire {} images in {labs} labs; protected: {} pinned, {} in use, {} too young.",
         totals.get(&RetentionState::Retire).copied().unwrap_or(0),

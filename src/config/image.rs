@@ -21,6 +21,23 @@ pub struct ImageDefinition {
     pub retention: RetentionOverride,
 }
 
+impl ImageDefinition {
+    /// A definition with only what every definition has: a path, an OS and a base image.
+    pub fn new(path: ImagePath, os: OsType, base: BaseImage) -> Self {
+        ImageDefinition {
+            file: PathBuf::from(format!("images/{path}.toml")),
+            path,
+            description: String::new(),
+            os,
+            base,
+            size: None,
+            artifacts: Vec::new(),
+            tags: BTreeMap::new(),
+            retention: RetentionOverride::default(),
+        }
+    }
+}
+
 /// The OS of an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OsType {
@@ -37,6 +54,18 @@ pub struct BaseImage {
     pub sku: String,
     #[serde(default = "latest")]
     pub version: String,
+}
+
+impl BaseImage {
+    /// A marketplace image at its latest version.
+    pub fn latest(publisher: &str, offer: &str, sku: &str) -> Self {
+        BaseImage {
+            publisher: publisher.into(),
+            offer: offer.into(),
+            sku: sku.into(),
+            version: latest(),
+        }
+    }
 }
 
 fn latest() -> String {

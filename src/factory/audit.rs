@@ -11,11 +11,17 @@ use super::FactoryError;
 /// The state directory: `$IMAGEFACTORY_STATE_DIR`, else `$XDG_STATE_HOME/imagefactory`, else
 /// `~/.local/state/imagefactory`.
 pub fn state_dir() -> PathBuf {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(dir) = var("IMAGEFACTORY_STATE_DIR") {
         return dir;
     }
-    let base = var("XDG_STATE_HOME").or_else(|| var("HOME").map(|h| h.join(".local/state"))).unwrap_or_else(|| PathBuf::from("."));
+    let base = var("XDG_STATE_HOME")
+        .or_else(|| var("HOME").map(|h| h.join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."));
     base.join("imagefactory")
 }
 
@@ -33,8 +39,15 @@ pub struct Actor {
 impl Actor {
     /// The current user, with the client's credential and endpoint.
     pub fn current(auth: &str, endpoint: &str) -> Actor {
-        let user = ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty())).unwrap_or_else(|| "unknown".into());
-        Actor { user, auth: auth.into(), endpoint: endpoint.into() }
+        let user = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+            .unwrap_or_else(|| "unknown".into());
+        Actor {
+            user,
+            auth: auth.into(),
+            endpoint: endpoint.into(),
+        }
     }
 }
 
@@ -63,9 +76,16 @@ impl AuditLog {
     /// written, so that no deletion goes unrecorded.
     pub fn open(dir: &Path) -> Result<AuditLog, FactoryError> {
         let path = dir.join("audit.jsonl");
-        let fail = |e: std::io::Error| FactoryError::Audit { path: path.clone(), reason: e.to_string() };
+        let fail = |e: std::io::Error| FactoryError::Audit {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
         std::fs::create_dir_all(dir).map_err(fail)?;
-        std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(fail)?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(fail)?;
         Ok(AuditLog { path })
     }
 
@@ -76,10 +96,16 @@ impl AuditLog {
 
     /// Appends one entry (one line, written whole).
     pub fn record(&self, entry: &AuditEntry) -> Result<(), FactoryError> {
-        let fail = |e: std::io::Error| FactoryError::Audit { path: self.path.clone(), reason: e.to_string() };
+        let fail = |e: std::io::Error| FactoryError::Audit {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        };
         let mut line = serde_json::to_vec(entry).map_err(|e| fail(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new().append(true).open(&self.path).map_err(fail)?;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(fail)?;
         file.write_all(&line).map_err(fail)
     }
 }

@@ -9,10 +9,10 @@ use crate::arm::ArmError;
 pub enum FactoryError {
     /// Listing the subscriptions failed, so there is nothing to show.
     #[error("cannot list subscriptions: {0}")]
-    Subscriptions(#[source] ArmError),
+    Subscriptions(#[source] Box<ArmError>),
     /// A call about one image failed.
     #[error("{image}: {error}")]
-    Image { image: String, error: ArmError },
+    Image { image: String, error: Box<ArmError> },
     /// The audit log cannot be written; nothing is changed without it.
     #[error("cannot write the audit log {}: {reason}; nothing was changed", .path.display())]
     Audit { path: PathBuf, reason: String },

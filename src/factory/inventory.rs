@@ -108,7 +108,7 @@ impl Inventory {
         let subs: Vec<wire::Subscription> = client
             .list("/subscriptions", SUBSCRIPTIONS_API_VERSION)
             .await
-            .map_err(FactoryError::Subscriptions)?;
+            .map_err(|e| FactoryError::Subscriptions(Box::new(e)))?;
         let reads = subs.into_iter().map(|s| read_subscription(client, s));
         let mut problems = Vec::new();
         let mut subscriptions = Vec::new();

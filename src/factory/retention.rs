@@ -102,12 +102,20 @@ pub struct RetentionPlan {
 impl RetentionPlan {
     /// Every image due for retirement, with its lab.
     pub fn to_retire(&self) -> impl Iterator<Item = (&LabPlan, &Decision)> {
-        self.labs.iter().flat_map(|l| l.decisions.iter().filter(|d| d.state == RetentionState::Retire).map(move |d| (l, d)))
+        self.labs.iter().flat_map(|l| {
+            l.decisions
+                .iter()
+                .filter(|d| d.state == RetentionState::Retire)
+                .map(move |d| (l, d))
+        })
     }
 
     /// The decision for an image.
     pub fn decision(&self, image: &ResourceId) -> Option<&Decision> {
-        self.labs.iter().flat_map(|l| &l.decisions).find(|d| &d.image == image)
+        self.labs
+            .iter()
+            .flat_map(|l| &l.decisions)
+            .find(|d| &d.image == image)
     }
 
     /// How many images are in each state.
@@ -132,13 +140,24 @@ impl LabPlan {
 }
 
 /// Plans retention for every lab. Without a configuration nothing is managed.
-pub fn plan(inventory: &Inventory, config: Option<&FactoryConfig>, now: OffsetDateTime) -> RetentionPlan {
-    let labs = inventory.labs().map(|(_, lab)| plan_lab(lab, config, now)).collect();
+pub fn plan(
+    inventory: &Inventory,
+    config: Option<&FactoryConfig>,
+    now: OffsetDateTime,
+) -> RetentionPlan {
+    let labs = inventory
+        .labs()
+        .map(|(_, lab)| plan_lab(lab, config, now))
+        .collect();
     RetentionPlan { now, labs }
 }
 
 /// Plans retention for one lab (also used to re-plan from a fresh read just before deleting).
-pub fn plan_lab(lab: &LabInventory, config: Option<&FactoryConfig>, now: OffsetDateTime) -> LabPlan {
+pub fn plan_lab(
+    lab: &LabInventory,
+    config: Option<&FactoryConfig>,
+    now: OffsetDateTime,
+) -> LabPlan {
     let scope = config.and_then(|c| LabScope::of(lab, c));
     let mut decisions: Vec<Option<Decision>> = vec![None; lab.images.len()];
     // Rank the images of each path, newest first; ties broken by name so the plan is the same
@@ -147,7 +166,11 @@ pub fn plan_lab(lab: &LabInventory, config: Option<&FactoryConfig>, now: OffsetD
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, image) in lab.images.iter().enumerate() {
         let unmanaged = match (&scope, &image.image_path) {
-            (None, _) => Some(if config.is_none() { "no configuration loaded" } else { "lab is not in the configuration" }),
+            (None, _) => Some(if config.is_none() {
+                "no configuration loaded"
+            } else {
+                "lab is not in the configuration"
+            }),
             (_, None) => Some("no ImagePath tag"),
             _ => None,
         };
@@ -155,12 +178,25 @@ pub fn plan_lab(lab: &LabInventory, config: Option<&FactoryConfig>, now: OffsetD
             decisions[i] = Some(decide(image, RetentionState::Unmanaged, None, why.into()));
             continue;
         }
-        if !image.provisioning_state.as_deref().is_none_or(|s| s.eq_ignore_ascii_case("Succeeded")) {
+        if !image
+            .provisioning_state
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case("Succeeded"))
+        {
             let state = image.provisioning_state.as_deref().unwrap_or("?");
-            decisions[i] = Some(decide(image, RetentionState::Kept, None, format!("provisioning state {state}")));
+            decisions[i] = Some(decide(
+                image,
+                RetentionState::Kept,
+                None,
+                format!("provisioning state {state}"),
+            ));
             continue;
         }
-        let key = image.image_path.as_ref().map(ImagePath::key).unwrap_or_default();
+        let key = image
+            .image_path
+            .as_ref()
+            .map(ImagePath::key)
+            .unwrap_or_default();
         groups.entry(key).or_default().push(i);
     }
     if let Some(scope) = &scope {
@@ -179,7 +215,10 @@ pub fn plan_lab(lab: &LabInventory, config: Option<&FactoryConfig>, now: OffsetD
         lab_name: lab.name.clone(),
         subscription_id: lab.subscription_id.clone(),
         managed: scope.is_some(),
-        decisions: decisions.into_iter().map(|d| d.expect("every image decided")).collect(),
+        decisions: decisions
+            .into_iter()
+            .map(|d| d.expect("every image decided"))
+            .collect(),
     }
 }
 
@@ -193,14 +232,21 @@ struct LabScope<'c> {
 impl<'c> LabScope<'c> {
     fn of(lab: &LabInventory, config: &'c FactoryConfig) -> Option<LabScope<'c>> {
         if config.factory.is(lab.id.as_str()) {
-            return Some(LabScope { config, receives: None });
+            return Some(LabScope {
+                config,
+                receives: None,
+            });
         }
         let target = config.labs.iter().find(|t| t.lab.is(lab.id.as_str()))?;
-        Some(LabScope { config, receives: Some(&target.image_paths) })
+        Some(LabScope {
+            config,
+            receives: Some(&target.image_paths),
+        })
     }
 
     fn subscribed(&self, path: &ImagePath) -> bool {
-        self.receives.is_none_or(|paths| paths.iter().any(|p| p.covers(path)))
+        self.receives
+            .is_none_or(|paths| paths.iter().any(|p| p.covers(path)))
     }
 
     fn policy(&self, path: &ImagePath) -> RetentionPolicy {
@@ -215,14 +261,33 @@ impl<'c> LabScope<'c> {
     }
 }
 
-fn decide_managed(lab: &LabInventory, image: &Image, rank: usize, scope: &LabScope, now: OffsetDateTime) -> Decision {
-    let path = image.image_path.as_ref().expect("managed images have a path");
+fn decide_managed(
+    lab: &LabInventory,
+    image: &Image,
+    rank: usize,
+    scope: &LabScope,
+    now: OffsetDateTime,
+) -> Decision {
+    let path = image
+        .image_path
+        .as_ref()
+        .expect("managed images have a path");
     let policy = scope.policy(path);
     if rank == 0 {
-        return decide(image, RetentionState::Current, None, "newest of its path in this lab".into());
+        return decide(
+            image,
+            RetentionState::Current,
+            None,
+            "newest of its path in this lab".into(),
+        );
     }
     if let Some(pin) = &image.pin {
-        return decide(image, RetentionState::Pinned, None, format!("pinned: {pin}"));
+        return decide(
+            image,
+            RetentionState::Pinned,
+            None,
+            format!("pinned: {pin}"),
+        );
     }
     if policy.protect_in_use
         && let Some(user) = user_of(lab, image)
@@ -231,32 +296,60 @@ fn decide_managed(lab: &LabInventory, image: &Image, rank: usize, scope: &LabSco
     }
     let nth = ordinal(rank + 1);
     let (reason, why) = if !scope.defined(path) && policy.retire_removed_definitions {
-        (Some(RetireReason::RemovedDefinition), format!("{nth} newest; no image definition {path} any more"))
+        (
+            Some(RetireReason::RemovedDefinition),
+            format!("{nth} newest; no image definition {path} any more"),
+        )
     } else if !scope.subscribed(path) && policy.retire_unsubscribed {
-        (Some(RetireReason::Unsubscribed), format!("{nth} newest; the lab no longer subscribes to {path}"))
+        (
+            Some(RetireReason::Unsubscribed),
+            format!("{nth} newest; the lab no longer subscribes to {path}"),
+        )
     } else if rank >= policy.keep_latest {
-        (Some(RetireReason::Superseded), format!("{nth} newest; keep_latest {}", policy.keep_latest))
+        (
+            Some(RetireReason::Superseded),
+            format!("{nth} newest; keep_latest {}", policy.keep_latest),
+        )
     } else {
-        (None, format!("{nth} newest; keep_latest {}", policy.keep_latest))
+        (
+            None,
+            format!("{nth} newest; keep_latest {}", policy.keep_latest),
+        )
     };
     let Some(reason) = reason else {
         return decide(image, RetentionState::Kept, None, why);
     };
     match image.created {
-        Some(created) if now - created >= policy.min_age => decide(image, RetentionState::Retire, Some(reason), why),
+        Some(created) if now - created >= policy.min_age => {
+            decide(image, RetentionState::Retire, Some(reason), why)
+        }
         Some(created) => {
             let age = (now - created).whole_hours().max(0);
             let min = policy.min_age.as_secs() / 3600;
-            decide(image, RetentionState::TooYoung, None, format!("{why}, but {age}h old and min_age is {min}h"))
+            decide(
+                image,
+                RetentionState::TooYoung,
+                None,
+                format!("{why}, but {age}h old and min_age is {min}h"),
+            )
         }
         // An image with no creation date cannot be shown to be old enough.
-        None => decide(image, RetentionState::TooYoung, None, format!("{why}, but its creation date is unknown")),
+        None => decide(
+            image,
+            RetentionState::TooYoung,
+            None,
+            format!("{why}, but its creation date is unknown"),
+        ),
     }
 }
 
 /// Who uses an image in its lab: a VM created from it, or a formula that starts from it.
 fn user_of(lab: &LabInventory, image: &Image) -> Option<String> {
-    if let Some(vm) = lab.vms.iter().find(|vm| vm.custom_image_id.as_ref() == Some(&image.id)) {
+    if let Some(vm) = lab
+        .vms
+        .iter()
+        .find(|vm| vm.custom_image_id.as_ref() == Some(&image.id))
+    {
         return Some(format!("VM {} was created from it", vm.name));
     }
     if lab.formula_images.iter().any(|f| f == &image.id) {
@@ -265,7 +358,12 @@ fn user_of(lab: &LabInventory, image: &Image) -> Option<String> {
     None
 }
 
-fn decide(image: &Image, state: RetentionState, reason: Option<RetireReason>, detail: String) -> Decision {
+fn decide(
+    image: &Image,
+    state: RetentionState,
+    reason: Option<RetireReason>,
+    detail: String,
+) -> Decision {
     Decision {
         image: image.id.clone(),
         name: image.name.clone(),

@@ -69,10 +69,23 @@ pub async fn apply(
     actor: &Actor,
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) -> Vec<RetireOutcome> {
-    let work = plan.labs.iter().filter(|l| l.decisions.iter().any(|d| d.state == RetentionState::Retire)).filter_map(|lab_plan| {
-        let lab = inventory.labs().map(|(_, l)| l).find(|l| l.id == lab_plan.lab)?;
-        Some(retire_lab(client, lab, lab_plan, config, plan.now, audit, actor, on_outcome))
-    });
+    let work = plan
+        .labs
+        .iter()
+        .filter(|l| {
+            l.decisions
+                .iter()
+                .any(|d| d.state == RetentionState::Retire)
+        })
+        .filter_map(|lab_plan| {
+            let lab = inventory
+                .labs()
+                .map(|(_, l)| l)
+                .find(|l| l.id == lab_plan.lab)?;
+            Some(retire_lab(
+                client, lab, lab_plan, config, plan.now, audit, actor, on_outcome,
+            ))
+        });
     join_all(work).await.into_iter().flatten().collect()
 }
 
@@ -87,7 +100,11 @@ async fn retire_lab(
     actor: &Actor,
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) -> Vec<RetireOutcome> {
-    let due: Vec<&Decision> = planned.decisions.iter().filter(|d| d.state == RetentionState::Retire).collect();
+    let due: Vec<&Decision> = planned
+        .decisions
+        .iter()
+        .filter(|d| d.state == RetentionState::Retire)
+        .collect();
     let settle = |decision: &Decision, result: RetireResult| {
         let outcome = RetireOutcome {
             lab: lab.name.clone(),
@@ -119,20 +136,31 @@ async fn retire_lab(
     let fresh = match lab.reread(client).await {
         Ok(fresh) => fresh,
         Err(e) => {
-            let why = format!("the lab could not be read again before deleting: {}", e.short_reason());
-            return due.into_iter().map(|d| settle(d, RetireResult::Skipped(why.clone()))).collect();
+            let why = format!(
+                "the lab could not be read again before deleting: {}",
+                e.short_reason()
+            );
+            return due
+                .into_iter()
+                .map(|d| settle(d, RetireResult::Skipped(why.clone())))
+                .collect();
         }
     };
     let replanned = plan_lab(&fresh, Some(config), now);
     futures::stream::iter(due)
         .map(|decision| {
-            let now_decided = replanned.decisions.iter().find(|d| d.image == decision.image);
+            let now_decided = replanned
+                .decisions
+                .iter()
+                .find(|d| d.image == decision.image);
             async move {
                 let result = match now_decided {
                     None => RetireResult::Skipped("already gone".into()),
-                    Some(d) if d.state != RetentionState::Retire => {
-                        RetireResult::Skipped(format!("changed since the plan: now {} ({})", d.state.as_str(), d.detail))
-                    }
+                    Some(d) if d.state != RetentionState::Retire => RetireResult::Skipped(format!(
+                        "changed since the plan: now {} ({})",
+                        d.state.as_str(),
+                        d.detail
+                    )),
                     Some(_) => delete_if_unpinned(client, &decision.image).await,
                 };
                 settle(decision, result)
@@ -146,7 +174,10 @@ async fn retire_lab(
 /// Reads the image one last time (a pin may have landed since the lab was re-read), then deletes
 /// it through its long-running operation.
 async fn delete_if_unpinned(client: &ArmClient, image: &ResourceId) -> RetireResult {
-    match client.get::<CustomImage>(image.as_str(), DTL_API_VERSION).await {
+    match client
+        .get::<CustomImage>(image.as_str(), DTL_API_VERSION)
+        .await
+    {
         Err(e) if e.status() == Some(404) => return RetireResult::Skipped("already gone".into()),
         Err(e) => return RetireResult::Failed(e),
         Ok(current) => {

@@ -1,0 +1,493 @@
+//! Retirement end to end against the emulator: the plan is applied exactly, and anything that
+//! changed between plan and apply is skipped, not deleted.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use common::*;
+use imagefactory::arm::ArmClient;
+use imagefactory::config::{self, FactoryConfig};
+use imagefactory::factory::audit::{Actor, AuditLog};
+use imagefactory::factory::retire::{self, RetireOutcome, RetireResult};
+use imagefactory::factory::{Inventory, RetentionPlan, retention};
+use imagefactory::sim::SimHandle;
+use time::OffsetDateTime;
+
+fn sample_config() -> FactoryConfig {
+    config::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory/factory.toml"),
+    )
+    .unwrap()
+}
+
+fn image_ids(sim: &SimHandle) -> BTreeSet<String> {
+    sim.with_world(|w| {
+        w.labs()
+            .flat_map(|(_, l)| l.images.iter().map(|i| i.id.to_ascii_lowercase()))
+            .collect()
+    })
+}
+
+struct Run {
+    outcomes: Vec<RetireOutcome>,
+    heard: usize,
+    audit_lines: Vec<serde_json::Value>,
+}
+
+async fn apply(
+    client: &ArmClient,
+    inventory: &Inventory,
+    config: &FactoryConfig,
+    plan: &RetentionPlan,
+) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let actor = Actor::current("fixed token", "http://emulator/");
+    let heard = Mutex::new(0);
+    let outcomes = retire::apply(client, inventory, config, plan, &audit, &actor, &|_| {
+        *heard.lock().unwrap() += 1
+    })
+    .await;
+    let audit_lines = std::fs::read_to_string(audit.path())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    Run {
+        outcomes,
+        heard: heard.into_inner().unwrap(),
+        audit_lines,
+    }
+}
+
+fn retired(outcomes: &[RetireOutcome]) -> BTreeSet<String> {
+    outcomes
+        .iter()
+        .filter(|o| matches!(o.result, RetireResult::Retired))
+        .map(|o| o.image.key())
+        .collect()
+}
+
+/// The outcome for an image, by id: names repeat across labs.
+fn outcome<'a>(
+    outcomes: &'a [RetireOutcome],
+    image: &imagefactory::arm::ResourceId,
+) -> &'a RetireOutcome {
+    outcomes
+        .iter()
+        .find(|o| &o.image == image)
+        .unwrap_or_else(|| panic!("no outcome for {image}"))
+}
+
+async fn planned(sim: &SimHandle, config: &FactoryConfig) -> (ArmClient, Inventory, RetentionPlan) {
+    let client = client(sim);
+    let inventory = Inventory::refresh(&client, Some(config)).await.unwrap();
+    let plan = retention::plan(&inventory, Some(config), OffsetDateTime::now_utc());
+    (client, inventory, plan)
+}
+
+#[tokio::test]
+async fn applying_the_plan_removes_exactly_the_planned_images() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let due: BTreeSet<String> = plan.to_retire().map(|(_, d)| d.image.key()).collect();
+    assert!(
+        due.len() > 40,
+        "the demo world has plenty to retire: {}",
+        due.len()
+    );
+    let before = image_ids(&sim);
+    let run = apply(&client, &inventory, &config, &plan).await;
+    let after = image_ids(&sim);
+
+    let gone: BTreeSet<String> = before.difference(&after).cloned().collect();
+    assert_eq!(
+        gone,
+        retired(&run.outcomes),
+        "exactly the retired images are gone, nothing else"
+    );
+    let not_retired: BTreeSet<String> = run
+        .outcomes
+        .iter()
+        .filter(|o| !matches!(o.result, RetireResult::Retired))
+        .map(|o| o.image.key())
+        .collect();
+    assert_eq!(
+        gone,
+        due.difference(&not_retired).cloned().collect(),
+        "deleted = planned - skipped - failed"
+    );
+    // The reader-only subscription refuses: each of its images fails with the reason, the rest goes on.
+    let failed: Vec<_> = run
+        .outcomes
+        .iter()
+        .filter_map(|o| match &o.result {
+            RetireResult::Failed(e) => Some((o.lab.as_str(), e.code())),
+            _ => None,
+        })
+        .collect();
+    assert!(!failed.is_empty());
+    assert!(
+        failed.iter().all(
+            |(lab, code)| *lab == "Partner-NorthEurope" && *code == Some("AuthorizationFailed")
+        ),
+        "{failed:?}"
+    );
+    assert_eq!(
+        run.heard,
+        due.len(),
+        "every image was reported as it settled"
+    );
+    assert_eq!(
+        run.audit_lines.len(),
+        due.len(),
+        "every attempt is in the audit log"
+    );
+    let line = &run.audit_lines[0];
+    for key in ["at", "who", "action", "image", "lab", "why", "result"] {
+        assert!(!line[key].is_null(), "audit line has {key}: {line}");
+    }
+
+    // The inventory afterwards agrees, and a new plan has nothing left but the refused ones.
+    let (_, inventory, replan) = planned(&sim, &config).await;
+    let left: BTreeSet<String> = replan.to_retire().map(|(_, d)| d.image.key()).collect();
+    assert_eq!(left, failed_ids(&run.outcomes));
+    assert_eq!(
+        inventory.labs().map(|(_, l)| l.images.len()).sum::<usize>(),
+        after.len()
+    );
+}
+
+fn failed_ids(outcomes: &[RetireOutcome]) -> BTreeSet<String> {
+    outcomes
+        .iter()
+        .filter(|o| matches!(o.result, RetireResult::Failed(_)))
+        .map(|o| o.image.key())
+        .collect()
+}
+
+#[tokio::test]
+async fn applying_the_same_plan_twice_deletes_nothing_the_second_time() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let first = apply(&client, &inventory, &config, &plan).await;
+    assert!(!retired(&first.outcomes).is_empty());
+    let before = image_ids(&sim);
+    let second = apply(&client, &inventory, &config, &plan).await;
+    assert!(retired(&second.outcomes).is_empty());
+    assert_eq!(image_ids(&sim), before);
+    assert!(
+        second
+            .outcomes
+            .iter()
+            .filter(|o| matches!(o.result, RetireResult::Skipped(_)))
+            .all(|o| o.result.detail().unwrap() == "already gone")
+    );
+}
+
+#[tokio::test]
+async fn an_image_pinned_between_plan_and_apply_survives() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let (_, victim) = plan
+        .to_retire()
+        .find(|(l, _)| l.lab_name == "Dev-WestEurope")
+        .unwrap();
+    let victim_name = victim.name.clone();
+    sim.change_world(|w| {
+        let lab = w
+            .subscription_mut(IMAGING)
+            .unwrap()
+            .lab_mut("rg-dev-we", "Dev-WestEurope")
+            .unwrap();
+        let image = lab
+            .images
+            .iter_mut()
+            .find(|i| i.name == victim_name)
+            .unwrap();
+        image
+            .tags
+            .get_or_insert_default()
+            .insert("ImageFactoryPin".into(), "pinned by carol mid-run".into());
+    });
+    let run = apply(&client, &inventory, &config, &plan).await;
+    let o = outcome(&run.outcomes, &victim.image);
+    assert!(
+        matches!(&o.result, RetireResult::Skipped(why) if why.contains("now pinned")),
+        "{:?}",
+        o.result
+    );
+    assert!(
+        image_ids(&sim).contains(&victim.image.key()),
+        "the pinned image is still there"
+    );
+}
+
+#[tokio::test]
+async fn a_vm_made_from_an_image_after_the_plan_protects_it() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let (_, victim) = plan
+        .to_retire()
+        .find(|(l, _)| l.lab_name == "Eng-EastUS")
+        .unwrap();
+    let victim_id = victim.image.to_string();
+    sim.change_world(|w| {
+        let lab = w
+            .subscription_mut(ENGINEERING)
+            .unwrap()
+            .lab_mut("rg-eng-eus", "Eng-EastUS")
+            .unwrap();
+        let vm = imagefactory::sim::world::new_vm(
+            lab,
+            "late-vm",
+            "Windows",
+            Some(victim_id),
+            OffsetDateTime::now_utc(),
+        );
+        lab.vms.push(vm);
+    });
+    let run = apply(&client, &inventory, &config, &plan).await;
+    let o = outcome(&run.outcomes, &victim.image);
+    assert!(
+        matches!(&o.result, RetireResult::Skipped(why) if why.contains("now in_use") && why.contains("late-vm")),
+        "{:?}",
+        o.result
+    );
+    assert!(image_ids(&sim).contains(&victim.image.key()));
+}
+
+#[tokio::test]
+async fn when_a_newer_image_vanishes_the_older_one_is_kept() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    // Training keeps 3 of win11/dev and retires the 4th; take away the newest before applying.
+    let lab_plan = plan.labs.iter().find(|l| l.lab_name == "Training").unwrap();
+    let victim = lab_plan
+        .decisions
+        .iter()
+        .find(|d| {
+            d.state == imagefactory::factory::RetentionState::Retire
+                && d.image_path.as_ref().unwrap().as_str() == "win11/dev"
+        })
+        .unwrap();
+    let newest = lab_plan
+        .decisions
+        .iter()
+        .find(|d| {
+            d.state == imagefactory::factory::RetentionState::Current
+                && d.image_path == victim.image_path
+        })
+        .unwrap()
+        .name
+        .clone();
+    sim.change_world(|w| {
+        w.subscription_mut(ENGINEERING)
+            .unwrap()
+            .lab_mut("rg-training", "Training")
+            .unwrap()
+            .images
+            .retain(|i| i.name != newest)
+    });
+    let run = apply(&client, &inventory, &config, &plan).await;
+    let o = outcome(&run.outcomes, &victim.image);
+    assert!(
+        matches!(&o.result, RetireResult::Skipped(why) if why.contains("now kept")),
+        "{:?}",
+        o.result
+    );
+    assert!(image_ids(&sim).contains(&victim.image.key()));
+}
+
+#[tokio::test]
+async fn a_conflict_skips_that_image_and_the_rest_goes_on() {
+    let sim = start(demo_world(), fast()).await;
+    let mut config = sample_config();
+    // Without protection, an image a VM is being made from stays due, and Azure refuses with 409.
+    config.retention.protect_in_use = false;
+    let (_, _, first) = planned(&sim, &config).await;
+    let (_, victim) = first
+        .to_retire()
+        .find(|(l, _)| l.lab_name == "Dev-WestEurope")
+        .unwrap();
+    let victim_id = victim.image.to_string();
+    sim.change_world(|w| {
+        let lab = w
+            .subscription_mut(IMAGING)
+            .unwrap()
+            .lab_mut("rg-dev-we", "Dev-WestEurope")
+            .unwrap();
+        let mut vm = imagefactory::sim::world::new_vm(
+            lab,
+            "being-made",
+            "Windows",
+            Some(victim_id),
+            OffsetDateTime::now_utc(),
+        );
+        vm.properties.provisioning_state = Some("Creating".into());
+        lab.vms.push(vm);
+    });
+    let (client, inventory, mut plan) = planned(&sim, &config).await;
+    plan.labs.retain(|l| l.lab_name == "Dev-WestEurope");
+    let due = plan.to_retire().count();
+    let run = apply(&client, &inventory, &config, &plan).await;
+    let o = outcome(&run.outcomes, &victim.image);
+    let RetireResult::Failed(e) = &o.result else {
+        panic!("expected the delete to fail: {:?}", o.result)
+    };
+    assert_eq!(e.status(), Some(409));
+    assert_eq!(
+        e.code(),
+        Some("OperationNotAllowedOnVMImageAsVMsBeingProvisioned")
+    );
+    assert_eq!(
+        retired(&run.outcomes).len(),
+        due - 1,
+        "every other image was retired"
+    );
+    assert!(image_ids(&sim).contains(&victim.image.key()));
+}
+
+#[tokio::test]
+async fn read_only_mode_retires_nothing() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let mut options = client_options(&sim);
+    options.read_only = true;
+    let client = client_with(&sim, options);
+    let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
+    let plan = retention::plan(&inventory, Some(&config), OffsetDateTime::now_utc());
+    let before = image_ids(&sim);
+    let run = apply(&client, &inventory, &config, &plan).await;
+    assert_eq!(image_ids(&sim), before);
+    assert!(run.outcomes.iter().all(|o| matches!(
+        &o.result,
+        RetireResult::Failed(imagefactory::arm::ArmError::ReadOnly { .. })
+    )));
+}
+
+mod generated {
+    //! Properties of applying plans on generated fleets with random policies.
+
+    use super::*;
+    use imagefactory::config::{
+        AzureSettings, BaseImage, Defaults, ImageDefinition, ImagePath, LabRef, OsType,
+        RetentionPolicy, TargetLab,
+    };
+    use imagefactory::sim::{self, SimOptions};
+    use proptest::prelude::*;
+
+    const PATHS: [&str; 8] = [
+        "win2022/base",
+        "win2022/vs2022",
+        "win2019/sql2019",
+        "win11/dev",
+        "ubuntu2404/base",
+        "ubuntu2204/docker",
+        "rhel9/base",
+        "Win2016/Datacenter",
+    ];
+
+    fn config_for(
+        sim: &SimHandle,
+        policy: RetentionPolicy,
+        removed: usize,
+        subscribed: &[bool],
+    ) -> FactoryConfig {
+        let labs: Vec<LabRef> = sim.with_world(|w| {
+            w.labs()
+                .map(|(s, l)| LabRef {
+                    subscription: s.id.clone(),
+                    resource_group: l.resource_group.clone(),
+                    name: l.lab.name.clone(),
+                })
+                .collect()
+        });
+        let definition = |p: &str| {
+            ImageDefinition::new(
+                ImagePath::new(p),
+                OsType::Windows,
+                BaseImage::latest("p", "o", "s"),
+            )
+        };
+        let image_paths: Vec<ImagePath> = PATHS
+            .iter()
+            .zip(subscribed)
+            .filter(|(_, s)| **s)
+            .map(|(p, _)| ImagePath::new(p))
+            .collect();
+        FactoryConfig {
+            path: "factory.toml".into(),
+            factory: labs[0].clone(),
+            azure: AzureSettings::default(),
+            defaults: Defaults {
+                vm_size: "Standard_D2s_v5".into(),
+                parallelism: 2,
+            },
+            retention: policy,
+            labs: labs[1..]
+                .iter()
+                .map(|l| TargetLab {
+                    lab: l.clone(),
+                    image_paths: image_paths.clone(),
+                })
+                .collect(),
+            images: PATHS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != removed)
+                .map(|(_, p)| definition(p))
+                .collect(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        #[test]
+        fn applying_deletes_the_plan_less_what_was_skipped_and_twice_deletes_nothing(
+            seed in any::<u64>(),
+            keep in 1usize..4,
+            min_age_days in 0u64..30,
+            protect in any::<bool>(),
+            retire_removed in any::<bool>(),
+            retire_unsubscribed in any::<bool>(),
+            removed in 0usize..8,
+            subscribed in proptest::collection::vec(any::<bool>(), 8),
+        ) {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(async {
+                let now = OffsetDateTime::now_utc();
+                let world = sim::world::generate("generate:2x3x24", seed, now).unwrap();
+                let sim = start(world, SimOptions { seed, ..fast() }).await;
+                let policy = RetentionPolicy {
+                    keep_latest: keep,
+                    min_age: std::time::Duration::from_secs(min_age_days * 86_400),
+                    protect_in_use: protect,
+                    retire_removed_definitions: retire_removed,
+                    retire_unsubscribed,
+                };
+                let config = config_for(&sim, policy, removed, &subscribed);
+                let (client, inventory, plan) = planned(&sim, &config).await;
+                let due: BTreeSet<String> = plan.to_retire().map(|(_, d)| d.image.key()).collect();
+                let before = image_ids(&sim);
+                let first = apply(&client, &inventory, &config, &plan).await;
+                let gone: BTreeSet<String> = before.difference(&image_ids(&sim)).cloned().collect();
+                let not_retired: BTreeSet<String> = first.outcomes.iter().filter(|o| !matches!(o.result, RetireResult::Retired)).map(|o| o.image.key()).collect();
+                assert_eq!(gone, due.difference(&not_retired).cloned().collect::<BTreeSet<_>>(), "deleted = planned - skipped");
+                assert_eq!(first.outcomes.len(), due.len());
+                let after_first = image_ids(&sim);
+                let second = apply(&client, &inventory, &config, &plan).await;
+                assert!(retired(&second.outcomes).is_empty(), "the second apply deletes nothing");
+                assert_eq!(image_ids(&sim), after_first);
+            });
+        }
+    }
+}

@@ -349,12 +349,7 @@ async fn a_failed_operation_reports_its_error() {
         }
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    sim.change_world(|w| {
-        let lab = w
-            .subscription_mut(IMAGING)
-            .unwrap()
-            .lab_mut("rg-dev-we", "Dev-WestEurope")
-            .unwrap();
+    change_lab(&sim, IMAGING, "rg-dev-we", "Dev-WestEurope", |lab| {
         lab.images.retain(|i| i.name != "test-image");
     });
     match put.await.unwrap() {
@@ -369,12 +364,7 @@ async fn a_failed_operation_reports_its_error() {
 #[tokio::test]
 async fn deleting_an_image_a_vm_is_being_made_from_is_a_conflict() {
     let sim = start(demo_world(), fast()).await;
-    sim.change_world(|w| {
-        let lab = w
-            .subscription_mut(IMAGING)
-            .unwrap()
-            .lab_mut("rg-dev-we", "Dev-WestEurope")
-            .unwrap();
+    change_lab(&sim, IMAGING, "rg-dev-we", "Dev-WestEurope", |lab| {
         let vm = lab
             .vms
             .iter_mut()

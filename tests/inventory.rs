@@ -149,13 +149,13 @@ async fn a_configured_lab_that_does_not_exist_is_a_problem() {
 #[tokio::test]
 async fn a_lab_that_cannot_be_read_is_reported_and_the_rest_shown() {
     let sim = start(demo_world(), fast()).await;
-    sim.change_world(|w| {
-        w.subscription_mut(PARTNER)
-            .unwrap()
-            .lab_mut("rg-partner-ne", "Partner-NorthEurope")
-            .unwrap()
-            .deny_read = true
-    });
+    change_lab(
+        &sim,
+        PARTNER,
+        "rg-partner-ne",
+        "Partner-NorthEurope",
+        |lab| lab.deny_read = true,
+    );
     let inventory = Inventory::refresh(&client(&sim), None).await.unwrap();
     assert_eq!(inventory.problems.len(), 1);
     let problem = &inventory.problems[0];

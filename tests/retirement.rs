@@ -199,12 +199,7 @@ async fn an_image_pinned_between_plan_and_apply_survives() {
         .find(|(l, _)| l.lab_name == "Dev-WestEurope")
         .unwrap();
     let victim_name = victim.name.clone();
-    sim.change_world(|w| {
-        let lab = w
-            .subscription_mut(IMAGING)
-            .unwrap()
-            .lab_mut("rg-dev-we", "Dev-WestEurope")
-            .unwrap();
+    change_lab(&sim, IMAGING, "rg-dev-we", "Dev-WestEurope", |lab| {
         let image = lab
             .images
             .iter_mut()
@@ -238,12 +233,7 @@ async fn a_vm_made_from_an_image_after_the_plan_protects_it() {
         .find(|(l, _)| l.lab_name == "Eng-EastUS")
         .unwrap();
     let victim_id = victim.image.to_string();
-    sim.change_world(|w| {
-        let lab = w
-            .subscription_mut(ENGINEERING)
-            .unwrap()
-            .lab_mut("rg-eng-eus", "Eng-EastUS")
-            .unwrap();
+    change_lab(&sim, ENGINEERING, "rg-eng-eus", "Eng-EastUS", |lab| {
         let vm = imagefactory::sim::world::new_vm(
             lab,
             "late-vm",
@@ -288,13 +278,8 @@ async fn when_a_newer_image_vanishes_the_older_one_is_kept() {
         .unwrap()
         .name
         .clone();
-    sim.change_world(|w| {
-        w.subscription_mut(ENGINEERING)
-            .unwrap()
-            .lab_mut("rg-training", "Training")
-            .unwrap()
-            .images
-            .retain(|i| i.name != newest)
+    change_lab(&sim, ENGINEERING, "rg-training", "Training", |lab| {
+        lab.images.retain(|i| i.name != newest)
     });
     let run = apply(&client, &inventory, &config, &plan).await;
     let o = outcome(&run.outcomes, &victim.image);
@@ -318,12 +303,7 @@ async fn a_conflict_skips_that_image_and_the_rest_goes_on() {
         .find(|(l, _)| l.lab_name == "Dev-WestEurope")
         .unwrap();
     let victim_id = victim.image.to_string();
-    sim.change_world(|w| {
-        let lab = w
-            .subscription_mut(IMAGING)
-            .unwrap()
-            .lab_mut("rg-dev-we", "Dev-WestEurope")
-            .unwrap();
+    change_lab(&sim, IMAGING, "rg-dev-we", "Dev-WestEurope", |lab| {
         let mut vm = imagefactory::sim::world::new_vm(
             lab,
             "being-made",

@@ -8,7 +8,7 @@ use super::Global;
 use super::context;
 use super::exit::Exit;
 use super::labs::finish;
-use super::output::{Table, age, print_json, report_error, rfc3339};
+use super::output::{Table, age, print_json, report_unknown_lab, rfc3339};
 use crate::factory::{Decision, retention};
 
 /// Options of `images`.
@@ -70,13 +70,7 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
     if let Some(name) = &args.lab
         && labs.is_empty()
     {
-        let known: Vec<&str> = inventory.labs().map(|(_, l)| l.name.as_str()).collect();
-        let hint = crate::config::nearest(name, &known)
-            .map(|n| format!(" Did you mean `{n}`?"))
-            .unwrap_or_default();
-        report_error(&format!(
-            "no lab named `{name}` in any visible subscription.{hint} `imagefactory labs` lists them."
-        ));
+        report_unknown_lab(name, &inventory);
         return Exit::Usage;
     }
     let rows: Vec<ImageRow> = labs

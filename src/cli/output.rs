@@ -66,6 +66,17 @@ pub fn report_problems(problems: &[Problem]) {
     }
 }
 
+/// Says that no visible lab has this name, suggesting the nearest one.
+pub fn report_unknown_lab(name: &str, inventory: &crate::factory::Inventory) {
+    let known: Vec<&str> = inventory.labs().map(|(_, l)| l.name.as_str()).collect();
+    let hint = crate::config::nearest(name, &known)
+        .map(|n| format!(" Did you mean `{n}`?"))
+        .unwrap_or_default();
+    report_error(&format!(
+        "no lab named `{name}` in any visible subscription.{hint} `imagefactory labs` lists them."
+    ));
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -8,7 +8,9 @@ use time::OffsetDateTime;
 use super::Global;
 use super::context;
 use super::exit::Exit;
-use super::output::{Table, age, print_json, report_error, report_problems, rfc3339};
+use super::output::{
+    Table, age, print_json, report_error, report_problems, report_unknown_lab, rfc3339,
+};
 use crate::factory::audit::{Actor, AuditLog, state_dir};
 use crate::factory::retire::{self, RetireOutcome, RetireResult};
 use crate::factory::{Inventory, RetentionPlan, RetentionState, retention};
@@ -74,13 +76,7 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
     if let Some(name) = &args.lab {
         plan.labs.retain(|l| l.lab_name.eq_ignore_ascii_case(name));
         if plan.labs.is_empty() {
-            let known: Vec<&str> = inventory.labs().map(|(_, l)| l.name.as_str()).collect();
-            let hint = crate::config::nearest(name, &known)
-                .map(|n| format!(" Did you mean `{n}`?"))
-                .unwrap_or_default();
-            report_error(&format!(
-                "no lab named `{name}` in any visible subscription.{hint}"
-            ));
+            report_unknown_lab(name, &inventory);
             return Exit::Usage;
         }
     }
@@ -309,15 +305,7 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
         }
     }
     let totals = plan.counts();
-    let labs = plan
-        .labs
-        .iter()
-        .filter(|l| {
-            l.decisions
-                .iter()
-                .any(|d| d.state == RetentionState::Retire)
-        })
-        .count();
+    let labs = plan.labs.iter().filter(|l| l.has_retirees()).count();
     println!(
         "\nTotal: retire {} images in {labs} labs; protected: {} pinned, {} in use, {} too young.",
         totals.get(&RetentionState::Retire).copied().unwrap_or(0),

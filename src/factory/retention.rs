@@ -129,6 +129,13 @@ impl RetentionPlan {
 }
 
 impl LabPlan {
+    /// Whether any image of this lab is due for retirement.
+    pub fn has_retirees(&self) -> bool {
+        self.decisions
+            .iter()
+            .any(|d| d.state == RetentionState::Retire)
+    }
+
     /// How many of this lab's images are in each state.
     pub fn counts(&self) -> BTreeMap<RetentionState, usize> {
         let mut counts = BTreeMap::new();

@@ -72,11 +72,7 @@ pub async fn apply(
     let work = plan
         .labs
         .iter()
-        .filter(|l| {
-            l.decisions
-                .iter()
-                .any(|d| d.state == RetentionState::Retire)
-        })
+        .filter(|l| l.has_retirees())
         .filter_map(|lab_plan| {
             let lab = inventory
                 .labs()

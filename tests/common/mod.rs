@@ -28,6 +28,22 @@ pub async fn start(world: World, options: SimOptions) -> SimHandle {
         .expect("the emulator starts")
 }
 
+/// Changes one lab of the emulator's world, as someone outside the factory would.
+pub fn change_lab<R>(
+    sim: &SimHandle,
+    subscription: &str,
+    resource_group: &str,
+    lab: &str,
+    f: impl FnOnce(&mut sim::world::SimLab) -> R,
+) -> R {
+    sim.change_world(|w| {
+        f(w.subscription_mut(subscription)
+            .expect("subscription")
+            .lab_mut(resource_group, lab)
+            .expect("lab"))
+    })
+}
+
 /// Client options for tests: quick backoff so retries do not slow the suite.
 pub fn client_options(sim: &SimHandle) -> ArmClientOptions {
     let mut options = ArmClientOptions::new(sim.endpoint.clone());

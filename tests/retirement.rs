@@ -46,9 +46,17 @@ async fn apply(
     let audit = AuditLog::open(dir.path()).unwrap();
     let actor = Actor::current("fixed token", "http://emulator/");
     let heard = Mutex::new(0);
-    let outcomes = retire::apply(client, inventory, config, plan, &audit, &actor, &|_| {
-        *heard.lock().unwrap() += 1
-    })
+    let targets = retire::targets_from_plan(plan);
+    let outcomes = retire::apply(
+        client,
+        inventory,
+        Some(config),
+        &targets,
+        plan.now,
+        &audit,
+        &actor,
+        &|_| *heard.lock().unwrap() += 1,
+    )
     .await;
     let audit_lines = std::fs::read_to_string(audit.path())
         .unwrap()
@@ -470,4 +478,63 @@ mod generated {
             });
         }
     }
+}
+
+#[tokio::test]
+async fn chosen_images_go_unless_pinned_or_in_use() {
+    use imagefactory::factory::RetireReason;
+    use imagefactory::factory::retire::{Guard, RetireTarget};
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let (_, dev) = inventory
+        .labs()
+        .find(|(_, l)| l.name == "Dev-WestEurope")
+        .unwrap();
+    let pick = |pred: &dyn Fn(&imagefactory::factory::Image) -> bool| {
+        dev.images.iter().find(|i| pred(i)).unwrap()
+    };
+    let untagged = pick(&|i| i.image_path.is_none());
+    let pinned = pick(&|i| i.pin.is_some());
+    let used = pick(&|i| i.in_use);
+    let targets: Vec<RetireTarget> = [untagged, pinned, used]
+        .iter()
+        .map(|i| RetireTarget {
+            lab: dev.id.clone(),
+            image: i.id.clone(),
+            name: i.name.clone(),
+            image_path: None,
+            reason: RetireReason::Chosen,
+            guard: Guard::Chosen,
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let actor = Actor::current("fixed token", "http://emulator/");
+    let outcomes = retire::apply(
+        &client,
+        &inventory,
+        Some(&config),
+        &targets,
+        plan.now,
+        &audit,
+        &actor,
+        &|_| {},
+    )
+    .await;
+    assert!(
+        matches!(
+            outcome(&outcomes, &untagged.id).result,
+            RetireResult::Retired
+        ),
+        "an unmanaged image can be chosen"
+    );
+    assert!(
+        matches!(&outcome(&outcomes, &pinned.id).result, RetireResult::Skipped(why) if why.starts_with("pinned"))
+    );
+    assert!(
+        matches!(&outcome(&outcomes, &used.id).result, RetireResult::Skipped(why) if why.starts_with("in use"))
+    );
+    let audit_text = std::fs::read_to_string(audit.path()).unwrap();
+    assert!(audit_text.contains("\"why\":\"chosen\""));
 }

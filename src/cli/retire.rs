@@ -143,11 +143,13 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             println!("  {:<8} {} / {}{detail}", o.result.as_str(), o.lab, o.name);
         }
     };
+    let targets = retire::targets_from_plan(&plan);
     let outcomes = retire::apply(
         &context.client,
         &inventory,
-        config,
-        &plan,
+        Some(config),
+        &targets,
+        plan.now,
         &audit,
         &actor,
         &live,

@@ -39,6 +39,8 @@ pub enum RetireReason {
     RemovedDefinition,
     /// Its lab no longer subscribes to its path.
     Unsubscribed,
+    /// An operator chose it (marked in the console), whatever the plan says.
+    Chosen,
 }
 
 impl RetentionState {
@@ -63,6 +65,7 @@ impl RetireReason {
             RetireReason::Superseded => "superseded",
             RetireReason::RemovedDefinition => "removed_definition",
             RetireReason::Unsubscribed => "unsubscribed",
+            RetireReason::Chosen => "chosen",
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Applying a retention plan: per lab, read the lab again, re-plan it, and delete only what is
-//! still due; each image is read once more just before its delete. One failure skips one image.
+//! Retiring images: per lab, read the lab again, check every image again (re-plan it, or for an
+//! image an operator chose, check it is not pinned or in use), and delete only what may still go;
+//! each image is read once more just before its delete. One failure skips one image.
 
 use futures::StreamExt;
 use futures::future::join_all;
@@ -7,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::audit::{Actor, AuditEntry, AuditLog};
 use super::inventory::{Inventory, LabInventory};
-use super::retention::{Decision, LabPlan, RetentionPlan, RetentionState, RetireReason, plan_lab};
+use super::retention::{LabPlan, RetentionPlan, RetentionState, RetireReason, plan_lab};
 use super::tags;
 use crate::arm::wire::{CustomImage, DTL_API_VERSION};
 use crate::arm::{ArmClient, ArmError, ResourceId};
@@ -58,30 +59,68 @@ pub struct RetireOutcome {
     pub result: RetireResult,
 }
 
-/// Applies `plan`: every image it retires is re-checked and deleted, or skipped with the reason.
-/// `on_outcome` hears of each image as it is settled; every outcome is written to `audit`.
+/// How an image to retire is checked again just before it is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// The lab is planned again from a fresh read; only what is still due goes.
+    Replan,
+    /// An operator chose it: it goes unless it is pinned or in use now.
+    Chosen,
+}
+
+/// One image to retire.
+#[derive(Debug, Clone)]
+pub struct RetireTarget {
+    pub lab: ResourceId,
+    pub image: ResourceId,
+    pub name: String,
+    pub image_path: Option<String>,
+    pub reason: RetireReason,
+    pub guard: Guard,
+}
+
+/// The images a plan retires, to be re-planned before deletion.
+pub fn targets_from_plan(plan: &RetentionPlan) -> Vec<RetireTarget> {
+    plan.to_retire()
+        .map(|(lab, d)| RetireTarget {
+            lab: lab.lab.clone(),
+            image: d.image.clone(),
+            name: d.name.clone(),
+            image_path: d.image_path.as_ref().map(|p| p.to_string()),
+            reason: d.reason.unwrap_or(RetireReason::Superseded),
+            guard: Guard::Replan,
+        })
+        .collect()
+}
+
+/// Retires `targets`: every image is checked again (see `Guard`) and deleted, or skipped with
+/// the reason. `on_outcome` hears of each image as it is settled; every outcome is written to
+/// `audit`. `now` is the plan's time, so that ages are judged as they were planned.
+#[allow(clippy::too_many_arguments)]
 pub async fn apply(
     client: &ArmClient,
     inventory: &Inventory,
-    config: &FactoryConfig,
-    plan: &RetentionPlan,
+    config: Option<&FactoryConfig>,
+    targets: &[RetireTarget],
+    now: OffsetDateTime,
     audit: &AuditLog,
     actor: &Actor,
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) -> Vec<RetireOutcome> {
-    let work = plan
-        .labs
-        .iter()
-        .filter(|l| l.has_retirees())
-        .filter_map(|lab_plan| {
-            let lab = inventory
-                .labs()
-                .map(|(_, l)| l)
-                .find(|l| l.id == lab_plan.lab)?;
-            Some(retire_lab(
-                client, lab, lab_plan, config, plan.now, audit, actor, on_outcome,
-            ))
-        });
+    let mut by_lab: Vec<(&LabInventory, Vec<&RetireTarget>)> = Vec::new();
+    for target in targets {
+        match by_lab.iter_mut().find(|(lab, _)| lab.id == target.lab) {
+            Some((_, list)) => list.push(target),
+            None => {
+                if let Some((_, lab)) = inventory.labs().find(|(_, l)| l.id == target.lab) {
+                    by_lab.push((lab, vec![target]));
+                }
+            }
+        }
+    }
+    let work = by_lab
+        .into_iter()
+        .map(|(lab, due)| retire_lab(client, lab, due, config, now, audit, actor, on_outcome));
     join_all(work).await.into_iter().flatten().collect()
 }
 
@@ -89,25 +128,20 @@ pub async fn apply(
 async fn retire_lab(
     client: &ArmClient,
     lab: &LabInventory,
-    planned: &LabPlan,
-    config: &FactoryConfig,
+    due: Vec<&RetireTarget>,
+    config: Option<&FactoryConfig>,
     now: OffsetDateTime,
     audit: &AuditLog,
     actor: &Actor,
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) -> Vec<RetireOutcome> {
-    let due: Vec<&Decision> = planned
-        .decisions
-        .iter()
-        .filter(|d| d.state == RetentionState::Retire)
-        .collect();
-    let settle = |decision: &Decision, result: RetireResult| {
+    let settle = |target: &RetireTarget, result: RetireResult| {
         let outcome = RetireOutcome {
             lab: lab.name.clone(),
-            image: decision.image.clone(),
-            name: decision.name.clone(),
-            image_path: decision.image_path.as_ref().map(|p| p.to_string()),
-            reason: decision.reason.unwrap_or(RetireReason::Superseded),
+            image: target.image.clone(),
+            name: target.name.clone(),
+            image_path: target.image_path.clone(),
+            reason: target.reason,
             result,
         };
         let detail = outcome.result.detail();
@@ -138,33 +172,63 @@ async fn retire_lab(
             );
             return due
                 .into_iter()
-                .map(|d| settle(d, RetireResult::Skipped(why.clone())))
+                .map(|t| settle(t, RetireResult::Skipped(why.clone())))
                 .collect();
         }
     };
-    let replanned = plan_lab(&fresh, Some(config), now);
+    let replanned = plan_lab(&fresh, config, now);
     futures::stream::iter(due)
-        .map(|decision| {
-            let now_decided = replanned
-                .decisions
-                .iter()
-                .find(|d| d.image == decision.image);
+        .map(|target| {
+            let check = still_due(target, &fresh, &replanned);
             async move {
-                let result = match now_decided {
-                    None => RetireResult::Skipped("already gone".into()),
-                    Some(d) if d.state != RetentionState::Retire => RetireResult::Skipped(format!(
-                        "changed since the plan: now {} ({})",
-                        d.state.as_str(),
-                        d.detail
-                    )),
-                    Some(_) => delete_if_unpinned(client, &decision.image).await,
+                let result = match check {
+                    Err(why) => RetireResult::Skipped(why),
+                    Ok(()) => delete_if_unpinned(client, &target.image).await,
                 };
-                settle(decision, result)
+                settle(target, result)
             }
         })
         .buffer_unordered(DELETES_PER_LAB)
         .collect()
         .await
+}
+
+/// Whether a target may still go, judged from the fresh read of its lab.
+fn still_due(
+    target: &RetireTarget,
+    fresh: &LabInventory,
+    replanned: &LabPlan,
+) -> Result<(), String> {
+    let Some(image) = fresh.images.iter().find(|i| i.id == target.image) else {
+        return Err("already gone".into());
+    };
+    match target.guard {
+        Guard::Replan => match replanned.decisions.iter().find(|d| d.image == target.image) {
+            Some(d) if d.state == RetentionState::Retire => Ok(()),
+            Some(d) => Err(format!(
+                "changed since the plan: now {} ({})",
+                d.state.as_str(),
+                d.detail
+            )),
+            None => Err("already gone".into()),
+        },
+        Guard::Chosen => {
+            if let Some(pin) = &image.pin {
+                return Err(format!("pinned: {pin}"));
+            }
+            if let Some(vm) = fresh
+                .vms
+                .iter()
+                .find(|vm| vm.custom_image_id.as_ref() == Some(&image.id))
+            {
+                return Err(format!("in use: VM {} was created from it", vm.name));
+            }
+            if fresh.formula_images.contains(&image.id) {
+                return Err("in use: a formula uses it".into());
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Reads the image one last time (a pin may have landed since the lab was re-read), then deletes

@@ -7,19 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    let filter = EnvFilter::try_from_env("IMAGEFACTORY_LOG").unwrap_or_else(|_| {
-        EnvFilter::new(if cli.global.verbose {
-            "imagefactory=debug"
-        } else {
-            "imagefactory=warn"
-        })
-    });
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .init();
+    init_logging(&cli);
 
     // The demo sets environment variables for the credential, so it must be prepared before
     // the runtime starts its threads.
@@ -52,4 +40,31 @@ fn main() -> ExitCode {
         cli::run(cli).await
     });
     ExitCode::from(exit.code())
+}
+
+/// Logs go to stderr for commands, and to `console.log` in the state directory for the console
+/// (which owns the screen). `IMAGEFACTORY_LOG` sets the filter; `-v` is `debug`.
+fn init_logging(cli: &Cli) {
+    let filter = EnvFilter::try_from_env("IMAGEFACTORY_LOG").unwrap_or_else(|_| {
+        EnvFilter::new(if cli.global.verbose { "imagefactory=debug" } else { "imagefactory=warn" })
+    });
+    if cli.command.is_none() {
+        let dir = imagefactory::factory::audit::state_dir();
+        let file = std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(dir.join("console.log")));
+        if let Ok(file) = file {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .init();
+        }
+        return;
+    }
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(colour)
+        .init();
 }

@@ -1,5 +1,6 @@
 //! Headless subcommands over the same `factory` calls the console uses.
 
+mod console;
 mod context;
 mod demo;
 mod exit;
@@ -75,7 +76,7 @@ pub enum Command {
     ImportLegacy(import_legacy::ImportArgs),
 }
 
-/// Runs a subcommand (or, without one, shows what the console will show).
+/// Runs a subcommand, or without one, the console.
 pub async fn run(cli: Cli) -> Exit {
     match cli.command {
         Some(Command::Sim(args)) => sim::run(args).await,
@@ -85,11 +86,6 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::Retire(args)) => retire::run(&cli.global, args).await,
         Some(Command::Pin(args)) => pin::run_pin(&cli.global, args).await,
         Some(Command::Unpin(args)) => pin::run_unpin(&cli.global, args).await,
-        None => {
-            eprintln!(
-                "The interactive console is not built yet; here is the inventory it will show. `imagefactory --help` lists the commands."
-            );
-            labs::run(&cli.global, labs::LabsArgs::default()).await
-        }
+        None => console::run(&cli.global).await,
     }
 }

@@ -53,6 +53,12 @@ impl ImagePath {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for ImagePath {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(deserializer).map(|s| ImagePath::new(&s))
+    }
+}
+
 impl PartialEq for ImagePath {
     fn eq(&self, other: &Self) -> bool {
         self.0.eq_ignore_ascii_case(&other.0)

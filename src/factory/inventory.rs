@@ -12,26 +12,31 @@ use crate::arm::wire::{
 use crate::arm::{ArmClient, ArmError, ResourceId};
 use crate::config::{FactoryConfig, ImagePath};
 
-/// Everything the factory knows about the estate at one moment.
-#[derive(Debug, Clone)]
+/// Everything the factory knows about the estate at one moment. Serialisable, so the console
+/// can show the last one at once while it reads a fresh one.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Inventory {
     pub subscriptions: Vec<SubscriptionInventory>,
-    /// Subscriptions and labs that could not be read, and why.
+    /// Subscriptions and labs that could not be read, and why (not kept in caches).
+    #[serde(skip)]
     pub problems: Vec<Problem>,
+    #[serde(with = "time::serde::rfc3339")]
     pub taken_at: OffsetDateTime,
 }
 
 /// One subscription and its labs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SubscriptionInventory {
     pub id: String,
     pub name: String,
     pub state: String,
+    #[serde(default)]
+    pub tenant: Option<String>,
     pub labs: Vec<LabInventory>,
 }
 
 /// What a lab is to the factory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabRole {
     /// Where images are built.
@@ -41,7 +46,7 @@ pub enum LabRole {
 }
 
 /// One lab and its contents.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LabInventory {
     pub id: ResourceId,
     pub name: String,
@@ -58,12 +63,13 @@ pub struct LabInventory {
 }
 
 /// A custom image, as the factory sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Image {
     pub id: ResourceId,
     pub name: String,
     /// Normalised `ImagePath` tag; `None` when untagged.
     pub image_path: Option<ImagePath>,
+    #[serde(with = "time::serde::rfc3339::option")]
     pub created: Option<OffsetDateTime>,
     pub os_type: Option<String>,
     pub author: Option<String>,
@@ -77,7 +83,7 @@ pub struct Image {
 }
 
 /// A lab VM.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Vm {
     pub id: ResourceId,
     pub name: String,
@@ -213,6 +219,7 @@ async fn read_subscription(
         id: sub.subscription_id.clone(),
         name: sub.display_name.clone(),
         state: sub.state.clone(),
+        tenant: sub.tenant_id.clone(),
         labs: Vec::new(),
     };
     let labs: Vec<wire::Lab> = match client.list(&path, DTL_API_VERSION).await {

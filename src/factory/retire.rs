@@ -177,16 +177,17 @@ async fn retire_lab(
         }
     };
     let replanned = plan_lab(&fresh, config, now);
-    futures::stream::iter(due)
-        .map(|target| {
-            let check = still_due(target, &fresh, &replanned);
-            async move {
-                let result = match check {
-                    Err(why) => RetireResult::Skipped(why),
-                    Ok(()) => delete_if_unpinned(client, &target.image).await,
-                };
-                settle(target, result)
-            }
+    // Owned work items: a stream of futures that borrow from a closure argument cannot be
+    // spawned (the borrow would have to hold for every lifetime).
+    let work: Vec<(RetireTarget, Result<(), String>)> = due.into_iter().map(|t| (t.clone(), still_due(t, &fresh, &replanned))).collect();
+    let settle = &settle;
+    futures::stream::iter(work)
+        .map(|(target, check)| async move {
+            let result = match check {
+                Err(why) => RetireResult::Skipped(why),
+                Ok(()) => delete_if_unpinned(client, &target.image).await,
+            };
+            settle(&target, result)
         })
         .buffer_unordered(DELETES_PER_LAB)
         .collect()

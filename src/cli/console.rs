@@ -1,0 +1,35 @@
+//! `imagefactory` with no subcommand: the full-screen console.
+
+use std::io::IsTerminal;
+
+use super::Global;
+use super::context::Context;
+use super::exit::Exit;
+use super::output::report_error;
+use crate::tui::{self, Settings};
+
+pub async fn run(global: &Global) -> Exit {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        report_error("the console needs a terminal; for scripts use the subcommands (`imagefactory labs`, `images`, `retire`; see --help)");
+        return Exit::Usage;
+    }
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            report_error(&e.to_string());
+            return Exit::Usage;
+        }
+    };
+    let context = match Context::new(global) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let read_only = context.client.read_only();
+    match tui::run(context.client, context.config, settings, read_only).await {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            report_error(&e.to_string());
+            Exit::Failure
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The console's loop: terminal in, messages through `update`, effects out on tokio, `view`
+//! when something changed. Sleeps until the next event, reply or deadline; an idle console
+//! wakes only when the time shown would change or a refresh falls due.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use time::OffsetDateTime;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+use super::ConsoleError;
+use super::effect::Effect;
+use super::keymap::KeyMap;
+use super::model::{Identity, Level, Model};
+use super::msg::{Msg, Payload};
+use super::settings::Settings;
+use super::update::{init, update};
+use super::view::view;
+use crate::arm::ArmClient;
+use crate::arm::wire::DTL_API_VERSION;
+use crate::config::FactoryConfig;
+use crate::factory::audit::{Actor, AuditLog, state_dir};
+use crate::factory::{Inventory, pin, retire};
+
+/// What effects need from the outside world.
+#[derive(Clone)]
+struct Context {
+    client: ArmClient,
+    config: Option<Arc<FactoryConfig>>,
+    cache: PathBuf,
+    tx: UnboundedSender<Msg>,
+}
+
+/// Runs the console until the operator quits. The terminal is restored on every way out,
+/// panics included (ratatui's init installs the hook).
+pub async fn run(client: ArmClient, config: Option<FactoryConfig>, settings: Settings, read_only: bool) -> Result<(), ConsoleError> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = settings.theme(no_color)?;
+    let keymap = KeyMap::new(&settings.keys, read_only)?;
+    let config = config.map(Arc::new);
+    let now = OffsetDateTime::now_utc();
+    let mut model = Model::new(identity(&client, config.as_deref()), config.clone(), keymap, read_only, now);
+    model.refresh_every = settings.refresh_every();
+    let cache = cache_path(client.endpoint());
+    if let Some(inventory) = read_cache(&cache) {
+        update(&mut model, Msg::Cached(Box::new(inventory)));
+    }
+    let (tx, mut rx) = unbounded_channel();
+    let context = Context { client, config, cache, tx };
+
+    let mut terminal = ratatui::init();
+    let size = terminal.size()?;
+    update(&mut model, Msg::Resize(size.width, size.height));
+    for effect in init(&mut model) {
+        spawn(effect, &context);
+    }
+    let mut events = EventStream::new();
+    let result = loop {
+        if model.dirty {
+            if let Err(e) = terminal.draw(|frame| view(&model, &theme, frame)) {
+                break Err(ConsoleError::Terminal(e));
+            }
+            model.dirty = false;
+        }
+        if model.quit {
+            break Ok(());
+        }
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => Msg::Key(key),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => break Err(ConsoleError::Terminal(e)),
+                None => break Ok(()),
+            },
+            Some(msg) = rx.recv() => msg,
+            _ = tokio::time::sleep(next_wake(&model)) => Msg::Tick(OffsetDateTime::now_utc()),
+        };
+        // Every message carries the time forward, so `update` never reads the clock.
+        let now = OffsetDateTime::now_utc();
+        if !matches!(msg, Msg::Tick(_)) && now - model.now >= time::Duration::seconds(1) {
+            for effect in update(&mut model, Msg::Tick(now)) {
+                spawn(effect, &context);
+            }
+        }
+        for effect in update(&mut model, msg) {
+            spawn(effect, &context);
+        }
+    };
+    ratatui::restore();
+    result
+}
+
+fn identity(client: &ArmClient, config: Option<&FactoryConfig>) -> Identity {
+    let user = ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    let mode = client.auth_mode().map(|m| m.as_str()).unwrap_or("fixed token");
+    let who = match user {
+        Some(u) => format!("{mode} ({u})"),
+        None => mode.to_string(),
+    };
+    let endpoint = client.endpoint();
+    let emulator = matches!(endpoint.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()) || endpoint.host_str() == Some("localhost");
+    Identity { who, tenant: None, factory: config.map(|c| c.factory.name.clone()), endpoint: endpoint.to_string(), emulator }
+}
+
+/// How long to sleep before time alone would change the screen or start a refresh.
+fn next_wake(model: &Model) -> Duration {
+    let mut deadlines = Vec::new();
+    if let Some(f) = &model.flash {
+        deadlines.push(f.until);
+    }
+    if let Some(r) = model.freshness.next_refresh {
+        deadlines.push(r);
+    }
+    // The header's age is shown in minutes: wake at the next whole minute of it.
+    if let Some(read) = model.freshness.read_at {
+        let into = (model.now - read).whole_seconds().rem_euclid(60);
+        deadlines.push(model.now + time::Duration::seconds(60 - into));
+    }
+    let now = OffsetDateTime::now_utc();
+    deadlines
+        .into_iter()
+        .map(|d| (d - now).max(time::Duration::milliseconds(50)))
+        .min()
+        .and_then(|d| d.try_into().ok())
+        .unwrap_or(Duration::from_secs(3600))
+}
+
+fn spawn(effect: Effect, context: &Context) {
+    let context = context.clone();
+    match effect {
+        Effect::Copy(text) => copy_to_clipboard(&text),
+        Effect::RefreshInventory(req) => {
+            tokio::spawn(async move {
+                let result = Inventory::refresh(&context.client, context.config.as_deref()).await;
+                let payload = match result {
+                    Ok(inventory) => {
+                        write_cache(&context.cache, &inventory);
+                        Ok(Box::new(inventory))
+                    }
+                    Err(e) => {
+                        tracing::error!("refresh failed: {e}");
+                        Err(e.to_string())
+                    }
+                };
+                let _ = context.tx.send(Msg::Loaded(req, Payload::Inventory(payload)));
+            });
+        }
+        Effect::LoadDetail(req, id) => {
+            tokio::spawn(async move {
+                let result = context.client.get::<serde_json::Value>(id.as_str(), DTL_API_VERSION).await;
+                let payload = result.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default()).map_err(|e| e.to_string());
+                let _ = context.tx.send(Msg::Loaded(req, Payload::Detail(payload)));
+            });
+        }
+        Effect::SetPin(req, id, reason) => {
+            tokio::spawn(async move {
+                let result = pin::set_pin(&context.client, &id, reason.as_deref()).await.map(|_| reason).map_err(|e| {
+                    tracing::error!("{e}");
+                    e.to_string()
+                });
+                let _ = context.tx.send(Msg::Loaded(req, Payload::Pin(id, result)));
+            });
+        }
+        Effect::Retire(req, inventory, targets, now) => {
+            tokio::spawn(async move {
+                let audit = match AuditLog::open(&state_dir()) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        let _ = context.tx.send(Msg::Flash(Level::Error, e.to_string()));
+                        let _ = context.tx.send(Msg::Loaded(req, Payload::RetireDone));
+                        return;
+                    }
+                };
+                let auth = context.client.auth_mode().map(|m| m.as_str()).unwrap_or("fixed token");
+                let actor = Actor::current(auth, context.client.endpoint().as_str());
+                let tx = context.tx.clone();
+                let report: Box<dyn Fn(&retire::RetireOutcome) + Send + Sync> = Box::new(move |o| {
+                    let _ = tx.send(Msg::Retired(req, o.clone()));
+                });
+                retire::apply(&context.client, &inventory, context.config.as_deref(), &targets, now, &audit, &actor, &*report).await;
+                let _ = context.tx.send(Msg::Loaded(req, Payload::RetireDone));
+            });
+        }
+    }
+}
+
+/// OSC 52: the terminal puts the text on the clipboard (works over SSH, in tmux with
+/// `set-clipboard on`).
+fn copy_to_clipboard(text: &str) {
+    use base64::Engine;
+    use std::io::Write;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{encoded}\x07");
+    let _ = out.flush();
+}
+
+/// One cache file per endpoint: data from Azure never shows while on the emulator, or back.
+fn cache_path(endpoint: &url::Url) -> PathBuf {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    endpoint.as_str().hash(&mut h);
+    state_dir().join("cache").join(format!("inventory-{:016x}.json", h.finish()))
+}
+
+/// The inventory of the last run, if there is a readable one.
+pub fn read_cache(path: &std::path::Path) -> Option<Inventory> {
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).map_err(|e| tracing::warn!("ignoring the inventory cache {}: {e}", path.display())).ok()
+}
+
+/// Saves the inventory for the next start; a failure costs only a slower start.
+pub fn write_cache(path: &std::path::Path, inventory: &Inventory) {
+    let write = || -> std::io::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec(inventory).map_err(std::io::Error::other)?)?;
+        std::fs::rename(tmp, path)
+    };
+    if let Err(e) = write() {
+        tracing::warn!("cannot write the inventory cache {}: {e}", path.display());
+    }
+}

@@ -1,0 +1,25 @@
+//! What `update` asks the outside world to do. The runner (in `app`) performs these on tokio and
+//! answers with messages.
+
+use super::model::ReqId;
+use time::OffsetDateTime;
+
+use crate::arm::ResourceId;
+use crate::factory::Inventory;
+use crate::factory::retire::RetireTarget;
+
+/// An effect to run.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    /// Read the whole inventory again.
+    RefreshInventory(ReqId),
+    /// Read one resource's JSON for a detail view.
+    LoadDetail(ReqId, ResourceId),
+    /// Set (`Some(reason)`) or clear an image's pin.
+    SetPin(ReqId, ResourceId, Option<String>),
+    /// Retire these images (each checked again first), with the labs they are in and the time
+    /// the plan was made.
+    Retire(ReqId, Box<Inventory>, Vec<RetireTarget>, OffsetDateTime),
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(String),
+}

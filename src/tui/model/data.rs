@@ -1,0 +1,141 @@
+//! What the console shows, derived once per inventory: flat lists of labs and images in display
+//! order, the retention plan, and drift. Views and filters index into these.
+
+use std::collections::HashMap;
+
+use time::OffsetDateTime;
+
+use crate::config::{FactoryConfig, ImagePath};
+use crate::factory::{Decision, Image, Inventory, LabInventory, RetentionPlan, RetentionState, SubscriptionInventory, retention};
+
+/// A lab: its subscription's index and its own, in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LabAt {
+    pub sub: usize,
+    pub lab: usize,
+}
+
+/// An image: the flat index of its lab, and its index there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageAt {
+    pub lab: usize,
+    pub image: usize,
+}
+
+/// How a lab stands for one image path it subscribes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftStatus {
+    /// It has the newest image of the path (within a day of the newest anywhere).
+    Newest,
+    /// Its newest image of the path is older than the newest anywhere.
+    Outdated,
+    /// It has no image of the path.
+    Missing,
+}
+
+/// One lab and one path it subscribes to.
+#[derive(Debug, Clone)]
+pub struct DriftRow {
+    pub lab: usize,
+    pub path: ImagePath,
+    pub status: DriftStatus,
+    pub lab_newest: Option<OffsetDateTime>,
+    pub newest_anywhere: Option<OffsetDateTime>,
+}
+
+/// Images distributed by one run land within hours of each other; a day apart is another build.
+const SAME_BUILD: time::Duration = time::Duration::hours(24);
+
+/// The derived view of one inventory.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub inventory: Inventory,
+    pub plan: RetentionPlan,
+    pub labs: Vec<LabAt>,
+    pub images: Vec<ImageAt>,
+    pub drift: Vec<DriftRow>,
+    /// Per flat lab: images due for retirement.
+    pub due: Vec<usize>,
+    /// Per flat lab: whether it has the newest image of every path it subscribes to (`None`
+    /// for labs that subscribe to nothing).
+    pub up_to_date: Vec<Option<bool>>,
+}
+
+impl Data {
+    /// Derives everything from an inventory.
+    pub fn new(inventory: Inventory, config: Option<&FactoryConfig>, now: OffsetDateTime) -> Data {
+        let plan = retention::plan(&inventory, config, now);
+        let mut labs = Vec::new();
+        for (s, sub) in inventory.subscriptions.iter().enumerate() {
+            for l in 0..sub.labs.len() {
+                labs.push(LabAt { sub: s, lab: l });
+            }
+        }
+        let mut images = Vec::new();
+        for (flat, at) in labs.iter().enumerate() {
+            for i in 0..inventory.subscriptions[at.sub].labs[at.lab].images.len() {
+                images.push(ImageAt { lab: flat, image: i });
+            }
+        }
+        let due = plan.labs.iter().map(|l| l.decisions.iter().filter(|d| d.state == RetentionState::Retire).count()).collect();
+        let mut data = Data { inventory, plan, labs, images, drift: Vec::new(), due, up_to_date: Vec::new() };
+        data.drift = config.map(|c| drift(&data, c)).unwrap_or_default();
+        data.up_to_date = (0..data.labs.len())
+            .map(|l| {
+                let rows: Vec<&DriftRow> = data.drift.iter().filter(|d| d.lab == l).collect();
+                (!rows.is_empty()).then(|| rows.iter().all(|d| d.status == DriftStatus::Newest))
+            })
+            .collect();
+        data
+    }
+
+    pub fn sub(&self, lab: usize) -> &SubscriptionInventory {
+        &self.inventory.subscriptions[self.labs[lab].sub]
+    }
+
+    pub fn lab(&self, lab: usize) -> &LabInventory {
+        let at = self.labs[lab];
+        &self.inventory.subscriptions[at.sub].labs[at.lab]
+    }
+
+    pub fn image(&self, at: ImageAt) -> &Image {
+        &self.lab(at.lab).images[at.image]
+    }
+
+    /// The plan's decision for an image (the plan keeps the inventory's order).
+    pub fn decision(&self, at: ImageAt) -> &Decision {
+        &self.plan.labs[at.lab].decisions[at.image]
+    }
+
+    /// The flat index of the lab with this id.
+    pub fn lab_index(&self, id: &crate::arm::ResourceId) -> Option<usize> {
+        (0..self.labs.len()).find(|&l| &self.lab(l).id == id)
+    }
+}
+
+fn drift(data: &Data, config: &FactoryConfig) -> Vec<DriftRow> {
+    let mut newest_anywhere: HashMap<String, OffsetDateTime> = HashMap::new();
+    for at in &data.images {
+        let image = data.image(*at);
+        if let (Some(path), Some(created)) = (&image.image_path, image.created) {
+            let entry = newest_anywhere.entry(path.key()).or_insert(created);
+            *entry = (*entry).max(created);
+        }
+    }
+    let mut rows = Vec::new();
+    for l in 0..data.labs.len() {
+        let lab = data.lab(l);
+        let Some(target) = config.labs.iter().find(|t| t.lab.is(lab.id.as_str())) else { continue };
+        for definition in config.images.iter().filter(|d| target.receives(&d.path)) {
+            let lab_newest = lab.images.iter().filter(|i| i.image_path.as_ref() == Some(&definition.path)).filter_map(|i| i.created).max();
+            let anywhere = newest_anywhere.get(&definition.path.key()).copied();
+            let status = match (lab_newest, anywhere) {
+                (None, _) => DriftStatus::Missing,
+                (Some(mine), Some(best)) if mine + SAME_BUILD < best => DriftStatus::Outdated,
+                _ => DriftStatus::Newest,
+            };
+            rows.push(DriftRow { lab: l, path: definition.path.clone(), status, lab_newest, newest_anywhere: anywhere });
+        }
+    }
+    rows
+}

@@ -1,0 +1,241 @@
+//! The console's state. `update` changes it; `view` only reads it.
+
+mod data;
+mod detail;
+mod route;
+mod rows;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ratatui_textarea::TextArea;
+use time::OffsetDateTime;
+
+pub use data::{Data, DriftRow, DriftStatus, ImageAt, LabAt};
+pub use detail::{DetailKind, DetailLine, detail_lines};
+pub use route::{Filter, Route, Row, SortKey, View, ViewKind};
+pub use rows::{image_sort_text, rebuild};
+
+use super::keymap::KeyMap;
+use crate::config::FactoryConfig;
+use crate::factory::retire::RetireTarget;
+
+/// Identifies a request, so that a reply to a superseded one can be dropped.
+pub type ReqId = u64;
+
+/// How urgent a flash message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A one-line message that clears itself.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub level: Level,
+    pub text: String,
+    pub until: OffsetDateTime,
+}
+
+/// What the header says about the identity and the endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    /// `managed-identity (alice)`.
+    pub who: String,
+    pub tenant: Option<String>,
+    pub factory: Option<String>,
+    pub endpoint: String,
+    /// The endpoint is the emulator (loopback), not Azure.
+    pub emulator: bool,
+}
+
+/// Where the data came from and how fresh it is.
+#[derive(Debug, Clone, Default)]
+pub struct Freshness {
+    /// When the data shown was read from Azure.
+    pub read_at: Option<OffsetDateTime>,
+    /// The data came from the cache and no refresh has succeeded yet.
+    pub from_cache: bool,
+    /// A refresh is running.
+    pub refreshing: Option<ReqId>,
+    /// The last refresh failed: why, and when.
+    pub failed: Option<(String, OffsetDateTime)>,
+    /// When the next automatic refresh is due.
+    pub next_refresh: Option<OffsetDateTime>,
+}
+
+/// The `:` palette.
+pub struct Palette {
+    pub input: TextArea<'static>,
+    pub selected: usize,
+}
+
+/// Which button of a confirmation has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    Cancel,
+    Confirm,
+}
+
+/// A confirmation of a change to Azure: it names what will change, starts on Cancel, counts
+/// what the filter hides, and above a threshold wants the count typed.
+pub struct Confirm {
+    pub title: String,
+    /// What will happen, one line each (image names with their lab and reason).
+    pub items: Vec<String>,
+    /// Marked images the current filter hides (they are included).
+    pub hidden: usize,
+    pub targets: Vec<RetireTarget>,
+    /// The text to type before Confirm works, for large changes.
+    pub typed_required: Option<String>,
+    pub typed: TextArea<'static>,
+    pub focus: Button,
+}
+
+/// A retirement in progress: each image's result as it settles.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub req: ReqId,
+    pub total: usize,
+    /// (lab, image, result, detail)
+    pub results: Vec<(String, String, &'static str, String)>,
+    pub done: bool,
+    pub scroll: usize,
+}
+
+/// What covers the view, if anything.
+pub enum Overlay {
+    None,
+    Help { scroll: usize },
+    Palette(Palette),
+    Confirm(Box<Confirm>),
+    Progress(Progress),
+}
+
+/// The raw JSON of the resource a detail view shows.
+#[derive(Debug, Clone)]
+pub struct DetailJson {
+    pub id: crate::arm::ResourceId,
+    pub req: ReqId,
+    pub json: Option<Result<String, String>>,
+}
+
+/// The whole console state.
+pub struct Model {
+    pub now: OffsetDateTime,
+    pub width: u16,
+    pub height: u16,
+    pub read_only: bool,
+    pub identity: Identity,
+    pub config: Option<Arc<FactoryConfig>>,
+    pub data: Option<Data>,
+    pub freshness: Freshness,
+    pub routes: Vec<Route>,
+    pub overlay: Overlay,
+    /// The filter being typed, if any (applied live).
+    pub filter_input: Option<TextArea<'static>>,
+    pub filter_error: Option<String>,
+    /// Marked images, by lower-cased id.
+    pub marks: BTreeSet<String>,
+    pub flash: Option<Flash>,
+    pub detail: Option<DetailJson>,
+    pub keymap: KeyMap,
+    pub refresh_every: Duration,
+    /// Requests in flight, by purpose.
+    pub pending: HashMap<&'static str, ReqId>,
+    pub next_req: ReqId,
+    pub quit: bool,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+}
+
+/// How long a flash message stays.
+pub const FLASH_FOR: Duration = Duration::from_secs(4);
+
+impl Model {
+    /// A console with no data yet, on the labs view.
+    pub fn new(identity: Identity, config: Option<Arc<FactoryConfig>>, keymap: KeyMap, read_only: bool, now: OffsetDateTime) -> Model {
+        Model {
+            now,
+            width: 80,
+            height: 24,
+            read_only,
+            identity,
+            config,
+            data: None,
+            freshness: Freshness::default(),
+            routes: vec![Route::new(View::Labs)],
+            overlay: Overlay::None,
+            filter_input: None,
+            filter_error: None,
+            marks: BTreeSet::new(),
+            flash: None,
+            detail: None,
+            keymap,
+            refresh_every: Duration::from_secs(120),
+            pending: HashMap::new(),
+            next_req: 1,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// The route on top of the stack.
+    pub fn route(&self) -> &Route {
+        self.routes.last().expect("there is always a route")
+    }
+
+    pub fn route_mut(&mut self) -> &mut Route {
+        self.routes.last_mut().expect("there is always a route")
+    }
+
+    /// A new request id.
+    pub fn request(&mut self, purpose: &'static str) -> ReqId {
+        let id = self.next_req;
+        self.next_req += 1;
+        self.pending.insert(purpose, id);
+        id
+    }
+
+    /// Whether `id` is the latest request for `purpose` (and forgets it).
+    pub fn settle(&mut self, purpose: &'static str, id: ReqId) -> bool {
+        if self.pending.get(purpose) == Some(&id) {
+            self.pending.remove(purpose);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Shows a flash message.
+    pub fn flash(&mut self, level: Level, text: impl Into<String>) {
+        let hold = if level == Level::Error { FLASH_FOR * 2 } else { FLASH_FOR };
+        self.flash = Some(Flash { level, text: text.into(), until: self.now + hold });
+        self.dirty = true;
+    }
+
+    /// Rows that fit the body of the screen (for paging and scrolling).
+    pub fn body_height(&self) -> usize {
+        // Header (2), table borders and column titles (3), hint line (1).
+        (self.height as usize).saturating_sub(6).max(1)
+    }
+
+    /// Rebuilds the rows of every route (after new data).
+    pub fn rebuild_all(&mut self) {
+        for i in 0..self.routes.len() {
+            let mut route = std::mem::replace(&mut self.routes[i], Route::new(View::Labs));
+            rebuild(&mut route, self);
+            self.routes[i] = route;
+        }
+    }
+
+    /// Rebuilds the rows of the top route (after a filter or sort change).
+    pub fn rebuild_top(&mut self) {
+        let mut route = self.routes.pop().expect("there is always a route");
+        rebuild(&mut route, self);
+        self.routes.push(route);
+    }
+}

@@ -1,0 +1,149 @@
+//! Where the operator is: a stack of routes, each a view with its own cursor, filter and sort,
+//! and the rows it shows (derived, rebuilt when the data, filter or sort change).
+
+use regex::Regex;
+
+use crate::arm::ResourceId;
+
+/// The kinds of view, for the command table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ViewKind {
+    Labs,
+    Images,
+    Retention,
+    Drift,
+    Defs,
+    Detail,
+}
+
+/// A view and what it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    Labs,
+    /// Every image, or one lab's.
+    Images { lab: Option<ResourceId> },
+    Retention,
+    Drift,
+    Defs,
+    /// One lab or image: properties, tags, raw JSON.
+    Detail { id: ResourceId },
+}
+
+impl View {
+    pub fn kind(&self) -> ViewKind {
+        match self {
+            View::Labs => ViewKind::Labs,
+            View::Images { .. } => ViewKind::Images,
+            View::Retention => ViewKind::Retention,
+            View::Drift => ViewKind::Drift,
+            View::Defs => ViewKind::Defs,
+            View::Detail { .. } => ViewKind::Detail,
+        }
+    }
+}
+
+/// One line of a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// A subscription heading (index in the inventory).
+    Sub(usize),
+    /// A lab (flat index).
+    Lab(usize),
+    /// An image (index into `Data::images`).
+    Image(usize),
+    /// A drift row (index into `Data::drift`).
+    Drift(usize),
+    /// An image definition (index into the configuration's images).
+    Def(usize),
+    /// A line of a detail view.
+    Line(usize),
+}
+
+/// A row filter: a regex, or its inverse with a leading `!`.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub text: String,
+    pub regex: Regex,
+    pub invert: bool,
+}
+
+impl Filter {
+    /// Parses what was typed; case-insensitive unless it has capitals (as in k9s and vim).
+    pub fn parse(text: &str) -> Result<Option<Filter>, String> {
+        let (invert, pattern) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        if pattern.is_empty() {
+            return Ok(None);
+        }
+        let smart = if pattern.chars().any(|c| c.is_uppercase()) { pattern.to_string() } else { format!("(?i){pattern}") };
+        let regex = Regex::new(&smart).map_err(|e| e.to_string().lines().last().unwrap_or("bad regex").trim().to_string())?;
+        Ok(Some(Filter { text: text.to_string(), regex, invert }))
+    }
+
+    pub fn keeps(&self, text: &str) -> bool {
+        self.regex.is_match(text) != self.invert
+    }
+}
+
+/// Image columns to sort by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// The natural order: labs by subscription, images by lab and path, newest first.
+    Natural,
+    Name,
+    Age,
+    Path,
+    State,
+    Lab,
+}
+
+impl SortKey {
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Natural => SortKey::Name,
+            SortKey::Name => SortKey::Age,
+            SortKey::Age => SortKey::Path,
+            SortKey::Path => SortKey::State,
+            SortKey::State => SortKey::Lab,
+            SortKey::Lab => SortKey::Natural,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Natural => "",
+            SortKey::Name => "name",
+            SortKey::Age => "age",
+            SortKey::Path => "path",
+            SortKey::State => "state",
+            SortKey::Lab => "lab",
+        }
+    }
+}
+
+/// A view on the stack, with its own cursor, filter, sort and rows.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub view: View,
+    pub cursor: usize,
+    pub offset: usize,
+    pub filter: Option<Filter>,
+    pub sort: SortKey,
+    pub descending: bool,
+    pub rows: Vec<Row>,
+    /// Rows the filter hides.
+    pub hidden: usize,
+}
+
+impl Route {
+    pub fn new(view: View) -> Route {
+        Route { view, cursor: 0, offset: 0, filter: None, sort: SortKey::Natural, descending: false, rows: Vec::new(), hidden: 0 }
+    }
+
+    /// The row under the cursor.
+    pub fn current(&self) -> Option<Row> {
+        self.rows.get(self.cursor).copied()
+    }
+}

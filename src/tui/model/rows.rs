@@ -1,0 +1,161 @@
+//! Which rows a view shows, in which order: derived from the data, the filter and the sort.
+
+use std::fmt::Write as _;
+
+use super::{Data, Model, Route, Row, SortKey, View, detail_lines};
+use crate::factory::RetentionState;
+
+/// Rebuilds `route.rows` (and the hidden count), keeping the cursor in range.
+pub fn rebuild(route: &mut Route, model: &Model) {
+    let mut rows = Vec::new();
+    let mut hidden = 0;
+    let mut text = String::new();
+    let filter = route.filter.as_ref();
+    let mut keep = |t: &str| match filter {
+        Some(f) if !f.keeps(t) => {
+            hidden += 1;
+            false
+        }
+        _ => true,
+    };
+    match (&route.view, model.data.as_ref()) {
+        (View::Detail { .. }, _) => rows.extend((0..detail_lines(model).len()).map(Row::Line)),
+        (_, None) => {}
+        (View::Labs, Some(data)) => {
+            for (s, sub) in data.inventory.subscriptions.iter().enumerate() {
+                let start = rows.len();
+                rows.push(Row::Sub(s));
+                for l in (0..data.labs.len()).filter(|&l| data.labs[l].sub == s) {
+                    let lab = data.lab(l);
+                    text.clear();
+                    let _ = write!(text, "{} {} {} {}", sub.name, lab.name, lab.location, lab.resource_group);
+                    if keep(&text) {
+                        rows.push(Row::Lab(l));
+                    }
+                }
+                if rows.len() == start + 1 && filter.is_some() {
+                    rows.pop();
+                }
+            }
+        }
+        (View::Images { lab }, Some(data)) => {
+            let only = lab.as_ref().and_then(|id| data.lab_index(id));
+            for (i, at) in data.images.iter().enumerate() {
+                if only.is_some_and(|l| l != at.lab) {
+                    continue;
+                }
+                image_text(data, i, &mut text);
+                if keep(&text) {
+                    rows.push(Row::Image(i));
+                }
+            }
+            sort_images(data, &mut rows, route.sort, route.descending);
+        }
+        (View::Retention, Some(data)) => {
+            for (s, _) in data.inventory.subscriptions.iter().enumerate() {
+                let start = rows.len();
+                rows.push(Row::Sub(s));
+                for l in (0..data.labs.len()).filter(|&l| data.labs[l].sub == s && data.plan.labs[l].managed) {
+                    let lab_row = rows.len();
+                    rows.push(Row::Lab(l));
+                    let mut shown = 0;
+                    for (i, at) in data.images.iter().enumerate().filter(|(_, at)| at.lab == l) {
+                        if data.decision(*at).state != RetentionState::Retire {
+                            continue;
+                        }
+                        image_text(data, i, &mut text);
+                        if keep(&text) {
+                            rows.push(Row::Image(i));
+                            shown += 1;
+                        }
+                    }
+                    if shown == 0 && filter.is_some() {
+                        rows.truncate(lab_row);
+                    }
+                }
+                if rows.len() == start + 1 {
+                    rows.pop();
+                }
+            }
+        }
+        (View::Drift, Some(data)) => {
+            for (i, d) in data.drift.iter().enumerate() {
+                text.clear();
+                let status = match d.status {
+                    super::DriftStatus::Newest => "newest",
+                    super::DriftStatus::Outdated => "outdated",
+                    super::DriftStatus::Missing => "missing",
+                };
+                let _ = write!(text, "{} {} {status}", data.lab(d.lab).name, d.path);
+                if keep(&text) {
+                    rows.push(Row::Drift(i));
+                }
+            }
+        }
+        (View::Defs, Some(_)) => {
+            if let Some(config) = &model.config {
+                for (i, d) in config.images.iter().enumerate() {
+                    text.clear();
+                    let _ = write!(text, "{} {} {:?}", d.path, d.description, d.os);
+                    if keep(&text) {
+                        rows.push(Row::Def(i));
+                    }
+                }
+            }
+        }
+    }
+    route.rows = rows;
+    route.hidden = hidden;
+    route.cursor = route.cursor.min(route.rows.len().saturating_sub(1));
+    // Start on a row that can be acted on, not a heading.
+    if matches!(route.current(), Some(Row::Sub(_))) && route.rows.len() > 1 {
+        route.cursor += 1;
+    }
+}
+
+/// The text an image row is filtered on: lab, path, name, state, reason, OS.
+fn image_text(data: &Data, i: usize, text: &mut String) {
+    let at = data.images[i];
+    let image = data.image(at);
+    let decision = data.decision(at);
+    text.clear();
+    let _ = write!(
+        text,
+        "{} {} {} {} {} {}",
+        data.lab(at.lab).name,
+        image.image_path.as_ref().map(|p| p.as_str()).unwrap_or("untagged"),
+        image.name,
+        decision.state.as_str(),
+        decision.reason.map(|r| r.as_str()).unwrap_or(""),
+        image.os_type.as_deref().unwrap_or("")
+    );
+}
+
+/// The text of a column, for sorting.
+pub fn image_sort_text(data: &Data, i: usize, key: SortKey) -> String {
+    let at = data.images[i];
+    let image = data.image(at);
+    match key {
+        SortKey::Natural | SortKey::Age => String::new(),
+        SortKey::Name => image.name.to_ascii_lowercase(),
+        SortKey::Path => image.image_path.as_ref().map(|p| p.key()).unwrap_or_default(),
+        SortKey::State => data.decision(at).state.as_str().to_string(),
+        SortKey::Lab => data.lab(at.lab).name.to_ascii_lowercase(),
+    }
+}
+
+fn sort_images(data: &Data, rows: &mut [Row], key: SortKey, descending: bool) {
+    let index = |r: &Row| match r {
+        Row::Image(i) => *i,
+        _ => 0,
+    };
+    match key {
+        SortKey::Natural => {}
+        // Age ascending = youngest first, as people read "age".
+        SortKey::Age => rows.sort_by_key(|r| std::cmp::Reverse(data.image(data.images[index(r)]).created)),
+        other => rows.sort_by_cached_key(|r| image_sort_text(data, index(r), other)),
+    }
+    if descending {
+        rows.reverse();
+    }
+}

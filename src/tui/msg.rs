@@ -1,0 +1,37 @@
+//! Everything that happens to the console arrives as a message.
+
+use crossterm::event::KeyEvent;
+use time::OffsetDateTime;
+
+use super::model::{Level, ReqId};
+use crate::arm::ResourceId;
+use crate::factory::Inventory;
+use crate::factory::retire::RetireOutcome;
+
+/// A message to `update`.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// Time passes (the only way `update` learns the time).
+    Tick(OffsetDateTime),
+    /// The inventory cached by an earlier run, read at start.
+    Cached(Box<Inventory>),
+    /// A reply to an effect.
+    Loaded(ReqId, Payload),
+    /// One image of a retirement settled.
+    Retired(ReqId, RetireOutcome),
+    Flash(Level, String),
+}
+
+/// What an effect brought back.
+#[derive(Debug)]
+pub enum Payload {
+    Inventory(Result<Box<Inventory>, String>),
+    /// The resource JSON for a detail view.
+    Detail(Result<String, String>),
+    /// An image's pin was set (`Some(reason)`) or cleared.
+    Pin(ResourceId, Result<Option<String>, String>),
+    /// A retirement finished.
+    RetireDone,
+}

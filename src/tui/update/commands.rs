@@ -1,0 +1,276 @@
+//! What each command does to the model.
+
+use super::super::command::CommandId;
+use super::super::effect::Effect;
+use super::super::model::{Button, Confirm, Level, Model, Overlay, Route, Row, View};
+use super::replies;
+use crate::arm::ResourceId;
+use crate::factory::RetentionState;
+use crate::factory::retire::{self, Guard, RetireTarget};
+use crate::factory::RetireReason;
+
+/// Above this many images, Confirm wants the count typed.
+pub const TYPED_CONFIRM_ABOVE: usize = 10;
+
+/// Runs a command from the key map or the palette.
+pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
+    use CommandId::*;
+    let page = (model.body_height() / 2).max(1);
+    match id {
+        Quit => model.quit = true,
+        Back => back(model),
+        Help => model.overlay = Overlay::Help { scroll: 0 },
+        Palette => model.overlay = Overlay::Palette(super::dialogs::new_palette()),
+        Filter => {
+            let text = model.route().filter.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+            model.filter_input = Some(super::dialogs::new_input(&text));
+            model.filter_error = None;
+        }
+        Up => move_cursor(model, -1),
+        Down => move_cursor(model, 1),
+        Top => move_cursor(model, isize::MIN / 2),
+        Bottom => move_cursor(model, isize::MAX / 2),
+        PageDown => move_cursor(model, page as isize),
+        PageUp => move_cursor(model, -(page as isize)),
+        Open => return open(model),
+        Detail => return detail(model),
+        Mark => mark(model),
+        ClearMarks => {
+            let n = model.marks.len();
+            model.marks.clear();
+            model.flash(Level::Info, format!("cleared {n} marks"));
+        }
+        Labs => switch(model, View::Labs),
+        Images => switch(model, View::Images { lab: None }),
+        Retention => switch(model, View::Retention),
+        Drift => switch(model, View::Drift),
+        Defs => switch(model, View::Defs),
+        Refresh => return replies::refresh(model),
+        Sort => {
+            let route = model.route_mut();
+            route.sort = route.sort.next();
+            model.rebuild_top();
+        }
+        SortReverse => {
+            let route = model.route_mut();
+            route.descending = !route.descending;
+            model.rebuild_top();
+        }
+        CopyId | CopyLink => return copy(model, id == CopyLink),
+        TogglePin | RetireMarked | ApplyLab | ApplyAll if model.read_only => {
+            model.flash(Level::Warn, "read-only mode: nothing can be changed");
+        }
+        TogglePin => return toggle_pin(model),
+        RetireMarked => retire_marked(model),
+        ApplyLab => apply_plan(model, true),
+        ApplyAll => apply_plan(model, false),
+    }
+    Vec::new()
+}
+
+fn back(model: &mut Model) {
+    if model.route().filter.is_some() {
+        model.route_mut().filter = None;
+        model.rebuild_top();
+    } else if model.routes.len() > 1 {
+        model.routes.pop();
+        model.detail = None;
+    }
+}
+
+fn move_cursor(model: &mut Model, by: isize) {
+    let height = model.body_height();
+    let route = model.route_mut();
+    let last = route.rows.len().saturating_sub(1) as isize;
+    route.cursor = (route.cursor as isize + by).clamp(0, last.max(0)) as usize;
+    // Keep the cursor on screen: the view scrolls only when it must.
+    if route.cursor < route.offset {
+        route.offset = route.cursor;
+    } else if route.cursor >= route.offset + height {
+        route.offset = route.cursor + 1 - height;
+    }
+}
+
+/// Replaces the stack with a top-level view, as k9s's `:pods` does.
+pub fn switch(model: &mut Model, view: View) {
+    model.routes = vec![Route::new(view)];
+    model.detail = None;
+    model.rebuild_top();
+}
+
+/// Pushes a view on the stack.
+pub fn push(model: &mut Model, view: View) {
+    model.routes.push(Route::new(view));
+    model.rebuild_top();
+}
+
+/// The image under the cursor, if the row is one.
+pub fn current_image(model: &Model) -> Option<usize> {
+    match model.route().current() {
+        Some(Row::Image(i)) => Some(i),
+        _ => None,
+    }
+}
+
+/// The resource id of the row under the cursor.
+fn current_id(model: &Model) -> Option<ResourceId> {
+    let data = model.data.as_ref()?;
+    match (&model.route().view, model.route().current()?) {
+        (View::Detail { id }, _) => Some(id.clone()),
+        (_, Row::Image(i)) => Some(data.image(data.images[i]).id.clone()),
+        (_, Row::Lab(l)) => Some(data.lab(l).id.clone()),
+        (_, Row::Drift(d)) => Some(data.lab(data.drift[d].lab).id.clone()),
+        _ => None,
+    }
+}
+
+fn open(model: &mut Model) -> Vec<Effect> {
+    let Some(data) = model.data.as_ref() else { return Vec::new() };
+    let Some(row) = model.route().current() else { return Vec::new() };
+    match row {
+        Row::Lab(l) => {
+            let id = data.lab(l).id.clone();
+            push(model, View::Images { lab: Some(id) });
+        }
+        Row::Drift(d) => {
+            let id = data.lab(data.drift[d].lab).id.clone();
+            push(model, View::Images { lab: Some(id) });
+        }
+        Row::Def(i) => {
+            let path = model.config.as_ref().map(|c| c.images[i].path.to_string()).unwrap_or_default();
+            push(model, View::Images { lab: None });
+            model.route_mut().filter = super::super::model::Filter::parse(&regex::escape(&path)).ok().flatten();
+            model.rebuild_top();
+        }
+        Row::Image(_) => return detail(model),
+        Row::Sub(_) | Row::Line(_) => {}
+    }
+    Vec::new()
+}
+
+fn detail(model: &mut Model) -> Vec<Effect> {
+    let Some(id) = current_id(model) else { return Vec::new() };
+    if matches!(model.route().view, View::Detail { .. }) {
+        return Vec::new();
+    }
+    let req = model.request("detail");
+    model.detail = Some(super::super::model::DetailJson { id: id.clone(), req, json: None });
+    push(model, View::Detail { id: id.clone() });
+    vec![Effect::LoadDetail(req, id)]
+}
+
+fn mark(model: &mut Model) {
+    let Some(i) = current_image(model) else { return };
+    let Some(data) = &model.data else { return };
+    let key = data.image(data.images[i]).id.key();
+    if !model.marks.remove(&key) {
+        model.marks.insert(key);
+    }
+    move_cursor(model, 1);
+}
+
+fn copy(model: &mut Model, link: bool) -> Vec<Effect> {
+    let Some(id) = current_id(model) else { return Vec::new() };
+    let text = if link { format!("https://portal.azure.com/#@/resource{}", id.as_str()) } else { id.to_string() };
+    model.flash(Level::Info, format!("copied {} to the clipboard", if link { "the portal link" } else { "the resource id" }));
+    vec![Effect::Copy(text)]
+}
+
+fn toggle_pin(model: &mut Model) -> Vec<Effect> {
+    let Some(i) = current_image(model) else {
+        model.flash(Level::Warn, "pin works on an image row");
+        return Vec::new();
+    };
+    let Some(data) = &model.data else { return Vec::new() };
+    let image = data.image(data.images[i]);
+    let id = image.id.clone();
+    let reason = match &image.pin {
+        Some(_) => None,
+        None => Some(format!("pinned in the console on {}", model.now.date())),
+    };
+    let verb = if reason.is_some() { "pinning" } else { "unpinning" };
+    model.flash(Level::Info, format!("{verb} {}…", image.name));
+    let req = model.request("pin");
+    vec![Effect::SetPin(req, id, reason)]
+}
+
+fn retire_marked(model: &mut Model) {
+    let Some(data) = &model.data else { return };
+    let chosen: Vec<usize> = if model.marks.is_empty() {
+        current_image(model).into_iter().collect()
+    } else {
+        (0..data.images.len()).filter(|&i| model.marks.contains(&data.image(data.images[i]).id.key())).collect()
+    };
+    if chosen.is_empty() {
+        model.flash(Level::Warn, "nothing to retire: mark images with space, or put the cursor on one");
+        return;
+    }
+    let visible: std::collections::HashSet<usize> = model.route().rows.iter().filter_map(|r| if let Row::Image(i) = r { Some(*i) } else { None }).collect();
+    let hidden = chosen.iter().filter(|i| !visible.contains(i)).count();
+    let targets: Vec<RetireTarget> = chosen
+        .iter()
+        .map(|&i| {
+            let at = data.images[i];
+            let image = data.image(at);
+            RetireTarget {
+                lab: data.lab(at.lab).id.clone(),
+                image: image.id.clone(),
+                name: image.name.clone(),
+                image_path: image.image_path.as_ref().map(|p| p.to_string()),
+                reason: RetireReason::Chosen,
+                guard: Guard::Chosen,
+            }
+        })
+        .collect();
+    let title = format!("Retire {} chosen image{}", targets.len(), if targets.len() == 1 { "" } else { "s" });
+    confirm(model, title, targets, hidden);
+}
+
+fn apply_plan(model: &mut Model, one_lab: bool) {
+    let Some(data) = &model.data else { return };
+    let lab = match model.route().current() {
+        Some(Row::Lab(l)) => Some(l),
+        Some(Row::Image(i)) => Some(data.images[i].lab),
+        _ => None,
+    };
+    if one_lab && lab.is_none() {
+        model.flash(Level::Warn, "put the cursor on a lab (or one of its images) to apply its plan");
+        return;
+    }
+    let mut plan = data.plan.clone();
+    if let (true, Some(l)) = (one_lab, lab) {
+        let id = data.lab(l).id.clone();
+        plan.labs.retain(|p| p.lab == id);
+    }
+    let targets = retire::targets_from_plan(&plan);
+    if targets.is_empty() {
+        model.flash(Level::Info, "the plan retires nothing here");
+        return;
+    }
+    let labs = plan.labs.iter().filter(|l| l.decisions.iter().any(|d| d.state == RetentionState::Retire)).count();
+    let title = match (one_lab, lab) {
+        (true, Some(l)) => format!("Apply the retention plan of {}: retire {} images", data.lab(l).name, targets.len()),
+        _ => format!("Apply the whole retention plan: retire {} images in {labs} labs", targets.len()),
+    };
+    confirm(model, title, targets, 0);
+}
+
+fn confirm(model: &mut Model, title: String, targets: Vec<RetireTarget>, hidden: usize) {
+    let items = targets
+        .iter()
+        .map(|t| {
+            let lab = model.data.as_ref().and_then(|d| d.lab_index(&t.lab)).map(|l| model.data.as_ref().map(|d| d.lab(l).name.clone()).unwrap_or_default()).unwrap_or_default();
+            format!("{lab} / {} ({})", t.name, t.reason.as_str())
+        })
+        .collect();
+    let typed_required = (targets.len() > TYPED_CONFIRM_ABOVE).then(|| targets.len().to_string());
+    model.overlay = Overlay::Confirm(Box::new(Confirm {
+        title,
+        items,
+        hidden,
+        targets,
+        typed_required,
+        typed: super::dialogs::new_input(""),
+        focus: Button::Cancel,
+    }));
+}

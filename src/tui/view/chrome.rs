@@ -1,0 +1,143 @@
+//! The frame around every view: header (where, who, how fresh), the title line of a view, and
+//! the footer (a flash message, the filter being typed, or the hints).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::super::command;
+use super::super::model::{Level, Model, Route, View};
+use super::super::theme::Theme;
+
+/// Two lines: breadcrumbs and badges; identity, tenant, factory, endpoint, freshness.
+pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let mut first = vec![Span::styled(" imagefactory ", theme.header), Span::styled("│ ", theme.dim)];
+    let crumbs: Vec<String> = model.routes.iter().map(|r| crumb(model, r)).collect();
+    first.push(Span::styled(crumbs.join(" › "), theme.crumbs));
+    let mut badges = Vec::new();
+    if model.identity.emulator {
+        badges.push(Span::styled(" EMULATOR ", theme.badge_emulator));
+    }
+    if model.read_only {
+        badges.push(Span::raw(" "));
+        badges.push(Span::styled(" READ-ONLY ", theme.badge_read_only));
+    }
+    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
+    let badge_len: usize = badges.iter().map(|s| s.content.chars().count()).sum();
+    let gap = (area.width as usize).saturating_sub(used + badge_len + 1);
+    first.push(Span::raw(" ".repeat(gap)));
+    first.extend(badges);
+
+    let wide = area.width >= 100;
+    let mut second = vec![Span::styled(format!(" {}", model.identity.who), theme.text)];
+    let sep = || Span::styled(" · ", theme.dim);
+    if let Some(tenant) = &model.identity.tenant {
+        second.push(sep());
+        let shown = if wide { tenant.clone() } else { format!("{}…", tenant.chars().take(8).collect::<String>()) };
+        second.push(Span::styled(format!("tenant {shown}"), theme.text));
+    }
+    second.push(sep());
+    match &model.identity.factory {
+        Some(f) => second.push(Span::styled(format!("factory {f}"), theme.text)),
+        None => second.push(Span::styled("no configuration", theme.dim)),
+    }
+    if wide || !model.identity.emulator {
+        second.push(sep());
+        second.push(Span::styled(model.identity.endpoint.clone(), theme.dim));
+    }
+    second.push(sep());
+    second.push(freshness(model, theme));
+    frame.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+}
+
+fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
+    let f = &model.freshness;
+    let age = crate::age::age(f.read_at, model.now);
+    if f.refreshing.is_some() {
+        let what = if f.read_at.is_some() { format!("refreshing… (shown: {age} old)") } else { "loading…".into() };
+        return Span::styled(what, theme.flash_warn);
+    }
+    if let Some((_, at)) = &f.failed {
+        return Span::styled(format!("refresh failed {} ago; data {age} old", crate::age::age(Some(*at), model.now)), theme.flash_error);
+    }
+    if f.from_cache {
+        return Span::styled(format!("cached, {age} old (stale)"), theme.flash_warn);
+    }
+    match f.read_at {
+        Some(_) => Span::styled(format!("updated {age} ago"), theme.flash_info),
+        None => Span::styled("no data yet", theme.dim),
+    }
+}
+
+fn crumb(model: &Model, route: &Route) -> String {
+    let data = model.data.as_ref();
+    match &route.view {
+        View::Labs => "Labs".into(),
+        View::Images { lab: None } => "Images".into(),
+        View::Images { lab: Some(id) } => {
+            let name = data.and_then(|d| d.lab_index(id)).map(|l| data.map(|d| d.lab(l).name.clone()).unwrap_or_default()).unwrap_or_else(|| id.name().to_string());
+            format!("Images({name})")
+        }
+        View::Retention => "Retention".into(),
+        View::Drift => "Drift".into(),
+        View::Defs => "Definitions".into(),
+        View::Detail { id } => format!("Detail({})", id.name()),
+    }
+}
+
+/// A view's title: its name, what it is about, counts, the filter and the sort.
+pub fn title<'a>(model: &Model, theme: &Theme, name: &str, shown: usize) -> Line<'a> {
+    let route = model.route();
+    let mut spans = vec![Span::styled(format!(" {name} "), theme.title), Span::styled(format!("[{shown}] "), theme.text)];
+    if let Some(f) = &route.filter {
+        spans.push(Span::styled(format!("</{}> ", f.text), theme.key));
+        if route.hidden > 0 {
+            spans.push(Span::styled(format!("{} hidden ", route.hidden), theme.dim));
+        }
+    }
+    if route.sort != super::super::model::SortKey::Natural {
+        let arrow = if route.descending { "↑" } else { "↓" };
+        spans.push(Span::styled(format!("{arrow}{} ", route.sort.label()), theme.dim));
+    }
+    if !model.marks.is_empty() {
+        spans.push(Span::styled(format!("{} marked ", model.marks.len()), theme.marked));
+    }
+    Line::from(spans)
+}
+
+/// The last line: the filter being typed, else a flash message, else the hints.
+pub fn footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    if let Some(input) = &model.filter_input {
+        let text = input.lines().first().cloned().unwrap_or_default();
+        let mut spans = vec![Span::styled(" /", theme.key), Span::styled(text, theme.text), Span::styled("█", theme.text)];
+        match &model.filter_error {
+            Some(e) => spans.push(Span::styled(format!("   {e}"), theme.flash_error)),
+            None => spans.push(Span::styled("   Enter keeps, Esc leaves, ! inverts", theme.dim)),
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    if let Some(flash) = &model.flash {
+        let style = match flash.level {
+            Level::Info => theme.flash_info,
+            Level::Warn => theme.flash_warn,
+            Level::Error => theme.flash_error,
+        };
+        frame.render_widget(Paragraph::new(Line::from(Span::styled(format!(" {}", flash.text), style))), area);
+        return;
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for c in command::available(model.route().view.kind(), model.read_only).filter(|c| c.hint) {
+        let Some(key) = model.keymap.first_key(c.id) else { continue };
+        let piece = format!(" <{key}> {}", c.name).chars().count();
+        if used + piece > area.width as usize {
+            break;
+        }
+        used += piece;
+        spans.push(Span::styled(format!(" <{key}>"), theme.key));
+        spans.push(Span::styled(format!(" {}", c.name), theme.dim));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

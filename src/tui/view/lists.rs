@@ -1,0 +1,251 @@
+//! The list views: labs (a tree under subscriptions), images, drift, definitions, and the
+//! detail of one resource.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph};
+
+use super::super::model::{DetailKind, DriftStatus, Model, Row, detail_lines};
+use super::super::theme::Theme;
+use super::super::widget::table::{self, Column, VisibleRow};
+use super::chrome::title;
+use crate::age::age;
+use crate::factory::{LabRole, RetentionState};
+
+/// The style of a retention state.
+pub fn state_style(theme: &Theme, state: RetentionState) -> Style {
+    match state {
+        RetentionState::Current => theme.state_current,
+        RetentionState::Kept => theme.state_kept,
+        RetentionState::Pinned => theme.state_pinned,
+        RetentionState::InUse => theme.state_in_use,
+        RetentionState::TooYoung => theme.state_too_young,
+        RetentionState::Retire => theme.state_retire,
+        RetentionState::Unmanaged => theme.state_unmanaged,
+    }
+}
+
+/// The rows of the top route that fit in `area`, and the selection's place among them.
+fn visible(model: &Model, area: Rect) -> (Vec<Row>, Option<usize>) {
+    let route = model.route();
+    let height = area.height.saturating_sub(3) as usize;
+    let (start, end) = table::window(route.rows.len(), route.cursor, route.offset, height);
+    let rows = route.rows.get(start..end).unwrap_or(&[]).to_vec();
+    let selected = (route.cursor >= start && route.cursor < end).then(|| route.cursor - start);
+    (rows, selected)
+}
+
+fn empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, name: &str, why: &str) {
+    let block = Block::default().borders(Borders::ALL).border_style(theme.border).title(title(model, theme, name, 0));
+    frame.render_widget(Paragraph::new(Line::from(Span::styled(format!(" {why}"), theme.dim))).block(block), area);
+}
+
+pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(data) = &model.data else { return empty(model, theme, frame, area, "Labs", "reading the inventory…") };
+    let wide = area.width >= 100;
+    let mut columns = vec![Column { title: "NAME", width: Constraint::Min(18) }, Column { title: "REGION", width: Constraint::Length(12) }];
+    columns.push(Column { title: "IMAGES", width: Constraint::Length(6) });
+    columns.push(Column { title: "DUE", width: Constraint::Length(4) });
+    columns.push(Column { title: "VMS", width: Constraint::Length(4) });
+    columns.push(Column { title: "NEWEST", width: Constraint::Length(7) });
+    if wide {
+        columns.push(Column { title: "ROLE", width: Constraint::Length(8) });
+        columns.push(Column { title: "RESOURCE GROUP", width: Constraint::Length(18) });
+    }
+    let (rows, selected) = visible(model, area);
+    let shown = model.route().rows.iter().filter(|r| matches!(r, Row::Lab(_))).count();
+    let rows = rows
+        .iter()
+        .map(|row| match *row {
+            Row::Sub(s) => {
+                let sub = &data.inventory.subscriptions[s];
+                let state = if sub.state.eq_ignore_ascii_case("Enabled") { String::new() } else { format!(" ({})", sub.state) };
+                VisibleRow { cells: vec![Cell::from(format!("{}{state}", sub.name))], marked: false, heading: true }
+            }
+            Row::Lab(l) => {
+                let lab = data.lab(l);
+                let role = match lab.role {
+                    Some(LabRole::Factory) => "factory",
+                    Some(LabRole::Target) => "target",
+                    None => "",
+                };
+                let tag = match lab.role {
+                    Some(LabRole::Factory) => " [F]",
+                    Some(LabRole::Target) => " [T]",
+                    None => "",
+                };
+                let newest = match data.up_to_date[l] {
+                    Some(true) => Span::styled("yes", theme.drift_newest),
+                    Some(false) => Span::styled("no", theme.drift_outdated),
+                    None => Span::styled("-", theme.dim),
+                };
+                let images = if lab.complete { lab.images.len().to_string() } else { format!("{}?", lab.images.len()) };
+                let due = Span::styled(data.due[l].to_string(), if data.due[l] > 0 { theme.state_retire } else { theme.dim });
+                let mut cells = vec![
+                    Cell::from(format!("  {}{tag}", lab.name)),
+                    Cell::from(lab.location.clone()),
+                    Cell::from(images),
+                    Cell::from(due),
+                    Cell::from(lab.vms.len().to_string()),
+                    Cell::from(newest),
+                ];
+                if wide {
+                    cells.push(Cell::from(role));
+                    cells.push(Cell::from(lab.resource_group.clone()));
+                }
+                VisibleRow { cells, marked: false, heading: false }
+            }
+            _ => VisibleRow { cells: Vec::new(), marked: false, heading: false },
+        })
+        .collect();
+    table::draw(frame, area, title(model, theme, "Labs", shown), &columns, rows, selected, theme);
+}
+
+pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(data) = &model.data else { return empty(model, theme, frame, area, "Images", "reading the inventory…") };
+    let wide = area.width >= 100;
+    let one_lab = matches!(model.route().view, super::super::model::View::Images { lab: Some(_) });
+    let mut columns = Vec::new();
+    if !one_lab {
+        columns.push(Column { title: "LAB", width: Constraint::Length(if wide { 20 } else { 14 }) });
+    }
+    columns.push(Column { title: "IMAGE PATH", width: Constraint::Length(if wide { 22 } else { 16 }) });
+    columns.push(Column { title: "NAME", width: Constraint::Min(16) });
+    columns.push(Column { title: "AGE", width: Constraint::Length(5) });
+    if wide {
+        columns.push(Column { title: "OS", width: Constraint::Length(7) });
+    }
+    columns.push(Column { title: "RETENTION", width: Constraint::Length(if wide { 24 } else { 11 }) });
+    columns.push(Column { title: "PIN", width: Constraint::Length(3) });
+    columns.push(Column { title: "USE", width: Constraint::Length(3) });
+    let (rows, selected) = visible(model, area);
+    let rows = rows
+        .iter()
+        .filter_map(|row| {
+            let Row::Image(i) = *row else { return None };
+            let at = data.images[i];
+            let image = data.image(at);
+            let decision = data.decision(at);
+            let state = match (wide, decision.reason) {
+                (true, Some(r)) => format!("{} ({})", decision.state.as_str(), r.as_str()),
+                _ => decision.state.as_str().to_string(),
+            };
+            let mut cells = Vec::new();
+            if !one_lab {
+                cells.push(Cell::from(data.lab(at.lab).name.clone()));
+            }
+            cells.push(Cell::from(image.image_path.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "(untagged)".into())));
+            cells.push(Cell::from(image.name.clone()));
+            cells.push(Cell::from(age(image.created, model.now)));
+            if wide {
+                cells.push(Cell::from(image.os_type.clone().unwrap_or_default()));
+            }
+            cells.push(Cell::from(Span::styled(state, state_style(theme, decision.state))));
+            cells.push(Cell::from(if image.pin.is_some() { "yes" } else { "" }));
+            cells.push(Cell::from(if image.in_use { "yes" } else { "" }));
+            Some(VisibleRow { cells, marked: model.marks.contains(&image.id.key()), heading: false })
+        })
+        .collect();
+    let name = if one_lab { "Images" } else { "Images (all labs)" };
+    table::draw(frame, area, title(model, theme, name, model.route().rows.len()), &columns, rows, selected, theme);
+}
+
+pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(data) = &model.data else { return empty(model, theme, frame, area, "Drift", "reading the inventory…") };
+    if model.config.is_none() {
+        return empty(model, theme, frame, area, "Drift", "no configuration: drift compares labs with the image paths they subscribe to");
+    }
+    let columns = [
+        Column { title: "LAB", width: Constraint::Length(22) },
+        Column { title: "IMAGE PATH", width: Constraint::Min(18) },
+        Column { title: "STATUS", width: Constraint::Length(9) },
+        Column { title: "LAB'S NEWEST", width: Constraint::Length(12) },
+        Column { title: "NEWEST ANYWHERE", width: Constraint::Length(15) },
+    ];
+    let (rows, selected) = visible(model, area);
+    let rows = rows
+        .iter()
+        .filter_map(|row| {
+            let Row::Drift(d) = *row else { return None };
+            let d = &data.drift[d];
+            let (status, style) = match d.status {
+                DriftStatus::Newest => ("newest", theme.drift_newest),
+                DriftStatus::Outdated => ("outdated", theme.drift_outdated),
+                DriftStatus::Missing => ("missing", theme.drift_missing),
+            };
+            let ago = |t: Option<time::OffsetDateTime>| if t.is_some() { format!("{} ago", age(t, model.now)) } else { "-".into() };
+            Some(VisibleRow {
+                cells: vec![
+                    Cell::from(data.lab(d.lab).name.clone()),
+                    Cell::from(d.path.to_string()),
+                    Cell::from(Span::styled(status, style)),
+                    Cell::from(ago(d.lab_newest)),
+                    Cell::from(ago(d.newest_anywhere)),
+                ],
+                marked: false,
+                heading: false,
+            })
+        })
+        .collect();
+    table::draw(frame, area, title(model, theme, "Drift", model.route().rows.len()), &columns, rows, selected, theme);
+}
+
+pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(config) = &model.config else {
+        return empty(model, theme, frame, area, "Definitions", "no configuration: pass --config FILE or create ./factory.toml");
+    };
+    let columns = [
+        Column { title: "IMAGE PATH", width: Constraint::Length(24) },
+        Column { title: "OS", width: Constraint::Length(7) },
+        Column { title: "BASE", width: Constraint::Length(28) },
+        Column { title: "ART", width: Constraint::Length(3) },
+        Column { title: "RECEIVED BY", width: Constraint::Min(20) },
+    ];
+    let (rows, selected) = visible(model, area);
+    let rows = rows
+        .iter()
+        .filter_map(|row| {
+            let Row::Def(i) = *row else { return None };
+            let d = &config.images[i];
+            let labs: Vec<&str> = config.labs.iter().filter(|t| t.receives(&d.path)).map(|t| t.lab.name.as_str()).collect();
+            let receivers = if labs.is_empty() { Span::styled("no lab", theme.drift_missing) } else { Span::raw(labs.join(", ")) };
+            Some(VisibleRow {
+                cells: vec![
+                    Cell::from(d.path.to_string()),
+                    Cell::from(format!("{:?}", d.os)),
+                    Cell::from(format!("{}/{}", d.base.offer, d.base.sku)),
+                    Cell::from(d.artifacts.len().to_string()),
+                    Cell::from(receivers),
+                ],
+                marked: false,
+                heading: false,
+            })
+        })
+        .collect();
+    table::draw(frame, area, title(model, theme, "Definitions", model.route().rows.len()), &columns, rows, selected, theme);
+}
+
+pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let lines = detail_lines(model);
+    let route = model.route();
+    let height = area.height.saturating_sub(2) as usize;
+    let (start, end) = table::window(lines.len(), route.cursor, route.offset, height);
+    let text: Vec<Line> = lines[start..end]
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let style = match l.kind {
+                DetailKind::Heading => theme.heading,
+                DetailKind::Field => theme.text,
+                DetailKind::Json => theme.dim,
+                DetailKind::Note => theme.dim,
+            };
+            let marker = if start + i == route.cursor { theme.marker.as_str() } else { " " };
+            Line::from(vec![Span::styled(format!("{marker} "), theme.key), Span::styled(l.text.clone(), style)])
+        })
+        .collect();
+    let block = Block::default().borders(Borders::ALL).border_style(theme.border).title(title(model, theme, "Detail", lines.len()));
+    frame.render_widget(Paragraph::new(text).block(block), area);
+}

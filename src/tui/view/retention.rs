@@ -1,0 +1,74 @@
+//! The retention view: the plan across all labs, grouped by subscription and lab, with the
+//! counts, what applying it would leave, and each image it retires with the reason.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::Cell;
+
+use super::super::model::{Model, Row};
+use super::super::theme::Theme;
+use super::super::widget::table::{self, Column, VisibleRow};
+use super::chrome::title;
+use crate::age::age;
+use crate::factory::RetentionState;
+
+pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let Some(data) = &model.data else { return };
+    let columns = [
+        Column { title: "LAB / IMAGE", width: Constraint::Min(24) },
+        Column { title: "IMAGE PATH", width: Constraint::Length(20) },
+        Column { title: "AGE", width: Constraint::Length(5) },
+        Column { title: "WHY", width: Constraint::Min(20) },
+    ];
+    let route = model.route();
+    let height = area.height.saturating_sub(3) as usize;
+    let (start, end) = table::window(route.rows.len(), route.cursor, route.offset, height);
+    let selected = (route.cursor >= start && route.cursor < end).then(|| route.cursor - start);
+    let rows = route.rows[start..end]
+        .iter()
+        .map(|row| match *row {
+            Row::Sub(s) => VisibleRow { cells: vec![Cell::from(data.inventory.subscriptions[s].name.clone())], marked: false, heading: true },
+            Row::Lab(l) => {
+                let counts = data.plan.labs[l].counts();
+                let n = |s: RetentionState| counts.get(&s).copied().unwrap_or(0);
+                let due = n(RetentionState::Retire);
+                let total = data.plan.labs[l].decisions.len();
+                let summary = format!(
+                    "retire {due}, leaves {} (current {}, kept {}, pinned {}, in use {}, young {})",
+                    total - due,
+                    n(RetentionState::Current),
+                    n(RetentionState::Kept),
+                    n(RetentionState::Pinned),
+                    n(RetentionState::InUse),
+                    n(RetentionState::TooYoung)
+                );
+                let style = if due > 0 { theme.state_retire } else { theme.dim };
+                VisibleRow {
+                    cells: vec![Cell::from(format!("  {}", data.lab(l).name)), Cell::from(""), Cell::from(""), Cell::from(Span::styled(summary, style))],
+                    marked: false,
+                    heading: false,
+                }
+            }
+            Row::Image(i) => {
+                let at = data.images[i];
+                let image = data.image(at);
+                let d = data.decision(at);
+                let why = format!("{}: {}", d.reason.map(|r| r.as_str()).unwrap_or(""), d.detail);
+                VisibleRow {
+                    cells: vec![
+                        Cell::from(format!("    {}", image.name)),
+                        Cell::from(image.image_path.as_ref().map(|p| p.to_string()).unwrap_or_default()),
+                        Cell::from(age(image.created, model.now)),
+                        Cell::from(Span::styled(why, theme.state_retire)),
+                    ],
+                    marked: model.marks.contains(&image.id.key()),
+                    heading: false,
+                }
+            }
+            _ => VisibleRow { cells: Vec::new(), marked: false, heading: false },
+        })
+        .collect();
+    let due: usize = data.due.iter().sum();
+    table::draw(frame, area, title(model, theme, "Retention plan", due), &columns, rows, selected, theme);
+}

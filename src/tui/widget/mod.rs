@@ -1,0 +1,4 @@
+//! Small pieces the views share.
+
+pub mod popup;
+pub mod table;

@@ -15,7 +15,8 @@ pub fn age(then: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
 
 /// RFC 3339 text of a timestamp.
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -46,12 +46,20 @@ fn main() -> ExitCode {
 /// (which owns the screen). `IMAGEFACTORY_LOG` sets the filter; `-v` is `debug`.
 fn init_logging(cli: &Cli) {
     let filter = EnvFilter::try_from_env("IMAGEFACTORY_LOG").unwrap_or_else(|_| {
-        EnvFilter::new(if cli.global.verbose { "imagefactory=debug" } else { "imagefactory=warn" })
+        EnvFilter::new(if cli.global.verbose {
+            "imagefactory=debug"
+        } else {
+            "imagefactory=warn"
+        })
     });
     if cli.command.is_none() {
         let dir = imagefactory::factory::audit::state_dir();
-        let file = std::fs::create_dir_all(&dir)
-            .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(dir.join("console.log")));
+        let file = std::fs::create_dir_all(&dir).and_then(|_| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("console.log"))
+        });
         if let Ok(file) = file {
             tracing_subscriber::fmt()
                 .with_env_filter(filter)

@@ -10,7 +10,9 @@ use crate::tui::{self, Settings};
 
 pub async fn run(global: &Global) -> Exit {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        report_error("the console needs a terminal; for scripts use the subcommands (`imagefactory labs`, `images`, `retire`; see --help)");
+        report_error(
+            "the console needs a terminal; for scripts use the subcommands (`imagefactory labs`, `images`, `retire`; see --help)",
+        );
         return Exit::Usage;
     }
     let settings = match Settings::load() {

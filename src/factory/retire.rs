@@ -179,7 +179,10 @@ async fn retire_lab(
     let replanned = plan_lab(&fresh, config, now);
     // Owned work items: a stream of futures that borrow from a closure argument cannot be
     // spawned (the borrow would have to hold for every lifetime).
-    let work: Vec<(RetireTarget, Result<(), String>)> = due.into_iter().map(|t| (t.clone(), still_due(t, &fresh, &replanned))).collect();
+    let work: Vec<(RetireTarget, Result<(), String>)> = due
+        .into_iter()
+        .map(|t| (t.clone(), still_due(t, &fresh, &replanned)))
+        .collect();
     let settle = &settle;
     futures::stream::iter(work)
         .map(|(target, check)| async move {

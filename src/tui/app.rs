@@ -36,20 +36,36 @@ struct Context {
 
 /// Runs the console until the operator quits. The terminal is restored on every way out,
 /// panics included (ratatui's init installs the hook).
-pub async fn run(client: ArmClient, config: Option<FactoryConfig>, settings: Settings, read_only: bool) -> Result<(), ConsoleError> {
+pub async fn run(
+    client: ArmClient,
+    config: Option<FactoryConfig>,
+    settings: Settings,
+    read_only: bool,
+) -> Result<(), ConsoleError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = settings.theme(no_color)?;
     let keymap = KeyMap::new(&settings.keys, read_only)?;
     let config = config.map(Arc::new);
     let now = OffsetDateTime::now_utc();
-    let mut model = Model::new(identity(&client, config.as_deref()), config.clone(), keymap, read_only, now);
+    let mut model = Model::new(
+        identity(&client, config.as_deref()),
+        config.clone(),
+        keymap,
+        read_only,
+        now,
+    );
     model.refresh_every = settings.refresh_every();
     let cache = cache_path(client.endpoint());
     if let Some(inventory) = read_cache(&cache) {
         update(&mut model, Msg::Cached(Box::new(inventory)));
     }
     let (tx, mut rx) = unbounded_channel();
-    let context = Context { client, config, cache, tx };
+    let context = Context {
+        client,
+        config,
+        cache,
+        tx,
+    };
 
     let mut terminal = ratatui::init();
     let size = terminal.size()?;
@@ -95,15 +111,27 @@ pub async fn run(client: ArmClient, config: Option<FactoryConfig>, settings: Set
 }
 
 fn identity(client: &ArmClient, config: Option<&FactoryConfig>) -> Identity {
-    let user = ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
-    let mode = client.auth_mode().map(|m| m.as_str()).unwrap_or("fixed token");
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    let mode = client
+        .auth_mode()
+        .map(|m| m.as_str())
+        .unwrap_or("fixed token");
     let who = match user {
         Some(u) => format!("{mode} ({u})"),
         None => mode.to_string(),
     };
     let endpoint = client.endpoint();
-    let emulator = matches!(endpoint.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()) || endpoint.host_str() == Some("localhost");
-    Identity { who, tenant: None, factory: config.map(|c| c.factory.name.clone()), endpoint: endpoint.to_string(), emulator }
+    let emulator = matches!(endpoint.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || endpoint.host_str() == Some("localhost");
+    Identity {
+        who,
+        tenant: None,
+        factory: config.map(|c| c.factory.name.clone()),
+        endpoint: endpoint.to_string(),
+        emulator,
+    }
 }
 
 /// How long to sleep before time alone would change the screen or start a refresh.
@@ -146,22 +174,32 @@ fn spawn(effect: Effect, context: &Context) {
                         Err(e.to_string())
                     }
                 };
-                let _ = context.tx.send(Msg::Loaded(req, Payload::Inventory(payload)));
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::Inventory(payload)));
             });
         }
         Effect::LoadDetail(req, id) => {
             tokio::spawn(async move {
-                let result = context.client.get::<serde_json::Value>(id.as_str(), DTL_API_VERSION).await;
-                let payload = result.map(|v| serde_json::to_string_pretty(&v).unwrap_or_default()).map_err(|e| e.to_string());
+                let result = context
+                    .client
+                    .get::<serde_json::Value>(id.as_str(), DTL_API_VERSION)
+                    .await;
+                let payload = result
+                    .map(|v| serde_json::to_string_pretty(&v).unwrap_or_default())
+                    .map_err(|e| e.to_string());
                 let _ = context.tx.send(Msg::Loaded(req, Payload::Detail(payload)));
             });
         }
         Effect::SetPin(req, id, reason) => {
             tokio::spawn(async move {
-                let result = pin::set_pin(&context.client, &id, reason.as_deref()).await.map(|_| reason).map_err(|e| {
-                    tracing::error!("{e}");
-                    e.to_string()
-                });
+                let result = pin::set_pin(&context.client, &id, reason.as_deref())
+                    .await
+                    .map(|_| reason)
+                    .map_err(|e| {
+                        tracing::error!("{e}");
+                        e.to_string()
+                    });
                 let _ = context.tx.send(Msg::Loaded(req, Payload::Pin(id, result)));
             });
         }
@@ -175,13 +213,28 @@ fn spawn(effect: Effect, context: &Context) {
                         return;
                     }
                 };
-                let auth = context.client.auth_mode().map(|m| m.as_str()).unwrap_or("fixed token");
+                let auth = context
+                    .client
+                    .auth_mode()
+                    .map(|m| m.as_str())
+                    .unwrap_or("fixed token");
                 let actor = Actor::current(auth, context.client.endpoint().as_str());
                 let tx = context.tx.clone();
-                let report: Box<dyn Fn(&retire::RetireOutcome) + Send + Sync> = Box::new(move |o| {
-                    let _ = tx.send(Msg::Retired(req, o.clone()));
-                });
-                retire::apply(&context.client, &inventory, context.config.as_deref(), &targets, now, &audit, &actor, &*report).await;
+                let report: Box<dyn Fn(&retire::RetireOutcome) + Send + Sync> =
+                    Box::new(move |o| {
+                        let _ = tx.send(Msg::Retired(req, o.clone()));
+                    });
+                retire::apply(
+                    &context.client,
+                    &inventory,
+                    context.config.as_deref(),
+                    &targets,
+                    now,
+                    &audit,
+                    &actor,
+                    &*report,
+                )
+                .await;
                 let _ = context.tx.send(Msg::Loaded(req, Payload::RetireDone));
             });
         }
@@ -204,13 +257,17 @@ fn cache_path(endpoint: &url::Url) -> PathBuf {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut h = DefaultHasher::new();
     endpoint.as_str().hash(&mut h);
-    state_dir().join("cache").join(format!("inventory-{:016x}.json", h.finish()))
+    state_dir()
+        .join("cache")
+        .join(format!("inventory-{:016x}.json", h.finish()))
 }
 
 /// The inventory of the last run, if there is a readable one.
 pub fn read_cache(path: &std::path::Path) -> Option<Inventory> {
     let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice(&bytes).map_err(|e| tracing::warn!("ignoring the inventory cache {}: {e}", path.display())).ok()
+    serde_json::from_slice(&bytes)
+        .map_err(|e| tracing::warn!("ignoring the inventory cache {}: {e}", path.display()))
+        .ok()
 }
 
 /// Saves the inventory for the next start; a failure costs only a slower start.
@@ -220,7 +277,10 @@ pub fn write_cache(path: &std::path::Path, inventory: &Inventory) {
             std::fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(inventory).map_err(std::io::Error::other)?)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec(inventory).map_err(std::io::Error::other)?,
+        )?;
         std::fs::rename(tmp, path)
     };
     if let Err(e) = write() {

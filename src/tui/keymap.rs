@@ -19,13 +19,13 @@ pub struct Key {
 impl Key {
     /// The key of a terminal event.
     pub fn of(event: &KeyEvent) -> Key {
-        let code = match event.code {
-            // Terminals differ on whether shift-letter comes with SHIFT; the character says it.
-            KeyCode::Char(c) => KeyCode::Char(c),
-            KeyCode::BackTab => KeyCode::BackTab,
-            other => other,
-        };
-        Key { code, ctrl: event.modifiers.contains(KeyModifiers::CONTROL), alt: event.modifiers.contains(KeyModifiers::ALT) }
+        // Shift is not kept: it is in the character itself ('G'), and terminals differ on
+        // whether SHIFT comes with it.
+        Key {
+            code: event.code,
+            ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+            alt: event.modifiers.contains(KeyModifiers::ALT),
+        }
     }
 
     /// Parses `q`, `G`, `ctrl-d`, `alt-x`, `space`, `enter`, `esc`, `up`, `pagedown`, `f5`, ...
@@ -60,7 +60,9 @@ impl Key {
             "pageup" => KeyCode::PageUp,
             "pagedown" => KeyCode::PageDown,
             "delete" => KeyCode::Delete,
-            f if f.len() > 1 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => KeyCode::F(f[1..].parse().ok()?),
+            f if f.len() > 1 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
+                KeyCode::F(f[1..].parse().ok()?)
+            }
             c if c.chars().count() == 1 => KeyCode::Char(c.chars().next()?),
             _ => return None,
         };
@@ -87,12 +89,17 @@ pub struct KeyMap {
 
 impl KeyMap {
     /// The defaults, with `overrides` (command name → keys) replacing a command's keys.
-    pub fn new(overrides: &HashMap<String, Vec<String>>, read_only: bool) -> Result<KeyMap, ConsoleError> {
+    pub fn new(
+        overrides: &HashMap<String, Vec<String>>,
+        read_only: bool,
+    ) -> Result<KeyMap, ConsoleError> {
         let mut labels: HashMap<CommandId, Vec<String>> = HashMap::new();
         for (name, keys) in overrides {
             let command = COMMANDS.iter().find(|c| c.name == name).ok_or_else(|| {
                 let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
-                let hint = crate::config::nearest(name, &names).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                let hint = crate::config::nearest(name, &names)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
                 ConsoleError::Settings(format!("[keys]: no command `{name}`{hint}"))
             })?;
             for k in keys {
@@ -102,7 +109,9 @@ impl KeyMap {
         }
         let mut bindings = HashMap::new();
         for command in COMMANDS.iter().filter(|c| c.allowed(read_only)) {
-            let keys = labels.entry(command.id).or_insert_with(|| command.keys.iter().map(|k| k.to_string()).collect());
+            let keys = labels
+                .entry(command.id)
+                .or_insert_with(|| command.keys.iter().map(|k| k.to_string()).collect());
             for k in keys.iter() {
                 if let Some(key) = Key::parse(k) {
                     bindings.insert(key, command.id);
@@ -120,7 +129,10 @@ impl KeyMap {
 
     /// The first key of a command, for hints.
     pub fn first_key(&self, id: CommandId) -> Option<String> {
-        self.labels.get(&id).and_then(|k| k.first()).map(|k| Key::label(k))
+        self.labels
+            .get(&id)
+            .and_then(|k| k.first())
+            .map(|k| Key::label(k))
     }
 }
 
@@ -135,18 +147,39 @@ mod tests {
     #[test]
     fn default_keys_follow_k9s_conventions() {
         let map = KeyMap::new(&HashMap::new(), false).unwrap();
-        assert_eq!(map.command(&press(KeyCode::Char('j'), KeyModifiers::NONE)), Some(CommandId::Down));
-        assert_eq!(map.command(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(CommandId::Bottom));
-        assert_eq!(map.command(&press(KeyCode::Char('d'), KeyModifiers::CONTROL)), Some(CommandId::PageDown));
-        assert_eq!(map.command(&press(KeyCode::Char(':'), KeyModifiers::NONE)), Some(CommandId::Palette));
-        assert_eq!(map.command(&press(KeyCode::Char(' '), KeyModifiers::NONE)), Some(CommandId::Mark));
+        assert_eq!(
+            map.command(&press(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(CommandId::Down)
+        );
+        assert_eq!(
+            map.command(&press(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(CommandId::Bottom)
+        );
+        assert_eq!(
+            map.command(&press(KeyCode::Char('d'), KeyModifiers::CONTROL)),
+            Some(CommandId::PageDown)
+        );
+        assert_eq!(
+            map.command(&press(KeyCode::Char(':'), KeyModifiers::NONE)),
+            Some(CommandId::Palette)
+        );
+        assert_eq!(
+            map.command(&press(KeyCode::Char(' '), KeyModifiers::NONE)),
+            Some(CommandId::Mark)
+        );
     }
 
     #[test]
     fn read_only_leaves_changing_commands_unbound() {
         let map = KeyMap::new(&HashMap::new(), true).unwrap();
-        assert_eq!(map.command(&press(KeyCode::Char('D'), KeyModifiers::SHIFT)), None);
-        assert_eq!(map.command(&press(KeyCode::Char('p'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            map.command(&press(KeyCode::Char('D'), KeyModifiers::SHIFT)),
+            None
+        );
+        assert_eq!(
+            map.command(&press(KeyCode::Char('p'), KeyModifiers::NONE)),
+            None
+        );
         assert!(map.first_key(CommandId::TogglePin).is_none());
     }
 
@@ -154,10 +187,21 @@ mod tests {
     fn overrides_replace_a_commands_keys_and_typos_are_caught() {
         let overrides = HashMap::from([("pin".to_string(), vec!["P".to_string()])]);
         let map = KeyMap::new(&overrides, false).unwrap();
-        assert_eq!(map.command(&press(KeyCode::Char('P'), KeyModifiers::SHIFT)), Some(CommandId::TogglePin));
-        assert_eq!(map.command(&press(KeyCode::Char('p'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            map.command(&press(KeyCode::Char('P'), KeyModifiers::SHIFT)),
+            Some(CommandId::TogglePin)
+        );
+        assert_eq!(
+            map.command(&press(KeyCode::Char('p'), KeyModifiers::NONE)),
+            None
+        );
         let bad = HashMap::from([("pinn".to_string(), vec!["x".to_string()])]);
-        assert!(KeyMap::new(&bad, false).unwrap_err().to_string().contains("did you mean `pin`?"));
+        assert!(
+            KeyMap::new(&bad, false)
+                .unwrap_err()
+                .to_string()
+                .contains("did you mean `pin`?")
+        );
         let bad_key = HashMap::from([("pin".to_string(), vec!["ctrl-".to_string()])]);
         assert!(KeyMap::new(&bad_key, false).is_err());
     }

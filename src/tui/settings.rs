@@ -40,9 +40,13 @@ impl Settings {
 
     /// Reads the settings file if there is one.
     pub fn load() -> Result<Settings, ConsoleError> {
-        let Some(path) = Settings::path().filter(|p| p.is_file()) else { return Ok(Settings::default()) };
-        let text = std::fs::read_to_string(&path).map_err(|e| ConsoleError::Settings(format!("{}: {e}", path.display())))?;
-        Settings::parse(&text).map_err(|e| ConsoleError::Settings(format!("{}: {e}", path.display())))
+        let Some(path) = Settings::path().filter(|p| p.is_file()) else {
+            return Ok(Settings::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| ConsoleError::Settings(format!("{}: {e}", path.display())))?;
+        Settings::parse(&text)
+            .map_err(|e| ConsoleError::Settings(format!("{}: {e}", path.display())))
     }
 
     /// Parses settings text.
@@ -51,14 +55,19 @@ impl Settings {
         if let Some(s) = settings.refresh_seconds
             && s < 30
         {
-            return Err(format!("refresh_seconds = {s}: at least 30, to stay well inside ARM's request limits"));
+            return Err(format!(
+                "refresh_seconds = {s}: at least 30, to stay well inside ARM's request limits"
+            ));
         }
         Ok(settings)
     }
 
     /// The theme these settings ask for (mono when `no_color`).
     pub fn theme(&self, no_color: bool) -> Result<Theme, ConsoleError> {
-        let overrides = ThemeFile { marker: self.marker.clone(), styles: self.styles.clone() };
+        let overrides = ThemeFile {
+            marker: self.marker.clone(),
+            styles: self.styles.clone(),
+        };
         Theme::choose(self.theme.as_deref(), Some(&overrides), no_color)
     }
 

@@ -50,7 +50,10 @@ pub struct Theme {
 pub const BUILT_IN: [(&str, &str); 4] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
@@ -80,14 +83,19 @@ impl Theme {
             let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
             ConsoleError::Settings(format!("no theme `{name}`; built in: {}", names.join(", ")))
         })?;
-        let file: ThemeFile = toml::from_str(text).map_err(|e| ConsoleError::Settings(format!("theme {name}: {e}")))?;
+        let file: ThemeFile = toml::from_str(text)
+            .map_err(|e| ConsoleError::Settings(format!("theme {name}: {e}")))?;
         let mut theme = Theme::blank(name);
         theme.apply(&file)?;
         Ok(theme)
     }
 
     /// The theme to use: mono under `NO_COLOR`, else `name` (default dark) with `overrides`.
-    pub fn choose(name: Option<&str>, overrides: Option<&ThemeFile>, no_color: bool) -> Result<Theme, ConsoleError> {
+    pub fn choose(
+        name: Option<&str>,
+        overrides: Option<&ThemeFile>,
+        no_color: bool,
+    ) -> Result<Theme, ConsoleError> {
         if no_color {
             return Theme::built_in("mono");
         }
@@ -141,9 +149,13 @@ impl Theme {
             self.marker = m.clone();
         }
         for (name, spec) in &file.styles {
-            let style = spec.to_style().map_err(|e| ConsoleError::Settings(format!("theme style `{name}`: {e}")))?;
+            let style = spec
+                .to_style()
+                .map_err(|e| ConsoleError::Settings(format!("theme style `{name}`: {e}")))?;
             let slot = self.slot(name).ok_or_else(|| {
-                let hint = crate::config::nearest(name, &STYLE_NAMES).map(|n| format!("; did you mean `{n}`?")).unwrap_or_default();
+                let hint = crate::config::nearest(name, &STYLE_NAMES)
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default();
                 ConsoleError::Settings(format!("theme: unknown style `{name}`{hint}"))
             })?;
             *slot = style;
@@ -188,9 +200,35 @@ impl Theme {
 }
 
 const STYLE_NAMES: [&str; 29] = [
-    "text", "dim", "title", "border", "header", "crumbs", "heading", "selected", "marked", "badge_emulator", "badge_read_only", "key",
-    "state_current", "state_kept", "state_pinned", "state_in_use", "state_too_young", "state_retire", "state_unmanaged", "drift_newest",
-    "drift_outdated", "drift_missing", "flash_info", "flash_warn", "flash_error", "dialog", "button", "button_focused", "danger",
+    "text",
+    "dim",
+    "title",
+    "border",
+    "header",
+    "crumbs",
+    "heading",
+    "selected",
+    "marked",
+    "badge_emulator",
+    "badge_read_only",
+    "key",
+    "state_current",
+    "state_kept",
+    "state_pinned",
+    "state_in_use",
+    "state_too_young",
+    "state_retire",
+    "state_unmanaged",
+    "drift_newest",
+    "drift_outdated",
+    "drift_missing",
+    "flash_info",
+    "flash_warn",
+    "flash_error",
+    "dialog",
+    "button",
+    "button_focused",
+    "danger",
 ];
 
 impl StyleSpec {
@@ -224,8 +262,13 @@ mod tests {
     fn every_built_in_theme_loads_and_sets_every_style() {
         for (name, _) in BUILT_IN {
             let theme = Theme::built_in(name).unwrap();
-            let file: ThemeFile = toml::from_str(BUILT_IN.iter().find(|(n, _)| *n == name).unwrap().1).unwrap();
-            assert_eq!(file.styles.len(), STYLE_NAMES.len(), "{name} sets every style");
+            let file: ThemeFile =
+                toml::from_str(BUILT_IN.iter().find(|(n, _)| *n == name).unwrap().1).unwrap();
+            assert_eq!(
+                file.styles.len(),
+                STYLE_NAMES.len(),
+                "{name} sets every style"
+            );
             assert!(!theme.marker.is_empty());
         }
     }
@@ -234,7 +277,12 @@ mod tests {
     fn no_color_means_mono_and_mono_has_no_colours() {
         let theme = Theme::choose(Some("light"), None, true).unwrap();
         assert_eq!(theme.name, "mono");
-        for style in [theme.selected, theme.state_retire, theme.flash_error, theme.badge_emulator] {
+        for style in [
+            theme.selected,
+            theme.state_retire,
+            theme.flash_error,
+            theme.badge_emulator,
+        ] {
             assert_eq!((style.fg, style.bg), (None, None));
         }
         assert_eq!(theme.marker, ">");
@@ -242,12 +290,18 @@ mod tests {
 
     #[test]
     fn user_overrides_merge_and_typos_are_caught() {
-        let file: ThemeFile = toml::from_str("[styles]\nstate_retire = { fg = \"magenta\" }\n").unwrap();
+        let file: ThemeFile =
+            toml::from_str("[styles]\nstate_retire = { fg = \"magenta\" }\n").unwrap();
         let theme = Theme::choose(None, Some(&file), false).unwrap();
         assert_eq!(theme.state_retire.fg, Some(Color::Magenta));
-        assert_eq!(theme.state_kept, Theme::built_in("dark").unwrap().state_kept);
+        assert_eq!(
+            theme.state_kept,
+            Theme::built_in("dark").unwrap().state_kept
+        );
         let bad: ThemeFile = toml::from_str("[styles]\nstate_retyre = { fg = \"red\" }\n").unwrap();
-        let err = Theme::choose(None, Some(&bad), false).unwrap_err().to_string();
+        let err = Theme::choose(None, Some(&bad), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean `state_retire`?"), "{err}");
     }
 }

@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use time::OffsetDateTime;
 
 use crate::config::{FactoryConfig, ImagePath};
-use crate::factory::{Decision, Image, Inventory, LabInventory, RetentionPlan, RetentionState, SubscriptionInventory, retention};
+use crate::factory::{
+    Decision, Image, Inventory, LabInventory, RetentionPlan, RetentionState, SubscriptionInventory,
+    retention,
+};
 
 /// A lab: its subscription's index and its own, in the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +77,31 @@ impl Data {
         let mut images = Vec::new();
         for (flat, at) in labs.iter().enumerate() {
             for i in 0..inventory.subscriptions[at.sub].labs[at.lab].images.len() {
-                images.push(ImageAt { lab: flat, image: i });
+                images.push(ImageAt {
+                    lab: flat,
+                    image: i,
+                });
             }
         }
-        let due = plan.labs.iter().map(|l| l.decisions.iter().filter(|d| d.state == RetentionState::Retire).count()).collect();
-        let mut data = Data { inventory, plan, labs, images, drift: Vec::new(), due, up_to_date: Vec::new() };
+        let due = plan
+            .labs
+            .iter()
+            .map(|l| {
+                l.decisions
+                    .iter()
+                    .filter(|d| d.state == RetentionState::Retire)
+                    .count()
+            })
+            .collect();
+        let mut data = Data {
+            inventory,
+            plan,
+            labs,
+            images,
+            drift: Vec::new(),
+            due,
+            up_to_date: Vec::new(),
+        };
         data.drift = config.map(|c| drift(&data, c)).unwrap_or_default();
         data.up_to_date = (0..data.labs.len())
             .map(|l| {
@@ -125,16 +148,29 @@ fn drift(data: &Data, config: &FactoryConfig) -> Vec<DriftRow> {
     let mut rows = Vec::new();
     for l in 0..data.labs.len() {
         let lab = data.lab(l);
-        let Some(target) = config.labs.iter().find(|t| t.lab.is(lab.id.as_str())) else { continue };
+        let Some(target) = config.labs.iter().find(|t| t.lab.is(lab.id.as_str())) else {
+            continue;
+        };
         for definition in config.images.iter().filter(|d| target.receives(&d.path)) {
-            let lab_newest = lab.images.iter().filter(|i| i.image_path.as_ref() == Some(&definition.path)).filter_map(|i| i.created).max();
+            let lab_newest = lab
+                .images
+                .iter()
+                .filter(|i| i.image_path.as_ref() == Some(&definition.path))
+                .filter_map(|i| i.created)
+                .max();
             let anywhere = newest_anywhere.get(&definition.path.key()).copied();
             let status = match (lab_newest, anywhere) {
                 (None, _) => DriftStatus::Missing,
                 (Some(mine), Some(best)) if mine + SAME_BUILD < best => DriftStatus::Outdated,
                 _ => DriftStatus::Newest,
             };
-            rows.push(DriftRow { lab: l, path: definition.path.clone(), status, lab_newest, newest_anywhere: anywhere });
+            rows.push(DriftRow {
+                lab: l,
+                path: definition.path.clone(),
+                status,
+                lab_newest,
+                newest_anywhere: anywhere,
+            });
         }
     }
     rows

@@ -20,7 +20,10 @@ pub struct DetailLine {
 }
 
 fn line(kind: DetailKind, text: impl Into<String>) -> DetailLine {
-    DetailLine { kind, text: text.into() }
+    DetailLine {
+        kind,
+        text: text.into(),
+    }
 }
 
 fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
@@ -29,31 +32,84 @@ fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
 
 /// The lines of the detail view on top of the stack (empty for other views).
 pub fn detail_lines(model: &Model) -> Vec<DetailLine> {
-    let Some(View::Detail { id }) = model.routes.last().map(|r| &r.view) else { return Vec::new() };
-    let Some(data) = &model.data else { return Vec::new() };
+    match model.routes.last().map(|r| &r.view) {
+        Some(View::Detail { id }) => lines_for(model, id),
+        _ => Vec::new(),
+    }
+}
+
+/// The lines of a detail view of `id`.
+pub fn lines_for(model: &Model, id: &crate::arm::ResourceId) -> Vec<DetailLine> {
+    let Some(data) = &model.data else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    if let Some(at) = data.images.iter().copied().find(|at| &data.image(*at).id == id) {
+    if let Some(at) = data
+        .images
+        .iter()
+        .copied()
+        .find(|at| &data.image(*at).id == id)
+    {
         let image = data.image(at);
         let decision = data.decision(at);
         let lab = data.lab(at.lab);
-        out.push(line(DetailKind::Heading, format!("Custom image {}", image.name)));
+        out.push(line(
+            DetailKind::Heading,
+            format!("Custom image {}", image.name),
+        ));
         out.push(field("Lab", &lab.name));
-        out.push(field("Subscription", format!("{} ({})", data.sub(at.lab).name, data.sub(at.lab).id)));
-        out.push(field("Image path", image.image_path.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "(untagged: not managed)".into())));
-        let created = image.created.map(|c| format!("{} ({} ago)", rfc3339(c), age(Some(c), model.now))).unwrap_or_else(|| "unknown".into());
+        out.push(field(
+            "Subscription",
+            format!("{} ({})", data.sub(at.lab).name, data.sub(at.lab).id),
+        ));
+        out.push(field(
+            "Image path",
+            image
+                .image_path
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "(untagged: not managed)".into()),
+        ));
+        let created = image
+            .created
+            .map(|c| format!("{} ({} ago)", rfc3339(c), age(Some(c), model.now)))
+            .unwrap_or_else(|| "unknown".into());
         out.push(field("Created", created));
         out.push(field("OS", image.os_type.as_deref().unwrap_or("?")));
         out.push(field("Author", image.author.as_deref().unwrap_or("")));
-        out.push(field("Description", image.description.as_deref().unwrap_or("")));
-        out.push(field("Provisioning", image.provisioning_state.as_deref().unwrap_or("?")));
+        out.push(field(
+            "Description",
+            image.description.as_deref().unwrap_or(""),
+        ));
+        out.push(field(
+            "Provisioning",
+            image.provisioning_state.as_deref().unwrap_or("?"),
+        ));
         let state = match decision.reason {
-            Some(r) => format!("{} ({}): {}", decision.state.as_str(), r.as_str(), decision.detail),
+            Some(r) => format!(
+                "{} ({}): {}",
+                decision.state.as_str(),
+                r.as_str(),
+                decision.detail
+            ),
             None => format!("{}: {}", decision.state.as_str(), decision.detail),
         };
         out.push(field("Retention", state));
         out.push(field("Pinned", image.pin.as_deref().unwrap_or("no")));
-        let users: Vec<&str> = lab.vms.iter().filter(|vm| vm.custom_image_id.as_ref() == Some(&image.id)).map(|vm| vm.name.as_str()).collect();
-        out.push(field("In use by", if users.is_empty() { "no VM".to_string() } else { users.join(", ") }));
+        let users: Vec<&str> = lab
+            .vms
+            .iter()
+            .filter(|vm| vm.custom_image_id.as_ref() == Some(&image.id))
+            .map(|vm| vm.name.as_str())
+            .collect();
+        out.push(field(
+            "In use by",
+            if users.is_empty() {
+                "no VM".to_string()
+            } else {
+                users.join(", ")
+            },
+        ));
         out.push(field("Id", image.id.as_str()));
         out.push(line(DetailKind::Heading, "Tags"));
         if image.tags.is_empty() {
@@ -65,7 +121,10 @@ pub fn detail_lines(model: &Model) -> Vec<DetailLine> {
     } else if let Some(l) = data.lab_index(id) {
         let lab = data.lab(l);
         out.push(line(DetailKind::Heading, format!("Lab {}", lab.name)));
-        out.push(field("Subscription", format!("{} ({})", data.sub(l).name, data.sub(l).id)));
+        out.push(field(
+            "Subscription",
+            format!("{} ({})", data.sub(l).name, data.sub(l).id),
+        ));
         out.push(field("Resource group", &lab.resource_group));
         out.push(field("Location", &lab.location));
         let role = match lab.role {
@@ -74,9 +133,16 @@ pub fn detail_lines(model: &Model) -> Vec<DetailLine> {
             None => "not in the configuration",
         };
         out.push(field("Role", role));
-        out.push(field("Images", format!("{} ({} due for retirement)", lab.images.len(), data.due[l])));
+        out.push(field(
+            "Images",
+            format!("{} ({} due for retirement)", lab.images.len(), data.due[l]),
+        ));
         out.push(field("VMs", lab.vms.len()));
-        if let Some(target) = model.config.as_ref().and_then(|c| c.labs.iter().find(|t| t.lab.is(lab.id.as_str()))) {
+        if let Some(target) = model
+            .config
+            .as_ref()
+            .and_then(|c| c.labs.iter().find(|t| t.lab.is(lab.id.as_str())))
+        {
             let paths: Vec<String> = target.image_paths.iter().map(|p| p.to_string()).collect();
             out.push(field("Subscribes to", paths.join(", ")));
         }
@@ -86,14 +152,29 @@ pub fn detail_lines(model: &Model) -> Vec<DetailLine> {
             out.push(line(DetailKind::Note, "(none)"));
         }
         for vm in &lab.vms {
-            let from = vm.custom_image_id.as_ref().map(|i| format!("from {}", i.name())).unwrap_or_else(|| "from a gallery image".into());
-            out.push(field(&vm.name, format!("{} {from}", vm.provisioning_state.as_deref().unwrap_or("?"))));
+            let from = vm
+                .custom_image_id
+                .as_ref()
+                .map(|i| format!("from {}", i.name()))
+                .unwrap_or_else(|| "from a gallery image".into());
+            out.push(field(
+                &vm.name,
+                format!("{} {from}", vm.provisioning_state.as_deref().unwrap_or("?")),
+            ));
         }
     } else {
-        out.push(line(DetailKind::Note, format!("{id} is no longer in the inventory")));
+        out.push(line(
+            DetailKind::Note,
+            format!("{id} is no longer in the inventory"),
+        ));
     }
     out.push(line(DetailKind::Heading, "Resource JSON"));
-    match model.detail.as_ref().filter(|d| &d.id == id).and_then(|d| d.json.as_ref()) {
+    match model
+        .detail
+        .as_ref()
+        .filter(|d| &d.id == id)
+        .and_then(|d| d.json.as_ref())
+    {
         None => out.push(line(DetailKind::Note, "loading…")),
         Some(Err(e)) => out.push(line(DetailKind::Note, format!("could not be read: {e}"))),
         Some(Ok(json)) => out.extend(json.lines().map(|l| line(DetailKind::Json, l))),

@@ -110,7 +110,7 @@ pub struct Progress {
 pub enum Overlay {
     None,
     Help { scroll: usize },
-    Palette(Palette),
+    Palette(Box<Palette>),
     Confirm(Box<Confirm>),
     Progress(Progress),
 }
@@ -157,7 +157,13 @@ pub const FLASH_FOR: Duration = Duration::from_secs(4);
 
 impl Model {
     /// A console with no data yet, on the labs view.
-    pub fn new(identity: Identity, config: Option<Arc<FactoryConfig>>, keymap: KeyMap, read_only: bool, now: OffsetDateTime) -> Model {
+    pub fn new(
+        identity: Identity,
+        config: Option<Arc<FactoryConfig>>,
+        keymap: KeyMap,
+        read_only: bool,
+        now: OffsetDateTime,
+    ) -> Model {
         Model {
             now,
             width: 80,
@@ -212,8 +218,16 @@ impl Model {
 
     /// Shows a flash message.
     pub fn flash(&mut self, level: Level, text: impl Into<String>) {
-        let hold = if level == Level::Error { FLASH_FOR * 2 } else { FLASH_FOR };
-        self.flash = Some(Flash { level, text: text.into(), until: self.now + hold });
+        let hold = if level == Level::Error {
+            FLASH_FOR * 2
+        } else {
+            FLASH_FOR
+        };
+        self.flash = Some(Flash {
+            level,
+            text: text.into(),
+            until: self.now + hold,
+        });
         self.dirty = true;
     }
 

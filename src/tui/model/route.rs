@@ -21,12 +21,16 @@ pub enum ViewKind {
 pub enum View {
     Labs,
     /// Every image, or one lab's.
-    Images { lab: Option<ResourceId> },
+    Images {
+        lab: Option<ResourceId>,
+    },
     Retention,
     Drift,
     Defs,
     /// One lab or image: properties, tags, raw JSON.
-    Detail { id: ResourceId },
+    Detail {
+        id: ResourceId,
+    },
 }
 
 impl View {
@@ -77,9 +81,24 @@ impl Filter {
         if pattern.is_empty() {
             return Ok(None);
         }
-        let smart = if pattern.chars().any(|c| c.is_uppercase()) { pattern.to_string() } else { format!("(?i){pattern}") };
-        let regex = Regex::new(&smart).map_err(|e| e.to_string().lines().last().unwrap_or("bad regex").trim().to_string())?;
-        Ok(Some(Filter { text: text.to_string(), regex, invert }))
+        let smart = if pattern.chars().any(|c| c.is_uppercase()) {
+            pattern.to_string()
+        } else {
+            format!("(?i){pattern}")
+        };
+        let regex = Regex::new(&smart).map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("bad regex")
+                .trim()
+                .to_string()
+        })?;
+        Ok(Some(Filter {
+            text: text.to_string(),
+            regex,
+            invert,
+        }))
     }
 
     pub fn keeps(&self, text: &str) -> bool {
@@ -139,7 +158,16 @@ pub struct Route {
 
 impl Route {
     pub fn new(view: View) -> Route {
-        Route { view, cursor: 0, offset: 0, filter: None, sort: SortKey::Natural, descending: false, rows: Vec::new(), hidden: 0 }
+        Route {
+            view,
+            cursor: 0,
+            offset: 0,
+            filter: None,
+            sort: SortKey::Natural,
+            descending: false,
+            rows: Vec::new(),
+            hidden: 0,
+        }
     }
 
     /// The row under the cursor.

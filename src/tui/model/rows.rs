@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Data, Model, Route, Row, SortKey, View, detail_lines};
+use super::detail::lines_for;
+use super::{Data, Model, Route, Row, SortKey, View};
 use crate::factory::RetentionState;
 
 /// Rebuilds `route.rows` (and the hidden count), keeping the cursor in range.
@@ -19,7 +20,7 @@ pub fn rebuild(route: &mut Route, model: &Model) {
         _ => true,
     };
     match (&route.view, model.data.as_ref()) {
-        (View::Detail { .. }, _) => rows.extend((0..detail_lines(model).len()).map(Row::Line)),
+        (View::Detail { id }, _) => rows.extend((0..lines_for(model, id).len()).map(Row::Line)),
         (_, None) => {}
         (View::Labs, Some(data)) => {
             for (s, sub) in data.inventory.subscriptions.iter().enumerate() {
@@ -28,7 +29,11 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                 for l in (0..data.labs.len()).filter(|&l| data.labs[l].sub == s) {
                     let lab = data.lab(l);
                     text.clear();
-                    let _ = write!(text, "{} {} {} {}", sub.name, lab.name, lab.location, lab.resource_group);
+                    let _ = write!(
+                        text,
+                        "{} {} {} {}",
+                        sub.name, lab.name, lab.location, lab.resource_group
+                    );
                     if keep(&text) {
                         rows.push(Row::Lab(l));
                     }
@@ -55,7 +60,9 @@ pub fn rebuild(route: &mut Route, model: &Model) {
             for (s, _) in data.inventory.subscriptions.iter().enumerate() {
                 let start = rows.len();
                 rows.push(Row::Sub(s));
-                for l in (0..data.labs.len()).filter(|&l| data.labs[l].sub == s && data.plan.labs[l].managed) {
+                for l in (0..data.labs.len())
+                    .filter(|&l| data.labs[l].sub == s && data.plan.labs[l].managed)
+                {
                     let lab_row = rows.len();
                     rows.push(Row::Lab(l));
                     let mut shown = 0;
@@ -123,7 +130,11 @@ fn image_text(data: &Data, i: usize, text: &mut String) {
         text,
         "{} {} {} {} {} {}",
         data.lab(at.lab).name,
-        image.image_path.as_ref().map(|p| p.as_str()).unwrap_or("untagged"),
+        image
+            .image_path
+            .as_ref()
+            .map(|p| p.as_str())
+            .unwrap_or("untagged"),
         image.name,
         decision.state.as_str(),
         decision.reason.map(|r| r.as_str()).unwrap_or(""),
@@ -138,7 +149,11 @@ pub fn image_sort_text(data: &Data, i: usize, key: SortKey) -> String {
     match key {
         SortKey::Natural | SortKey::Age => String::new(),
         SortKey::Name => image.name.to_ascii_lowercase(),
-        SortKey::Path => image.image_path.as_ref().map(|p| p.key()).unwrap_or_default(),
+        SortKey::Path => image
+            .image_path
+            .as_ref()
+            .map(|p| p.key())
+            .unwrap_or_default(),
         SortKey::State => data.decision(at).state.as_str().to_string(),
         SortKey::Lab => data.lab(at.lab).name.to_ascii_lowercase(),
     }
@@ -152,7 +167,9 @@ fn sort_images(data: &Data, rows: &mut [Row], key: SortKey, descending: bool) {
     match key {
         SortKey::Natural => {}
         // Age ascending = youngest first, as people read "age".
-        SortKey::Age => rows.sort_by_key(|r| std::cmp::Reverse(data.image(data.images[index(r)]).created)),
+        SortKey::Age => {
+            rows.sort_by_key(|r| std::cmp::Reverse(data.image(data.images[index(r)]).created))
+        }
         other => rows.sort_by_cached_key(|r| image_sort_text(data, index(r), other)),
     }
     if descending {

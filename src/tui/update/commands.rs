@@ -6,8 +6,8 @@ use super::super::model::{Button, Confirm, Level, Model, Overlay, Route, Row, Vi
 use super::replies;
 use crate::arm::ResourceId;
 use crate::factory::RetentionState;
-use crate::factory::retire::{self, Guard, RetireTarget};
 use crate::factory::RetireReason;
+use crate::factory::retire::{self, Guard, RetireTarget};
 
 /// Above this many images, Confirm wants the count typed.
 pub const TYPED_CONFIRM_ABOVE: usize = 10;
@@ -20,9 +20,14 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Quit => model.quit = true,
         Back => back(model),
         Help => model.overlay = Overlay::Help { scroll: 0 },
-        Palette => model.overlay = Overlay::Palette(super::dialogs::new_palette()),
+        Palette => model.overlay = Overlay::Palette(Box::new(super::dialogs::new_palette())),
         Filter => {
-            let text = model.route().filter.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+            let text = model
+                .route()
+                .filter
+                .as_ref()
+                .map(|f| f.text.clone())
+                .unwrap_or_default();
             model.filter_input = Some(super::dialogs::new_input(&text));
             model.filter_error = None;
         }
@@ -125,8 +130,12 @@ fn current_id(model: &Model) -> Option<ResourceId> {
 }
 
 fn open(model: &mut Model) -> Vec<Effect> {
-    let Some(data) = model.data.as_ref() else { return Vec::new() };
-    let Some(row) = model.route().current() else { return Vec::new() };
+    let Some(data) = model.data.as_ref() else {
+        return Vec::new();
+    };
+    let Some(row) = model.route().current() else {
+        return Vec::new();
+    };
     match row {
         Row::Lab(l) => {
             let id = data.lab(l).id.clone();
@@ -137,9 +146,15 @@ fn open(model: &mut Model) -> Vec<Effect> {
             push(model, View::Images { lab: Some(id) });
         }
         Row::Def(i) => {
-            let path = model.config.as_ref().map(|c| c.images[i].path.to_string()).unwrap_or_default();
+            let path = model
+                .config
+                .as_ref()
+                .map(|c| c.images[i].path.to_string())
+                .unwrap_or_default();
             push(model, View::Images { lab: None });
-            model.route_mut().filter = super::super::model::Filter::parse(&regex::escape(&path)).ok().flatten();
+            model.route_mut().filter = super::super::model::Filter::parse(&regex::escape(&path))
+                .ok()
+                .flatten();
             model.rebuild_top();
         }
         Row::Image(_) => return detail(model),
@@ -149,18 +164,26 @@ fn open(model: &mut Model) -> Vec<Effect> {
 }
 
 fn detail(model: &mut Model) -> Vec<Effect> {
-    let Some(id) = current_id(model) else { return Vec::new() };
+    let Some(id) = current_id(model) else {
+        return Vec::new();
+    };
     if matches!(model.route().view, View::Detail { .. }) {
         return Vec::new();
     }
     let req = model.request("detail");
-    model.detail = Some(super::super::model::DetailJson { id: id.clone(), req, json: None });
+    model.detail = Some(super::super::model::DetailJson {
+        id: id.clone(),
+        req,
+        json: None,
+    });
     push(model, View::Detail { id: id.clone() });
     vec![Effect::LoadDetail(req, id)]
 }
 
 fn mark(model: &mut Model) {
-    let Some(i) = current_image(model) else { return };
+    let Some(i) = current_image(model) else {
+        return;
+    };
     let Some(data) = &model.data else { return };
     let key = data.image(data.images[i]).id.key();
     if !model.marks.remove(&key) {
@@ -170,9 +193,25 @@ fn mark(model: &mut Model) {
 }
 
 fn copy(model: &mut Model, link: bool) -> Vec<Effect> {
-    let Some(id) = current_id(model) else { return Vec::new() };
-    let text = if link { format!("https://portal.azure.com/#@/resource{}", id.as_str()) } else { id.to_string() };
-    model.flash(Level::Info, format!("copied {} to the clipboard", if link { "the portal link" } else { "the resource id" }));
+    let Some(id) = current_id(model) else {
+        return Vec::new();
+    };
+    let text = if link {
+        format!("https://portal.azure.com/#@/resource{}", id.as_str())
+    } else {
+        id.to_string()
+    };
+    model.flash(
+        Level::Info,
+        format!(
+            "copied {} to the clipboard",
+            if link {
+                "the portal link"
+            } else {
+                "the resource id"
+            }
+        ),
+    );
     vec![Effect::Copy(text)]
 }
 
@@ -181,14 +220,20 @@ fn toggle_pin(model: &mut Model) -> Vec<Effect> {
         model.flash(Level::Warn, "pin works on an image row");
         return Vec::new();
     };
-    let Some(data) = &model.data else { return Vec::new() };
+    let Some(data) = &model.data else {
+        return Vec::new();
+    };
     let image = data.image(data.images[i]);
     let id = image.id.clone();
     let reason = match &image.pin {
         Some(_) => None,
         None => Some(format!("pinned in the console on {}", model.now.date())),
     };
-    let verb = if reason.is_some() { "pinning" } else { "unpinning" };
+    let verb = if reason.is_some() {
+        "pinning"
+    } else {
+        "unpinning"
+    };
     model.flash(Level::Info, format!("{verb} {}…", image.name));
     let req = model.request("pin");
     vec![Effect::SetPin(req, id, reason)]
@@ -199,13 +244,29 @@ fn retire_marked(model: &mut Model) {
     let chosen: Vec<usize> = if model.marks.is_empty() {
         current_image(model).into_iter().collect()
     } else {
-        (0..data.images.len()).filter(|&i| model.marks.contains(&data.image(data.images[i]).id.key())).collect()
+        (0..data.images.len())
+            .filter(|&i| model.marks.contains(&data.image(data.images[i]).id.key()))
+            .collect()
     };
     if chosen.is_empty() {
-        model.flash(Level::Warn, "nothing to retire: mark images with space, or put the cursor on one");
+        model.flash(
+            Level::Warn,
+            "nothing to retire: mark images with space, or put the cursor on one",
+        );
         return;
     }
-    let visible: std::collections::HashSet<usize> = model.route().rows.iter().filter_map(|r| if let Row::Image(i) = r { Some(*i) } else { None }).collect();
+    let visible: std::collections::HashSet<usize> = model
+        .route()
+        .rows
+        .iter()
+        .filter_map(|r| {
+            if let Row::Image(i) = r {
+                Some(*i)
+            } else {
+                None
+            }
+        })
+        .collect();
     let hidden = chosen.iter().filter(|i| !visible.contains(i)).count();
     let targets: Vec<RetireTarget> = chosen
         .iter()
@@ -222,7 +283,11 @@ fn retire_marked(model: &mut Model) {
             }
         })
         .collect();
-    let title = format!("Retire {} chosen image{}", targets.len(), if targets.len() == 1 { "" } else { "s" });
+    let title = format!(
+        "Retire {} chosen image{}",
+        targets.len(),
+        if targets.len() == 1 { "" } else { "s" }
+    );
     confirm(model, title, targets, hidden);
 }
 
@@ -234,7 +299,10 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
         _ => None,
     };
     if one_lab && lab.is_none() {
-        model.flash(Level::Warn, "put the cursor on a lab (or one of its images) to apply its plan");
+        model.flash(
+            Level::Warn,
+            "put the cursor on a lab (or one of its images) to apply its plan",
+        );
         return;
     }
     let mut plan = data.plan.clone();
@@ -247,10 +315,25 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
         model.flash(Level::Info, "the plan retires nothing here");
         return;
     }
-    let labs = plan.labs.iter().filter(|l| l.decisions.iter().any(|d| d.state == RetentionState::Retire)).count();
+    let labs = plan
+        .labs
+        .iter()
+        .filter(|l| {
+            l.decisions
+                .iter()
+                .any(|d| d.state == RetentionState::Retire)
+        })
+        .count();
     let title = match (one_lab, lab) {
-        (true, Some(l)) => format!("Apply the retention plan of {}: retire {} images", data.lab(l).name, targets.len()),
-        _ => format!("Apply the whole retention plan: retire {} images in {labs} labs", targets.len()),
+        (true, Some(l)) => format!(
+            "Apply the retention plan of {}: retire {} images",
+            data.lab(l).name,
+            targets.len()
+        ),
+        _ => format!(
+            "Apply the whole retention plan: retire {} images in {labs} labs",
+            targets.len()
+        ),
     };
     confirm(model, title, targets, 0);
 }
@@ -259,7 +342,18 @@ fn confirm(model: &mut Model, title: String, targets: Vec<RetireTarget>, hidden:
     let items = targets
         .iter()
         .map(|t| {
-            let lab = model.data.as_ref().and_then(|d| d.lab_index(&t.lab)).map(|l| model.data.as_ref().map(|d| d.lab(l).name.clone()).unwrap_or_default()).unwrap_or_default();
+            let lab = model
+                .data
+                .as_ref()
+                .and_then(|d| d.lab_index(&t.lab))
+                .map(|l| {
+                    model
+                        .data
+                        .as_ref()
+                        .map(|d| d.lab(l).name.clone())
+                        .unwrap_or_default()
+                })
+                .unwrap_or_default();
             format!("{lab} / {} ({})", t.name, t.reason.as_str())
         })
         .collect();

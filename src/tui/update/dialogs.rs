@@ -16,7 +16,10 @@ pub fn new_input(text: &str) -> TextArea<'static> {
 }
 
 pub fn new_palette() -> Palette {
-    Palette { input: new_input(""), selected: 0 }
+    Palette {
+        input: new_input(""),
+        selected: 0,
+    }
 }
 
 fn text_of(input: &TextArea) -> String {
@@ -25,7 +28,9 @@ fn text_of(input: &TextArea) -> String {
 
 /// Typing a filter: applied live; Enter keeps it, Esc puts the old one back.
 pub fn filter_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Some(input) = model.filter_input.as_mut() else { return Vec::new() };
+    let Some(input) = model.filter_input.as_mut() else {
+        return Vec::new();
+    };
     match key.code {
         KeyCode::Enter => {
             model.filter_input = None;
@@ -61,21 +66,27 @@ pub fn filter_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 /// The `:` palette: type, Tab completes, Up/Down choose, Enter runs, Esc closes.
 pub fn palette_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let read_only = model.read_only;
-    let Overlay::Palette(palette) = &mut model.overlay else { return Vec::new() };
+    let Overlay::Palette(palette) = &mut model.overlay else {
+        return Vec::new();
+    };
     let typed = text_of(&palette.input);
     let completions = command::complete(typed.split_whitespace().next().unwrap_or(""), read_only);
     match key.code {
         KeyCode::Esc => model.overlay = Overlay::None,
         KeyCode::Up => palette.selected = palette.selected.saturating_sub(1),
-        KeyCode::Down => palette.selected = (palette.selected + 1).min(completions.len().saturating_sub(1)),
+        KeyCode::Down => {
+            palette.selected = (palette.selected + 1).min(completions.len().saturating_sub(1))
+        }
         KeyCode::Tab => {
-            if let Some(c) = completions.get(palette.selected.min(completions.len().saturating_sub(1))) {
+            if let Some(c) =
+                completions.get(palette.selected.min(completions.len().saturating_sub(1)))
+            {
                 palette.input = new_input(c.name);
             }
         }
         KeyCode::Enter => {
             model.overlay = Overlay::None;
-            return run_palette(model, &typed, completions.get(0).map(|c| c.name));
+            return run_palette(model, &typed, completions.first().map(|c| c.name));
         }
         _ => {
             palette.input.input(key);
@@ -89,17 +100,30 @@ pub fn palette_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 /// `images LAB`.
 fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -> Vec<Effect> {
     let mut words = typed.split_whitespace();
-    let Some(name) = words.next() else { return Vec::new() };
+    let Some(name) = words.next() else {
+        return Vec::new();
+    };
     let argument = words.collect::<Vec<_>>().join(" ");
-    let found = command::by_name(name, model.read_only).or_else(|| first_completion.and_then(|c| command::by_name(c, model.read_only)));
+    let found = command::by_name(name, model.read_only)
+        .or_else(|| first_completion.and_then(|c| command::by_name(c, model.read_only)));
     let Some(command) = found else {
-        let names: Vec<&str> = command::COMMANDS.iter().filter(|c| c.allowed(model.read_only)).map(|c| c.name).collect();
-        let hint = crate::config::nearest(name, &names).map(|n| format!("; did you mean :{n}?")).unwrap_or_default();
+        let names: Vec<&str> = command::COMMANDS
+            .iter()
+            .filter(|c| c.allowed(model.read_only))
+            .map(|c| c.name)
+            .collect();
+        let hint = crate::config::nearest(name, &names)
+            .map(|n| format!("; did you mean :{n}?"))
+            .unwrap_or_default();
         model.flash(Level::Error, format!("no command :{name}{hint}"));
         return Vec::new();
     };
     if command.id == CommandId::Images && !argument.is_empty() {
-        let lab = model.data.as_ref().and_then(|d| (0..d.labs.len()).find(|&l| d.lab(l).name.eq_ignore_ascii_case(&argument)).map(|l| d.lab(l).id.clone()));
+        let lab = model.data.as_ref().and_then(|d| {
+            (0..d.labs.len())
+                .find(|&l| d.lab(l).name.eq_ignore_ascii_case(&argument))
+                .map(|l| d.lab(l).id.clone())
+        });
         match lab {
             Some(id) => {
                 switch(model, View::Labs);
@@ -114,7 +138,9 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
 
 /// Help: scroll with j/k, close with Esc, q or ?.
 pub fn help_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Overlay::Help { scroll } = &mut model.overlay else { return Vec::new() };
+    let Overlay::Help { scroll } = &mut model.overlay else {
+        return Vec::new();
+    };
     match key.code {
         KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => model.overlay = Overlay::None,
         KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
@@ -126,14 +152,20 @@ pub fn help_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 
 /// A confirmation: Tab or the arrows move between Cancel and Confirm; Enter presses; Esc cancels.
 pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Overlay::Confirm(confirm) = &mut model.overlay else { return Vec::new() };
+    let Overlay::Confirm(confirm) = &mut model.overlay else {
+        return Vec::new();
+    };
     match key.code {
         KeyCode::Esc => {
             model.overlay = Overlay::None;
             model.flash(Level::Info, "cancelled: nothing was changed");
         }
         KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
-            confirm.focus = if confirm.focus == Button::Cancel { Button::Confirm } else { Button::Cancel };
+            confirm.focus = if confirm.focus == Button::Cancel {
+                Button::Confirm
+            } else {
+                Button::Cancel
+            };
         }
         KeyCode::Enter if confirm.focus == Button::Cancel => {
             model.overlay = Overlay::None;
@@ -148,11 +180,19 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             let targets = std::mem::take(&mut confirm.targets);
-            let Some(data) = &model.data else { return Vec::new() };
+            let Some(data) = &model.data else {
+                return Vec::new();
+            };
             let labs = involved_labs(&data.inventory, &targets);
             let now = data.plan.now;
             let req = model.request("retire");
-            model.overlay = Overlay::Progress(Progress { req, total: targets.len(), results: Vec::new(), done: false, scroll: 0 });
+            model.overlay = Overlay::Progress(Progress {
+                req,
+                total: targets.len(),
+                results: Vec::new(),
+                done: false,
+                scroll: 0,
+            });
             return vec![Effect::Retire(req, Box::new(labs), targets, now)];
         }
         _ if confirm.typed_required.is_some() => {
@@ -165,11 +205,17 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 
 /// A retirement's results: scroll with j/k; Esc or Enter closes once it is done.
 pub fn progress_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Overlay::Progress(progress) = &mut model.overlay else { return Vec::new() };
+    let Overlay::Progress(progress) = &mut model.overlay else {
+        return Vec::new();
+    };
     match key.code {
-        KeyCode::Char('j') | KeyCode::Down => progress.scroll = (progress.scroll + 1).min(progress.results.len().saturating_sub(1)),
+        KeyCode::Char('j') | KeyCode::Down => {
+            progress.scroll = (progress.scroll + 1).min(progress.results.len().saturating_sub(1))
+        }
         KeyCode::Char('k') | KeyCode::Up => progress.scroll = progress.scroll.saturating_sub(1),
-        KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') if progress.done => model.overlay = Overlay::None,
+        KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') if progress.done => {
+            model.overlay = Overlay::None
+        }
         KeyCode::Esc | KeyCode::Enter => {
             let left = progress.total - progress.results.len();
             model.flash(Level::Info, format!("still retiring: {left} images to go"));
@@ -180,14 +226,32 @@ pub fn progress_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The part of the inventory a retirement touches: its labs, so the effect owns what it needs.
-fn involved_labs(inventory: &crate::factory::Inventory, targets: &[crate::factory::retire::RetireTarget]) -> crate::factory::Inventory {
+fn involved_labs(
+    inventory: &crate::factory::Inventory,
+    targets: &[crate::factory::retire::RetireTarget],
+) -> crate::factory::Inventory {
     let subscriptions = inventory
         .subscriptions
         .iter()
         .filter_map(|s| {
-            let labs: Vec<_> = s.labs.iter().filter(|l| targets.iter().any(|t| t.lab == l.id)).cloned().collect();
-            (!labs.is_empty()).then(|| crate::factory::SubscriptionInventory { id: s.id.clone(), name: s.name.clone(), state: s.state.clone(), tenant: s.tenant.clone(), labs })
+            let labs: Vec<_> = s
+                .labs
+                .iter()
+                .filter(|l| targets.iter().any(|t| t.lab == l.id))
+                .cloned()
+                .collect();
+            (!labs.is_empty()).then(|| crate::factory::SubscriptionInventory {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                state: s.state.clone(),
+                tenant: s.tenant.clone(),
+                labs,
+            })
         })
         .collect();
-    crate::factory::Inventory { subscriptions, problems: Vec::new(), taken_at: inventory.taken_at }
+    crate::factory::Inventory {
+        subscriptions,
+        problems: Vec::new(),
+        taken_at: inventory.taken_at,
+    }
 }

@@ -57,7 +57,11 @@ fn set_data(model: &mut Model, inventory: Inventory) {
     model.data = Some(Data::new(inventory, config.as_deref(), model.now));
     // Marks on images that are gone go with them.
     if let Some(data) = &model.data {
-        let live: std::collections::HashSet<String> = data.images.iter().map(|at| data.image(*at).id.key()).collect();
+        let live: std::collections::HashSet<String> = data
+            .images
+            .iter()
+            .map(|at| data.image(*at).id.key())
+            .collect();
         model.marks.retain(|m| live.contains(m));
     }
     model.rebuild_all();
@@ -76,13 +80,22 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                 Ok(inventory) => {
                     let problems = inventory.problems.len();
                     if let Some(first) = inventory.problems.first() {
-                        let text = format!("{problems} part(s) could not be read: {} {}: {}", first.scope, first.name, first.error.short_reason());
+                        let text = format!(
+                            "{problems} part(s) could not be read: {} {}: {}",
+                            first.scope,
+                            first.name,
+                            first.error.short_reason()
+                        );
                         model.flash(Level::Warn, text);
                     }
                     model.freshness.read_at = Some(inventory.taken_at);
                     model.freshness.from_cache = false;
                     model.freshness.failed = None;
-                    if let Some(tenant) = inventory.subscriptions.first().and_then(|s| s.tenant.clone()) {
+                    if let Some(tenant) = inventory
+                        .subscriptions
+                        .first()
+                        .and_then(|s| s.tenant.clone())
+                    {
                         model.identity.tenant = Some(tenant);
                     }
                     set_data(model, *inventory);
@@ -90,7 +103,10 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                 Err(e) => {
                     // Keep what is shown; say how old it is.
                     let age = crate::age::age(model.freshness.read_at, model.now);
-                    model.flash(Level::Error, format!("refresh failed: {e} (showing data from {age} ago)"));
+                    model.flash(
+                        Level::Error,
+                        format!("refresh failed: {e} (showing data from {age} ago)"),
+                    );
                     model.freshness.failed = Some((e, model.now));
                 }
             }
@@ -131,7 +147,9 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
 
 /// Records a pin change locally and plans again (pure), rather than reading the whole estate.
 fn set_pin(model: &mut Model, id: &ResourceId, pin: Option<String>) {
-    let Some(data) = model.data.take() else { return };
+    let Some(data) = model.data.take() else {
+        return;
+    };
     let mut inventory = data.inventory;
     for sub in &mut inventory.subscriptions {
         for lab in &mut sub.labs {
@@ -139,9 +157,13 @@ fn set_pin(model: &mut Model, id: &ResourceId, pin: Option<String>) {
                 image.pin = pin.clone();
                 match &pin {
                     Some(p) => {
-                        image.tags.insert(crate::factory::tags::PIN.to_string(), p.clone());
+                        image
+                            .tags
+                            .insert(crate::factory::tags::PIN.to_string(), p.clone());
                     }
-                    None => image.tags.retain(|k, _| !k.eq_ignore_ascii_case(crate::factory::tags::PIN)),
+                    None => image
+                        .tags
+                        .retain(|k, _| !k.eq_ignore_ascii_case(crate::factory::tags::PIN)),
                 }
             }
         }
@@ -153,7 +175,12 @@ pub fn retired(model: &mut Model, req: u64, outcome: RetireOutcome) -> Vec<Effec
     if let Overlay::Progress(progress) = &mut model.overlay
         && progress.req == req
     {
-        progress.results.push((outcome.lab.clone(), outcome.name.clone(), outcome.result.as_str(), outcome.result.detail().unwrap_or_default()));
+        progress.results.push((
+            outcome.lab.clone(),
+            outcome.name.clone(),
+            outcome.result.as_str(),
+            outcome.result.detail().unwrap_or_default(),
+        ));
         model.dirty = true;
     }
     // Retired images leave the local data at once; the refresh that follows confirms it.
@@ -164,7 +191,9 @@ pub fn retired(model: &mut Model, req: u64, outcome: RetireOutcome) -> Vec<Effec
 }
 
 fn remove_image(model: &mut Model, id: &ResourceId) {
-    let Some(data) = model.data.take() else { return };
+    let Some(data) = model.data.take() else {
+        return;
+    };
     let mut inventory = data.inventory;
     for sub in &mut inventory.subscriptions {
         for lab in &mut sub.labs {
@@ -179,10 +208,17 @@ fn retire_done(model: &mut Model) -> Vec<Effect> {
     if let Overlay::Progress(progress) = &mut model.overlay {
         progress.done = true;
         let retired = progress.results.iter().filter(|r| r.2 == "retired").count();
-        let text = format!("retired {retired} of {}; {} not retired (see the list)", progress.total, progress.total - retired);
-        let level = if retired == progress.total { Level::Info } else { Level::Warn };
+        let text = format!(
+            "retired {retired} of {}; {} not retired (see the list)",
+            progress.total,
+            progress.total - retired
+        );
+        let level = if retired == progress.total {
+            Level::Info
+        } else {
+            Level::Warn
+        };
         model.flash(level, text);
     }
     refresh(model)
 }
-

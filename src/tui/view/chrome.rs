@@ -12,7 +12,10 @@ use super::super::theme::Theme;
 
 /// Two lines: breadcrumbs and badges; identity, tenant, factory, endpoint, freshness.
 pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let mut first = vec![Span::styled(" imagefactory ", theme.header), Span::styled("│ ", theme.dim)];
+    let mut first = vec![
+        Span::styled(" imagefactory ", theme.header),
+        Span::styled("│ ", theme.dim),
+    ];
     let crumbs: Vec<String> = model.routes.iter().map(|r| crumb(model, r)).collect();
     first.push(Span::styled(crumbs.join(" › "), theme.crumbs));
     let mut badges = Vec::new();
@@ -29,37 +32,56 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     first.push(Span::raw(" ".repeat(gap)));
     first.extend(badges);
 
-    let wide = area.width >= 100;
+    // The endpoint and the whole tenant id only when there is room for them.
+    let wide = area.width >= 150;
+    // Most important first, so that what a narrow terminal cuts off is what matters least.
     let mut second = vec![Span::styled(format!(" {}", model.identity.who), theme.text)];
     let sep = || Span::styled(" · ", theme.dim);
-    if let Some(tenant) = &model.identity.tenant {
-        second.push(sep());
-        let shown = if wide { tenant.clone() } else { format!("{}…", tenant.chars().take(8).collect::<String>()) };
-        second.push(Span::styled(format!("tenant {shown}"), theme.text));
-    }
+    second.push(sep());
+    second.push(freshness(model, theme));
     second.push(sep());
     match &model.identity.factory {
         Some(f) => second.push(Span::styled(format!("factory {f}"), theme.text)),
         None => second.push(Span::styled("no configuration", theme.dim)),
     }
+    if let Some(tenant) = &model.identity.tenant {
+        second.push(sep());
+        let shown = if wide {
+            tenant.clone()
+        } else {
+            format!("{}…", tenant.chars().take(8).collect::<String>())
+        };
+        second.push(Span::styled(format!("tenant {shown}"), theme.text));
+    }
     if wide || !model.identity.emulator {
         second.push(sep());
         second.push(Span::styled(model.identity.endpoint.clone(), theme.dim));
     }
-    second.push(sep());
-    second.push(freshness(model, theme));
-    frame.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
 }
 
 fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
     let f = &model.freshness;
     let age = crate::age::age(f.read_at, model.now);
     if f.refreshing.is_some() {
-        let what = if f.read_at.is_some() { format!("refreshing… (shown: {age} old)") } else { "loading…".into() };
+        let what = if f.read_at.is_some() {
+            format!("refreshing… (shown: {age} old)")
+        } else {
+            "loading…".into()
+        };
         return Span::styled(what, theme.flash_warn);
     }
     if let Some((_, at)) = &f.failed {
-        return Span::styled(format!("refresh failed {} ago; data {age} old", crate::age::age(Some(*at), model.now)), theme.flash_error);
+        return Span::styled(
+            format!(
+                "refresh failed {} ago; data {age} old",
+                crate::age::age(Some(*at), model.now)
+            ),
+            theme.flash_error,
+        );
     }
     if f.from_cache {
         return Span::styled(format!("cached, {age} old (stale)"), theme.flash_warn);
@@ -76,7 +98,10 @@ fn crumb(model: &Model, route: &Route) -> String {
         View::Labs => "Labs".into(),
         View::Images { lab: None } => "Images".into(),
         View::Images { lab: Some(id) } => {
-            let name = data.and_then(|d| d.lab_index(id)).map(|l| data.map(|d| d.lab(l).name.clone()).unwrap_or_default()).unwrap_or_else(|| id.name().to_string());
+            let name = data
+                .and_then(|d| d.lab_index(id))
+                .map(|l| data.map(|d| d.lab(l).name.clone()).unwrap_or_default())
+                .unwrap_or_else(|| id.name().to_string());
             format!("Images({name})")
         }
         View::Retention => "Retention".into(),
@@ -89,7 +114,10 @@ fn crumb(model: &Model, route: &Route) -> String {
 /// A view's title: its name, what it is about, counts, the filter and the sort.
 pub fn title<'a>(model: &Model, theme: &Theme, name: &str, shown: usize) -> Line<'a> {
     let route = model.route();
-    let mut spans = vec![Span::styled(format!(" {name} "), theme.title), Span::styled(format!("[{shown}] "), theme.text)];
+    let mut spans = vec![
+        Span::styled(format!(" {name} "), theme.title),
+        Span::styled(format!("[{shown}] "), theme.text),
+    ];
     if let Some(f) = &route.filter {
         spans.push(Span::styled(format!("</{}> ", f.text), theme.key));
         if route.hidden > 0 {
@@ -98,10 +126,16 @@ pub fn title<'a>(model: &Model, theme: &Theme, name: &str, shown: usize) -> Line
     }
     if route.sort != super::super::model::SortKey::Natural {
         let arrow = if route.descending { "↑" } else { "↓" };
-        spans.push(Span::styled(format!("{arrow}{} ", route.sort.label()), theme.dim));
+        spans.push(Span::styled(
+            format!("{arrow}{} ", route.sort.label()),
+            theme.dim,
+        ));
     }
     if !model.marks.is_empty() {
-        spans.push(Span::styled(format!("{} marked ", model.marks.len()), theme.marked));
+        spans.push(Span::styled(
+            format!("{} marked ", model.marks.len()),
+            theme.marked,
+        ));
     }
     Line::from(spans)
 }
@@ -110,10 +144,17 @@ pub fn title<'a>(model: &Model, theme: &Theme, name: &str, shown: usize) -> Line
 pub fn footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     if let Some(input) = &model.filter_input {
         let text = input.lines().first().cloned().unwrap_or_default();
-        let mut spans = vec![Span::styled(" /", theme.key), Span::styled(text, theme.text), Span::styled("█", theme.text)];
+        let mut spans = vec![
+            Span::styled(" /", theme.key),
+            Span::styled(text, theme.text),
+            Span::styled("█", theme.text),
+        ];
         match &model.filter_error {
             Some(e) => spans.push(Span::styled(format!("   {e}"), theme.flash_error)),
-            None => spans.push(Span::styled("   Enter keeps, Esc leaves, ! inverts", theme.dim)),
+            None => spans.push(Span::styled(
+                "   Enter keeps, Esc leaves, ! inverts",
+                theme.dim,
+            )),
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
@@ -124,13 +165,18 @@ pub fn footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Level::Warn => theme.flash_warn,
             Level::Error => theme.flash_error,
         };
-        frame.render_widget(Paragraph::new(Line::from(Span::styled(format!(" {}", flash.text), style))), area);
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(format!(" {}", flash.text), style))),
+            area,
+        );
         return;
     }
     let mut spans = Vec::new();
     let mut used = 0;
     for c in command::available(model.route().view.kind(), model.read_only).filter(|c| c.hint) {
-        let Some(key) = model.keymap.first_key(c.id) else { continue };
+        let Some(key) = model.keymap.first_key(c.id) else {
+            continue;
+        };
         let piece = format!(" <{key}> {}", c.name).chars().count();
         if used + piece > area.width as usize {
             break;

@@ -38,31 +38,79 @@ fn visible(model: &Model, area: Rect) -> (Vec<Row>, Option<usize>) {
 }
 
 fn empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, name: &str, why: &str) {
-    let block = Block::default().borders(Borders::ALL).border_style(theme.border).title(title(model, theme, name, 0));
-    frame.render_widget(Paragraph::new(Line::from(Span::styled(format!(" {why}"), theme.dim))).block(block), area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(title(model, theme, name, 0));
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(format!(" {why}"), theme.dim))).block(block),
+        area,
+    );
 }
 
 pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(data) = &model.data else { return empty(model, theme, frame, area, "Labs", "reading the inventory…") };
+    let Some(data) = &model.data else {
+        return empty(model, theme, frame, area, "Labs", "reading the inventory…");
+    };
     let wide = area.width >= 100;
-    let mut columns = vec![Column { title: "NAME", width: Constraint::Min(18) }, Column { title: "REGION", width: Constraint::Length(12) }];
-    columns.push(Column { title: "IMAGES", width: Constraint::Length(6) });
-    columns.push(Column { title: "DUE", width: Constraint::Length(4) });
-    columns.push(Column { title: "VMS", width: Constraint::Length(4) });
-    columns.push(Column { title: "NEWEST", width: Constraint::Length(7) });
+    let mut columns = vec![
+        Column {
+            title: "NAME",
+            width: Constraint::Min(18),
+        },
+        Column {
+            title: "REGION",
+            width: Constraint::Length(12),
+        },
+    ];
+    columns.push(Column {
+        title: "IMAGES",
+        width: Constraint::Length(6),
+    });
+    columns.push(Column {
+        title: "DUE",
+        width: Constraint::Length(4),
+    });
+    columns.push(Column {
+        title: "VMS",
+        width: Constraint::Length(4),
+    });
+    columns.push(Column {
+        title: "NEWEST",
+        width: Constraint::Length(7),
+    });
     if wide {
-        columns.push(Column { title: "ROLE", width: Constraint::Length(8) });
-        columns.push(Column { title: "RESOURCE GROUP", width: Constraint::Length(18) });
+        columns.push(Column {
+            title: "ROLE",
+            width: Constraint::Length(8),
+        });
+        columns.push(Column {
+            title: "RESOURCE GROUP",
+            width: Constraint::Length(18),
+        });
     }
     let (rows, selected) = visible(model, area);
-    let shown = model.route().rows.iter().filter(|r| matches!(r, Row::Lab(_))).count();
+    let shown = model
+        .route()
+        .rows
+        .iter()
+        .filter(|r| matches!(r, Row::Lab(_)))
+        .count();
     let rows = rows
         .iter()
         .map(|row| match *row {
             Row::Sub(s) => {
                 let sub = &data.inventory.subscriptions[s];
-                let state = if sub.state.eq_ignore_ascii_case("Enabled") { String::new() } else { format!(" ({})", sub.state) };
-                VisibleRow { cells: vec![Cell::from(format!("{}{state}", sub.name))], marked: false, heading: true }
+                let state = if sub.state.eq_ignore_ascii_case("Enabled") {
+                    String::new()
+                } else {
+                    format!(" ({})", sub.state)
+                };
+                VisibleRow {
+                    cells: vec![Cell::from(format!("{}{state}", sub.name))],
+                    marked: false,
+                    heading: true,
+                }
             }
             Row::Lab(l) => {
                 let lab = data.lab(l);
@@ -81,8 +129,19 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Some(false) => Span::styled("no", theme.drift_outdated),
                     None => Span::styled("-", theme.dim),
                 };
-                let images = if lab.complete { lab.images.len().to_string() } else { format!("{}?", lab.images.len()) };
-                let due = Span::styled(data.due[l].to_string(), if data.due[l] > 0 { theme.state_retire } else { theme.dim });
+                let images = if lab.complete {
+                    lab.images.len().to_string()
+                } else {
+                    format!("{}?", lab.images.len())
+                };
+                let due = Span::styled(
+                    data.due[l].to_string(),
+                    if data.due[l] > 0 {
+                        theme.state_retire
+                    } else {
+                        theme.dim
+                    },
+                );
                 let mut cells = vec![
                     Cell::from(format!("  {}{tag}", lab.name)),
                     Cell::from(lab.location.clone()),
@@ -95,31 +154,91 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     cells.push(Cell::from(role));
                     cells.push(Cell::from(lab.resource_group.clone()));
                 }
-                VisibleRow { cells, marked: false, heading: false }
+                VisibleRow {
+                    cells,
+                    marked: false,
+                    heading: false,
+                }
             }
-            _ => VisibleRow { cells: Vec::new(), marked: false, heading: false },
+            _ => VisibleRow {
+                cells: Vec::new(),
+                marked: false,
+                heading: false,
+            },
         })
         .collect();
-    table::draw(frame, area, title(model, theme, "Labs", shown), &columns, rows, selected, theme);
+    table::draw(
+        frame,
+        area,
+        title(model, theme, "Labs", shown),
+        &columns,
+        rows,
+        selected,
+        theme,
+    );
 }
 
 pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(data) = &model.data else { return empty(model, theme, frame, area, "Images", "reading the inventory…") };
+    let Some(data) = &model.data else {
+        return empty(
+            model,
+            theme,
+            frame,
+            area,
+            "Images",
+            "reading the inventory…",
+        );
+    };
     let wide = area.width >= 100;
-    let one_lab = matches!(model.route().view, super::super::model::View::Images { lab: Some(_) });
+    let one_lab = matches!(
+        model.route().view,
+        super::super::model::View::Images { lab: Some(_) }
+    );
     let mut columns = Vec::new();
     if !one_lab {
-        columns.push(Column { title: "LAB", width: Constraint::Length(if wide { 20 } else { 14 }) });
+        columns.push(Column {
+            title: "LAB",
+            width: Constraint::Length(if wide { 20 } else { 12 }),
+        });
     }
-    columns.push(Column { title: "IMAGE PATH", width: Constraint::Length(if wide { 22 } else { 16 }) });
-    columns.push(Column { title: "NAME", width: Constraint::Min(16) });
-    columns.push(Column { title: "AGE", width: Constraint::Length(5) });
+    columns.push(Column {
+        title: "IMAGE PATH",
+        width: Constraint::Length(if wide { 22 } else { 14 }),
+    });
+    columns.push(Column {
+        title: "NAME",
+        width: Constraint::Min(20),
+    });
+    columns.push(Column {
+        title: "AGE",
+        width: Constraint::Length(4),
+    });
     if wide {
-        columns.push(Column { title: "OS", width: Constraint::Length(7) });
+        columns.push(Column {
+            title: "OS",
+            width: Constraint::Length(7),
+        });
     }
-    columns.push(Column { title: "RETENTION", width: Constraint::Length(if wide { 24 } else { 11 }) });
-    columns.push(Column { title: "PIN", width: Constraint::Length(3) });
-    columns.push(Column { title: "USE", width: Constraint::Length(3) });
+    columns.push(Column {
+        title: "RETENTION",
+        width: Constraint::Length(if wide { 24 } else { 9 }),
+    });
+    // Pinned and in use, as two letters when narrow.
+    if wide {
+        columns.push(Column {
+            title: "PIN",
+            width: Constraint::Length(3),
+        });
+        columns.push(Column {
+            title: "USE",
+            width: Constraint::Length(3),
+        });
+    } else {
+        columns.push(Column {
+            title: "PU",
+            width: Constraint::Length(2),
+        });
+    }
     let (rows, selected) = visible(model, area);
     let rows = rows
         .iter()
@@ -136,33 +255,91 @@ pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             if !one_lab {
                 cells.push(Cell::from(data.lab(at.lab).name.clone()));
             }
-            cells.push(Cell::from(image.image_path.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "(untagged)".into())));
+            cells.push(Cell::from(
+                image
+                    .image_path
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "(untagged)".into()),
+            ));
             cells.push(Cell::from(image.name.clone()));
             cells.push(Cell::from(age(image.created, model.now)));
             if wide {
                 cells.push(Cell::from(image.os_type.clone().unwrap_or_default()));
             }
-            cells.push(Cell::from(Span::styled(state, state_style(theme, decision.state))));
-            cells.push(Cell::from(if image.pin.is_some() { "yes" } else { "" }));
-            cells.push(Cell::from(if image.in_use { "yes" } else { "" }));
-            Some(VisibleRow { cells, marked: model.marks.contains(&image.id.key()), heading: false })
+            cells.push(Cell::from(Span::styled(
+                state,
+                state_style(theme, decision.state),
+            )));
+            if wide {
+                cells.push(Cell::from(if image.pin.is_some() { "yes" } else { "" }));
+                cells.push(Cell::from(if image.in_use { "yes" } else { "" }));
+            } else {
+                let flags = format!(
+                    "{}{}",
+                    if image.pin.is_some() { "P" } else { " " },
+                    if image.in_use { "U" } else { " " }
+                );
+                cells.push(Cell::from(flags));
+            }
+            Some(VisibleRow {
+                cells,
+                marked: model.marks.contains(&image.id.key()),
+                heading: false,
+            })
         })
         .collect();
-    let name = if one_lab { "Images" } else { "Images (all labs)" };
-    table::draw(frame, area, title(model, theme, name, model.route().rows.len()), &columns, rows, selected, theme);
+    let name = if one_lab {
+        "Images"
+    } else {
+        "Images (all labs)"
+    };
+    table::draw(
+        frame,
+        area,
+        title(model, theme, name, model.route().rows.len()),
+        &columns,
+        rows,
+        selected,
+        theme,
+    );
 }
 
 pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(data) = &model.data else { return empty(model, theme, frame, area, "Drift", "reading the inventory…") };
+    let Some(data) = &model.data else {
+        return empty(model, theme, frame, area, "Drift", "reading the inventory…");
+    };
     if model.config.is_none() {
-        return empty(model, theme, frame, area, "Drift", "no configuration: drift compares labs with the image paths they subscribe to");
+        return empty(
+            model,
+            theme,
+            frame,
+            area,
+            "Drift",
+            "no configuration: drift compares labs with the image paths they subscribe to",
+        );
     }
     let columns = [
-        Column { title: "LAB", width: Constraint::Length(22) },
-        Column { title: "IMAGE PATH", width: Constraint::Min(18) },
-        Column { title: "STATUS", width: Constraint::Length(9) },
-        Column { title: "LAB'S NEWEST", width: Constraint::Length(12) },
-        Column { title: "NEWEST ANYWHERE", width: Constraint::Length(15) },
+        Column {
+            title: "LAB",
+            width: Constraint::Length(22),
+        },
+        Column {
+            title: "IMAGE PATH",
+            width: Constraint::Min(18),
+        },
+        Column {
+            title: "STATUS",
+            width: Constraint::Length(9),
+        },
+        Column {
+            title: "LAB'S NEWEST",
+            width: Constraint::Length(12),
+        },
+        Column {
+            title: "NEWEST ANYWHERE",
+            width: Constraint::Length(15),
+        },
     ];
     let (rows, selected) = visible(model, area);
     let rows = rows
@@ -175,7 +352,13 @@ pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 DriftStatus::Outdated => ("outdated", theme.drift_outdated),
                 DriftStatus::Missing => ("missing", theme.drift_missing),
             };
-            let ago = |t: Option<time::OffsetDateTime>| if t.is_some() { format!("{} ago", age(t, model.now)) } else { "-".into() };
+            let ago = |t: Option<time::OffsetDateTime>| {
+                if t.is_some() {
+                    format!("{} ago", age(t, model.now))
+                } else {
+                    "-".into()
+                }
+            };
             Some(VisibleRow {
                 cells: vec![
                     Cell::from(data.lab(d.lab).name.clone()),
@@ -189,19 +372,49 @@ pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             })
         })
         .collect();
-    table::draw(frame, area, title(model, theme, "Drift", model.route().rows.len()), &columns, rows, selected, theme);
+    table::draw(
+        frame,
+        area,
+        title(model, theme, "Drift", model.route().rows.len()),
+        &columns,
+        rows,
+        selected,
+        theme,
+    );
 }
 
 pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(config) = &model.config else {
-        return empty(model, theme, frame, area, "Definitions", "no configuration: pass --config FILE or create ./factory.toml");
+        return empty(
+            model,
+            theme,
+            frame,
+            area,
+            "Definitions",
+            "no configuration: pass --config FILE or create ./factory.toml",
+        );
     };
     let columns = [
-        Column { title: "IMAGE PATH", width: Constraint::Length(24) },
-        Column { title: "OS", width: Constraint::Length(7) },
-        Column { title: "BASE", width: Constraint::Length(28) },
-        Column { title: "ART", width: Constraint::Length(3) },
-        Column { title: "RECEIVED BY", width: Constraint::Min(20) },
+        Column {
+            title: "IMAGE PATH",
+            width: Constraint::Length(24),
+        },
+        Column {
+            title: "OS",
+            width: Constraint::Length(7),
+        },
+        Column {
+            title: "BASE",
+            width: Constraint::Length(28),
+        },
+        Column {
+            title: "ART",
+            width: Constraint::Length(3),
+        },
+        Column {
+            title: "RECEIVED BY",
+            width: Constraint::Min(20),
+        },
     ];
     let (rows, selected) = visible(model, area);
     let rows = rows
@@ -209,8 +422,17 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
         .filter_map(|row| {
             let Row::Def(i) = *row else { return None };
             let d = &config.images[i];
-            let labs: Vec<&str> = config.labs.iter().filter(|t| t.receives(&d.path)).map(|t| t.lab.name.as_str()).collect();
-            let receivers = if labs.is_empty() { Span::styled("no lab", theme.drift_missing) } else { Span::raw(labs.join(", ")) };
+            let labs: Vec<&str> = config
+                .labs
+                .iter()
+                .filter(|t| t.receives(&d.path))
+                .map(|t| t.lab.name.as_str())
+                .collect();
+            let receivers = if labs.is_empty() {
+                Span::styled("no lab", theme.drift_missing)
+            } else {
+                Span::raw(labs.join(", "))
+            };
             Some(VisibleRow {
                 cells: vec![
                     Cell::from(d.path.to_string()),
@@ -224,7 +446,15 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
             })
         })
         .collect();
-    table::draw(frame, area, title(model, theme, "Definitions", model.route().rows.len()), &columns, rows, selected, theme);
+    table::draw(
+        frame,
+        area,
+        title(model, theme, "Definitions", model.route().rows.len()),
+        &columns,
+        rows,
+        selected,
+        theme,
+    );
 }
 
 pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -242,10 +472,20 @@ pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 DetailKind::Json => theme.dim,
                 DetailKind::Note => theme.dim,
             };
-            let marker = if start + i == route.cursor { theme.marker.as_str() } else { " " };
-            Line::from(vec![Span::styled(format!("{marker} "), theme.key), Span::styled(l.text.clone(), style)])
+            let marker = if start + i == route.cursor {
+                theme.marker.as_str()
+            } else {
+                " "
+            };
+            Line::from(vec![
+                Span::styled(format!("{marker} "), theme.key),
+                Span::styled(l.text.clone(), style),
+            ])
         })
         .collect();
-    let block = Block::default().borders(Borders::ALL).border_style(theme.border).title(title(model, theme, "Detail", lines.len()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(title(model, theme, "Detail", lines.len()));
     frame.render_widget(Paragraph::new(text).block(block), area);
 }

@@ -13,7 +13,12 @@ use super::theme::Theme;
 
 /// Draws the whole screen.
 pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
-    let [header, body, footer] = Layout::vertical([Constraint::Length(2), Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
     chrome::header(model, theme, frame, header);
     match &model.route().view {
         View::Labs => lists::labs(model, theme, frame, body),

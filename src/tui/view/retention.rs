@@ -15,12 +15,26 @@ use crate::factory::RetentionState;
 
 pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(data) = &model.data else { return };
-    let columns = [
-        Column { title: "LAB / IMAGE", width: Constraint::Min(24) },
-        Column { title: "IMAGE PATH", width: Constraint::Length(20) },
-        Column { title: "AGE", width: Constraint::Length(5) },
-        Column { title: "WHY", width: Constraint::Min(20) },
-    ];
+    // Narrow screens drop the path column: image names carry their path anyway.
+    let wide = area.width >= 100;
+    let mut columns = vec![Column {
+        title: "LAB / IMAGE",
+        width: Constraint::Length(if wide { 34 } else { 32 }),
+    }];
+    if wide {
+        columns.push(Column {
+            title: "IMAGE PATH",
+            width: Constraint::Length(20),
+        });
+    }
+    columns.push(Column {
+        title: "AGE",
+        width: Constraint::Length(4),
+    });
+    columns.push(Column {
+        title: "WHY",
+        width: Constraint::Min(20),
+    });
     let route = model.route();
     let height = area.height.saturating_sub(3) as usize;
     let (start, end) = table::window(route.rows.len(), route.cursor, route.offset, height);
@@ -28,14 +42,18 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let rows = route.rows[start..end]
         .iter()
         .map(|row| match *row {
-            Row::Sub(s) => VisibleRow { cells: vec![Cell::from(data.inventory.subscriptions[s].name.clone())], marked: false, heading: true },
+            Row::Sub(s) => VisibleRow {
+                cells: vec![Cell::from(data.inventory.subscriptions[s].name.clone())],
+                marked: false,
+                heading: true,
+            },
             Row::Lab(l) => {
                 let counts = data.plan.labs[l].counts();
                 let n = |s: RetentionState| counts.get(&s).copied().unwrap_or(0);
                 let due = n(RetentionState::Retire);
                 let total = data.plan.labs[l].decisions.len();
                 let summary = format!(
-                    "retire {due}, leaves {} (current {}, kept {}, pinned {}, in use {}, young {})",
+                    "retire {due}, leave {}: current {}, kept {}, pinned {}, in use {}, young {}",
                     total - due,
                     n(RetentionState::Current),
                     n(RetentionState::Kept),
@@ -43,9 +61,19 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     n(RetentionState::InUse),
                     n(RetentionState::TooYoung)
                 );
-                let style = if due > 0 { theme.state_retire } else { theme.dim };
+                let style = if due > 0 {
+                    theme.state_retire
+                } else {
+                    theme.dim
+                };
+                let mut cells = vec![Cell::from(format!("  {}", data.lab(l).name))];
+                if wide {
+                    cells.push(Cell::from(""));
+                }
+                cells.push(Cell::from(""));
+                cells.push(Cell::from(Span::styled(summary, style)));
                 VisibleRow {
-                    cells: vec![Cell::from(format!("  {}", data.lab(l).name)), Cell::from(""), Cell::from(""), Cell::from(Span::styled(summary, style))],
+                    cells,
                     marked: false,
                     heading: false,
                 }
@@ -54,21 +82,44 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 let at = data.images[i];
                 let image = data.image(at);
                 let d = data.decision(at);
-                let why = format!("{}: {}", d.reason.map(|r| r.as_str()).unwrap_or(""), d.detail);
+                let why = format!(
+                    "{}: {}",
+                    d.reason.map(|r| r.as_str()).unwrap_or(""),
+                    d.detail
+                );
+                let mut cells = vec![Cell::from(format!("    {}", image.name))];
+                if wide {
+                    cells.push(Cell::from(
+                        image
+                            .image_path
+                            .as_ref()
+                            .map(|p| p.to_string())
+                            .unwrap_or_default(),
+                    ));
+                }
+                cells.push(Cell::from(age(image.created, model.now)));
+                cells.push(Cell::from(Span::styled(why, theme.state_retire)));
                 VisibleRow {
-                    cells: vec![
-                        Cell::from(format!("    {}", image.name)),
-                        Cell::from(image.image_path.as_ref().map(|p| p.to_string()).unwrap_or_default()),
-                        Cell::from(age(image.created, model.now)),
-                        Cell::from(Span::styled(why, theme.state_retire)),
-                    ],
+                    cells,
                     marked: model.marks.contains(&image.id.key()),
                     heading: false,
                 }
             }
-            _ => VisibleRow { cells: Vec::new(), marked: false, heading: false },
+            _ => VisibleRow {
+                cells: Vec::new(),
+                marked: false,
+                heading: false,
+            },
         })
         .collect();
     let due: usize = data.due.iter().sum();
-    table::draw(frame, area, title(model, theme, "Retention plan", due), &columns, rows, selected, theme);
+    table::draw(
+        frame,
+        area,
+        title(model, theme, "Retention plan", due),
+        &columns,
+        rows,
+        selected,
+        theme,
+    );
 }

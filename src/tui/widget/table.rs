@@ -22,12 +22,26 @@ pub struct Column {
 }
 
 /// Draws `rows` (already cut to the visible window) with `selected` (index within them).
-pub fn draw(frame: &mut Frame, area: Rect, title: Line, columns: &[Column], rows: Vec<VisibleRow>, selected: Option<usize>, theme: &Theme) {
-    let block = Block::default().borders(Borders::ALL).border_style(theme.border).title(title);
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    title: Line,
+    columns: &[Column],
+    rows: Vec<VisibleRow>,
+    selected: Option<usize>,
+    theme: &Theme,
+) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(title);
     let marker_width = theme.marker.chars().count().max(1) as u16 + 1;
     let mut widths = vec![Constraint::Length(marker_width)];
     widths.extend(columns.iter().map(|c| c.width));
-    let header = Row::new(std::iter::once(Cell::from("")).chain(columns.iter().map(|c| Cell::from(c.title)))).style(theme.dim);
+    let header = Row::new(
+        std::iter::once(Cell::from("")).chain(columns.iter().map(|c| Cell::from(c.title))),
+    )
+    .style(theme.dim);
     let body: Vec<Row> = rows
         .into_iter()
         .enumerate()
@@ -38,7 +52,10 @@ pub fn draw(frame: &mut Frame, area: Rect, title: Line, columns: &[Column], rows
                 (false, true) => "*".into(),
                 (false, false) => String::new(),
             };
-            let mark_cell = Cell::from(Span::styled(mark, if row.marked { theme.marked } else { theme.text }));
+            let mark_cell = Cell::from(Span::styled(
+                mark,
+                if row.marked { theme.marked } else { theme.text },
+            ));
             let style = if is_selected {
                 theme.selected
             } else if row.heading {
@@ -51,7 +68,10 @@ pub fn draw(frame: &mut Frame, area: Rect, title: Line, columns: &[Column], rows
             Row::new(std::iter::once(mark_cell).chain(row.cells)).style(style)
         })
         .collect();
-    let table = Table::new(body, widths).header(header).block(block).column_spacing(1);
+    let table = Table::new(body, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1);
     frame.render_widget(table, area);
 }
 

@@ -1,0 +1,469 @@
+//! The console's `update`, driven by messages alone: no terminal, no network.
+
+mod common;
+#[path = "console/fixture.rs"]
+mod fixture;
+
+use crossterm::event::KeyCode;
+use fixture::*;
+use imagefactory::factory::RetentionState;
+use imagefactory::factory::retire::{RetireOutcome, RetireResult};
+use imagefactory::tui::effect::Effect;
+use imagefactory::tui::model::{Button, Level, Overlay, Row, View};
+use imagefactory::tui::msg::{Msg, Payload};
+use imagefactory::tui::update::update;
+
+fn selected_image_name(model: &imagefactory::tui::model::Model) -> String {
+    let data = model.data.as_ref().unwrap();
+    match model.route().current() {
+        Some(Row::Image(i)) => data.image(data.images[i]).name.clone(),
+        other => panic!("not on an image: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn navigation_follows_k9s_keys() {
+    let mut model = model().await;
+    assert_eq!(model.route().view, View::Labs);
+    assert!(
+        matches!(model.route().current(), Some(Row::Lab(_))),
+        "starts on a lab, not a heading"
+    );
+    let rows = model.route().rows.len();
+    update(&mut model, ch('G'));
+    assert_eq!(model.route().cursor, rows - 1);
+    update(&mut model, ch('g'));
+    assert_eq!(model.route().cursor, 0);
+    update(&mut model, ch('j'));
+    update(&mut model, ch('j'));
+    assert_eq!(model.route().cursor, 2);
+    update(&mut model, ch('k'));
+    assert_eq!(model.route().cursor, 1);
+    update(&mut model, ch('2'));
+    update(&mut model, ctrl('d'));
+    assert_eq!(model.route().cursor, model.body_height() / 2);
+    update(&mut model, ctrl('u'));
+    assert_eq!(model.route().cursor, 0);
+}
+
+#[tokio::test]
+async fn enter_opens_a_labs_images_and_esc_goes_back() {
+    let mut model = model().await;
+    // Labs are sorted by subscription name; the first lab is Eng-EastUS.
+    update(&mut model, key(KeyCode::Enter));
+    let View::Images { lab: Some(lab) } = &model.route().view else {
+        panic!("{:?}", model.route().view)
+    };
+    assert_eq!(lab.name(), "Eng-EastUS");
+    assert_eq!(model.routes.len(), 2);
+    let data = model.data.as_ref().unwrap();
+    assert!(
+        model.route().rows.iter().all(
+            |r| matches!(r, Row::Image(i) if data.lab(data.images[*i].lab).name == "Eng-EastUS")
+        )
+    );
+    update(&mut model, key(KeyCode::Esc));
+    assert_eq!(model.route().view, View::Labs);
+}
+
+#[tokio::test]
+async fn filter_narrows_live_inverts_and_survives_a_half_typed_regex() {
+    let mut model = model().await;
+    update(&mut model, ch('2'));
+    let all = model.route().rows.len();
+    update(&mut model, ch('/'));
+    type_text(&mut model, "win11");
+    let win11 = model.route().rows.len();
+    assert!(win11 > 0 && win11 < all);
+    assert_eq!(model.route().hidden, all - win11);
+    // A half-typed regex keeps the last good filter and says why.
+    type_text(&mut model, "(");
+    assert_eq!(model.route().rows.len(), win11);
+    assert!(model.filter_error.is_some());
+    update(&mut model, key(KeyCode::Backspace));
+    update(&mut model, key(KeyCode::Enter));
+    assert!(model.filter_input.is_none());
+    assert_eq!(model.route().filter.as_ref().unwrap().text, "win11");
+    // Inverted.
+    update(&mut model, ch('/'));
+    update(&mut model, ctrl('u'));
+    type_text(&mut model, "!win11");
+    update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.route().rows.len(), all - win11);
+    // Esc clears the filter before it leaves the view.
+    update(&mut model, key(KeyCode::Esc));
+    assert!(model.route().filter.is_none());
+    assert_eq!(model.route().rows.len(), all);
+}
+
+#[tokio::test]
+async fn palette_completes_and_switches_views() {
+    let mut model = model().await;
+    update(&mut model, ch(':'));
+    type_text(&mut model, "ret");
+    update(&mut model, key(KeyCode::Tab));
+    let Overlay::Palette(p) = &model.overlay else {
+        panic!("palette open")
+    };
+    assert_eq!(p.input.lines()[0], "retention");
+    update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.route().view, View::Retention);
+    update(&mut model, ch(':'));
+    type_text(&mut model, "images dev-westeurope");
+    update(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(&model.route().view, View::Images { lab: Some(l) } if l.name() == "Dev-WestEurope")
+    );
+    assert_eq!(
+        model.routes.len(),
+        2,
+        "labs › images, so esc goes back to labs"
+    );
+    update(&mut model, ch(':'));
+    type_text(&mut model, "drfit");
+    update(&mut model, key(KeyCode::Enter));
+    let flash = model.flash.as_ref().unwrap();
+    assert_eq!(flash.level, Level::Error);
+    assert!(
+        flash.text.contains("did you mean :drift?"),
+        "{}",
+        flash.text
+    );
+    update(&mut model, ch(':'));
+    type_text(&mut model, "q");
+    update(&mut model, key(KeyCode::Enter));
+    assert!(model.quit);
+}
+
+#[tokio::test]
+async fn retiring_marked_images_confirms_first_and_counts_what_the_filter_hides() {
+    let mut model = model().await;
+    update(&mut model, key(KeyCode::Enter)); // Eng-EastUS images
+    update(&mut model, ch('/'));
+    type_text(&mut model, "docker");
+    update(&mut model, key(KeyCode::Enter));
+    update(&mut model, ch('G'));
+    let first = selected_image_name(&model);
+    update(&mut model, ch(' '));
+    update(&mut model, ch('k'));
+    update(&mut model, ch('k'));
+    update(&mut model, ch(' '));
+    assert_eq!(model.marks.len(), 2);
+    // Change the filter so one marked image is hidden.
+    update(&mut model, ch('/'));
+    update(&mut model, ctrl('u'));
+    type_text(&mut model, &first);
+    update(&mut model, key(KeyCode::Enter));
+    let effects = update(&mut model, ch('D'));
+    assert!(
+        effects.is_empty(),
+        "nothing happens before the confirmation"
+    );
+    let Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("a confirmation")
+    };
+    assert_eq!(confirm.focus, Button::Cancel, "starts on Cancel");
+    assert_eq!(confirm.items.len(), 2);
+    assert_eq!(confirm.hidden, 1);
+    assert!(confirm.typed_required.is_none());
+    // Enter on Cancel changes nothing.
+    assert!(update(&mut model, key(KeyCode::Enter)).is_empty());
+    assert!(matches!(model.overlay, Overlay::None));
+    update(&mut model, ch('D'));
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::Retire(_, labs, targets, _)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(targets.len(), 2);
+    assert_eq!(
+        labs.subscriptions.iter().flat_map(|s| &s.labs).count(),
+        1,
+        "the effect carries only the lab involved"
+    );
+    assert!(matches!(model.overlay, Overlay::Progress(_)));
+}
+
+#[tokio::test]
+async fn applying_a_large_plan_wants_the_count_typed() {
+    let mut model = model().await;
+    update(&mut model, ch('3'));
+    update(&mut model, ch('A'));
+    let Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("a confirmation")
+    };
+    let required = confirm
+        .typed_required
+        .clone()
+        .expect("a large change wants typing");
+    let due: usize = model.data.as_ref().unwrap().due.iter().sum();
+    assert_eq!(required, due.to_string());
+    update(&mut model, key(KeyCode::Tab));
+    assert!(
+        update(&mut model, key(KeyCode::Enter)).is_empty(),
+        "not without the count"
+    );
+    assert!(
+        model
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains(&format!("type {required} to confirm"))
+    );
+    type_text(&mut model, &required);
+    let effects = update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(effects.as_slice(), [Effect::Retire(_, _, t, _)] if t.len() == due));
+}
+
+#[tokio::test]
+async fn read_only_mode_has_no_changing_commands_anywhere() {
+    let mut model = model_with(inventory().await, true);
+    update(&mut model, ch('2'));
+    assert!(update(&mut model, ch('p')).is_empty());
+    assert!(update(&mut model, ch('D')).is_empty());
+    assert!(matches!(model.overlay, Overlay::None));
+    update(&mut model, ch(':'));
+    type_text(&mut model, "retire");
+    update(&mut model, key(KeyCode::Enter));
+    assert!(
+        model
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("no command :retire")
+    );
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("READ-ONLY"));
+    assert!(
+        !screen.contains("<p> pin") && !screen.contains("<D> retire"),
+        "{screen}"
+    );
+    update(&mut model, ch('?'));
+    let help = render(&mut model, 120, 40, "dark");
+    assert!(
+        !help.contains(":pin") && !help.contains(":apply-all"),
+        "{help}"
+    );
+}
+
+#[tokio::test]
+async fn replies_to_superseded_requests_are_dropped_and_failures_keep_the_data() {
+    let mut model = model().await;
+    let effects = update(&mut model, ctrl('r'));
+    let [Effect::RefreshInventory(req)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(
+        update(&mut model, ctrl('r')).is_empty(),
+        "one refresh at a time"
+    );
+    // A reply to some older request is ignored.
+    update(
+        &mut model,
+        Msg::Loaded(req - 1, Payload::Inventory(Err("old".into()))),
+    );
+    assert!(model.freshness.failed.is_none());
+    update(
+        &mut model,
+        Msg::Loaded(*req, Payload::Inventory(Err("connection refused".into()))),
+    );
+    assert!(model.data.is_some(), "a failed refresh keeps the last data");
+    assert_eq!(
+        model.freshness.failed.as_ref().unwrap().0,
+        "connection refused"
+    );
+    assert!(
+        model
+            .flash
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("refresh failed: connection refused")
+    );
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("refresh failed"), "{screen}");
+}
+
+#[tokio::test]
+async fn a_cached_inventory_shows_at_once_marked_stale() {
+    let inventory = inventory().await;
+    let mut model = model_with(inventory.clone(), false);
+    let mut fresh = imagefactory::tui::model::Model::new(
+        model.identity.clone(),
+        model.config.clone(),
+        model.keymap.clone(),
+        false,
+        now(),
+    );
+    update(&mut fresh, Msg::Cached(Box::new(inventory)));
+    assert!(fresh.data.is_some());
+    assert!(fresh.freshness.from_cache);
+    let screen = render(&mut fresh, 120, 40, "dark");
+    assert!(screen.contains("cached, 0m old (stale)"), "{screen}");
+    assert!(!model.freshness.from_cache);
+}
+
+#[tokio::test]
+async fn pinning_replans_at_once() {
+    let mut model = model().await;
+    update(&mut model, ch('3'));
+    update(&mut model, ch('j'));
+    let name = selected_image_name(&model);
+    let effects = update(&mut model, ch('p'));
+    let [Effect::SetPin(req, id, Some(reason))] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(reason.contains("pinned in the console"));
+    update(
+        &mut model,
+        Msg::Loaded(*req, Payload::Pin(id.clone(), Ok(Some(reason.clone())))),
+    );
+    let data = model.data.as_ref().unwrap();
+    let at = data
+        .images
+        .iter()
+        .copied()
+        .find(|at| &data.image(*at).id == id)
+        .unwrap();
+    assert_eq!(data.decision(at).state, RetentionState::Pinned, "{name}");
+    assert!(
+        !model.route().rows.contains(&Row::Image(
+            data.images.iter().position(|a| *a == at).unwrap()
+        )),
+        "no longer in the plan"
+    );
+}
+
+#[tokio::test]
+async fn retirement_results_arrive_live_and_a_refresh_follows() {
+    let mut model = model().await;
+    update(&mut model, ch('3'));
+    update(&mut model, ch('a'));
+    update(&mut model, key(KeyCode::Tab));
+    let effects = type_text(&mut model, "");
+    assert!(effects.is_empty());
+    let confirm_effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::Retire(req, _, targets, _)] = confirm_effects.as_slice() else {
+        // Over the threshold the count must be typed first.
+        let Overlay::Confirm(c) = &model.overlay else {
+            panic!()
+        };
+        let n = c.typed_required.clone().unwrap();
+        type_text(&mut model, &n);
+        let effects = update(&mut model, key(KeyCode::Enter));
+        let [Effect::Retire(req, _, targets, _)] = effects.as_slice() else {
+            panic!("{effects:?}")
+        };
+        return check_progress(&mut model, *req, targets.clone());
+    };
+    check_progress(&mut model, *req, targets.clone());
+}
+
+fn check_progress(
+    model: &mut imagefactory::tui::model::Model,
+    req: u64,
+    targets: Vec<imagefactory::factory::retire::RetireTarget>,
+) {
+    let before = model.data.as_ref().unwrap().images.len();
+    for (i, t) in targets.iter().enumerate() {
+        let result = if i == 0 {
+            RetireResult::Skipped("changed since the plan: now pinned (x)".into())
+        } else {
+            RetireResult::Retired
+        };
+        update(
+            model,
+            Msg::Retired(
+                req,
+                RetireOutcome {
+                    lab: "lab".into(),
+                    image: t.image.clone(),
+                    name: t.name.clone(),
+                    image_path: None,
+                    reason: t.reason,
+                    result,
+                },
+            ),
+        );
+    }
+    let Overlay::Progress(p) = &model.overlay else {
+        panic!("progress")
+    };
+    assert_eq!(p.results.len(), targets.len());
+    assert!(!p.done);
+    assert_eq!(
+        model.data.as_ref().unwrap().images.len(),
+        before - (targets.len() - 1),
+        "retired images leave at once"
+    );
+    let effects = update(model, Msg::Loaded(req, Payload::RetireDone));
+    assert!(
+        matches!(effects.as_slice(), [Effect::RefreshInventory(_)]),
+        "{effects:?}"
+    );
+    let Overlay::Progress(p) = &model.overlay else {
+        panic!("progress")
+    };
+    assert!(p.done);
+    update(model, key(KeyCode::Esc));
+    assert!(matches!(model.overlay, Overlay::None));
+}
+
+#[tokio::test]
+async fn time_expires_flashes_and_starts_the_next_refresh() {
+    let mut model = model().await;
+    model.flash(Level::Info, "hello");
+    let due = model
+        .freshness
+        .next_refresh
+        .expect("a refresh is scheduled");
+    assert!(update(&mut model, Msg::Tick(now() + time::Duration::seconds(5))).is_empty());
+    assert!(model.flash.is_none());
+    let effects = update(&mut model, Msg::Tick(due));
+    assert!(matches!(effects.as_slice(), [Effect::RefreshInventory(_)]));
+}
+
+#[tokio::test]
+async fn detail_loads_the_resource_json_and_copy_uses_the_id() {
+    let mut model = model().await;
+    update(&mut model, key(KeyCode::Enter));
+    let effects = update(&mut model, ch('d'));
+    let [Effect::LoadDetail(req, id)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(matches!(&model.route().view, View::Detail { .. }));
+    update(
+        &mut model,
+        Msg::Loaded(*req, Payload::Detail(Ok("{\n  \"name\": \"x\"\n}".into()))),
+    );
+    let lines = imagefactory::tui::model::detail_lines(&model);
+    assert!(lines.iter().any(|l| l.text.contains("\"name\": \"x\"")));
+    let effects = update(&mut model, ch('c'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Copy(text)] if text == id.as_str()),
+        "{effects:?} {id}"
+    );
+    let effects = update(&mut model, ch('C'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Copy(text)] if text.starts_with("https://portal.azure.com/#@/resource/subscriptions/"))
+    );
+}
+
+#[tokio::test]
+async fn the_labs_view_says_what_is_due_and_what_is_up_to_date() {
+    let mut model = model().await;
+    let data = model.data.as_ref().unwrap();
+    let l = (0..data.labs.len())
+        .find(|&l| data.lab(l).name == "Eng-WestUS2")
+        .unwrap();
+    assert_eq!(
+        data.up_to_date[l],
+        Some(false),
+        "its newest vs2022 is a week behind"
+    );
+    assert!(data.due[l] > 0);
+    let screen = render(&mut model, 80, 24, "dark");
+    assert!(screen.contains("Eng-WestUS2 [T]"), "{screen}");
+}

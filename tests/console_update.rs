@@ -289,7 +289,7 @@ async fn replies_to_superseded_requests_are_dropped_and_failures_keep_the_data()
 #[tokio::test]
 async fn a_cached_inventory_shows_at_once_marked_stale() {
     let inventory = inventory().await;
-    let mut model = model_with(inventory.clone(), false);
+    let model = model_with(inventory.clone(), false);
     let mut fresh = imagefactory::tui::model::Model::new(
         model.identity.clone(),
         model.config.clone(),

@@ -133,6 +133,7 @@ fn estate(seed: u64, labs: usize) -> Inventory {
             id: SUB.into(),
             name: "Sub".into(),
             state: "Enabled".into(),
+            tenant: None,
             labs: lab_list,
         }],
         problems: Vec::new(),

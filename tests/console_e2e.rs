@@ -1,0 +1,316 @@
+//! The console in a real terminal: tmux runs it, `send-keys` types, `capture-pane` reads the
+//! screen. Against `imagefactory sim` in its own process, so the estate can be checked after.
+//! Skipped (with a note) where tmux is missing, except under CI, which installs it.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imagefactory");
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/factory/factory.toml");
+
+struct Emulator {
+    child: Child,
+    env: Vec<(String, String)>,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(BIN)
+            .args(["sim", "--speed", "200"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut env = Vec::new();
+        for line in BufReader::new(stdout).lines().take(4) {
+            let line = line.unwrap();
+            let (k, v) = line
+                .strip_prefix("export ")
+                .unwrap()
+                .split_once('=')
+                .unwrap();
+            env.push((k.to_string(), v.to_string()));
+        }
+        Emulator { child, env }
+    }
+
+    fn cli(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .envs(self.env.iter().cloned())
+            .env_remove("IMAGEFACTORY_CONFIG")
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tmux server of our own (its own socket), one session, 120x40.
+struct Terminal {
+    socket: String,
+}
+
+impl Terminal {
+    fn start(name: &str, command: &str) -> Terminal {
+        let socket = format!("imagefactory-e2e-{}-{name}", std::process::id());
+        let t = Terminal { socket };
+        let ok = t
+            .tmux(&[
+                "new-session",
+                "-d",
+                "-s",
+                "console",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                command,
+            ])
+            .status
+            .success();
+        assert!(ok, "tmux starts");
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", "-t", "console", k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "console", "-l", text]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "console"]).stdout)
+            .into_owned()
+    }
+
+    /// Waits until the screen shows `text` (or panics with the screen it saw).
+    fn wait_for(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                panic!("timed out waiting for {text:?}; the screen was:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn gone(&self) -> bool {
+        !self
+            .tmux(&["has-session", "-t", "console"])
+            .status
+            .success()
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+fn tmux_available() -> bool {
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must have tmux for the console end-to-end test"
+        );
+        eprintln!("console e2e: tmux is not installed here; not run (.ci/run installs it)");
+    }
+    found
+}
+
+fn console_command(emulator: &Emulator, state: &std::path::Path, extra: &str) -> String {
+    let env: Vec<String> = emulator
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}='{v}'"))
+        .collect();
+    format!(
+        "env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' TERM=xterm-256color {BIN} --config '{CONFIG}' {extra}; sleep 5",
+        env.join(" "),
+        state.display(),
+        state.display()
+    )
+}
+
+fn images_of(emulator: &Emulator, lab: &str) -> Vec<serde_json::Value> {
+    let out = emulator.cli(&["--config", CONFIG, "images", "--lab", lab, "--json"]);
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn an_operator_session_in_a_real_terminal() {
+    if !tmux_available() {
+        return;
+    }
+    let emulator = Emulator::start();
+    let state = tempfile::tempdir().unwrap();
+    // What retention will do in Training, before anything changes.
+    let due: Vec<String> = images_of(&emulator, "Training")
+        .iter()
+        .filter(|i| i["retention"]["state"] == "retire")
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(due.len(), 2, "{due:?}");
+    let (to_pin, to_retire) = (&due[0], &due[1]);
+
+    let term = Terminal::start("rw", &console_command(&emulator, state.path(), ""));
+    // Labs across subscriptions, fresh from the emulator.
+    let screen = term.wait_for("updated");
+    assert!(
+        screen.contains("Eng-EastUS [T]")
+            && screen.contains("ImageFactory [F]")
+            && screen.contains("EMULATOR"),
+        "{screen}"
+    );
+
+    // Images of all labs, filtered down to the one to pin, and pin it.
+    term.keys(&["2"]);
+    term.wait_for("Images (all labs)");
+    term.keys(&["/"]);
+    term.type_text(&format!("Training .*{to_pin}"));
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("[1]");
+    assert!(
+        screen.contains(to_pin.as_str()) && screen.contains("retire"),
+        "{screen}"
+    );
+    term.keys(&["p"]);
+    term.wait_for(&format!("pinned {to_pin}"));
+
+    // Preview and apply retention for one lab.
+    term.keys(&["3"]);
+    term.wait_for("Retention plan");
+    term.keys(&["/"]);
+    term.type_text("Training");
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("retire 1, leave");
+    // The body, without the footer (whose flash may still name the pinned image).
+    let body: String = screen.lines().take(38).collect::<Vec<_>>().join("\n");
+    assert!(
+        body.contains(to_retire.as_str()) && !body.contains(to_pin.as_str()),
+        "the pinned image left the plan:\n{screen}"
+    );
+    term.keys(&["a"]);
+    let screen = term.wait_for("Apply the retention plan of Training: retire 1 images");
+    assert!(screen.contains(to_retire.as_str()), "{screen}");
+    assert!(
+        screen.contains("▶[ Cancel ]"),
+        "the dialog starts on Cancel:\n{screen}"
+    );
+    term.keys(&["Tab", "Enter"]);
+    let screen = term.wait_for("Done: 1 of 1 settled");
+    assert!(
+        screen.contains("retired") && screen.contains(to_retire.as_str()),
+        "{screen}"
+    );
+    term.keys(&["Escape", "q"]);
+    let started = Instant::now();
+    while !term.screen().contains("$")
+        && !term.gone()
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // The estate afterwards: exactly the planned image gone, the pinned one kept.
+    let after = images_of(&emulator, "Training");
+    let names: Vec<&str> = after.iter().map(|i| i["name"].as_str().unwrap()).collect();
+    assert!(!names.contains(&to_retire.as_str()), "{names:?}");
+    let pinned = after
+        .iter()
+        .find(|i| i["name"] == to_pin.as_str())
+        .expect("the pinned image is still there");
+    assert_eq!(pinned["pinned"], true);
+    let audit = std::fs::read_to_string(state.path().join("audit.jsonl")).unwrap();
+    assert!(audit.contains(to_retire.as_str()) && audit.contains("\"result\":\"retired\""));
+
+    // Read-only: the same keys change nothing, and the commands are not even there.
+    let term = Terminal::start(
+        "ro",
+        &console_command(&emulator, state.path(), "--read-only"),
+    );
+    let screen = term.wait_for("updated");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    term.keys(&["3"]);
+    term.wait_for("Retention plan");
+    term.keys(&["a"]);
+    term.keys(&[":"]);
+    term.type_text("apply-lab");
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("no command :apply-lab");
+    assert!(!screen.contains("Apply the retention plan"), "{screen}");
+    assert!(!screen.contains("<a> apply-lab"), "{screen}");
+    term.keys(&["q"]);
+    assert_eq!(
+        images_of(&emulator, "Training").len(),
+        after.len(),
+        "nothing changed in read-only mode"
+    );
+}
+
+#[test]
+fn the_demo_starts_and_the_terminal_is_restored_on_quit() {
+    if !tmux_available() {
+        return;
+    }
+    let state = tempfile::tempdir().unwrap();
+    let command = format!(
+        "env IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' TERM=xterm-256color {BIN} --demo; echo exited=$?; sleep 5",
+        state.path().display(),
+        state.path().display()
+    );
+    let term = Terminal::start("demo", &command);
+    let screen = term.wait_for("updated");
+    assert!(screen.contains("Labs [9]"), "{screen}");
+    term.keys(&["?"]);
+    term.wait_for("Help");
+    term.keys(&["Escape", "q"]);
+    let screen = term.wait_for("exited=0");
+    assert!(
+        !screen.contains("Labs [9]"),
+        "the alternate screen is gone after quit:\n{screen}"
+    );
+    // The next start shows the cached inventory at once.
+    assert!(
+        std::fs::read_dir(state.path().join("cache"))
+            .unwrap()
+            .count()
+            == 1
+    );
+}

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::ConsoleError;
+use super::cache::{cache_path, read_cache, write_cache};
 use super::effect::Effect;
 use super::keymap::KeyMap;
 use super::model::{Identity, Level, Model};
@@ -250,40 +251,4 @@ fn copy_to_clipboard(text: &str) {
     let mut out = std::io::stdout();
     let _ = write!(out, "\x1b]52;c;{encoded}\x07");
     let _ = out.flush();
-}
-
-/// One cache file per endpoint: data from Azure never shows while on the emulator, or back.
-fn cache_path(endpoint: &url::Url) -> PathBuf {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    let mut h = DefaultHasher::new();
-    endpoint.as_str().hash(&mut h);
-    state_dir()
-        .join("cache")
-        .join(format!("inventory-{:016x}.json", h.finish()))
-}
-
-/// The inventory of the last run, if there is a readable one.
-pub fn read_cache(path: &std::path::Path) -> Option<Inventory> {
-    let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice(&bytes)
-        .map_err(|e| tracing::warn!("ignoring the inventory cache {}: {e}", path.display()))
-        .ok()
-}
-
-/// Saves the inventory for the next start; a failure costs only a slower start.
-pub fn write_cache(path: &std::path::Path, inventory: &Inventory) {
-    let write = || -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec(inventory).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(tmp, path)
-    };
-    if let Err(e) = write() {
-        tracing::warn!("cannot write the inventory cache {}: {e}", path.display());
-    }
 }

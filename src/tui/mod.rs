@@ -2,6 +2,7 @@
 //! run on tokio and come back as `Msg`; `view(&Model, &Theme, &mut Frame)` only reads.
 
 mod app;
+pub mod cache;
 pub mod command;
 pub mod effect;
 pub mod keymap;

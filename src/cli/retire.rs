@@ -121,12 +121,7 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let auth = context
-        .client
-        .auth_mode()
-        .map(|m| m.as_str())
-        .unwrap_or("fixed token");
-    let actor = Actor::current(auth, context.client.endpoint().as_str());
+    let actor = Actor::of(&context.client);
     if !args.json {
         println!(
             "Retiring {due} images (audit log: {})",

@@ -37,6 +37,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The current user, with this client's credential and endpoint.
+    pub fn of(client: &crate::arm::ArmClient) -> Actor {
+        let auth = client
+            .auth_mode()
+            .map(|m| m.as_str())
+            .unwrap_or("fixed token");
+        Actor::current(auth, client.endpoint().as_str())
+    }
+
     /// The current user, with the client's credential and endpoint.
     pub fn current(auth: &str, endpoint: &str) -> Actor {
         let user = ["USER", "LOGNAME", "USERNAME"]

@@ -214,12 +214,7 @@ fn spawn(effect: Effect, context: &Context) {
                         return;
                     }
                 };
-                let auth = context
-                    .client
-                    .auth_mode()
-                    .map(|m| m.as_str())
-                    .unwrap_or("fixed token");
-                let actor = Actor::current(auth, context.client.endpoint().as_str());
+                let actor = Actor::of(&context.client);
                 let tx = context.tx.clone();
                 let report: Box<dyn Fn(&retire::RetireOutcome) + Send + Sync> =
                     Box::new(move |o| {

@@ -2,7 +2,7 @@
 //! detail of one resource.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph};
@@ -53,41 +53,14 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         return empty(model, theme, frame, area, "Labs", "reading the inventory…");
     };
     let wide = area.width >= 100;
-    let mut columns = vec![
-        Column {
-            title: "NAME",
-            width: Constraint::Min(18),
-        },
-        Column {
-            title: "REGION",
-            width: Constraint::Length(12),
-        },
-    ];
-    columns.push(Column {
-        title: "IMAGES",
-        width: Constraint::Length(6),
-    });
-    columns.push(Column {
-        title: "DUE",
-        width: Constraint::Length(4),
-    });
-    columns.push(Column {
-        title: "VMS",
-        width: Constraint::Length(4),
-    });
-    columns.push(Column {
-        title: "NEWEST",
-        width: Constraint::Length(7),
-    });
+    let mut columns = vec![Column::fill("NAME", 18), Column::fixed("REGION", 12)];
+    columns.push(Column::fixed("IMAGES", 6));
+    columns.push(Column::fixed("DUE", 4));
+    columns.push(Column::fixed("VMS", 4));
+    columns.push(Column::fixed("NEWEST", 7));
     if wide {
-        columns.push(Column {
-            title: "ROLE",
-            width: Constraint::Length(8),
-        });
-        columns.push(Column {
-            title: "RESOURCE GROUP",
-            width: Constraint::Length(18),
-        });
+        columns.push(Column::fixed("ROLE", 8));
+        columns.push(Column::fixed("RESOURCE GROUP", 18));
     }
     let (rows, selected) = visible(model, area);
     let shown = model
@@ -106,11 +79,7 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     format!(" ({})", sub.state)
                 };
-                VisibleRow {
-                    cells: vec![Cell::from(format!("{}{state}", sub.name))],
-                    marked: false,
-                    heading: true,
-                }
+                VisibleRow::heading(format!("{}{state}", sub.name))
             }
             Row::Lab(l) => {
                 let lab = data.lab(l);
@@ -154,17 +123,9 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     cells.push(Cell::from(role));
                     cells.push(Cell::from(lab.resource_group.clone()));
                 }
-                VisibleRow {
-                    cells,
-                    marked: false,
-                    heading: false,
-                }
+                VisibleRow::plain(cells)
             }
-            _ => VisibleRow {
-                cells: Vec::new(),
-                marked: false,
-                heading: false,
-            },
+            _ => VisibleRow::plain(Vec::new()),
         })
         .collect();
     table::draw(
@@ -196,48 +157,21 @@ pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
     let mut columns = Vec::new();
     if !one_lab {
-        columns.push(Column {
-            title: "LAB",
-            width: Constraint::Length(if wide { 20 } else { 12 }),
-        });
+        columns.push(Column::fixed("LAB", if wide { 20 } else { 12 }));
     }
-    columns.push(Column {
-        title: "IMAGE PATH",
-        width: Constraint::Length(if wide { 22 } else { 14 }),
-    });
-    columns.push(Column {
-        title: "NAME",
-        width: Constraint::Min(20),
-    });
-    columns.push(Column {
-        title: "AGE",
-        width: Constraint::Length(4),
-    });
+    columns.push(Column::fixed("IMAGE PATH", if wide { 22 } else { 14 }));
+    columns.push(Column::fill("NAME", 20));
+    columns.push(Column::fixed("AGE", 4));
     if wide {
-        columns.push(Column {
-            title: "OS",
-            width: Constraint::Length(7),
-        });
+        columns.push(Column::fixed("OS", 7));
     }
-    columns.push(Column {
-        title: "RETENTION",
-        width: Constraint::Length(if wide { 24 } else { 9 }),
-    });
+    columns.push(Column::fixed("RETENTION", if wide { 24 } else { 9 }));
     // Pinned and in use, as two letters when narrow.
     if wide {
-        columns.push(Column {
-            title: "PIN",
-            width: Constraint::Length(3),
-        });
-        columns.push(Column {
-            title: "USE",
-            width: Constraint::Length(3),
-        });
+        columns.push(Column::fixed("PIN", 3));
+        columns.push(Column::fixed("USE", 3));
     } else {
-        columns.push(Column {
-            title: "PU",
-            width: Constraint::Length(2),
-        });
+        columns.push(Column::fixed("PU", 2));
     }
     let (rows, selected) = visible(model, area);
     let rows = rows
@@ -320,26 +254,11 @@ pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         );
     }
     let columns = [
-        Column {
-            title: "LAB",
-            width: Constraint::Length(22),
-        },
-        Column {
-            title: "IMAGE PATH",
-            width: Constraint::Min(18),
-        },
-        Column {
-            title: "STATUS",
-            width: Constraint::Length(9),
-        },
-        Column {
-            title: "LAB'S NEWEST",
-            width: Constraint::Length(12),
-        },
-        Column {
-            title: "NEWEST ANYWHERE",
-            width: Constraint::Length(15),
-        },
+        Column::fixed("LAB", 22),
+        Column::fill("IMAGE PATH", 18),
+        Column::fixed("STATUS", 9),
+        Column::fixed("LAB'S NEWEST", 12),
+        Column::fixed("NEWEST ANYWHERE", 15),
     ];
     let (rows, selected) = visible(model, area);
     let rows = rows
@@ -395,26 +314,11 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
         );
     };
     let columns = [
-        Column {
-            title: "IMAGE PATH",
-            width: Constraint::Length(24),
-        },
-        Column {
-            title: "OS",
-            width: Constraint::Length(7),
-        },
-        Column {
-            title: "BASE",
-            width: Constraint::Length(28),
-        },
-        Column {
-            title: "ART",
-            width: Constraint::Length(3),
-        },
-        Column {
-            title: "RECEIVED BY",
-            width: Constraint::Min(20),
-        },
+        Column::fixed("IMAGE PATH", 24),
+        Column::fixed("OS", 7),
+        Column::fixed("BASE", 28),
+        Column::fixed("ART", 3),
+        Column::fill("RECEIVED BY", 20),
     ];
     let (rows, selected) = visible(model, area);
     let rows = rows

@@ -2,7 +2,7 @@
 //! counts, what applying it would leave, and each image it retires with the reason.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Cell;
 
@@ -17,24 +17,12 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(data) = &model.data else { return };
     // Narrow screens drop the path column: image names carry their path anyway.
     let wide = area.width >= 100;
-    let mut columns = vec![Column {
-        title: "LAB / IMAGE",
-        width: Constraint::Length(if wide { 34 } else { 32 }),
-    }];
+    let mut columns = vec![Column::fixed("LAB / IMAGE", if wide { 34 } else { 32 })];
     if wide {
-        columns.push(Column {
-            title: "IMAGE PATH",
-            width: Constraint::Length(20),
-        });
+        columns.push(Column::fixed("IMAGE PATH", 20));
     }
-    columns.push(Column {
-        title: "AGE",
-        width: Constraint::Length(4),
-    });
-    columns.push(Column {
-        title: "WHY",
-        width: Constraint::Min(20),
-    });
+    columns.push(Column::fixed("AGE", 4));
+    columns.push(Column::fill("WHY", 20));
     let route = model.route();
     let height = area.height.saturating_sub(3) as usize;
     let (start, end) = table::window(route.rows.len(), route.cursor, route.offset, height);
@@ -72,11 +60,7 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
                 cells.push(Cell::from(""));
                 cells.push(Cell::from(Span::styled(summary, style)));
-                VisibleRow {
-                    cells,
-                    marked: false,
-                    heading: false,
-                }
+                VisibleRow::plain(cells)
             }
             Row::Image(i) => {
                 let at = data.images[i];
@@ -105,11 +89,7 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     heading: false,
                 }
             }
-            _ => VisibleRow {
-                cells: Vec::new(),
-                marked: false,
-                heading: false,
-            },
+            _ => VisibleRow::plain(Vec::new()),
         })
         .collect();
     let due: usize = data.due.iter().sum();

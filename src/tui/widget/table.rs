@@ -21,6 +21,44 @@ pub struct Column {
     pub width: Constraint,
 }
 
+impl Column {
+    /// A column of exactly `width` cells.
+    pub fn fixed(title: &'static str, width: u16) -> Column {
+        Column {
+            title,
+            width: Constraint::Length(width),
+        }
+    }
+
+    /// A column of at least `width` cells that takes the room left.
+    pub fn fill(title: &'static str, width: u16) -> Column {
+        Column {
+            title,
+            width: Constraint::Min(width),
+        }
+    }
+}
+
+impl<'a> VisibleRow<'a> {
+    /// An ordinary row.
+    pub fn plain(cells: Vec<Cell<'a>>) -> Self {
+        VisibleRow {
+            cells,
+            marked: false,
+            heading: false,
+        }
+    }
+
+    /// A heading row (a subscription above its labs).
+    pub fn heading(text: String) -> Self {
+        VisibleRow {
+            cells: vec![Cell::from(text)],
+            marked: false,
+            heading: true,
+        }
+    }
+}
+
 /// Draws `rows` (already cut to the visible window) with `selected` (index within them).
 pub fn draw(
     frame: &mut Frame,

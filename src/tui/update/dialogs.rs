@@ -143,7 +143,8 @@ pub fn help_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     };
     match key.code {
         KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') => model.overlay = Overlay::None,
-        KeyCode::Char('j') | KeyCode::Down => *scroll += 1,
+        // Past the last command there is nothing to see.
+        KeyCode::Char('j') | KeyCode::Down => *scroll = (*scroll + 1).min(command::COMMANDS.len()),
         KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
         _ => {}
     }

@@ -4,6 +4,7 @@
 //! envelopes) so that the real client is what gets tested.
 
 mod auth;
+mod custom_images;
 mod faults;
 mod operations;
 mod paging;

@@ -4,20 +4,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
-use time::OffsetDateTime;
 
-use super::operations::{self, Effect};
+use super::operations;
 use super::paging::page;
-use super::reply::{Answer, ArmFault, empty, json};
+use super::reply::{Answer, ArmFault, json};
 use super::state::SimState;
-use super::world::{Access, SimLab, SimSubscription, World, arm_timestamp, uuid_from};
-use crate::arm::wire::{
-    CloudErrorBody, CustomImage, DTL_API_VERSION, LabVirtualMachine, Subscription, Tags,
-};
-
-/// Simulated Azure durations, in seconds.
-const IMAGE_CREATE_SECS: f64 = 90.0;
-const IMAGE_DELETE_SECS: f64 = 20.0;
+use super::world::{Access, SimLab, SimSubscription, World};
+use crate::arm::wire::{DTL_API_VERSION, LabVirtualMachine, Subscription};
 
 pub(super) fn dispatch(
     state: &Arc<SimState>,
@@ -136,10 +129,10 @@ fn dtl(
 }
 
 /// Where a lab is: subscription, resource group, name (as the caller spelled them).
-struct LabAt<'a> {
-    subscription: &'a str,
-    resource_group: &'a str,
-    lab: &'a str,
+pub(super) struct LabAt<'a> {
+    pub subscription: &'a str,
+    pub resource_group: &'a str,
+    pub lab: &'a str,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -226,222 +219,22 @@ fn lab_resource(
         (Method::PUT, ["customimages", _]) => {
             let location = lab.location();
             drop(world);
-            put_image(state, at, original[1], &location, body)
+            super::custom_images::put(state, at, original[1], &location, body)
         }
         (Method::PATCH, ["customimages", _]) => {
             drop(world);
-            patch_image(state, at, original[1], body)
+            super::custom_images::patch(state, at, original[1], body)
         }
         (Method::DELETE, ["customimages", _]) => {
             let location = lab.location();
             drop(world);
-            delete_image(state, at, original[1], &location)
+            super::custom_images::delete(state, at, original[1], &location)
         }
         _ => Err(unknown(method, path)),
     }
 }
 
-fn put_image(
-    state: &Arc<SimState>,
-    at: &LabAt,
-    name: &str,
-    location: &str,
-    body: &Bytes,
-) -> Answer {
-    let mut request: CustomImage = serde_json::from_slice(body).map_err(|e| {
-        ArmFault::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
-    let p = &request.properties;
-    if p.vm.is_none()
-        && p.vhd.is_none()
-        && p.managed_image_id.is_none()
-        && p.managed_snapshot_id.is_none()
-    {
-        return Err(ArmFault::bad_request(
-            "InvalidParameter",
-            "A custom image needs a source: properties.vm, properties.vhd, managedImageId or managedSnapshotId.",
-        ));
-    }
-    let mut world = state.world.lock().expect("world lock");
-    let lab = lab_mut(&mut world, at)?;
-    if let Some(source_vm) = request
-        .properties
-        .vm
-        .as_ref()
-        .and_then(|v| v.source_vm_id.as_deref())
-        && !lab.vms.iter().any(|v| v.id.eq_ignore_ascii_case(source_vm))
-    {
-        return Err(ArmFault::bad_request(
-            "InvalidSourceVirtualMachine",
-            format!(
-                "The virtual machine '{source_vm}' does not exist in lab '{}'.",
-                lab.lab.name
-            ),
-        ));
-    }
-    let id = format!(
-        "{}/customimages/{}",
-        lab.child_prefix(),
-        name.to_ascii_lowercase()
-    );
-    if let Some(existing) = lab
-        .images
-        .iter_mut()
-        .find(|i| i.name.eq_ignore_ascii_case(name))
-    {
-        // An update of an existing image changes what may change; the source stays.
-        existing.tags = request.tags.take().or(existing.tags.take());
-        if request.properties.description.is_some() {
-            existing.properties.description = request.properties.description.take();
-        }
-        return Ok(json(StatusCode::OK, existing));
-    }
-    request.id = id.clone();
-    request.name = name.to_string();
-    request.kind = Some("Microsoft.DevTestLab/labs/customImages".into());
-    request.location = Some(location.to_string());
-    request.properties.creation_date = Some(arm_timestamp(OffsetDateTime::now_utc()));
-    request.properties.provisioning_state = Some("Creating".into());
-    request.properties.unique_identifier = Some(uuid_from(&id));
-    lab.images.push(request.clone());
-    let response = json(StatusCode::CREATED, &request);
-    let (sub, rg, lab_name, image) = (
-        at.subscription.to_string(),
-        at.resource_group.to_string(),
-        at.lab.to_string(),
-        name.to_string(),
-    );
-    let effect: Effect = Box::new(move |world: &mut World| {
-        let lab = world
-            .subscription_mut(&sub)
-            .and_then(|s| s.lab_mut(&rg, &lab_name))
-            .ok_or_else(gone)?;
-        let image = lab
-            .images
-            .iter_mut()
-            .find(|i| i.name.eq_ignore_ascii_case(&image))
-            .ok_or_else(gone)?;
-        image.properties.provisioning_state = Some("Succeeded".into());
-        Ok(())
-    });
-    Ok(operations::start(
-        state,
-        at.subscription,
-        location,
-        IMAGE_CREATE_SECS,
-        effect,
-        response,
-    ))
-}
-
-fn patch_image(state: &Arc<SimState>, at: &LabAt, name: &str, body: &Bytes) -> Answer {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Fragment {
-        tags: Option<Tags>,
-        #[serde(default)]
-        properties: Option<serde_json::Value>,
-    }
-    let fragment: Fragment = serde_json::from_slice(body).map_err(|e| {
-        ArmFault::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
-    let mut world = state.world.lock().expect("world lock");
-    let lab = lab_mut(&mut world, at)?;
-    let image = lab
-        .images
-        .iter_mut()
-        .find(|i| i.name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| ArmFault::not_found("customimages", name))?;
-    if let Some(tags) = fragment.tags {
-        // PATCH replaces the whole tag set, as ARM's tags update does.
-        image.tags = (!tags.is_empty()).then_some(tags);
-    }
-    if let Some(description) = fragment
-        .properties
-        .as_ref()
-        .and_then(|p| p.get("description"))
-        .and_then(|d| d.as_str())
-    {
-        image.properties.description = Some(description.to_string());
-    }
-    Ok(json(StatusCode::OK, image))
-}
-
-fn delete_image(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str) -> Answer {
-    let mut world = state.world.lock().expect("world lock");
-    let lab = lab_mut(&mut world, at)?;
-    let Some(image) = lab
-        .images
-        .iter_mut()
-        .find(|i| i.name.eq_ignore_ascii_case(name))
-    else {
-        return Ok(empty(StatusCode::NO_CONTENT));
-    };
-    let image_id = image.id.clone();
-    let provisioning = lab.vms.iter().any(|v| {
-        v.properties
-            .custom_image_id
-            .as_deref()
-            .is_some_and(|i| i.eq_ignore_ascii_case(&image_id))
-            && v.properties
-                .provisioning_state
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("Creating"))
-    });
-    if provisioning {
-        return Err(ArmFault::new(
-            StatusCode::CONFLICT,
-            "OperationNotAllowedOnVMImageAsVMsBeingProvisioned",
-            format!(
-                "The operation on custom image '{name}' is not allowed because virtual machines are being provisioned from it."
-            ),
-        ));
-    }
-    let image = lab
-        .images
-        .iter_mut()
-        .find(|i| i.name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| ArmFault::not_found("customimages", name))?;
-    image.properties.provisioning_state = Some("Deleting".into());
-    let (sub, rg, lab_name, image) = (
-        at.subscription.to_string(),
-        at.resource_group.to_string(),
-        at.lab.to_string(),
-        name.to_string(),
-    );
-    let effect: Effect = Box::new(move |world: &mut World| {
-        let lab = world
-            .subscription_mut(&sub)
-            .and_then(|s| s.lab_mut(&rg, &lab_name))
-            .ok_or_else(gone)?;
-        lab.images.retain(|i| !i.name.eq_ignore_ascii_case(&image));
-        Ok(())
-    });
-    Ok(operations::start(
-        state,
-        at.subscription,
-        location,
-        IMAGE_DELETE_SECS,
-        effect,
-        empty(StatusCode::ACCEPTED),
-    ))
-}
-
-fn gone() -> CloudErrorBody {
-    CloudErrorBody {
-        code: "ResourceNotFound".into(),
-        message: "The resource was removed while the operation ran.".into(),
-        ..CloudErrorBody::default()
-    }
-}
-
-fn lab_mut<'w>(world: &'w mut World, at: &LabAt) -> Result<&'w mut SimLab, ArmFault> {
+pub(super) fn lab_mut<'w>(world: &'w mut World, at: &LabAt) -> Result<&'w mut SimLab, ArmFault> {
     world
         .subscription_mut(at.subscription)
         .ok_or_else(|| subscription_not_found(at.subscription))?

@@ -1,0 +1,142 @@
+//! The emulator's state: subscriptions, labs and what is in them, as ARM would return them.
+//! Loaded from a TOML world file (`file`), or generated for large fleets (`generate`); `build`
+//! makes resources the way Azure shapes them.
+
+mod build;
+mod file;
+mod generate;
+
+pub use build::{new_lab, new_vm, uuid_from};
+pub use file::{WorldError, load, parse};
+pub use generate::generate;
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::arm::wire::{
+    Artifact, ArtifactSource, CustomImage, Formula, GalleryImage, Lab, LabVirtualMachine,
+};
+
+/// What a principal may do in a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// Reads and writes.
+    #[default]
+    Owner,
+    /// Reads only: writes get 403 `AuthorizationFailed`.
+    Reader,
+}
+
+/// A subscription and its labs.
+#[derive(Debug, Clone)]
+pub struct SimSubscription {
+    pub id: String,
+    pub name: String,
+    pub tenant: String,
+    /// `Enabled` or `Disabled` (writes get 409 `ReadOnlyDisabledSubscription`).
+    pub state: String,
+    pub access: Access,
+    pub labs: Vec<SimLab>,
+}
+
+/// A lab with its resources, held as wire objects.
+#[derive(Debug, Clone)]
+pub struct SimLab {
+    pub lab: Lab,
+    pub resource_group: String,
+    /// Reads under this lab get 403 (a lab whose resource group the principal cannot see).
+    pub deny_read: bool,
+    pub images: Vec<CustomImage>,
+    pub vms: Vec<LabVirtualMachine>,
+    pub formulas: Vec<Formula>,
+    pub gallery: Vec<GalleryImage>,
+    pub artifact_sources: Vec<(ArtifactSource, Vec<Artifact>)>,
+}
+
+/// The whole emulated estate.
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub subscriptions: Vec<SimSubscription>,
+}
+
+impl World {
+    /// The subscription with this id (case-insensitive).
+    pub fn subscription(&self, id: &str) -> Option<&SimSubscription> {
+        self.subscriptions
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(id))
+    }
+
+    /// The subscription with this id, for changes.
+    pub fn subscription_mut(&mut self, id: &str) -> Option<&mut SimSubscription> {
+        self.subscriptions
+            .iter_mut()
+            .find(|s| s.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Every lab, with its subscription.
+    pub fn labs(&self) -> impl Iterator<Item = (&SimSubscription, &SimLab)> {
+        self.subscriptions
+            .iter()
+            .flat_map(|s| s.labs.iter().map(move |l| (s, l)))
+    }
+
+    /// Number of custom images in all labs.
+    pub fn image_count(&self) -> usize {
+        self.labs().map(|(_, l)| l.images.len()).sum()
+    }
+}
+
+impl SimSubscription {
+    /// The lab in `resource_group` named `name` (both case-insensitive).
+    pub fn lab(&self, resource_group: &str, name: &str) -> Option<&SimLab> {
+        self.labs.iter().find(|l| l.matches(resource_group, name))
+    }
+
+    /// The same, for changes.
+    pub fn lab_mut(&mut self, resource_group: &str, name: &str) -> Option<&mut SimLab> {
+        self.labs
+            .iter_mut()
+            .find(|l| l.matches(resource_group, name))
+    }
+}
+
+impl SimLab {
+    fn matches(&self, resource_group: &str, name: &str) -> bool {
+        self.resource_group.eq_ignore_ascii_case(resource_group)
+            && self.lab.name.eq_ignore_ascii_case(name)
+    }
+
+    /// The id prefix DevTest Labs uses for child resources: lower-cased, as Azure returns it.
+    pub fn child_prefix(&self) -> String {
+        self.lab.id.to_ascii_lowercase()
+    }
+
+    /// The location of the lab.
+    pub fn location(&self) -> String {
+        self.lab.location.clone().unwrap_or_default()
+    }
+}
+
+/// Formats a timestamp as DevTest Labs does (seven fractional digits, numeric offset).
+pub fn arm_timestamp(at: OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:7]+00:00"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// A lab id as ARM spells it for the lab itself.
+pub fn lab_id(subscription: &str, resource_group: &str, name: &str) -> String {
+    format!(
+        "/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.DevTestLab/labs/{name}"
+    )
+}
+
+/// A duration of `d` days.
+fn days(d: f64) -> time::Duration {
+    time::Duration::seconds_f64(d * 86_400.0)
+}

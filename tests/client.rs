@@ -7,10 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::*;
-use imagefactory::arm::wire::{
-    CustomImage, CustomImageProperties, CustomImagePropertiesFromVm, DTL_API_VERSION, Tags,
-    WindowsOsInfo,
-};
+use imagefactory::arm::wire::{CustomImage, DTL_API_VERSION};
 use imagefactory::arm::{ArmClient, ArmError, TokenSource, scope_for};
 use imagefactory::sim::{Fault, FaultRule, SimOptions};
 
@@ -242,38 +239,13 @@ async fn unsafe_requests_are_not_repeated_after_a_server_error() {
     assert_eq!(client.log().sent.load(Ordering::Relaxed), 1);
 }
 
-fn new_image_body() -> CustomImage {
-    CustomImage {
-        id: String::new(),
-        name: String::new(),
-        kind: None,
-        location: None,
-        tags: Some(Tags::from([(
-            "ImagePath".to_string(),
-            "win2022/base".to_string(),
-        )])),
-        properties: CustomImageProperties {
-            vm: Some(CustomImagePropertiesFromVm {
-                source_vm_id: Some(format!("{DEV_LAB}/virtualmachines/dev-alice-01")),
-                windows_os_info: Some(WindowsOsInfo {
-                    windows_os_state: Some("SysprepApplied".into()),
-                }),
-                linux_os_info: None,
-            }),
-            description: Some("made by a test".into()),
-            author: Some("tests".into()),
-            ..CustomImageProperties::default()
-        },
-    }
-}
-
 /// Creates an image and deletes it again through long-running operations; returns the emulator.
 async fn create_and_delete(options: SimOptions) -> imagefactory::sim::SimHandle {
     let sim = start(demo_world(), options).await;
     let client = client(&sim);
     let path = format!("{DEV_LAB}/customimages/test-image");
     let created: CustomImage = client
-        .put(&path, DTL_API_VERSION, &new_image_body())
+        .put(&path, DTL_API_VERSION, &new_image_body("made by a test"))
         .await
         .unwrap();
     assert_eq!(
@@ -344,7 +316,7 @@ async fn a_failed_operation_reports_its_error() {
         let path = path.clone();
         async move {
             client
-                .put::<_, CustomImage>(&path, DTL_API_VERSION, &new_image_body())
+                .put::<_, CustomImage>(&path, DTL_API_VERSION, &new_image_body("made by a test"))
                 .await
         }
     });

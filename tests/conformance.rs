@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use imagefactory::arm::wire::{
-    Artifact, ArtifactSource, CustomImage, CustomImageProperties, CustomImagePropertiesFromVm,
-    DTL_API_VERSION, GalleryImage, LabVirtualMachine, Tags, WindowsOsInfo,
+    Artifact, ArtifactSource, CustomImage, DTL_API_VERSION, GalleryImage, LabVirtualMachine,
 };
 use imagefactory::factory::Inventory;
 use imagefactory::sim::{RecordedRequest, SimOptions};
@@ -97,28 +96,7 @@ async fn exercise(sim: &imagefactory::sim::SimHandle) {
         .await
         .unwrap();
     let image = format!("{lab}/customimages/conformance-image");
-    let body = CustomImage {
-        id: String::new(),
-        name: String::new(),
-        kind: None,
-        location: None,
-        tags: Some(Tags::from([(
-            "ImagePath".to_string(),
-            "win2022/base".to_string(),
-        )])),
-        properties: CustomImageProperties {
-            vm: Some(CustomImagePropertiesFromVm {
-                source_vm_id: Some(format!("{lab}/virtualmachines/dev-alice-01")),
-                windows_os_info: Some(WindowsOsInfo {
-                    windows_os_state: Some("SysprepApplied".into()),
-                }),
-                linux_os_info: None,
-            }),
-            description: Some("conformance".into()),
-            author: Some("imagefactory".into()),
-            ..CustomImageProperties::default()
-        },
-    };
+    let body = new_image_body("conformance");
     let created: CustomImage = client.put(&image, DTL_API_VERSION, &body).await.unwrap();
     let _: CustomImage = client.get(&created.id, DTL_API_VERSION).await.unwrap();
     let tags = serde_json::json!({"tags": {"ImagePath": "win2022/base", "ImageFactoryPin": "conformance"}});

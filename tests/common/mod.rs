@@ -69,6 +69,35 @@ pub fn client(sim: &SimHandle) -> ArmClient {
     client_with(sim, client_options(sim))
 }
 
+/// The body of a PUT that captures a custom image from dev-alice-01 in the Dev-WestEurope lab.
+pub fn new_image_body(description: &str) -> imagefactory::arm::wire::CustomImage {
+    use imagefactory::arm::wire::{
+        CustomImage, CustomImageProperties, CustomImagePropertiesFromVm, Tags, WindowsOsInfo,
+    };
+    CustomImage {
+        id: String::new(),
+        name: String::new(),
+        kind: None,
+        location: None,
+        tags: Some(Tags::from([(
+            "ImagePath".to_string(),
+            "win2022/base".to_string(),
+        )])),
+        properties: CustomImageProperties {
+            vm: Some(CustomImagePropertiesFromVm {
+                source_vm_id: Some(format!("{DEV_LAB}/virtualmachines/dev-alice-01")),
+                windows_os_info: Some(WindowsOsInfo {
+                    windows_os_state: Some("SysprepApplied".into()),
+                }),
+                linux_os_info: None,
+            }),
+            description: Some(description.into()),
+            author: Some("imagefactory".into()),
+            ..CustomImageProperties::default()
+        },
+    }
+}
+
 pub const IMAGING: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
 pub const ENGINEERING: &str = "7c4d2e9a-5b3f-4a61-9e0d-2f8b6c1a4e02";
 pub const PARTNER: &str = "e3a9b0c2-8d17-4f5e-b6a4-9c0d1e2f3a03";

@@ -278,17 +278,13 @@ pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     "-".into()
                 }
             };
-            Some(VisibleRow {
-                cells: vec![
-                    Cell::from(data.lab(d.lab).name.clone()),
-                    Cell::from(d.path.to_string()),
-                    Cell::from(Span::styled(status, style)),
-                    Cell::from(ago(d.lab_newest)),
-                    Cell::from(ago(d.newest_anywhere)),
-                ],
-                marked: false,
-                heading: false,
-            })
+            Some(VisibleRow::plain(vec![
+                Cell::from(data.lab(d.lab).name.clone()),
+                Cell::from(d.path.to_string()),
+                Cell::from(Span::styled(status, style)),
+                Cell::from(ago(d.lab_newest)),
+                Cell::from(ago(d.newest_anywhere)),
+            ]))
         })
         .collect();
     table::draw(
@@ -313,13 +309,17 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
             "no configuration: pass --config FILE or create ./factory.toml",
         );
     };
-    let columns = [
-        Column::fixed("IMAGE PATH", 24),
+    // Narrow screens keep the path, the OS and who receives it; the base image needs width.
+    let wide = area.width >= 100;
+    let mut columns = vec![
+        Column::fixed("IMAGE PATH", if wide { 24 } else { 30 }),
         Column::fixed("OS", 7),
-        Column::fixed("BASE", 28),
-        Column::fixed("ART", 3),
-        Column::fill("RECEIVED BY", 20),
     ];
+    if wide {
+        columns.push(Column::fixed("BASE", 28));
+        columns.push(Column::fixed("ART", 3));
+    }
+    columns.push(Column::fill("RECEIVED BY", 20));
     let (rows, selected) = visible(model, area);
     let rows = rows
         .iter()
@@ -337,17 +337,16 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
             } else {
                 Span::raw(labs.join(", "))
             };
-            Some(VisibleRow {
-                cells: vec![
-                    Cell::from(d.path.to_string()),
-                    Cell::from(format!("{:?}", d.os)),
-                    Cell::from(format!("{}/{}", d.base.offer, d.base.sku)),
-                    Cell::from(d.artifacts.len().to_string()),
-                    Cell::from(receivers),
-                ],
-                marked: false,
-                heading: false,
-            })
+            let mut cells = vec![
+                Cell::from(d.path.to_string()),
+                Cell::from(format!("{:?}", d.os)),
+            ];
+            if wide {
+                cells.push(Cell::from(format!("{}/{}", d.base.offer, d.base.sku)));
+                cells.push(Cell::from(d.artifacts.len().to_string()));
+            }
+            cells.push(Cell::from(receivers));
+            Some(VisibleRow::plain(cells))
         })
         .collect();
     table::draw(

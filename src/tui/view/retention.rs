@@ -30,11 +30,7 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let rows = route.rows[start..end]
         .iter()
         .map(|row| match *row {
-            Row::Sub(s) => VisibleRow {
-                cells: vec![Cell::from(data.inventory.subscriptions[s].name.clone())],
-                marked: false,
-                heading: true,
-            },
+            Row::Sub(s) => VisibleRow::heading(data.inventory.subscriptions[s].name.clone()),
             Row::Lab(l) => {
                 let counts = data.plan.labs[l].counts();
                 let n = |s: RetentionState| counts.get(&s).copied().unwrap_or(0);

@@ -300,11 +300,12 @@ async fn long_running_operations_also_work_with_location_only() {
 
 #[tokio::test]
 async fn a_failed_operation_reports_its_error() {
-    // 90 simulated seconds at speed 300 = 300 ms: time to pull the image away mid-operation.
+    // 90 simulated seconds at speed 30 = 3 s: ample time, even on a loaded machine, to pull
+    // the image away mid-operation.
     let sim = start(
         demo_world(),
         SimOptions {
-            speed: 300.0,
+            speed: 30.0,
             ..SimOptions::default()
         },
     )

@@ -538,3 +538,53 @@ async fn chosen_images_go_unless_pinned_or_in_use() {
     let audit_text = std::fs::read_to_string(audit.path()).unwrap();
     assert!(audit_text.contains("\"why\":\"chosen\""));
 }
+
+#[tokio::test]
+async fn a_target_whose_lab_is_not_in_the_inventory_is_skipped_not_lost() {
+    use imagefactory::factory::RetireReason;
+    use imagefactory::factory::retire::{Guard, RetireTarget};
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, mut inventory, plan) = planned(&sim, &config).await;
+    inventory.subscriptions.clear();
+    let lab = imagefactory::arm::ResourceId::new(DEV_LAB);
+    let image =
+        imagefactory::arm::ResourceId::new(format!("{DEV_LAB}/customimages/alice-debug-snapshot"));
+    let target = RetireTarget {
+        lab,
+        image: image.clone(),
+        name: "alice-debug-snapshot".into(),
+        image_path: None,
+        reason: RetireReason::Chosen,
+        guard: Guard::Chosen,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let audit = AuditLog::open(dir.path()).unwrap();
+    let actor = Actor::current("fixed token", "http://emulator/");
+    let outcomes = retire::apply(
+        &client,
+        &inventory,
+        Some(&config),
+        &[target],
+        plan.now,
+        &audit,
+        &actor,
+        &|_| {},
+    )
+    .await;
+    assert!(
+        matches!(&outcome(&outcomes, &image).result, RetireResult::Skipped(why) if why.contains("not in the inventory"))
+    );
+    assert!(
+        image_ids(&sim).contains(&image.key()),
+        "nothing was deleted blind"
+    );
+    assert_eq!(
+        std::fs::read_to_string(audit.path())
+            .unwrap()
+            .lines()
+            .count(),
+        1,
+        "and the skip is audited"
+    );
+}

@@ -108,20 +108,39 @@ pub async fn apply(
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) -> Vec<RetireOutcome> {
     let mut by_lab: Vec<(&LabInventory, Vec<&RetireTarget>)> = Vec::new();
+    let mut orphans = Vec::new();
     for target in targets {
         match by_lab.iter_mut().find(|(lab, _)| lab.id == target.lab) {
             Some((_, list)) => list.push(target),
-            None => {
-                if let Some((_, lab)) = inventory.labs().find(|(_, l)| l.id == target.lab) {
-                    by_lab.push((lab, vec![target]));
-                }
-            }
+            None => match inventory.labs().find(|(_, l)| l.id == target.lab) {
+                Some((_, lab)) => by_lab.push((lab, vec![target])),
+                None => orphans.push(target),
+            },
         }
     }
+    // A target whose lab is not in the inventory is not deleted blind, and not lost either.
+    let mut outcomes: Vec<RetireOutcome> = orphans
+        .into_iter()
+        .map(|t| {
+            let outcome = RetireOutcome {
+                lab: t.lab.name().to_string(),
+                image: t.image.clone(),
+                name: t.name.clone(),
+                image_path: t.image_path.clone(),
+                reason: t.reason,
+                result: RetireResult::Skipped(
+                    "its lab is not in the inventory; refresh and try again".into(),
+                ),
+            };
+            on_outcome(&outcome);
+            outcome
+        })
+        .collect();
     let work = by_lab
         .into_iter()
         .map(|(lab, due)| retire_lab(client, lab, due, config, now, audit, actor, on_outcome));
-    join_all(work).await.into_iter().flatten().collect()
+    outcomes.extend(join_all(work).await.into_iter().flatten());
+    outcomes
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -144,22 +163,7 @@ async fn retire_lab(
             reason: target.reason,
             result,
         };
-        let detail = outcome.result.detail();
-        let entry = AuditEntry {
-            at: OffsetDateTime::now_utc(),
-            who: actor,
-            action: "retire",
-            image: outcome.image.as_str(),
-            lab: &outcome.lab,
-            image_path: outcome.image_path.as_deref(),
-            why: outcome.reason.as_str(),
-            result: outcome.result.as_str(),
-            detail: detail.as_deref(),
-        };
-        if let Err(e) = audit.record(&entry) {
-            tracing::error!("{e}");
-        }
-        on_outcome(&outcome);
+        report(&outcome, audit, actor, on_outcome);
         outcome
     };
     // The plan may be minutes old: decide again from what the lab holds now.
@@ -195,6 +199,32 @@ async fn retire_lab(
         .buffer_unordered(DELETES_PER_LAB)
         .collect()
         .await
+}
+
+/// Writes an outcome to the audit log and tells the caller.
+fn report(
+    outcome: &RetireOutcome,
+    audit: &AuditLog,
+    actor: &Actor,
+    on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
+) {
+    let detail = outcome.result.detail();
+    let entry = AuditEntry {
+        at: OffsetDateTime::now_utc(),
+        who: actor,
+        action: "retire",
+        image: outcome.image.as_str(),
+        lab: &outcome.lab,
+        image_path: outcome.image_path.as_deref(),
+        why: outcome.reason.as_str(),
+        result: outcome.result.as_str(),
+        detail: detail.as_deref(),
+    };
+    // The deletion already happened (or not); a log that cannot be written is said, not fatal.
+    if let Err(e) = audit.record(&entry) {
+        tracing::error!("{e}");
+    }
+    on_outcome(outcome);
 }
 
 /// Whether a target may still go, judged from the fresh read of its lab.

@@ -132,7 +132,7 @@ pub async fn apply(
                     "its lab is not in the inventory; refresh and try again".into(),
                 ),
             };
-            on_outcome(&outcome);
+            report(&outcome, audit, actor, on_outcome);
             outcome
         })
         .collect();

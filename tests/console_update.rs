@@ -467,3 +467,39 @@ async fn the_labs_view_says_what_is_due_and_what_is_up_to_date() {
     let screen = render(&mut model, 80, 24, "dark");
     assert!(screen.contains("Eng-WestUS2 [T]"), "{screen}");
 }
+
+#[tokio::test]
+async fn a_first_refresh_that_fails_says_why_instead_of_loading_forever() {
+    let fresh = model().await;
+    let mut model = imagefactory::tui::model::Model::new(
+        fresh.identity.clone(),
+        fresh.config.clone(),
+        fresh.keymap.clone(),
+        false,
+        now(),
+    );
+    let effects = imagefactory::tui::update::init(&mut model);
+    let [Effect::RefreshInventory(req)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert!(render(&mut model, 80, 24, "dark").contains("reading the inventory"));
+    update(
+        &mut model,
+        Msg::Loaded(
+            *req,
+            Payload::Inventory(Err("AuthorizationFailed: no access".into())),
+        ),
+    );
+    for view in ['1', '3'] {
+        update(&mut model, ch(view));
+        let screen = render(&mut model, 120, 40, "dark");
+        assert!(
+            screen.contains(
+                "could not read the inventory: AuthorizationFailed: no access. ctrl-r tries again."
+            ),
+            "{screen}"
+        );
+    }
+    let effects = update(&mut model, ctrl('r'));
+    assert!(matches!(effects.as_slice(), [Effect::RefreshInventory(_)]));
+}

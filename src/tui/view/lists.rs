@@ -37,7 +37,22 @@ fn visible(model: &Model, area: Rect) -> (Vec<Row>, Option<usize>) {
     (rows, selected)
 }
 
-fn empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, name: &str, why: &str) {
+/// What the body says before there is any data: still reading, or why reading failed.
+pub(super) fn no_data(model: &Model) -> String {
+    match &model.freshness.failed {
+        Some((error, _)) => format!("could not read the inventory: {error}. ctrl-r tries again."),
+        None => "reading the inventory…".into(),
+    }
+}
+
+pub(super) fn empty(
+    model: &Model,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+    name: &str,
+    why: &str,
+) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
@@ -50,7 +65,7 @@ fn empty(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect, name: &str
 
 pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(data) = &model.data else {
-        return empty(model, theme, frame, area, "Labs", "reading the inventory…");
+        return empty(model, theme, frame, area, "Labs", &no_data(model));
     };
     let wide = area.width >= 100;
     let mut columns = vec![Column::fill("NAME", 18), Column::fixed("REGION", 12)];
@@ -141,14 +156,7 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(data) = &model.data else {
-        return empty(
-            model,
-            theme,
-            frame,
-            area,
-            "Images",
-            "reading the inventory…",
-        );
+        return empty(model, theme, frame, area, "Images", &no_data(model));
     };
     let wide = area.width >= 100;
     let one_lab = matches!(
@@ -241,7 +249,7 @@ pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(data) = &model.data else {
-        return empty(model, theme, frame, area, "Drift", "reading the inventory…");
+        return empty(model, theme, frame, area, "Drift", &no_data(model));
     };
     if model.config.is_none() {
         return empty(

@@ -14,7 +14,16 @@ use crate::age::age;
 use crate::factory::RetentionState;
 
 pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(data) = &model.data else { return };
+    let Some(data) = &model.data else {
+        return super::lists::empty(
+            model,
+            theme,
+            frame,
+            area,
+            "Retention plan",
+            &super::lists::no_data(model),
+        );
+    };
     // Narrow screens drop the path column: image names carry their path anyway.
     let wide = area.width >= 100;
     let mut columns = vec![Column::fixed("LAB / IMAGE", if wide { 34 } else { 32 })];

@@ -102,6 +102,9 @@ pub struct Progress {
     pub total: usize,
     /// (lab, image, result, detail)
     pub results: Vec<(String, String, &'static str, String)>,
+    /// Images deleted so far; they leave the local data in one go when the retirement ends,
+    /// rather than one re-plan per image.
+    pub retired: Vec<crate::arm::ResourceId>,
     pub done: bool,
     pub scroll: usize,
 }

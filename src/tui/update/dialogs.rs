@@ -191,6 +191,7 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 req,
                 total: targets.len(),
                 results: Vec::new(),
+                retired: Vec::new(),
                 done: false,
                 scroll: 0,
             });

@@ -181,30 +181,37 @@ pub fn retired(model: &mut Model, req: u64, outcome: RetireOutcome) -> Vec<Effec
             outcome.result.as_str(),
             outcome.result.detail().unwrap_or_default(),
         ));
+        if matches!(outcome.result, RetireResult::Retired) {
+            progress.retired.push(outcome.image);
+        }
         model.dirty = true;
-    }
-    // Retired images leave the local data at once; the refresh that follows confirms it.
-    if matches!(outcome.result, RetireResult::Retired) {
-        remove_image(model, &outcome.image);
     }
     Vec::new()
 }
 
-fn remove_image(model: &mut Model, id: &ResourceId) {
+/// Takes retired images out of the local data and plans once; the refresh that follows
+/// confirms it.
+fn remove_images(model: &mut Model, ids: &[ResourceId]) {
     let Some(data) = model.data.take() else {
         return;
     };
+    let gone: std::collections::HashSet<String> = ids.iter().map(ResourceId::key).collect();
     let mut inventory = data.inventory;
     for sub in &mut inventory.subscriptions {
         for lab in &mut sub.labs {
-            lab.images.retain(|i| &i.id != id);
+            lab.images.retain(|i| !gone.contains(&i.id.key()));
         }
     }
-    model.marks.remove(&id.key());
+    model.marks.retain(|m| !gone.contains(m));
     set_data(model, inventory);
 }
 
 fn retire_done(model: &mut Model) -> Vec<Effect> {
+    let retired = match &mut model.overlay {
+        Overlay::Progress(progress) => std::mem::take(&mut progress.retired),
+        _ => Vec::new(),
+    };
+    remove_images(model, &retired);
     if let Overlay::Progress(progress) = &mut model.overlay {
         progress.done = true;
         let retired = progress.results.iter().filter(|r| r.2 == "retired").count();

@@ -395,10 +395,15 @@ fn check_progress(
     assert!(!p.done);
     assert_eq!(
         model.data.as_ref().unwrap().images.len(),
-        before - (targets.len() - 1),
-        "retired images leave at once"
+        before,
+        "the data stays put while results arrive"
     );
     let effects = update(model, Msg::Loaded(req, Payload::RetireDone));
+    assert_eq!(
+        model.data.as_ref().unwrap().images.len(),
+        before - (targets.len() - 1),
+        "retired images leave the data in one go when it ends"
+    );
     assert!(
         matches!(effects.as_slice(), [Effect::RefreshInventory(_)]),
         "{effects:?}"

@@ -15,6 +15,18 @@ fn images_path() -> String {
     format!("{DEV_LAB}/customimages")
 }
 
+/// How many images the emulator holds in the Dev-WestEurope lab.
+fn dev_lab_image_count_in_world(sim: &imagefactory::sim::SimHandle) -> usize {
+    sim.with_world(|w| {
+        w.subscription(IMAGING)
+            .unwrap()
+            .lab("rg-dev-we", "Dev-WestEurope")
+            .unwrap()
+            .images
+            .len()
+    })
+}
+
 async fn dev_lab_image_count(client: &ArmClient) -> usize {
     client
         .list::<CustomImage>(&images_path(), DTL_API_VERSION)
@@ -33,14 +45,7 @@ async fn paging_follows_next_link_across_small_pages() {
         },
     )
     .await;
-    let expected = sim.with_world(|w| {
-        w.subscription(IMAGING)
-            .unwrap()
-            .lab("rg-dev-we", "Dev-WestEurope")
-            .unwrap()
-            .images
-            .len()
-    });
+    let expected = dev_lab_image_count_in_world(&sim);
     let client = client(&sim);
     let images: Vec<CustomImage> = client.list(&images_path(), DTL_API_VERSION).await.unwrap();
     assert_eq!(images.len(), expected);
@@ -59,14 +64,7 @@ async fn paging_tolerates_empty_pages_that_carry_a_next_link() {
         },
     )
     .await;
-    let expected = sim.with_world(|w| {
-        w.subscription(IMAGING)
-            .unwrap()
-            .lab("rg-dev-we", "Dev-WestEurope")
-            .unwrap()
-            .images
-            .len()
-    });
+    let expected = dev_lab_image_count_in_world(&sim);
     let client = client(&sim);
     let images: Vec<CustomImage> = client.list(&images_path(), DTL_API_VERSION).await.unwrap();
     assert_eq!(images.len(), expected);
@@ -89,14 +87,7 @@ async fn paging_stops_on_a_repeated_next_link() {
         },
     )
     .await;
-    let expected = sim.with_world(|w| {
-        w.subscription(IMAGING)
-            .unwrap()
-            .lab("rg-dev-we", "Dev-WestEurope")
-            .unwrap()
-            .images
-            .len()
-    });
+    let expected = dev_lab_image_count_in_world(&sim);
     let client = client(&sim);
     let listing = tokio::time::timeout(
         Duration::from_secs(10),

@@ -12,7 +12,7 @@ use super::operations::{self, Effect};
 use super::reply::{Answer, ArmFault, empty, json};
 use super::routes::{LabAt, lab_mut};
 use super::state::SimState;
-use super::world::{World, arm_timestamp, uuid_from};
+use super::world::{SimLab, World, arm_timestamp, uuid_from};
 use crate::arm::wire::{CloudErrorBody, CustomImage, Tags};
 
 /// Simulated Azure durations, in seconds.
@@ -86,17 +86,9 @@ pub(super) fn put(
     request.properties.unique_identifier = Some(uuid_from(&id));
     lab.images.push(request.clone());
     let response = json(StatusCode::CREATED, &request);
-    let (sub, rg, lab_name, image) = (
-        at.subscription.to_string(),
-        at.resource_group.to_string(),
-        at.lab.to_string(),
-        name.to_string(),
-    );
+    let (owned, image) = (OwnedLabAt::of(at), name.to_string());
     let effect: Effect = Box::new(move |world: &mut World| {
-        let lab = world
-            .subscription_mut(&sub)
-            .and_then(|s| s.lab_mut(&rg, &lab_name))
-            .ok_or_else(gone)?;
+        let lab = owned.find(world)?;
         let image = lab
             .images
             .iter_mut()
@@ -187,17 +179,9 @@ pub(super) fn delete(state: &Arc<SimState>, at: &LabAt, name: &str, location: &s
         .find(|i| i.name.eq_ignore_ascii_case(name))
         .ok_or_else(|| ArmFault::not_found("customimages", name))?;
     image.properties.provisioning_state = Some("Deleting".into());
-    let (sub, rg, lab_name, image) = (
-        at.subscription.to_string(),
-        at.resource_group.to_string(),
-        at.lab.to_string(),
-        name.to_string(),
-    );
+    let (owned, image) = (OwnedLabAt::of(at), name.to_string());
     let effect: Effect = Box::new(move |world: &mut World| {
-        let lab = world
-            .subscription_mut(&sub)
-            .and_then(|s| s.lab_mut(&rg, &lab_name))
-            .ok_or_else(gone)?;
+        let lab = owned.find(world)?;
         lab.images.retain(|i| !i.name.eq_ignore_ascii_case(&image));
         Ok(())
     });
@@ -209,6 +193,31 @@ pub(super) fn delete(state: &Arc<SimState>, at: &LabAt, name: &str, location: &s
         effect,
         empty(StatusCode::ACCEPTED),
     ))
+}
+
+/// Where a lab is, owned, so that an operation's effect can find it again when it lands.
+struct OwnedLabAt {
+    subscription: String,
+    resource_group: String,
+    lab: String,
+}
+
+impl OwnedLabAt {
+    fn of(at: &LabAt) -> Self {
+        OwnedLabAt {
+            subscription: at.subscription.into(),
+            resource_group: at.resource_group.into(),
+            lab: at.lab.into(),
+        }
+    }
+
+    /// The lab, unless it was removed while the operation ran.
+    fn find<'w>(&self, world: &'w mut World) -> Result<&'w mut SimLab, CloudErrorBody> {
+        world
+            .subscription_mut(&self.subscription)
+            .and_then(|s| s.lab_mut(&self.resource_group, &self.lab))
+            .ok_or_else(gone)
+    }
 }
 
 fn gone() -> CloudErrorBody {

@@ -56,6 +56,8 @@ pub struct Data {
     pub plan: RetentionPlan,
     pub labs: Vec<LabAt>,
     pub images: Vec<ImageAt>,
+    /// Per flat lab: where its images are in `images` (they are laid out lab by lab).
+    pub lab_images: Vec<std::ops::Range<usize>>,
     pub drift: Vec<DriftRow>,
     /// Per flat lab: images due for retirement.
     pub due: Vec<usize>,
@@ -75,13 +77,16 @@ impl Data {
             }
         }
         let mut images = Vec::new();
+        let mut lab_images = Vec::with_capacity(labs.len());
         for (flat, at) in labs.iter().enumerate() {
+            let start = images.len();
             for i in 0..inventory.subscriptions[at.sub].labs[at.lab].images.len() {
                 images.push(ImageAt {
                     lab: flat,
                     image: i,
                 });
             }
+            lab_images.push(start..images.len());
         }
         let due = plan
             .labs
@@ -98,6 +103,7 @@ impl Data {
             plan,
             labs,
             images,
+            lab_images,
             drift: Vec::new(),
             due,
             up_to_date: Vec::new(),

@@ -45,10 +45,10 @@ pub fn rebuild(route: &mut Route, model: &Model) {
         }
         (View::Images { lab }, Some(data)) => {
             let only = lab.as_ref().and_then(|id| data.lab_index(id));
-            for (i, at) in data.images.iter().enumerate() {
-                if only.is_some_and(|l| l != at.lab) {
-                    continue;
-                }
+            let range = only
+                .map(|l| data.lab_images[l].clone())
+                .unwrap_or(0..data.images.len());
+            for i in range {
                 image_text(data, i, &mut text);
                 if keep(&text) {
                     rows.push(Row::Image(i));
@@ -66,8 +66,8 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     let lab_row = rows.len();
                     rows.push(Row::Lab(l));
                     let mut shown = 0;
-                    for (i, at) in data.images.iter().enumerate().filter(|(_, at)| at.lab == l) {
-                        if data.decision(*at).state != RetentionState::Retire {
+                    for i in data.lab_images[l].clone() {
+                        if data.decision(data.images[i]).state != RetentionState::Retire {
                             continue;
                         }
                         image_text(data, i, &mut text);

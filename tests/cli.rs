@@ -59,22 +59,33 @@ impl Drop for Emulator {
     }
 }
 
-/// Runs the binary with `args` and extra environment, outside any configuration or pipeline.
+/// Runs the binary with `args` and extra environment, outside any configuration or pipeline:
+/// its own working directory, `HOME` and XDG directories, so that nothing of the user's (a
+/// `factory.toml`, `read_only = true`, a cache) changes the result.
 fn run_bin(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let home = tempfile::tempdir().unwrap();
     let mut command = Command::new(BIN);
     for name in [
         "IMAGEFACTORY_CONFIG",
         "IMAGEFACTORY_ENDPOINT",
         "IMAGEFACTORY_AUTH",
+        "IMAGEFACTORY_STATE_DIR",
         "TF_BUILD",
         "GITHUB_ACTIONS",
+        "NO_COLOR",
     ] {
         command.env_remove(name);
     }
+    let dir = |name: &str| home.path().join(name);
     command
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", dir("config"))
+        .env("XDG_STATE_HOME", dir("state"))
+        .env("XDG_CACHE_HOME", dir("cache"))
+        .env("XDG_DATA_HOME", dir("data"))
         .args(args)
         .envs(env.iter().copied())
-        .current_dir(std::env::temp_dir())
+        .current_dir(home.path())
         .output()
         .unwrap()
 }

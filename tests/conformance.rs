@@ -2,8 +2,8 @@
 //! DevTest Labs request the client sends (path, query, body) is replayed to Prism serving
 //! `dtl-2018-09-15.prism.json` with `--errors`, and none may be rejected.
 //!
-//! Needs `PRISM_URL` (the CI script starts Prism and sets it). Without it the test says so and
-//! passes, except under CI, where a missing Prism is a failure.
+//! Needs `PRISM_URL` (the CI script starts Prism and sets it), so plain `cargo test` lists it
+//! as ignored; `cargo test -- --include-ignored` runs it.
 
 mod common;
 
@@ -18,7 +18,7 @@ use imagefactory::sim::{RecordedRequest, SimOptions};
 
 const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/reference/dtl-2018-09-15.prism.json"
+    "/tests/data/dtl-2018-09-15.prism.json"
 );
 
 /// A spec path template: literal segments (matched without case) and `{parameters}`.
@@ -139,15 +139,12 @@ fn kinds(
 }
 
 #[tokio::test]
+#[ignore = "needs PRISM_URL (Prism serving the spec); run with --include-ignored"]
 async fn every_request_kind_the_client_sends_is_valid_for_the_spec() {
-    let Some(prism) = std::env::var("PRISM_URL").ok().filter(|u| !u.is_empty()) else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI must run this suite against Prism: set PRISM_URL"
-        );
-        eprintln!("conformance: PRISM_URL is not set; not checked here (.ci/run starts Prism)");
-        return;
-    };
+    let prism = std::env::var("PRISM_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("set PRISM_URL to a Prism serving tests/data/dtl-2018-09-15.prism.json (.ci/run does)");
     let sim = start(
         demo_world(),
         SimOptions {

@@ -7,7 +7,7 @@ use imagefactory::config::{self, legacy};
 
 fn reference() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/reference/imagefactory-config/Configuration")
+        .join("samples/legacy/Configuration")
 }
 
 #[test]

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 fn examples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/arm-examples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/arm-examples")
 }
 
 fn example(name: &str) -> Value {

@@ -44,6 +44,7 @@ fn main() {
     let keymap = KeyMap::new(&HashMap::new(), false).unwrap();
     let identity = Identity {
         who: "bench".into(),
+        user: "tester".into(),
         endpoint: "http://127.0.0.1:1/".into(),
         emulator: true,
         ..Identity::default()

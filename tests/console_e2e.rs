@@ -144,7 +144,10 @@ fn require_tmux() {
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(found, "the console end-to-end tests need tmux (.ci/run installs it)");
+    assert!(
+        found,
+        "the console end-to-end tests need tmux (.ci/run installs it)"
+    );
 }
 
 fn console_command(emulator: &Emulator, state: &std::path::Path, extra: &str) -> String {

@@ -56,10 +56,11 @@ fn scenarios() -> Vec<(&'static str, Setup)> {
             type_text(m, "images Dev-WestEurope");
             update(m, key(KeyCode::Enter));
             let effects = update(m, ch('d'));
-            if let [Effect::LoadDetail(req, _)] = effects.as_slice() {
-                let json = "{\n  \"name\": \"alice-debug-snapshot\",\n  \"properties\": {\n    \"author\": \"alice@contoso.com\"\n  }\n}";
-                update(m, Msg::Loaded(*req, Payload::Detail(Ok(json.into()))));
-            }
+            let [Effect::LoadDetail(req, _)] = effects.as_slice() else {
+                panic!("the detail view loads its JSON: {effects:?}")
+            };
+            let json = "{\n  \"name\": \"alice-debug-snapshot\",\n  \"properties\": {\n    \"author\": \"alice@contoso.com\"\n  }\n}";
+            update(m, Msg::Loaded(*req, Payload::Detail(Ok(json.into()))));
         }),
         ("help", |m| {
             update(m, ch('?'));
@@ -74,6 +75,38 @@ fn scenarios() -> Vec<(&'static str, Setup)> {
             type_text(m, "Training");
             update(m, key(KeyCode::Enter));
             update(m, ch('a'));
+        }),
+        ("confirm_unusual", |m| {
+            // An untagged image and a current one, marked and retired on purpose.
+            let current = {
+                let data = m.data.as_ref().unwrap();
+                data.images
+                    .iter()
+                    .find(|at| {
+                        data.decision(**at).state == imagefactory::factory::RetentionState::Current
+                    })
+                    .map(|at| data.image(*at).name.clone())
+                    .unwrap()
+            };
+            update(m, ch('2'));
+            update(m, ch('/'));
+            type_text(m, &format!("alice-debug-snapshot|{current}"));
+            update(m, key(KeyCode::Enter));
+            update(m, ch(' '));
+            update(m, ch(' '));
+            update(m, ch('D'));
+            assert!(
+                matches!(&m.overlay, imagefactory::tui::model::Overlay::Confirm(c) if c.unusual_items.len() == 2),
+                "both are set apart as unusual"
+            );
+        }),
+        ("pin_reason", |m| {
+            update(m, ch('2'));
+            update(m, ch('p'));
+            assert!(matches!(
+                &m.overlay,
+                imagefactory::tui::model::Overlay::Pin(_)
+            ));
         }),
         ("confirm_typed", |m| {
             update(m, ch('3'));
@@ -107,6 +140,7 @@ fn scenarios() -> Vec<(&'static str, Setup)> {
                         name: t.name.clone(),
                         image_path: None,
                         reason: RetireReason::Superseded,
+                        state: None,
                         result,
                     };
                     update(m, Msg::Retired(*req, outcome));

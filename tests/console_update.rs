@@ -7,7 +7,8 @@ mod fixture;
 use crossterm::event::KeyCode;
 use fixture::*;
 use imagefactory::factory::RetentionState;
-use imagefactory::factory::retire::{RetireOutcome, RetireResult};
+use imagefactory::factory::pin::PinChange;
+use imagefactory::factory::retire::{Guard, RetireOutcome, RetireResult};
 use imagefactory::tui::effect::Effect;
 use imagefactory::tui::model::{Button, Level, Overlay, Row, View};
 use imagefactory::tui::msg::{Msg, Payload};
@@ -196,8 +197,24 @@ async fn applying_a_large_plan_wants_the_count_typed() {
         .typed_required
         .clone()
         .expect("a large change wants typing");
-    let due: usize = model.data.as_ref().unwrap().due.iter().sum();
+    // Everything due, less what the plan holds back where the identity cannot delete (the
+    // reader-only subscription), which the dialog names instead.
+    let data = model.data.as_ref().unwrap();
+    let held_back: usize = data.plan.held_back().map(|(_, n, _)| n).sum();
+    assert!(
+        held_back > 0,
+        "the demo's reader-only subscription has due images"
+    );
+    let due: usize = data.due.iter().sum::<usize>() - held_back;
     assert_eq!(required, due.to_string());
+    assert!(
+        confirm
+            .notes
+            .iter()
+            .any(|n| n.contains("does not allow Microsoft.DevTestLab/labs/customImages/delete")),
+        "{:?}",
+        confirm.notes
+    );
     update(&mut model, key(KeyCode::Tab));
     assert!(
         update(&mut model, key(KeyCode::Enter)).is_empty(),
@@ -232,7 +249,7 @@ async fn read_only_mode_has_no_changing_commands_anywhere() {
             .as_ref()
             .unwrap()
             .text
-            .starts_with("no command :retire")
+            .starts_with("read-only console: :retire changes Azure")
     );
     let screen = render(&mut model, 120, 40, "dark");
     assert!(screen.contains("READ-ONLY"));
@@ -306,16 +323,30 @@ async fn a_cached_inventory_shows_at_once_marked_stale() {
 }
 
 #[tokio::test]
-async fn pinning_replans_at_once() {
+async fn pinning_asks_for_a_reason_then_replans_at_once() {
     let mut model = model().await;
     update(&mut model, ch('3'));
     update(&mut model, ch('j'));
     let name = selected_image_name(&model);
-    let effects = update(&mut model, ch('p'));
-    let [Effect::SetPin(req, id, Some(reason))] = effects.as_slice() else {
+    assert!(
+        update(&mut model, ch('p')).is_empty(),
+        "nothing before the reason"
+    );
+    let Overlay::Pin(dialog) = &model.overlay else {
+        panic!("a pin dialog")
+    };
+    assert!(dialog.current.is_none());
+    let prefilled = dialog.reason.lines()[0].clone();
+    assert!(prefilled.contains("pinned by tester"), "{prefilled}");
+    // Replace the prefilled reason with one of our own.
+    update(&mut model, ctrl('u'));
+    type_text(&mut model, "release baseline");
+    let effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::SetPin(req, id, PinChange::Pin { reason, overwrite })] = effects.as_slice() else {
         panic!("{effects:?}")
     };
-    assert!(reason.contains("pinned in the console"));
+    assert_eq!(reason, "release baseline");
+    assert!(!overwrite, "the console never replaces another reason");
     update(
         &mut model,
         Msg::Loaded(*req, Payload::Pin(id.clone(), Ok(Some(reason.clone())))),
@@ -334,6 +365,227 @@ async fn pinning_replans_at_once() {
         )),
         "no longer in the plan"
     );
+}
+
+/// Puts the cursor of the all-images view on the image named `name`.
+fn select_image(model: &mut imagefactory::tui::model::Model, name: &str) {
+    update(model, ch('2'));
+    update(model, ch('/'));
+    type_text(model, name);
+    update(model, key(KeyCode::Enter));
+    assert_eq!(selected_image_name(model), name);
+}
+
+#[tokio::test]
+async fn unpinning_shows_the_reason_it_removes_and_starts_on_cancel() {
+    let mut model = model().await;
+    let pinned = {
+        let data = model.data.as_ref().unwrap();
+        data.images
+            .iter()
+            .map(|at| data.image(*at))
+            .find(|i| i.pin.as_deref() == Some("release/2026.2 baseline (alice)"))
+            .expect("the demo world's pinned image")
+            .name
+            .clone()
+    };
+    select_image(&mut model, &pinned);
+    assert!(update(&mut model, ch('p')).is_empty());
+    let Overlay::Pin(dialog) = &model.overlay else {
+        panic!("an unpin confirmation")
+    };
+    assert_eq!(
+        dialog.current.as_deref(),
+        Some("release/2026.2 baseline (alice)")
+    );
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(
+        screen.contains("release/2026.2 baseline (alice)"),
+        "the reason is on screen: {screen}"
+    );
+    // Enter on Cancel changes nothing.
+    assert!(update(&mut model, key(KeyCode::Enter)).is_empty());
+    assert!(matches!(model.overlay, Overlay::None));
+    update(&mut model, ch('p'));
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::SetPin(_, _, PinChange::Unpin)]),
+        "{effects:?}"
+    );
+}
+
+#[tokio::test]
+async fn retiring_unusual_images_needs_their_own_confirmation() {
+    let mut model = model().await;
+    // The newest image of its path, and an untagged one: retention would never retire them.
+    let current = {
+        let data = model.data.as_ref().unwrap();
+        data.images
+            .iter()
+            .find(|at| {
+                data.decision(**at).state == RetentionState::Current
+                    && data.lab(at.lab).name == "Eng-EastUS"
+            })
+            .map(|at| data.image(*at).name.clone())
+            .unwrap()
+    };
+    select_image(&mut model, &current);
+    update(&mut model, ch(' '));
+    select_image(&mut model, "alice-debug-snapshot");
+    update(&mut model, ch(' '));
+    let usual = {
+        let data = model.data.as_ref().unwrap();
+        data.images
+            .iter()
+            .find(|at| data.decision(**at).state == RetentionState::Retire)
+            .map(|at| data.image(*at).name.clone())
+            .unwrap()
+    };
+    select_image(&mut model, &usual);
+    update(&mut model, ch(' '));
+    update(&mut model, key(KeyCode::Esc));
+    assert!(update(&mut model, ch('D')).is_empty());
+    let Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("a confirmation")
+    };
+    assert_eq!(confirm.targets.len(), 1, "only the usual one by default");
+    assert_eq!(confirm.unusual_targets.len(), 2);
+    assert!(
+        confirm.items[0].contains(": retire ("),
+        "{:?}",
+        confirm.items
+    );
+    assert!(
+        confirm
+            .unusual_items
+            .iter()
+            .any(|i| i.contains(": current (")),
+        "{:?}",
+        confirm.unusual_items
+    );
+    assert!(
+        confirm
+            .unusual_items
+            .iter()
+            .any(|i| i.contains(": unmanaged (")),
+        "{:?}",
+        confirm.unusual_items
+    );
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("Unusual"), "{screen}");
+    assert!(screen.contains("[ ] include the 2 unusual"), "{screen}");
+    // Confirm without including them retires the usual one only.
+    update(&mut model, key(KeyCode::Tab));
+    assert_eq!(
+        match &model.overlay {
+            Overlay::Confirm(c) => c.focus,
+            _ => panic!(),
+        },
+        Button::Confirm
+    );
+    update(&mut model, key(KeyCode::Tab));
+    update(&mut model, key(KeyCode::Enter));
+    let Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("still confirming")
+    };
+    assert!(confirm.include_unusual);
+    assert_eq!(confirm.count(), 3);
+    update(&mut model, key(KeyCode::BackTab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::Retire(_, _, targets, _)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(targets.len(), 3);
+    let unusual: Vec<_> = targets
+        .iter()
+        .filter(|t| t.guard == Guard::Chosen { unusual: true })
+        .map(|t| t.name.clone())
+        .collect();
+    assert_eq!(unusual.len(), 2, "{unusual:?}");
+    assert!(unusual.contains(&"alice-debug-snapshot".to_string()));
+    assert!(unusual.contains(&current));
+}
+
+#[tokio::test]
+async fn read_only_says_why_changing_keys_do_nothing() {
+    let mut model = model_with(inventory().await, true);
+    update(&mut model, ch('3'));
+    for c in ['p', 'D', 'a', 'A'] {
+        model.flash = None;
+        assert!(update(&mut model, ch(c)).is_empty());
+        let flash = model
+            .flash
+            .as_ref()
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        assert!(flash.contains("read-only console"), "{c}: {flash:?}");
+    }
+    update(&mut model, ch(':'));
+    type_text(&mut model, "pin");
+    update(&mut model, key(KeyCode::Enter));
+    let flash = model.flash.as_ref().unwrap().text.clone();
+    assert!(
+        flash.contains("read-only console: :pin changes Azure"),
+        "{flash}"
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_quits_from_the_filter_the_palette_the_help_and_dialogs() {
+    for open in [
+        vec![ch('/')],
+        vec![ch(':')],
+        vec![ch('?')],
+        vec![ch('3'), ch('A')],
+    ] {
+        let mut model = model().await;
+        press(&mut model, open);
+        assert!(!model.quit);
+        update(&mut model, ctrl('c'));
+        assert!(model.quit);
+    }
+    let mut model = model().await;
+    assert!(matches!(
+        update(&mut model, ctrl('z')).as_slice(),
+        [Effect::Suspend]
+    ));
+}
+
+#[tokio::test]
+async fn stopping_a_running_retirement_asks_then_cancels_and_quits_when_done() {
+    let mut model = model().await;
+    update(&mut model, ch('3'));
+    update(&mut model, ch('A'));
+    let required = match &model.overlay {
+        Overlay::Confirm(c) => c.typed_required.clone(),
+        _ => panic!("a confirmation"),
+    };
+    if let Some(n) = required {
+        type_text(&mut model, &n);
+    }
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::Retire(req, ..)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let req = *req;
+    // q asks first, n carries on.
+    assert!(update(&mut model, ch('q')).is_empty());
+    assert!(matches!(&model.overlay, Overlay::Progress(p) if p.stop_asked));
+    assert!(render(&mut model, 120, 40, "dark").contains("Stop the retirement and quit?"));
+    update(&mut model, ch('n'));
+    assert!(matches!(&model.overlay, Overlay::Progress(p) if !p.stop_asked && !p.quit_after));
+    // ctrl-c asks, y stops it.
+    update(&mut model, ctrl('c'));
+    let effects = update(&mut model, ch('y'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Cancel(r)] if *r == req),
+        "{effects:?}"
+    );
+    assert!(!model.quit, "waits for what is in flight");
+    update(&mut model, Msg::Loaded(req, Payload::RetireDone));
+    assert!(model.quit, "quits once the retirement has stopped");
 }
 
 #[tokio::test]
@@ -383,6 +635,7 @@ fn check_progress(
                     name: t.name.clone(),
                     image_path: None,
                     reason: t.reason,
+                    state: None,
                     result,
                 },
             ),

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use imagefactory::config::{self, legacy};
 
 fn reference() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples/legacy/Configuration")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/legacy/Configuration")
 }
 
 #[test]

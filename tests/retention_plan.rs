@@ -126,6 +126,7 @@ fn estate(seed: u64, labs: usize) -> Inventory {
             vms,
             formula_images,
             complete: true,
+            denied: None,
         });
     }
     Inventory {

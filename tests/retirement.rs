@@ -55,6 +55,7 @@ async fn apply(
         plan.now,
         &audit,
         &actor,
+        &imagefactory::factory::Cancel::new(),
         &|_| *heard.lock().unwrap() += 1,
     )
     .await;
@@ -505,7 +506,7 @@ async fn chosen_images_go_unless_pinned_or_in_use() {
             name: i.name.clone(),
             image_path: None,
             reason: RetireReason::Chosen,
-            guard: Guard::Chosen,
+            guard: Guard::Chosen { unusual: false },
         })
         .collect();
     let dir = tempfile::tempdir().unwrap();
@@ -519,6 +520,7 @@ async fn chosen_images_go_unless_pinned_or_in_use() {
         plan.now,
         &audit,
         &actor,
+        &imagefactory::factory::Cancel::new(),
         &|_| {},
     )
     .await;
@@ -556,7 +558,7 @@ async fn a_target_whose_lab_is_not_in_the_inventory_is_skipped_not_lost() {
         name: "alice-debug-snapshot".into(),
         image_path: None,
         reason: RetireReason::Chosen,
-        guard: Guard::Chosen,
+        guard: Guard::Chosen { unusual: false },
     };
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(dir.path()).unwrap();
@@ -569,6 +571,7 @@ async fn a_target_whose_lab_is_not_in_the_inventory_is_skipped_not_lost() {
         plan.now,
         &audit,
         &actor,
+        &imagefactory::factory::Cancel::new(),
         &|_| {},
     )
     .await;

@@ -84,3 +84,30 @@ pub async fn inventory(global: &Global) -> Result<(Context, Inventory), Exit> {
         }
     }
 }
+
+/// A cancellation raised by ctrl-c or SIGTERM: the work stops starting new steps, lets what is
+/// in flight finish and be recorded, and the command ends normally.
+pub fn stop_on_interrupt() -> crate::factory::Cancel {
+    let cancel = crate::factory::Cancel::new();
+    let raise = cancel.clone();
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+        eprintln!("stopping: nothing new starts; waiting for what is in flight");
+        raise.cancel();
+    });
+    cancel
+}

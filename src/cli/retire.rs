@@ -9,11 +9,13 @@ use super::Global;
 use super::context;
 use super::exit::Exit;
 use super::output::{
-    Table, age, print_json, report_error, report_problems, report_unknown_lab, rfc3339,
+    Table, age, print_json, report_error, report_problems, report_unknown_lab, report_warning,
+    rfc3339,
 };
+use crate::arm::ResourceId;
 use crate::factory::audit::{Actor, AuditLog, state_dir};
-use crate::factory::retire::{self, RetireOutcome, RetireResult};
-use crate::factory::{Inventory, RetentionPlan, RetentionState, retention};
+use crate::factory::retire::{self, Guard, RetireOutcome, RetireResult, RetireTarget};
+use crate::factory::{Inventory, RetentionPlan, RetentionState, RetireReason, retention};
 
 /// Options of `retire`.
 #[derive(Debug, Args)]
@@ -27,6 +29,14 @@ pub struct RetireArgs {
     /// Delete the images the plan retires (without it, nothing is deleted).
     #[arg(long)]
     pub yes: bool,
+    /// Retire these images (resource ids) instead of the plan's, whatever the plan says; each
+    /// is checked again first, and pinned or in-use ones are skipped.
+    #[arg(long = "image", value_name = "IMAGE_ID")]
+    pub images: Vec<String>,
+    /// With --image: also delete images that retention would never retire (the newest of their
+    /// path in their lab, or not the factory's). Without it they are refused.
+    #[arg(long, requires = "images")]
+    pub include_unusual: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -36,6 +46,8 @@ struct LabJson<'a> {
     lab: &'a str,
     lab_id: &'a str,
     managed: bool,
+    /// Why applying the plan leaves this lab out (the identity cannot delete there).
+    denied: Option<&'a str>,
     counts: BTreeMap<&'static str, usize>,
     images: Vec<DecisionJson<'a>>,
 }
@@ -57,6 +69,7 @@ struct ResultJson<'a> {
     lab: &'a str,
     name: &'a str,
     reason: &'static str,
+    state: Option<&'static str>,
     result: &'static str,
     detail: Option<String>,
 }
@@ -81,7 +94,12 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         }
     }
     report_problems(&inventory.problems);
-    let due = plan.to_retire().count();
+    if !args.images.is_empty() {
+        return retire_chosen(&args, &context, &inventory, &plan).await;
+    }
+    let targets = retire::targets_from_plan(&plan);
+    let due = targets.len();
+    let held_back: usize = plan.held_back().map(|(_, n, _)| n).sum();
     if !args.yes {
         let written = if args.json {
             print_json(&plan_json(&inventory, &plan, None))
@@ -91,6 +109,15 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         if let Err(e) = written {
             report_error(&format!("cannot write the output: {e}"));
             return Exit::Failure;
+        }
+        if !args.json && held_back > 0 {
+            println!();
+            for (lab, n, why) in plan.held_back() {
+                println!(
+                    "Left out: {n} images due in {} will not be deleted: {why}",
+                    lab.lab_name
+                );
+            }
         }
         if !args.json && due > 0 {
             let lab = args
@@ -128,17 +155,7 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             audit.path().display()
         );
     }
-    let live = |o: &RetireOutcome| {
-        if !args.json {
-            let detail = o
-                .result
-                .detail()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            println!("  {:<8} {} / {}{detail}", o.result.as_str(), o.lab, o.name);
-        }
-    };
-    let targets = retire::targets_from_plan(&plan);
+    let live = |o: &RetireOutcome| print_outcome(o, args.json);
     let outcomes = retire::apply(
         &context.client,
         &inventory,
@@ -147,6 +164,7 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         plan.now,
         &audit,
         &actor,
+        &context::stop_on_interrupt(),
         &live,
     )
     .await;
@@ -166,8 +184,150 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             .count();
         let failed = outcomes.len() - retired - skipped;
         println!("\nRetired {retired} of {due}; skipped {skipped}; failed {failed}.");
+        if held_back > 0 {
+            println!("Left out {held_back} due images where the identity cannot delete.");
+        }
     }
-    if retired == due && inventory.is_complete() {
+    annotate_failures(&outcomes);
+    if retired == due && held_back == 0 && inventory.is_complete() {
+        Exit::Ok
+    } else {
+        Exit::Partial
+    }
+}
+
+/// One image's outcome, as it settles (people only; JSON gets them all at the end).
+fn print_outcome(o: &RetireOutcome, json: bool) {
+    if json {
+        return;
+    }
+    let detail = o
+        .result
+        .detail()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
+    println!("  {:<8} {} / {}{detail}", o.result.as_str(), o.lab, o.name);
+}
+
+/// Failed deletes as the pipeline's own error annotations (skips are warnings: nothing broke).
+fn annotate_failures(outcomes: &[RetireOutcome]) {
+    for o in outcomes {
+        match &o.result {
+            RetireResult::Failed(e) => {
+                report_error(&format!("retiring {} in {} failed: {e}", o.name, o.lab))
+            }
+            RetireResult::Skipped(why) => {
+                report_warning(&format!("{} in {} skipped: {why}", o.name, o.lab))
+            }
+            RetireResult::Retired => {}
+        }
+    }
+}
+
+/// `retire --image ID...`: the images an operator names, whatever the plan says. Images that
+/// retention would never retire are refused unless `--include-unusual` says so explicitly.
+async fn retire_chosen(
+    args: &RetireArgs,
+    context: &context::Context,
+    inventory: &Inventory,
+    plan: &RetentionPlan,
+) -> Exit {
+    let mut targets = Vec::new();
+    let mut unusual = Vec::new();
+    for text in &args.images {
+        let id = ResourceId::new(text.trim());
+        let found = inventory
+            .labs()
+            .find_map(|(_, lab)| lab.images.iter().find(|i| i.id == id).map(|i| (lab, i)));
+        let Some((lab, image)) = found else {
+            report_error(&format!(
+                "no custom image {text} in any visible lab: check the id (`imagefactory images --json` lists them)"
+            ));
+            return Exit::Usage;
+        };
+        let state = plan.decision(&image.id).map(|d| d.state);
+        if let Some(warning) = state.and_then(RetentionState::unusual_warning) {
+            unusual.push(format!(
+                "{} / {} is {}: {warning}",
+                lab.name,
+                image.name,
+                state.map(RetentionState::as_str).unwrap_or_default()
+            ));
+        }
+        targets.push(RetireTarget {
+            lab: lab.id.clone(),
+            image: image.id.clone(),
+            name: image.name.clone(),
+            image_path: image.image_path.as_ref().map(|p| p.to_string()),
+            reason: RetireReason::Chosen,
+            guard: Guard::Chosen {
+                unusual: args.include_unusual,
+            },
+        });
+    }
+    if !unusual.is_empty() && !args.include_unusual {
+        for line in &unusual {
+            report_error(line);
+        }
+        report_error(&format!(
+            "refused: {} of the chosen images are ones retention would never retire; nothing was deleted. Add --include-unusual to delete them on purpose.",
+            unusual.len()
+        ));
+        return Exit::Usage;
+    }
+    if !args.yes {
+        for t in &targets {
+            let state = plan
+                .decision(&t.image)
+                .map(|d| format!("{} ({})", d.state.as_str(), d.detail))
+                .unwrap_or_default();
+            println!("{} / {}: {state}", t.lab.name(), t.name);
+        }
+        println!(
+            "\nNothing was deleted. Add --yes to retire these {} images.",
+            targets.len()
+        );
+        return Exit::Ok;
+    }
+    if context.client.read_only() {
+        report_error(&format!(
+            "read-only mode: nothing was changed ({} images would be retired)",
+            targets.len()
+        ));
+        return Exit::Usage;
+    }
+    let audit = match AuditLog::open(&state_dir()) {
+        Ok(a) => a,
+        Err(e) => {
+            report_error(&e.to_string());
+            return Exit::Failure;
+        }
+    };
+    let actor = Actor::of(&context.client);
+    let live = |o: &RetireOutcome| print_outcome(o, args.json);
+    let outcomes = retire::apply(
+        &context.client,
+        inventory,
+        context.config.as_ref(),
+        &targets,
+        plan.now,
+        &audit,
+        &actor,
+        &context::stop_on_interrupt(),
+        &live,
+    )
+    .await;
+    if args.json
+        && let Err(e) = print_json(&plan_json(inventory, plan, Some(&outcomes)))
+    {
+        report_error(&format!("cannot write the output: {e}"));
+        return Exit::Failure;
+    }
+    annotate_failures(&outcomes);
+    if outcomes
+        .iter()
+        .all(|o| matches!(o.result, RetireResult::Retired))
+    {
         Exit::Ok
     } else {
         Exit::Partial
@@ -190,6 +350,7 @@ fn plan_json<'a>(
                 lab: &lab.name,
                 lab_id: lab.id.as_str(),
                 managed: l.managed,
+                denied: l.denied.as_deref(),
                 counts: l
                     .counts()
                     .into_iter()
@@ -225,6 +386,7 @@ fn plan_json<'a>(
                 lab: &o.lab,
                 name: &o.name,
                 reason: o.reason.as_str(),
+                state: o.state.map(RetentionState::as_str),
                 result: o.result.as_str(),
                 detail: o.result.detail(),
             })

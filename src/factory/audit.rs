@@ -25,6 +25,33 @@ pub fn state_dir() -> PathBuf {
     base.join("imagefactory")
 }
 
+/// The operating-system user: `$USER`, `$LOGNAME` or `$USERNAME`, else the name of the
+/// process's uid from the password database (a service or container often sets none of them).
+pub fn os_user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .or_else(user_from_passwd)
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(unix)]
+fn user_from_passwd() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    // The owner of /proc/self is this process's uid, without an unsafe call.
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.get(2)?.parse::<u32>().ok()? == uid).then(|| fields[0].to_string())
+    })
+}
+
+#[cfg(not(unix))]
+fn user_from_passwd() -> Option<String> {
+    None
+}
+
 /// Who is acting, as far as the process can tell.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Actor {
@@ -48,12 +75,8 @@ impl Actor {
 
     /// The current user, with the client's credential and endpoint.
     pub fn current(auth: &str, endpoint: &str) -> Actor {
-        let user = ["USER", "LOGNAME", "USERNAME"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
-            .unwrap_or_else(|| "unknown".into());
         Actor {
-            user,
+            user: os_user(),
             auth: auth.into(),
             endpoint: endpoint.into(),
         }
@@ -70,6 +93,8 @@ pub struct AuditEntry<'a> {
     pub image: &'a str,
     pub lab: &'a str,
     pub image_path: Option<&'a str>,
+    /// The image's retention state when it was acted on (`current`, `unmanaged`, ...).
+    pub state: Option<&'a str>,
     pub why: &'a str,
     pub result: &'a str,
     pub detail: Option<&'a str>,

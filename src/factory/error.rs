@@ -13,6 +13,9 @@ pub enum FactoryError {
     /// A call about one image failed.
     #[error("{image}: {error}")]
     Image { image: String, error: Box<ArmError> },
+    /// The image is pinned already, for another reason, and the change would lose it.
+    #[error("{image} is already pinned ({reason}); its reason is kept. Use --force to replace it")]
+    AlreadyPinned { image: String, reason: String },
     /// The audit log cannot be written; nothing is changed without it.
     #[error("cannot write the audit log {}: {reason}; nothing was changed", .path.display())]
     Audit { path: PathBuf, reason: String },

@@ -60,6 +60,11 @@ pub struct LabInventory {
     pub formula_images: Vec<ResourceId>,
     /// False when some of the lab's lists could not be read (see `Inventory::problems`).
     pub complete: bool,
+    /// Why the identity cannot delete or change this lab's images, when it cannot (its role at
+    /// the lab allows no custom image delete, or the subscription is disabled). `None` when it
+    /// can, or when that could not be told (the first 403 then says it).
+    #[serde(default)]
+    pub denied: Option<String>,
 }
 
 /// A custom image, as the factory sees it.
@@ -134,6 +139,33 @@ impl Inventory {
         Ok(inventory)
     }
 
+    /// The labs named `name` (without case) in every visible subscription, read without the
+    /// labs' contents: subscriptions, then their lab lists.
+    pub async fn find_labs(
+        client: &ArmClient,
+        name: &str,
+    ) -> Result<Vec<ResourceId>, FactoryError> {
+        let subs: Vec<wire::Subscription> = client
+            .list("/subscriptions", SUBSCRIPTIONS_API_VERSION)
+            .await
+            .map_err(|e| FactoryError::Subscriptions(Box::new(e)))?;
+        let lists = subs.iter().map(|s| {
+            let path = format!(
+                "/subscriptions/{}/providers/Microsoft.DevTestLab/labs",
+                s.subscription_id
+            );
+            async move { client.list::<wire::Lab>(&path, DTL_API_VERSION).await }
+        });
+        Ok(join_all(lists)
+            .await
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|l| l.name.eq_ignore_ascii_case(name))
+            .map(|l| ResourceId::new(l.id))
+            .collect())
+    }
+
     /// Every lab, in display order.
     pub fn labs(&self) -> impl Iterator<Item = (&SubscriptionInventory, &LabInventory)> {
         self.subscriptions
@@ -203,6 +235,10 @@ impl LabInventory {
             return Err(problem.error);
         }
         fresh.role = self.role;
+        // A disabled subscription is known from the subscription, not from the lab's reads.
+        if fresh.denied.is_none() {
+            fresh.denied = self.denied.clone();
+        }
         Ok(fresh)
     }
 }
@@ -238,8 +274,17 @@ async fn read_subscription(
         .into_iter()
         .map(|lab| read_lab(client, &sub.subscription_id, lab));
     let mut problems = Vec::new();
-    for (lab, problem) in join_all(reads).await {
+    let disabled = (!sub.state.eq_ignore_ascii_case("Enabled")).then(|| {
+        format!(
+            "subscription {} is {}: Azure refuses every change in it",
+            sub.display_name, sub.state
+        )
+    });
+    for (mut lab, problem) in join_all(reads).await {
         problems.extend(problem);
+        if disabled.is_some() {
+            lab.denied = disabled.clone();
+        }
         inventory.labs.push(lab);
     }
     inventory.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
@@ -255,11 +300,21 @@ async fn read_lab(
     let images_path = format!("{}/customimages", lab.id);
     let vms_path = format!("{}/virtualmachines", lab.id);
     let formulas_path = format!("{}/formulas", lab.id);
-    let (images, vms, formulas) = tokio::join!(
+    let permissions_path = format!("{}/providers/Microsoft.Authorization/permissions", lab.id);
+    let (images, vms, formulas, permissions) = tokio::join!(
         client.list::<CustomImage>(&images_path, DTL_API_VERSION),
         client.list::<LabVirtualMachine>(&vms_path, DTL_API_VERSION),
         client.list::<Formula>(&formulas_path, DTL_API_VERSION),
+        client.list::<wire::Permission>(&permissions_path, wire::AUTHORIZATION_API_VERSION),
     );
+    // Permissions that cannot be read leave access unknown: the first 403 will tell.
+    let denied = match permissions {
+        Ok(roles) if !wire::permits(&roles, DELETE_IMAGE_ACTION) => Some(format!(
+            "the identity's role at this lab does not allow {DELETE_IMAGE_ACTION} (it has {})",
+            describe_actions(&roles)
+        )),
+        _ => None,
+    };
     let mut error = None;
     let images = keep_or_note(images, &mut error);
     let vms = keep_or_note(vms, &mut error);
@@ -275,7 +330,10 @@ async fn read_lab(
                 .map(ResourceId::new)
         })
         .collect();
-    let mut images: Vec<Image> = images.into_iter().map(|i| image_from(i, &vms)).collect();
+    let mut images: Vec<Image> = images
+        .into_iter()
+        .map(|i| image_from(i, &vms, &formula_images))
+        .collect();
     images.sort_by(|a, b| {
         a.image_path
             .as_ref()
@@ -300,8 +358,25 @@ async fn read_lab(
         vms,
         formula_images,
         complete: problem.is_none(),
+        denied,
     };
     (inventory, problem)
+}
+
+/// The action a retirement needs on a lab's images.
+pub const DELETE_IMAGE_ACTION: &str = "Microsoft.DevTestLab/labs/customImages/delete";
+
+/// A role's actions, short: `*/read`, or `*` less some.
+fn describe_actions(roles: &[wire::Permission]) -> String {
+    let actions: Vec<&str> = roles
+        .iter()
+        .flat_map(|r| r.actions.iter().map(String::as_str))
+        .collect();
+    if actions.is_empty() {
+        "no actions".into()
+    } else {
+        actions.join(", ")
+    }
 }
 
 /// The list, or nothing with the first error kept: a lab whose VMs cannot be read still shows
@@ -323,7 +398,7 @@ fn vm_from(vm: LabVirtualMachine) -> Vm {
     }
 }
 
-fn image_from(image: CustomImage, vms: &[Vm]) -> Image {
+fn image_from(image: CustomImage, vms: &[Vm], formula_images: &[ResourceId]) -> Image {
     let id = ResourceId::new(image.id.clone());
     let os_type = image.os_type().map(str::to_string);
     let tag_map = image.tags.unwrap_or_default();
@@ -335,9 +410,11 @@ fn image_from(image: CustomImage, vms: &[Vm]) -> Image {
         OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok()
     });
     Image {
+        // A VM created from it, or a formula that starts from it: either one uses it.
         in_use: vms
             .iter()
-            .any(|vm| vm.custom_image_id.as_ref() == Some(&id)),
+            .any(|vm| vm.custom_image_id.as_ref() == Some(&id))
+            || formula_images.contains(&id),
         id,
         name: image.name,
         image_path,

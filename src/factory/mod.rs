@@ -2,6 +2,7 @@
 //! distribution and retention). Pure planners are kept apart from the code that calls ARM.
 
 pub mod audit;
+pub mod cancel;
 mod error;
 pub mod inventory;
 pub mod pin;
@@ -9,6 +10,7 @@ pub mod retention;
 pub mod retire;
 pub mod tags;
 
+pub use cancel::Cancel;
 pub use error::FactoryError;
 pub use inventory::{Image, Inventory, LabInventory, LabRole, Problem, SubscriptionInventory, Vm};
 pub use retention::{Decision, LabPlan, RetentionPlan, RetentionState, RetireReason};

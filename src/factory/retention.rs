@@ -91,6 +91,9 @@ pub struct LabPlan {
     pub lab_name: String,
     pub subscription_id: String,
     pub managed: bool,
+    /// Why the identity cannot delete here, when it cannot: the plan still shows what is due,
+    /// but applying it leaves this lab out.
+    pub denied: Option<String>,
     /// One per image of the lab, in the inventory's order.
     pub decisions: Vec<Decision>,
 }
@@ -103,6 +106,16 @@ pub struct RetentionPlan {
 }
 
 impl RetentionPlan {
+    /// Labs with images due that applying leaves out (the identity cannot delete there), with
+    /// how many and why.
+    pub fn held_back(&self) -> impl Iterator<Item = (&LabPlan, usize, &str)> {
+        self.labs.iter().filter_map(|l| {
+            let due = l.due_count();
+            let why = l.denied.as_deref()?;
+            (due > 0).then_some((l, due, why))
+        })
+    }
+
     /// Every image due for retirement, with its lab.
     pub fn to_retire(&self) -> impl Iterator<Item = (&LabPlan, &Decision)> {
         self.labs.iter().flat_map(|l| {
@@ -132,6 +145,14 @@ impl RetentionPlan {
 }
 
 impl LabPlan {
+    /// How many of this lab's images are due.
+    pub fn due_count(&self) -> usize {
+        self.decisions
+            .iter()
+            .filter(|d| d.state == RetentionState::Retire)
+            .count()
+    }
+
     /// Whether any image of this lab is due for retirement.
     pub fn has_retirees(&self) -> bool {
         self.decisions
@@ -220,15 +241,32 @@ pub fn plan_lab(
             }
         }
     }
+    let mut decisions: Vec<Decision> = decisions
+        .into_iter()
+        .map(|d| d.expect("every image decided"))
+        .collect();
+    // A lab whose VMs or formulas could not be read would look unused: nothing there is due
+    // until it reads whole.
+    if !lab.complete {
+        for d in decisions
+            .iter_mut()
+            .filter(|d| d.state == RetentionState::Retire)
+        {
+            d.state = RetentionState::Kept;
+            d.detail = format!(
+                "not planned: the lab was only partly read, so its VMs and formulas are unknown (would be {})",
+                d.reason.map(RetireReason::as_str).unwrap_or("due")
+            );
+            d.reason = None;
+        }
+    }
     LabPlan {
         lab: lab.id.clone(),
         lab_name: lab.name.clone(),
         subscription_id: lab.subscription_id.clone(),
         managed: scope.is_some(),
-        decisions: decisions
-            .into_iter()
-            .map(|d| d.expect("every image decided"))
-            .collect(),
+        denied: lab.denied.clone(),
+        decisions,
     }
 }
 
@@ -296,7 +334,8 @@ fn decide_managed(
             image,
             RetentionState::Pinned,
             None,
-            format!("pinned: {pin}"),
+            // The state says "pinned"; the detail is the reason, as the pin tag gives it.
+            pin.clone(),
         );
     }
     if policy.protect_in_use

@@ -6,6 +6,7 @@ use futures::StreamExt;
 use futures::future::join_all;
 use time::OffsetDateTime;
 
+use super::Cancel;
 use super::audit::{Actor, AuditEntry, AuditLog};
 use super::inventory::{Inventory, LabInventory};
 use super::retention::{LabPlan, RetentionPlan, RetentionState, RetireReason, plan_lab};
@@ -56,6 +57,9 @@ pub struct RetireOutcome {
     pub name: String,
     pub image_path: Option<String>,
     pub reason: RetireReason,
+    /// The image's retention state when it was judged for deletion (from the fresh read), if
+    /// it was still there.
+    pub state: Option<RetentionState>,
     pub result: RetireResult,
 }
 
@@ -64,8 +68,31 @@ pub struct RetireOutcome {
 pub enum Guard {
     /// The lab is planned again from a fresh read; only what is still due goes.
     Replan,
-    /// An operator chose it: it goes unless it is pinned or in use now.
-    Chosen,
+    /// An operator chose it: it goes unless it is pinned or in use now. An image that retention
+    /// would never retire (the newest of its path in its lab, or one the factory does not
+    /// manage) goes only with `unusual`, which an operator gives explicitly.
+    Chosen { unusual: bool },
+}
+
+impl RetentionState {
+    /// Whether deleting an image in this state is out of the ordinary: retention never would
+    /// (it is the newest of its path, or not the factory's), so it takes its own confirmation.
+    pub fn is_unusual(self) -> bool {
+        matches!(self, RetentionState::Current | RetentionState::Unmanaged)
+    }
+
+    /// What deleting an image in an unusual state means, in plain words.
+    pub fn unusual_warning(self) -> Option<&'static str> {
+        match self {
+            RetentionState::Current => Some(
+                "the newest image of its path in its lab: labs and formulas that take the latest image lose it",
+            ),
+            RetentionState::Unmanaged => Some(
+                "not made or managed by this factory (no ImagePath tag, or a lab outside the configuration): someone else may rely on it",
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// One image to retire.
@@ -79,9 +106,11 @@ pub struct RetireTarget {
     pub guard: Guard,
 }
 
-/// The images a plan retires, to be re-planned before deletion.
+/// The images a plan retires, to be re-planned before deletion. Labs where the identity cannot
+/// delete are left out (`RetentionPlan::held_back` says which and why).
 pub fn targets_from_plan(plan: &RetentionPlan) -> Vec<RetireTarget> {
     plan.to_retire()
+        .filter(|(lab, _)| lab.denied.is_none())
         .map(|(lab, d)| RetireTarget {
             lab: lab.lab.clone(),
             image: d.image.clone(),
@@ -95,7 +124,8 @@ pub fn targets_from_plan(plan: &RetentionPlan) -> Vec<RetireTarget> {
 
 /// Retires `targets`: every image is checked again (see `Guard`) and deleted, or skipped with
 /// the reason. `on_outcome` hears of each image as it is settled; every outcome is written to
-/// `audit`. `now` is the plan's time, so that ages are judged as they were planned.
+/// `audit`. `now` is the plan's time, so that ages are judged as they were planned. Once
+/// `cancel` is raised no new delete starts: the rest are skipped (and audited) as cancelled.
 #[allow(clippy::too_many_arguments)]
 pub async fn apply(
     client: &ArmClient,
@@ -105,6 +135,7 @@ pub async fn apply(
     now: OffsetDateTime,
     audit: &AuditLog,
     actor: &Actor,
+    cancel: &Cancel,
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) -> Vec<RetireOutcome> {
     let mut by_lab: Vec<(&LabInventory, Vec<&RetireTarget>)> = Vec::new();
@@ -128,6 +159,7 @@ pub async fn apply(
                 name: t.name.clone(),
                 image_path: t.image_path.clone(),
                 reason: t.reason,
+                state: None,
                 result: RetireResult::Skipped(
                     "its lab is not in the inventory; refresh and try again".into(),
                 ),
@@ -136,9 +168,11 @@ pub async fn apply(
             outcome
         })
         .collect();
-    let work = by_lab
-        .into_iter()
-        .map(|(lab, due)| retire_lab(client, lab, due, config, now, audit, actor, on_outcome));
+    let work = by_lab.into_iter().map(|(lab, due)| {
+        retire_lab(
+            client, lab, due, config, now, audit, actor, cancel, on_outcome,
+        )
+    });
     outcomes.extend(join_all(work).await.into_iter().flatten());
     outcomes
 }
@@ -152,15 +186,17 @@ async fn retire_lab(
     now: OffsetDateTime,
     audit: &AuditLog,
     actor: &Actor,
+    cancel: &Cancel,
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) -> Vec<RetireOutcome> {
-    let settle = |target: &RetireTarget, result: RetireResult| {
+    let settle = |target: &RetireTarget, state: Option<RetentionState>, result: RetireResult| {
         let outcome = RetireOutcome {
             lab: lab.name.clone(),
             image: target.image.clone(),
             name: target.name.clone(),
             image_path: target.image_path.clone(),
             reason: target.reason,
+            state,
             result,
         };
         report(&outcome, audit, actor, on_outcome);
@@ -176,25 +212,55 @@ async fn retire_lab(
             );
             return due
                 .into_iter()
-                .map(|t| settle(t, RetireResult::Skipped(why.clone())))
+                .map(|t| settle(t, None, RetireResult::Skipped(why.clone())))
                 .collect();
         }
     };
     let replanned = plan_lab(&fresh, config, now);
     // Owned work items: a stream of futures that borrow from a closure argument cannot be
     // spawned (the borrow would have to hold for every lifetime).
-    let work: Vec<(RetireTarget, Result<(), String>)> = due
+    let work: Vec<(RetireTarget, Option<RetentionState>, Result<(), String>)> = due
         .into_iter()
-        .map(|t| (t.clone(), still_due(t, &fresh, &replanned)))
+        .map(|t| {
+            let state = replanned
+                .decisions
+                .iter()
+                .find(|d| d.image == t.image)
+                .map(|d| d.state);
+            (t.clone(), state, still_due(t, &fresh, &replanned))
+        })
         .collect();
     let settle = &settle;
+    // Once Azure refuses one delete here (403), the rest would be refused too: say so instead.
+    let refused: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(fresh.denied.clone());
+    let refused = &refused;
     futures::stream::iter(work)
-        .map(|(target, check)| async move {
-            let result = match check {
-                Err(why) => RetireResult::Skipped(why),
-                Ok(()) => delete_if_unpinned(client, &target.image).await,
+        .map(|(target, state, check)| async move {
+            let denied = refused.lock().expect("refusal lock").clone();
+            let result = match (check, denied) {
+                _ if cancel.is_cancelled() => {
+                    RetireResult::Skipped("cancelled before its delete started".into())
+                }
+                (Err(why), _) => RetireResult::Skipped(why),
+                (Ok(()), Some(why)) => {
+                    RetireResult::Skipped(format!("the identity cannot delete here: {why}"))
+                }
+                (Ok(()), None) => {
+                    let result = delete_if_unpinned(client, &target.image).await;
+                    if let RetireResult::Failed(e) = &result
+                        && e.status() == Some(403)
+                    {
+                        refused
+                            .lock()
+                            .expect("refusal lock")
+                            .get_or_insert_with(|| {
+                                format!("Azure refused a delete: {}", e.short_reason())
+                            });
+                    }
+                    result
+                }
             };
-            settle(&target, result)
+            settle(&target, state, result)
         })
         .buffer_unordered(DELETES_PER_LAB)
         .collect()
@@ -216,6 +282,7 @@ fn report(
         image: outcome.image.as_str(),
         lab: &outcome.lab,
         image_path: outcome.image_path.as_deref(),
+        state: outcome.state.map(RetentionState::as_str),
         why: outcome.reason.as_str(),
         result: outcome.result.as_str(),
         detail: detail.as_deref(),
@@ -246,7 +313,7 @@ fn still_due(
             )),
             None => Err("already gone".into()),
         },
-        Guard::Chosen => {
+        Guard::Chosen { unusual } => {
             if let Some(pin) = &image.pin {
                 return Err(format!("pinned: {pin}"));
             }
@@ -260,7 +327,19 @@ fn still_due(
             if fresh.formula_images.contains(&image.id) {
                 return Err("in use: a formula uses it".into());
             }
-            Ok(())
+            let state = replanned
+                .decisions
+                .iter()
+                .find(|d| d.image == target.image)
+                .map(|d| d.state);
+            match state {
+                Some(s) if s.is_unusual() && !unusual => Err(format!(
+                    "now {}: {}; deleting it needs its own confirmation",
+                    s.as_str(),
+                    s.unusual_warning().unwrap_or_default()
+                )),
+                _ => Ok(()),
+            }
         }
     }
 }

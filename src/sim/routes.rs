@@ -10,7 +10,9 @@ use super::paging::page;
 use super::reply::{Answer, ArmFault, json};
 use super::state::SimState;
 use super::world::{Access, SimLab, SimSubscription, World};
-use crate::arm::wire::{DTL_API_VERSION, LabVirtualMachine, Subscription};
+use crate::arm::wire::{
+    AUTHORIZATION_API_VERSION, DTL_API_VERSION, LabVirtualMachine, Permission, Subscription,
+};
 
 pub(super) fn dispatch(
     state: &Arc<SimState>,
@@ -42,6 +44,14 @@ pub(super) fn dispatch(
     match lower.as_slice() {
         ["subscriptions"] if method == Method::GET => list_subscriptions(state, path, query),
         ["subscriptions", _] if method == Method::GET => get_subscription(state, segments[1]),
+        [
+            "subscriptions",
+            _,
+            ..,
+            "providers",
+            "microsoft.authorization",
+            "permissions",
+        ] if method == Method::GET => permissions(state, segments[1], &api_version),
         _ => {
             check_dtl_version(&api_version)?;
             dtl(state, method, path, query, body, &segments, &lower)
@@ -266,6 +276,37 @@ fn get_subscription(state: &SimState, id: &str) -> Answer {
         StatusCode::OK,
         &subscription_view(subscription(&world, id)?),
     ))
+}
+
+/// The caller's permissions at a scope, from its role in the subscription: Reader gets
+/// `*/read`, the others `*` (Owner and Contributor differ only on Microsoft.Authorization).
+fn permissions(state: &SimState, subscription_id: &str, api_version: &str) -> Answer {
+    if api_version != AUTHORIZATION_API_VERSION {
+        return Err(ArmFault::bad_request(
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{api_version}' is invalid. The supported versions are '{AUTHORIZATION_API_VERSION}'."
+            ),
+        ));
+    }
+    let world = state.world.lock().expect("world lock");
+    let sub = subscription(&world, subscription_id)?;
+    let (actions, not_actions) = match sub.access {
+        Access::Reader => (vec!["*/read".to_string()], vec![]),
+        _ => (
+            vec!["*".to_string()],
+            vec![
+                "Microsoft.Authorization/*/Delete".to_string(),
+                "Microsoft.Authorization/*/Write".to_string(),
+            ],
+        ),
+    };
+    let value = vec![Permission {
+        actions,
+        not_actions,
+        ..Permission::default()
+    }];
+    Ok(json(StatusCode::OK, &serde_json::json!({ "value": value })))
 }
 
 fn subscription_view(s: &SimSubscription) -> Subscription {

@@ -2,8 +2,9 @@
 //! when something changed. Sleeps until the next event, reply or deadline; an idle console
 //! wakes only when the time shown would change or a refresh falls due.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
@@ -15,7 +16,7 @@ use super::ConsoleError;
 use super::cache::{cache_path, read_cache, write_cache};
 use super::effect::Effect;
 use super::keymap::KeyMap;
-use super::model::{Identity, Level, Model};
+use super::model::{Identity, Level, Model, ReqId};
 use super::msg::{Msg, Payload};
 use super::settings::Settings;
 use super::update::{init, update};
@@ -24,7 +25,7 @@ use crate::arm::ArmClient;
 use crate::arm::wire::DTL_API_VERSION;
 use crate::config::FactoryConfig;
 use crate::factory::audit::{Actor, AuditLog, state_dir};
-use crate::factory::{Inventory, pin, retire};
+use crate::factory::{Cancel, Inventory, pin, retire};
 
 /// What effects need from the outside world.
 #[derive(Clone)]
@@ -33,6 +34,8 @@ struct Context {
     config: Option<Arc<FactoryConfig>>,
     cache: PathBuf,
     tx: UnboundedSender<Msg>,
+    /// The cancellation of each running piece of work, by the request that started it.
+    cancels: Arc<Mutex<HashMap<ReqId, Cancel>>>,
 }
 
 /// Runs the console until the operator quits. The terminal is restored on every way out,
@@ -66,6 +69,7 @@ pub async fn run(
         config,
         cache,
         tx,
+        cancels: Arc::default(),
     };
 
     let mut terminal = ratatui::init();
@@ -104,6 +108,11 @@ pub async fn run(
             }
         }
         for effect in update(&mut model, msg) {
+            if matches!(effect, Effect::Suspend) {
+                suspend(&mut terminal);
+                model.dirty = true;
+                continue;
+            }
             spawn(effect, &context);
         }
     };
@@ -112,22 +121,18 @@ pub async fn run(
 }
 
 fn identity(client: &ArmClient, config: Option<&FactoryConfig>) -> Identity {
-    let user = ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    let user = crate::factory::audit::os_user();
     let mode = client
         .auth_mode()
         .map(|m| m.as_str())
         .unwrap_or("fixed token");
-    let who = match user {
-        Some(u) => format!("{mode} ({u})"),
-        None => mode.to_string(),
-    };
+    let who = format!("{mode} ({user})");
     let endpoint = client.endpoint();
     let emulator = matches!(endpoint.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
         || endpoint.host_str() == Some("localhost");
     Identity {
         who,
+        user,
         tenant: None,
         factory: config.map(|c| c.factory.name.clone()),
         endpoint: endpoint.to_string(),
@@ -162,6 +167,12 @@ fn spawn(effect: Effect, context: &Context) {
     let context = context.clone();
     match effect {
         Effect::Copy(text) => copy_to_clipboard(&text),
+        Effect::Suspend => {}
+        Effect::Cancel(req) => {
+            if let Some(cancel) = context.cancels.lock().expect("cancel lock").get(&req) {
+                cancel.cancel();
+            }
+        }
         Effect::RefreshInventory(req) => {
             tokio::spawn(async move {
                 let result = Inventory::refresh(&context.client, context.config.as_deref()).await;
@@ -192,15 +203,23 @@ fn spawn(effect: Effect, context: &Context) {
                 let _ = context.tx.send(Msg::Loaded(req, Payload::Detail(payload)));
             });
         }
-        Effect::SetPin(req, id, reason) => {
+        Effect::SetPin(req, id, change) => {
             tokio::spawn(async move {
-                let result = pin::set_pin(&context.client, &id, reason.as_deref())
-                    .await
-                    .map(|_| reason)
-                    .map_err(|e| {
-                        tracing::error!("{e}");
-                        e.to_string()
-                    });
+                let reason = match &change {
+                    pin::PinChange::Pin { reason, .. } => Some(reason.clone()),
+                    pin::PinChange::Unpin => None,
+                };
+                let actor = Actor::of(&context.client);
+                let result = match AuditLog::open(&state_dir()) {
+                    Ok(audit) => pin::set_pin(&context.client, &id, &change, &audit, &actor)
+                        .await
+                        .map(|_| reason),
+                    Err(e) => Err(e),
+                }
+                .map_err(|e| {
+                    tracing::error!("{e}");
+                    e.to_string()
+                });
                 let _ = context.tx.send(Msg::Loaded(req, Payload::Pin(id, result)));
             });
         }
@@ -216,6 +235,12 @@ fn spawn(effect: Effect, context: &Context) {
                 };
                 let actor = Actor::of(&context.client);
                 let tx = context.tx.clone();
+                let cancel = Cancel::new();
+                context
+                    .cancels
+                    .lock()
+                    .expect("cancel lock")
+                    .insert(req, cancel.clone());
                 let report: Box<dyn Fn(&retire::RetireOutcome) + Send + Sync> =
                     Box::new(move |o| {
                         let _ = tx.send(Msg::Retired(req, o.clone()));
@@ -228,13 +253,30 @@ fn spawn(effect: Effect, context: &Context) {
                     now,
                     &audit,
                     &actor,
+                    &cancel,
                     &*report,
                 )
                 .await;
+                context.cancels.lock().expect("cancel lock").remove(&req);
                 let _ = context.tx.send(Msg::Loaded(req, Payload::RetireDone));
             });
         }
     }
+}
+
+/// ctrl-z: the terminal goes back to the shell as it was, the process stops (SIGTSTP, as a
+/// shell job), and when `fg` resumes it the console takes the screen again and redraws whole.
+fn suspend(terminal: &mut ratatui::DefaultTerminal) {
+    ratatui::restore();
+    #[cfg(unix)]
+    // SAFETY: raise only sends a signal to this process; no memory is shared with it.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    // Execution continues here after SIGCONT.
+    let _ = crossterm::terminal::enable_raw_mode();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen);
+    let _ = terminal.clear();
 }
 
 /// OSC 52: the terminal puts the text on the clipboard (works over SSH, in tmux with

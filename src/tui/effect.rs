@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
+use crate::factory::pin::PinChange;
 use crate::factory::retire::RetireTarget;
 
 /// An effect to run.
@@ -15,11 +16,15 @@ pub enum Effect {
     RefreshInventory(ReqId),
     /// Read one resource's JSON for a detail view.
     LoadDetail(ReqId, ResourceId),
-    /// Set (`Some(reason)`) or clear an image's pin.
-    SetPin(ReqId, ResourceId, Option<String>),
+    /// Pin or unpin an image.
+    SetPin(ReqId, ResourceId, PinChange),
     /// Retire these images (each checked again first), with the labs they are in and the time
     /// the plan was made.
     Retire(ReqId, Box<Inventory>, Vec<RetireTarget>, OffsetDateTime),
     /// Put text on the terminal's clipboard (OSC 52).
     Copy(String),
+    /// Stop the work started by this request: nothing new starts, what is in flight finishes.
+    Cancel(ReqId),
+    /// Suspend the console (ctrl-z): give the terminal back until the shell resumes it.
+    Suspend,
 }

@@ -83,6 +83,9 @@ impl Key {
 #[derive(Debug, Clone)]
 pub struct KeyMap {
     bindings: HashMap<Key, CommandId>,
+    /// In read-only mode, the keys of the commands that change Azure: not bound, but known,
+    /// so that pressing one says why nothing happens.
+    refused: HashMap<Key, CommandId>,
     /// The keys of each command, as written (first is shown in hints).
     pub labels: HashMap<CommandId, Vec<String>>,
 }
@@ -107,24 +110,53 @@ impl KeyMap {
             }
             labels.insert(command.id, keys.clone());
         }
-        let mut bindings = HashMap::new();
-        for command in COMMANDS.iter().filter(|c| c.allowed(read_only)) {
+        let mut bindings: HashMap<Key, CommandId> = HashMap::new();
+        let mut refused = HashMap::new();
+        for command in COMMANDS {
             let keys = labels
                 .entry(command.id)
                 .or_insert_with(|| command.keys.iter().map(|k| k.to_string()).collect());
             for k in keys.iter() {
-                if let Some(key) = Key::parse(k) {
-                    bindings.insert(key, command.id);
+                let Some(key) = Key::parse(k) else { continue };
+                if !command.allowed(read_only) {
+                    refused.insert(key, command.id);
+                    continue;
+                }
+                // Two commands on one key: the help would promise what the key does not do.
+                if let Some(other) = bindings.insert(key, command.id)
+                    && other != command.id
+                {
+                    let name = |id: CommandId| {
+                        COMMANDS
+                            .iter()
+                            .find(|c| c.id == id)
+                            .map(|c| c.name)
+                            .unwrap_or("?")
+                    };
+                    return Err(ConsoleError::Settings(format!(
+                        "[keys]: `{k}` is bound to both `{}` and `{}`; give one of them another key",
+                        name(other),
+                        name(command.id)
+                    )));
                 }
             }
         }
         labels.retain(|id, _| COMMANDS.iter().any(|c| c.id == *id && c.allowed(read_only)));
-        Ok(KeyMap { bindings, labels })
+        Ok(KeyMap {
+            bindings,
+            refused,
+            labels,
+        })
     }
 
     /// The command a key runs, if any.
     pub fn command(&self, event: &KeyEvent) -> Option<CommandId> {
         self.bindings.get(&Key::of(event)).copied()
+    }
+
+    /// The command that changes Azure a key would run, were the console not read-only.
+    pub fn refused(&self, event: &KeyEvent) -> Option<CommandId> {
+        self.refused.get(&Key::of(event)).copied()
     }
 
     /// The first key of a command, for hints.

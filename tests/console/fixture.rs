@@ -49,6 +49,7 @@ pub async fn inventory() -> Inventory {
 pub fn model_with(inventory: Inventory, read_only: bool) -> Model {
     let identity = Identity {
         who: "managed-identity (tester)".into(),
+        user: "tester".into(),
         tenant: None,
         factory: Some("ImageFactory".into()),
         endpoint: "http://127.0.0.1:8080/".into(),

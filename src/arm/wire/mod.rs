@@ -6,6 +6,7 @@ mod envelope;
 mod formula;
 mod lab;
 mod operation;
+mod permission;
 mod subscription;
 mod virtual_machine;
 
@@ -14,6 +15,7 @@ pub use envelope::*;
 pub use formula::*;
 pub use lab::*;
 pub use operation::*;
+pub use permission::*;
 pub use subscription::*;
 pub use virtual_machine::*;
 

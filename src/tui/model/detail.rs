@@ -96,16 +96,27 @@ pub fn lines_for(model: &Model, id: &crate::arm::ResourceId) -> Vec<DetailLine> 
         };
         out.push(field("Retention", state));
         out.push(field("Pinned", image.pin.as_deref().unwrap_or("no")));
-        let users: Vec<&str> = lab
+        let mut users: Vec<String> = lab
             .vms
             .iter()
             .filter(|vm| vm.custom_image_id.as_ref() == Some(&image.id))
-            .map(|vm| vm.name.as_str())
+            .map(|vm| format!("VM {}", vm.name))
             .collect();
+        let formulas = lab
+            .formula_images
+            .iter()
+            .filter(|f| **f == image.id)
+            .count();
+        if formulas > 0 {
+            users.push(format!(
+                "{formulas} formula{}",
+                if formulas == 1 { "" } else { "s" }
+            ));
+        }
         out.push(field(
             "In use by",
             if users.is_empty() {
-                "no VM".to_string()
+                "nothing (no VM, no formula)".to_string()
             } else {
                 users.join(", ")
             },

@@ -45,6 +45,8 @@ pub struct Flash {
 pub struct Identity {
     /// `managed-identity (alice)`.
     pub who: String,
+    /// The operating-system user (for default pin reasons).
+    pub user: String,
     pub tenant: Option<String>,
     pub factory: Option<String>,
     pub endpoint: String,
@@ -78,21 +80,45 @@ pub struct Palette {
 pub enum Button {
     Cancel,
     Confirm,
+    /// The switch that includes the unusual images (shown only when there are some).
+    Include,
 }
 
 /// A confirmation of a change to Azure: it names what will change, starts on Cancel, counts
 /// what the filter hides, and above a threshold wants the count typed.
 pub struct Confirm {
     pub title: String,
-    /// What will happen, one line each (image names with their lab and reason).
+    /// What will happen, one line each (image names with their lab, state and reason).
     pub items: Vec<String>,
     /// Marked images the current filter hides (they are included).
     pub hidden: usize,
     pub targets: Vec<RetireTarget>,
+    /// Images retention would never retire (current, unmanaged), set apart: one line each,
+    /// with what deleting them means.
+    pub unusual_items: Vec<String>,
+    pub unusual_targets: Vec<RetireTarget>,
+    /// What deleting each kind of unusual image means, in plain words.
+    pub unusual_warnings: Vec<String>,
+    /// The operator explicitly included the unusual images.
+    pub include_unusual: bool,
+    /// What the change leaves out and why (labs where the identity cannot delete).
+    pub notes: Vec<String>,
     /// The text to type before Confirm works, for large changes.
     pub typed_required: Option<String>,
     pub typed: TextArea<'static>,
     pub focus: Button,
+}
+
+impl Confirm {
+    /// How many images Confirm would retire now.
+    pub fn count(&self) -> usize {
+        self.targets.len()
+            + if self.include_unusual {
+                self.unusual_targets.len()
+            } else {
+                0
+            }
+    }
 }
 
 /// A retirement in progress: each image's result as it settles.
@@ -107,6 +133,24 @@ pub struct Progress {
     pub retired: Vec<crate::arm::ResourceId>,
     pub done: bool,
     pub scroll: usize,
+    /// The operator asked to stop (q, Esc or ctrl-c while it runs): the question is on screen.
+    pub stop_asked: bool,
+    /// Stopping was confirmed: nothing new starts, what is in flight finishes.
+    pub stopping: bool,
+    /// Quit the console once the work has stopped.
+    pub quit_after: bool,
+}
+
+/// Pinning (a reason to type) or unpinning (a confirmation that shows the reason it removes).
+pub struct PinDialog {
+    pub image: crate::arm::ResourceId,
+    pub name: String,
+    pub lab: String,
+    /// The image's current pin reason: `Some` makes this an unpin.
+    pub current: Option<String>,
+    /// The reason to pin with (prefilled).
+    pub reason: TextArea<'static>,
+    pub focus: Button,
 }
 
 /// What covers the view, if anything.
@@ -115,6 +159,7 @@ pub enum Overlay {
     Help { scroll: usize },
     Palette(Box<Palette>),
     Confirm(Box<Confirm>),
+    Pin(Box<PinDialog>),
     Progress(Progress),
 }
 

@@ -2,7 +2,7 @@
 
 use super::super::command::CommandId;
 use super::super::effect::Effect;
-use super::super::model::{Button, Confirm, Level, Model, Overlay, Route, Row, View};
+use super::super::model::{Button, Confirm, Level, Model, Overlay, PinDialog, Route, Row, View};
 use super::replies;
 use crate::arm::ResourceId;
 use crate::factory::RetentionState;
@@ -63,7 +63,7 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         }
         CopyId | CopyLink => return copy(model, id == CopyLink),
         TogglePin | RetireMarked | ApplyLab | ApplyAll if model.read_only => {
-            model.flash(Level::Warn, "read-only mode: nothing can be changed");
+            refuse_read_only(model, id);
         }
         TogglePin => return toggle_pin(model),
         RetireMarked => retire_marked(model),
@@ -71,6 +71,21 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         ApplyAll => apply_plan(model, false),
     }
     Vec::new()
+}
+
+/// Says why a command that changes Azure does nothing here.
+pub fn refuse_read_only(model: &mut Model, id: CommandId) {
+    let name = super::super::command::COMMANDS
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.name)
+        .unwrap_or("that");
+    model.flash(
+        Level::Warn,
+        format!(
+            "read-only console: :{name} changes Azure, so it is off (started with --read-only or [azure] read_only = true)"
+        ),
+    );
 }
 
 fn back(model: &mut Model) {
@@ -223,20 +238,18 @@ fn toggle_pin(model: &mut Model) -> Vec<Effect> {
     let Some(data) = &model.data else {
         return Vec::new();
     };
-    let image = data.image(data.images[i]);
-    let id = image.id.clone();
-    let reason = match &image.pin {
-        Some(_) => None,
-        None => Some(format!("pinned in the console on {}", model.now.date())),
-    };
-    let verb = if reason.is_some() {
-        "pinning"
-    } else {
-        "unpinning"
-    };
-    model.flash(Level::Info, format!("{verb} {}…", image.name));
-    let req = model.request("pin");
-    vec![Effect::SetPin(req, id, reason)]
+    let at = data.images[i];
+    let image = data.image(at);
+    let prefill = format!("pinned by {} on {}", model.identity.user, model.now.date());
+    model.overlay = Overlay::Pin(Box::new(PinDialog {
+        image: image.id.clone(),
+        name: image.name.clone(),
+        lab: data.lab(at.lab).name.clone(),
+        current: image.pin.clone(),
+        reason: super::dialogs::new_input(&prefill),
+        focus: Button::Cancel,
+    }));
+    Vec::new()
 }
 
 fn retire_marked(model: &mut Model) {
@@ -268,27 +281,50 @@ fn retire_marked(model: &mut Model) {
         })
         .collect();
     let hidden = chosen.iter().filter(|i| !visible.contains(i)).count();
-    let targets: Vec<RetireTarget> = chosen
-        .iter()
-        .map(|&i| {
-            let at = data.images[i];
-            let image = data.image(at);
-            RetireTarget {
-                lab: data.lab(at.lab).id.clone(),
-                image: image.id.clone(),
-                name: image.name.clone(),
-                image_path: image.image_path.as_ref().map(|p| p.to_string()),
-                reason: RetireReason::Chosen,
-                guard: Guard::Chosen,
+    // Each chosen image with its state; the ones retention would never retire are set apart.
+    let mut usual = Vec::new();
+    let mut unusual = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
+    for &i in &chosen {
+        let at = data.images[i];
+        let image = data.image(at);
+        let decision = data.decision(at);
+        let target = RetireTarget {
+            lab: data.lab(at.lab).id.clone(),
+            image: image.id.clone(),
+            name: image.name.clone(),
+            image_path: image.image_path.as_ref().map(|p| p.to_string()),
+            reason: RetireReason::Chosen,
+            guard: Guard::Chosen {
+                unusual: decision.state.is_unusual(),
+            },
+        };
+        let line = format!(
+            "{} / {}: {} ({})",
+            data.lab(at.lab).name,
+            image.name,
+            decision.state.as_str(),
+            decision.detail
+        );
+        if let Some(warning) = decision.state.unusual_warning() {
+            let warning = format!("{}: {warning}", decision.state.as_str());
+            if !warnings.contains(&warning) {
+                warnings.push(warning);
             }
-        })
-        .collect();
+            unusual.push((line, target));
+        } else {
+            usual.push((line, target));
+        }
+    }
+    let total = chosen.len();
     let title = format!(
-        "Retire {} chosen image{}",
-        targets.len(),
-        if targets.len() == 1 { "" } else { "s" }
+        "Retire {total} chosen image{}",
+        if total == 1 { "" } else { "s" }
     );
-    confirm(model, title, targets, hidden);
+    confirm(model, title, usual, unusual, hidden);
+    if let Overlay::Confirm(c) = &mut model.overlay {
+        c.unusual_warnings = warnings;
+    }
 }
 
 fn apply_plan(model: &mut Model, one_lab: bool) {
@@ -311,8 +347,15 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
         plan.labs.retain(|p| p.lab == id);
     }
     let targets = retire::targets_from_plan(&plan);
+    let held_back: Vec<String> = plan
+        .held_back()
+        .map(|(l, n, why)| format!("{n} due in {} left out: {why}", l.lab_name))
+        .collect();
     if targets.is_empty() {
-        model.flash(Level::Info, "the plan retires nothing here");
+        match held_back.first() {
+            Some(why) => model.flash(Level::Warn, format!("nothing can be retired here: {why}")),
+            None => model.flash(Level::Info, "the plan retires nothing here"),
+        }
         return;
     }
     let labs = plan
@@ -335,36 +378,61 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
             targets.len()
         ),
     };
-    confirm(model, title, targets, 0);
-}
-
-fn confirm(model: &mut Model, title: String, targets: Vec<RetireTarget>, hidden: usize) {
-    let items = targets
-        .iter()
+    let lab_name = |t: &RetireTarget| {
+        data.lab_index(&t.lab)
+            .map(|l| data.lab(l).name.clone())
+            .unwrap_or_default()
+    };
+    let items: Vec<(String, RetireTarget)> = targets
+        .into_iter()
         .map(|t| {
-            let lab = model
-                .data
-                .as_ref()
-                .and_then(|d| d.lab_index(&t.lab))
-                .map(|l| {
-                    model
-                        .data
-                        .as_ref()
-                        .map(|d| d.lab(l).name.clone())
-                        .unwrap_or_default()
-                })
-                .unwrap_or_default();
-            format!("{lab} / {} ({})", t.name, t.reason.as_str())
+            let line = format!(
+                "{} / {}: retire ({})",
+                lab_name(&t),
+                t.name,
+                t.reason.as_str()
+            );
+            (line, t)
         })
         .collect();
-    let typed_required = (targets.len() > TYPED_CONFIRM_ABOVE).then(|| targets.len().to_string());
-    model.overlay = Overlay::Confirm(Box::new(Confirm {
+    confirm(model, title, items, Vec::new(), 0);
+    // What the plan holds back is said in the preview, not discovered as 403s afterwards.
+    if let Overlay::Confirm(c) = &mut model.overlay {
+        c.notes = held_back;
+    }
+}
+
+/// Opens a confirmation. `usual` and `unusual` are (line, target) pairs; the unusual ones
+/// are left out unless the operator includes them explicitly.
+fn confirm(
+    model: &mut Model,
+    title: String,
+    usual: Vec<(String, RetireTarget)>,
+    unusual: Vec<(String, RetireTarget)>,
+    hidden: usize,
+) {
+    let (items, targets) = usual.into_iter().unzip();
+    let (unusual_items, unusual_targets) = unusual.into_iter().unzip();
+    let mut dialog = Confirm {
         title,
         items,
         hidden,
         targets,
-        typed_required,
+        unusual_items,
+        unusual_targets,
+        unusual_warnings: Vec::new(),
+        include_unusual: false,
+        notes: Vec::new(),
+        typed_required: None,
         typed: super::dialogs::new_input(""),
         focus: Button::Cancel,
-    }));
+    };
+    dialog.typed_required = typed_required(&dialog);
+    model.overlay = Overlay::Confirm(Box::new(dialog));
+}
+
+/// Above `TYPED_CONFIRM_ABOVE` images, the count to type.
+pub fn typed_required(confirm: &Confirm) -> Option<String> {
+    let n = confirm.count();
+    (n > TYPED_CONFIRM_ABOVE).then(|| n.to_string())
 }

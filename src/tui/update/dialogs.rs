@@ -7,6 +7,7 @@ use super::super::command::{self, CommandId};
 use super::super::effect::Effect;
 use super::super::model::{Button, Filter, Level, Model, Overlay, Palette, Progress, View};
 use super::commands::{push, run_command, switch};
+use crate::factory::pin::PinChange;
 
 /// A one-line text input.
 pub fn new_input(text: &str) -> TextArea<'static> {
@@ -106,6 +107,12 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
     let argument = words.collect::<Vec<_>>().join(" ");
     let found = command::by_name(name, model.read_only)
         .or_else(|| first_completion.and_then(|c| command::by_name(c, model.read_only)));
+    if found.is_none()
+        && let Some(refused) = command::by_name(name, false)
+    {
+        super::commands::refuse_read_only(model, refused.id);
+        return Vec::new();
+    }
     let Some(command) = found else {
         let names: Vec<&str> = command::COMMANDS
             .iter()
@@ -161,16 +168,20 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             model.overlay = Overlay::None;
             model.flash(Level::Info, "cancelled: nothing was changed");
         }
-        KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
-            confirm.focus = if confirm.focus == Button::Cancel {
-                Button::Confirm
-            } else {
-                Button::Cancel
-            };
+        // q cancels too, unless it is being typed.
+        KeyCode::Char('q') if confirm.typed_required.is_none() => {
+            model.overlay = Overlay::None;
+            model.flash(Level::Info, "cancelled: nothing was changed");
         }
+        KeyCode::Tab | KeyCode::Right => confirm.focus = next_button(confirm, true),
+        KeyCode::BackTab | KeyCode::Left => confirm.focus = next_button(confirm, false),
         KeyCode::Enter if confirm.focus == Button::Cancel => {
             model.overlay = Overlay::None;
             model.flash(Level::Info, "cancelled: nothing was changed");
+        }
+        KeyCode::Enter if confirm.focus == Button::Include => {
+            confirm.include_unusual = !confirm.include_unusual;
+            confirm.typed_required = super::commands::typed_required(confirm);
         }
         KeyCode::Enter => {
             if let Some(required) = &confirm.typed_required
@@ -180,7 +191,17 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 model.flash(Level::Warn, format!("type {required} to confirm"));
                 return Vec::new();
             }
-            let targets = std::mem::take(&mut confirm.targets);
+            if confirm.count() == 0 {
+                model.flash(
+                    Level::Warn,
+                    "nothing to retire: every chosen image is unusual; include them explicitly, or Cancel",
+                );
+                return Vec::new();
+            }
+            let mut targets = std::mem::take(&mut confirm.targets);
+            if confirm.include_unusual {
+                targets.append(&mut confirm.unusual_targets);
+            }
             let Some(data) = &model.data else {
                 return Vec::new();
             };
@@ -194,6 +215,9 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 retired: Vec::new(),
                 done: false,
                 scroll: 0,
+                stop_asked: false,
+                stopping: false,
+                quit_after: false,
             });
             return vec![Effect::Retire(req, Box::new(labs), targets, now)];
         }
@@ -205,11 +229,103 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
-/// A retirement's results: scroll with j/k; Esc or Enter closes once it is done.
+/// Pinning: Enter pins with the reason typed (not empty), Esc cancels. Unpinning: a
+/// confirmation that starts on Cancel; Tab switches, Enter presses.
+pub fn pin_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let Overlay::Pin(dialog) = &mut model.overlay else {
+        return Vec::new();
+    };
+    let change = match (key.code, &dialog.current) {
+        (KeyCode::Esc, _) | (KeyCode::Char('q'), Some(_)) => None,
+        (KeyCode::Enter, None) => {
+            let reason = text_of(&dialog.reason).trim().to_string();
+            if reason.is_empty() {
+                model.flash(Level::Warn, "say why it is pinned: the reason is the pin");
+                return Vec::new();
+            }
+            Some(PinChange::Pin {
+                reason,
+                overwrite: false,
+            })
+        }
+        (_, None) => {
+            if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('u') {
+                dialog.reason.delete_line_by_head();
+            } else {
+                dialog.reason.input(key);
+            }
+            return Vec::new();
+        }
+        (KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right, Some(_)) => {
+            dialog.focus = if dialog.focus == Button::Cancel {
+                Button::Confirm
+            } else {
+                Button::Cancel
+            };
+            return Vec::new();
+        }
+        (KeyCode::Enter, Some(_)) if dialog.focus == Button::Confirm => Some(PinChange::Unpin),
+        (KeyCode::Enter, Some(_)) => None,
+        _ => return Vec::new(),
+    };
+    let image = dialog.image.clone();
+    let name = dialog.name.clone();
+    model.overlay = Overlay::None;
+    let Some(change) = change else {
+        model.flash(Level::Info, "cancelled: nothing was changed");
+        return Vec::new();
+    };
+    let verb = match change {
+        PinChange::Pin { .. } => "pinning",
+        PinChange::Unpin => "unpinning",
+    };
+    model.flash(Level::Info, format!("{verb} {name}…"));
+    let req = model.request("pin");
+    vec![Effect::SetPin(req, image, change)]
+}
+
+/// The button after (or before) the focused one; the Include switch only when there is
+/// something unusual to include.
+fn next_button(confirm: &super::super::model::Confirm, forward: bool) -> Button {
+    let mut order = vec![Button::Cancel, Button::Confirm];
+    if !confirm.unusual_targets.is_empty() {
+        order.push(Button::Include);
+    }
+    let at = order.iter().position(|b| *b == confirm.focus).unwrap_or(0);
+    let n = order.len();
+    order[if forward {
+        (at + 1) % n
+    } else {
+        (at + n - 1) % n
+    }]
+}
+
+/// A retirement's results: scroll with j/k; Esc or Enter closes once it is done. While it
+/// runs, q or Esc asks whether to stop it (y stops, n carries on).
 pub fn progress_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let Overlay::Progress(progress) = &mut model.overlay else {
         return Vec::new();
     };
+    if progress.stop_asked && !progress.done {
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                progress.stop_asked = false;
+                progress.stopping = true;
+                let req = progress.req;
+                model.flash(
+                    Level::Warn,
+                    "stopping: no new delete starts; those in flight finish and are recorded",
+                );
+                return vec![Effect::Cancel(req)];
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                progress.stop_asked = false;
+                progress.quit_after = false;
+            }
+            _ => {}
+        }
+        return Vec::new();
+    }
     match key.code {
         KeyCode::Char('j') | KeyCode::Down => {
             progress.scroll = (progress.scroll + 1).min(progress.results.len().saturating_sub(1))
@@ -218,9 +334,23 @@ pub fn progress_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') if progress.done => {
             model.overlay = Overlay::None
         }
-        KeyCode::Esc | KeyCode::Enter => {
+        KeyCode::Esc | KeyCode::Char('q') if progress.stopping => {
             let left = progress.total - progress.results.len();
-            model.flash(Level::Info, format!("still retiring: {left} images to go"));
+            model.flash(
+                Level::Info,
+                format!("stopping: waiting for {left} in flight"),
+            );
+        }
+        KeyCode::Esc | KeyCode::Char('q') => {
+            progress.stop_asked = true;
+            progress.quit_after = key.code == KeyCode::Char('q');
+        }
+        KeyCode::Enter => {
+            let left = progress.total - progress.results.len();
+            model.flash(
+                Level::Info,
+                format!("still retiring: {left} images to go (q or Esc stops it)"),
+            );
         }
         _ => {}
     }

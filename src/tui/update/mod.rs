@@ -4,6 +4,8 @@ mod commands;
 mod dialogs;
 mod replies;
 
+use crossterm::event::{KeyCode, KeyModifiers};
+
 use super::effect::Effect;
 use super::model::{Model, Overlay};
 use super::msg::Msg;
@@ -15,6 +17,26 @@ pub fn init(model: &mut Model) -> Vec<Effect> {
     replies::refresh(model)
 }
 
+/// ctrl-c: quits at once when nothing runs; while a retirement runs, asks first (a second
+/// ctrl-c, or y, stops it), then quits once it has stopped cleanly.
+fn interrupt(model: &mut Model) -> Vec<Effect> {
+    model.dirty = true;
+    if let Overlay::Progress(progress) = &mut model.overlay
+        && !progress.done
+    {
+        progress.quit_after = true;
+        if progress.stop_asked || progress.stopping {
+            progress.stop_asked = false;
+            progress.stopping = true;
+            return vec![Effect::Cancel(progress.req)];
+        }
+        progress.stop_asked = true;
+        return Vec::new();
+    }
+    model.quit = true;
+    Vec::new()
+}
+
 /// Applies one message.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -23,15 +45,30 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             if key.kind == crossterm::event::KeyEventKind::Release {
                 return Vec::new();
             }
+            // ctrl-c and ctrl-z work wherever the focus is: in the filter, the palette, a
+            // dialog or the help.
+            if key.modifiers.contains(KeyModifiers::CONTROL) {
+                match key.code {
+                    KeyCode::Char('c') => return interrupt(model),
+                    KeyCode::Char('z') => return vec![Effect::Suspend],
+                    _ => {}
+                }
+            }
             match &model.overlay {
                 Overlay::Confirm(_) => dialogs::confirm_key(model, key),
+                Overlay::Pin(_) => dialogs::pin_key(model, key),
                 Overlay::Palette(_) => dialogs::palette_key(model, key),
                 Overlay::Help { .. } => dialogs::help_key(model, key),
                 Overlay::Progress(_) => dialogs::progress_key(model, key),
                 Overlay::None if model.filter_input.is_some() => dialogs::filter_key(model, key),
                 Overlay::None => match model.keymap.command(&key) {
                     Some(id) => run_command(model, id),
-                    None => Vec::new(),
+                    None => {
+                        if let Some(id) = model.keymap.refused(&key) {
+                            commands::refuse_read_only(model, id);
+                        }
+                        Vec::new()
+                    }
                 },
             }
         }

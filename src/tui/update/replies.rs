@@ -214,6 +214,10 @@ fn retire_done(model: &mut Model) -> Vec<Effect> {
     remove_images(model, &retired);
     if let Overlay::Progress(progress) = &mut model.overlay {
         progress.done = true;
+        progress.stop_asked = false;
+        if progress.quit_after {
+            model.quit = true;
+        }
         let retired = progress.results.iter().filter(|r| r.2 == "retired").count();
         let text = format!(
             "retired {retired} of {}; {} not retired (see the list)",

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::super::command::{self, COMMANDS};
-use super::super::model::{Button, Confirm, Model, Palette, Progress};
+use super::super::model::{Button, Confirm, Model, Palette, PinDialog, Progress};
 use super::super::theme::Theme;
 use super::super::widget::popup::centred;
 
@@ -120,43 +120,71 @@ pub fn palette(model: &Model, theme: &Theme, frame: &mut Frame, palette: &Palett
     );
 }
 
-/// A confirmation that names what will change and starts on Cancel.
+/// A confirmation that names what will change, with each image's state, sets apart what
+/// retention would never retire, and starts on Cancel.
 pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confirm) {
     let full = frame.area();
-    let wanted = confirm.items.len()
-        + 6
+    let unusual = !confirm.unusual_items.is_empty();
+    // Lines besides the items: the heading, the unusual heading, the notes, then a blank, the
+    // hidden count, the typed count, the buttons and the key hint.
+    let fixed = 1
+        + usize::from(unusual)
+        + confirm.unusual_warnings.len()
+        + confirm.notes.len()
+        + 3
         + usize::from(confirm.hidden > 0)
         + usize::from(confirm.typed_required.is_some());
+    // Two spare lines for items that wrap.
+    let wanted = fixed + confirm.items.len() + confirm.unusual_items.len() + 4;
     let area = centred(
         full,
-        78,
-        (wanted as u16).min(full.height.saturating_sub(2)).min(24),
+        96,
+        (wanted as u16).min(full.height.saturating_sub(2)).min(30),
     );
     let inner_height = area.height.saturating_sub(2) as usize;
     let mut lines = vec![Line::from(Span::styled(
         "This deletes these custom images from Azure:",
         theme.text,
     ))];
-    let footer_lines =
-        3 + usize::from(confirm.hidden > 0) + usize::from(confirm.typed_required.is_some());
-    let room = inner_height
-        .saturating_sub(lines.len() + footer_lines)
-        .max(1);
-    let shown = if confirm.items.len() > room {
-        room - 1
-    } else {
-        confirm.items.len()
-    };
-    for item in confirm.items.iter().take(shown) {
+    let room = inner_height.saturating_sub(fixed).max(2);
+    // The unusual ones get at least half the room: they are what must not be missed.
+    let unusual_room = confirm
+        .unusual_items
+        .len()
+        .min((room / 2).max(room.saturating_sub(confirm.items.len())));
+    push_items(
+        &mut lines,
+        theme,
+        &confirm.items,
+        room - unusual_room,
+        theme.state_retire,
+    );
+    if unusual {
         lines.push(Line::from(Span::styled(
-            format!("  {item}"),
-            theme.state_retire,
+            format!(
+                "Unusual — retention would never delete these {} (left out unless included):",
+                confirm.unusual_items.len()
+            ),
+            theme.flash_warn,
         )));
+        push_items(
+            &mut lines,
+            theme,
+            &confirm.unusual_items,
+            unusual_room,
+            theme.flash_error,
+        );
+        for warning in &confirm.unusual_warnings {
+            lines.push(Line::from(Span::styled(
+                format!("  ! {warning}"),
+                theme.flash_warn,
+            )));
+        }
     }
-    if shown < confirm.items.len() {
+    for note in &confirm.notes {
         lines.push(Line::from(Span::styled(
-            format!("  … and {} more", confirm.items.len() - shown),
-            theme.dim,
+            format!("Left out: {note}"),
+            theme.flash_warn,
         )));
     }
     lines.push(Line::from(""));
@@ -185,21 +213,120 @@ pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confi
         let marker = if focused { theme.marker.as_str() } else { " " };
         Span::styled(format!("{marker}[ {label} ]"), style)
     };
-    lines.push(Line::from(vec![
+    let mut buttons = vec![
         button("Cancel".into(), confirm.focus == Button::Cancel, false),
         Span::raw("   "),
         button(
-            format!("Retire {}", confirm.targets.len()),
+            format!("Retire {}", confirm.count()),
             confirm.focus == Button::Confirm,
             true,
         ),
-        Span::styled("   Tab switches · Enter presses · Esc cancels", theme.dim),
-    ]));
+    ];
+    if unusual {
+        let check = if confirm.include_unusual { "x" } else { " " };
+        let focused = confirm.focus == Button::Include;
+        let marker = if focused { theme.marker.as_str() } else { " " };
+        buttons.push(Span::raw("   "));
+        buttons.push(Span::styled(
+            format!(
+                "{marker}[{check}] include the {} unusual",
+                confirm.unusual_items.len()
+            ),
+            if focused { theme.danger } else { theme.button },
+        ));
+    }
+    lines.push(Line::from(buttons));
+    lines.push(Line::from(Span::styled(
+        "Tab switches · Enter presses · Esc cancels",
+        theme.dim,
+    )));
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
             .block(frame_box(theme, &confirm.title)),
+        area,
+    );
+}
+
+/// Up to `room` item lines, the last one saying how many more there are.
+fn push_items<'a>(
+    lines: &mut Vec<Line<'a>>,
+    theme: &Theme,
+    items: &'a [String],
+    room: usize,
+    style: ratatui::style::Style,
+) {
+    let shown = if items.len() > room {
+        room.saturating_sub(1)
+    } else {
+        items.len()
+    };
+    for item in items.iter().take(shown) {
+        lines.push(Line::from(Span::styled(format!("  {item}"), style)));
+    }
+    if shown < items.len() {
+        lines.push(Line::from(Span::styled(
+            format!("  … and {} more", items.len() - shown),
+            theme.dim,
+        )));
+    }
+}
+
+/// Pinning asks for the reason; unpinning shows the reason it removes and starts on Cancel.
+pub fn pin(theme: &Theme, frame: &mut Frame, dialog: &PinDialog) {
+    let area = centred(frame.area(), 78, 9);
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{} / {}", dialog.lab, dialog.name),
+        theme.heading,
+    ))];
+    let title = match &dialog.current {
+        None => {
+            lines.push(Line::from(Span::styled(
+                "Retention will not retire a pinned image. Why is it pinned?",
+                theme.text,
+            )));
+            let typed = dialog.reason.lines().first().cloned().unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled("Reason: ", theme.key),
+                Span::styled(format!("{typed}█"), theme.text),
+            ]));
+            lines.push(Line::from(""));
+            lines.push(Line::from(Span::styled(
+                "Enter pins · Esc cancels · ctrl-u clears",
+                theme.dim,
+            )));
+            "Pin"
+        }
+        Some(reason) => {
+            lines.push(Line::from(vec![
+                Span::styled("It is pinned: ", theme.text),
+                Span::styled(reason.clone(), theme.flash_warn),
+            ]));
+            lines.push(Line::from(Span::styled(
+                "Unpinning removes this reason; retention may then retire the image.",
+                theme.text,
+            )));
+            lines.push(Line::from(""));
+            let button = |label: &str, focused: bool| {
+                let marker = if focused { theme.marker.as_str() } else { " " };
+                let style = if focused { theme.danger } else { theme.button };
+                Span::styled(format!("{marker}[ {label} ]"), style)
+            };
+            lines.push(Line::from(vec![
+                button("Cancel", dialog.focus == Button::Cancel),
+                Span::raw("   "),
+                button("Unpin", dialog.focus == Button::Confirm),
+                Span::styled("   Tab switches · Enter presses · Esc cancels", theme.dim),
+            ]));
+            "Unpin"
+        }
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(frame_box(theme, title)),
         area,
     );
 }
@@ -211,10 +338,27 @@ pub fn progress(theme: &Theme, frame: &mut Frame, progress: &Progress) {
     let done = progress.results.len();
     let heading = if progress.done {
         format!("Done: {done} of {} settled. Esc closes.", progress.total)
+    } else if progress.stopping {
+        format!(
+            "Stopping: {done} of {} settled; no new delete starts, those in flight finish…",
+            progress.total
+        )
     } else {
-        format!("Retiring: {done} of {} settled…", progress.total)
+        format!(
+            "Retiring: {done} of {} settled… (q or Esc stops it)",
+            progress.total
+        )
     };
     let mut lines = vec![Line::from(Span::styled(heading, theme.heading))];
+    if progress.stop_asked && !progress.done {
+        let then = if progress.quit_after { " and quit" } else { "" };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "Stop the retirement{then}? Images already deleted stay deleted; the rest are left alone. y stops · n carries on"
+            ),
+            theme.flash_warn,
+        )));
+    }
     for (lab, name, result, detail) in progress.results.iter().skip(progress.scroll) {
         let style = match *result {
             "retired" => theme.flash_info,

@@ -34,6 +34,7 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         Overlay::Help { scroll } => dialogs::help(model, theme, frame, *scroll),
         Overlay::Palette(p) => dialogs::palette(model, theme, frame, p),
         Overlay::Confirm(c) => dialogs::confirm(model, theme, frame, c),
+        Overlay::Pin(p) => dialogs::pin(theme, frame, p),
         Overlay::Progress(p) => dialogs::progress(theme, frame, p),
     }
 }

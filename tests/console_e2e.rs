@@ -157,7 +157,7 @@ fn console_command(emulator: &Emulator, state: &std::path::Path, extra: &str) ->
         .map(|(k, v)| format!("{k}='{v}'"))
         .collect();
     format!(
-        "env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' TERM=xterm-256color {BIN} --config '{CONFIG}' {extra}; sleep 5",
+        "env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' TERM=xterm-256color {BIN} --config '{CONFIG}' {extra}; echo exited=$?; sleep 5",
         env.join(" "),
         state.display(),
         state.display()
@@ -209,7 +209,12 @@ fn an_operator_session_in_a_real_terminal() {
         screen.contains(to_pin.as_str()) && screen.contains("retire"),
         "{screen}"
     );
+    // Pinning asks why (prefilled); the reason typed is the pin.
     term.keys(&["p"]);
+    term.wait_for("Why is it pinned?");
+    term.keys(&["C-u"]);
+    term.type_text("e2e baseline");
+    term.keys(&["Enter"]);
     term.wait_for(&format!("pinned {to_pin}"));
 
     // Preview and apply retention for one lab.
@@ -238,14 +243,15 @@ fn an_operator_session_in_a_real_terminal() {
         screen.contains("retired") && screen.contains(to_retire.as_str()),
         "{screen}"
     );
-    term.keys(&["Escape", "q"]);
+    // Close the results, and only then quit: Escape and q sent together can arrive as alt-q.
+    term.keys(&["Escape"]);
     let started = Instant::now();
-    while !term.screen().contains("$")
-        && !term.gone()
-        && started.elapsed() < Duration::from_secs(10)
-    {
+    while term.screen().contains("Done: 1 of 1 settled") {
+        assert!(started.elapsed() < Duration::from_secs(10), "the results close");
         std::thread::sleep(Duration::from_millis(100));
     }
+    term.keys(&["q"]);
+    term.wait_for("exited=0");
 
     // The estate afterwards: exactly the planned image gone, the pinned one kept.
     let after = images_of(&emulator, "Training");
@@ -258,6 +264,12 @@ fn an_operator_session_in_a_real_terminal() {
     assert_eq!(pinned["pinned"], true);
     let audit = std::fs::read_to_string(state.path().join("audit.jsonl")).unwrap();
     assert!(audit.contains(to_retire.as_str()) && audit.contains("\"result\":\"retired\""));
+    assert!(
+        audit.lines().any(|l| l.contains("\"action\":\"pin\"")
+            && l.contains(to_pin.as_str())
+            && l.contains("e2e baseline")),
+        "the pin is audited with its reason:\n{audit}"
+    );
 
     // Read-only: the same keys change nothing, and the commands are not even there.
     let term = Terminal::start(
@@ -269,10 +281,11 @@ fn an_operator_session_in_a_real_terminal() {
     term.keys(&["3"]);
     term.wait_for("Retention plan");
     term.keys(&["a"]);
+    term.wait_for("read-only console: :apply-lab changes Azure");
     term.keys(&[":"]);
     term.type_text("apply-lab");
     term.keys(&["Enter"]);
-    let screen = term.wait_for("no command :apply-lab");
+    let screen = term.wait_for("read-only console: :apply-lab changes Azure");
     assert!(!screen.contains("Apply the retention plan"), "{screen}");
     assert!(!screen.contains("<a> apply-lab"), "{screen}");
     term.keys(&["q"]);

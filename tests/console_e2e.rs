@@ -247,7 +247,10 @@ fn an_operator_session_in_a_real_terminal() {
     term.keys(&["Escape"]);
     let started = Instant::now();
     while term.screen().contains("Done: 1 of 1 settled") {
-        assert!(started.elapsed() < Duration::from_secs(10), "the results close");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the results close"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     term.keys(&["q"]);

@@ -11,7 +11,7 @@ use imagefactory::arm::ArmClient;
 use imagefactory::config::{self, FactoryConfig};
 use imagefactory::factory::audit::{Actor, AuditLog};
 use imagefactory::factory::retire::{self, RetireOutcome, RetireResult};
-use imagefactory::factory::{Inventory, RetentionPlan, retention};
+use imagefactory::factory::{Inventory, RetentionPlan, RetentionState, retention};
 use imagefactory::sim::SimHandle;
 use time::OffsetDateTime;
 
@@ -102,12 +102,22 @@ async fn applying_the_plan_removes_exactly_the_planned_images() {
     let sim = start(demo_world(), fast()).await;
     let config = sample_config();
     let (client, inventory, plan) = planned(&sim, &config).await;
-    let due: BTreeSet<String> = plan.to_retire().map(|(_, d)| d.image.key()).collect();
+    // What applying takes on: everything due, less the labs where the identity cannot delete
+    // (the reader-only subscription), which are held back rather than tried.
+    let due: BTreeSet<String> = retire::targets_from_plan(&plan)
+        .iter()
+        .map(|t| t.image.key())
+        .collect();
     assert!(
         due.len() > 40,
         "the demo world has plenty to retire: {}",
         due.len()
     );
+    let held_back: Vec<&str> = plan
+        .held_back()
+        .map(|(l, _, _)| l.lab_name.as_str())
+        .collect();
+    assert_eq!(held_back, ["Partner-NorthEurope"]);
     let before = image_ids(&sim);
     let run = apply(&client, &inventory, &config, &plan).await;
     let after = image_ids(&sim);
@@ -129,22 +139,9 @@ async fn applying_the_plan_removes_exactly_the_planned_images() {
         due.difference(&not_retired).cloned().collect(),
         "deleted = planned - skipped - failed"
     );
-    // The reader-only subscription refuses: each of its images fails with the reason, the rest goes on.
-    let failed: Vec<_> = run
-        .outcomes
-        .iter()
-        .filter_map(|o| match &o.result {
-            RetireResult::Failed(e) => Some((o.lab.as_str(), e.code())),
-            _ => None,
-        })
-        .collect();
-    assert!(!failed.is_empty());
-    assert!(
-        failed.iter().all(
-            |(lab, code)| *lab == "Partner-NorthEurope" && *code == Some("AuthorizationFailed")
-        ),
-        "{failed:?}"
-    );
+    // The reader-only subscription was held back, so nothing was tried there and nothing failed.
+    assert!(failed_ids(&run.outcomes).is_empty(), "no 403s collected");
+    assert!(run.outcomes.iter().all(|o| o.lab != "Partner-NorthEurope"));
     assert_eq!(
         run.heard,
         due.len(),
@@ -160,10 +157,16 @@ async fn applying_the_plan_removes_exactly_the_planned_images() {
         assert!(!line[key].is_null(), "audit line has {key}: {line}");
     }
 
-    // The inventory afterwards agrees, and a new plan has nothing left but the refused ones.
+    // The inventory afterwards agrees, and a new plan has nothing left but the held-back ones.
     let (_, inventory, replan) = planned(&sim, &config).await;
     let left: BTreeSet<String> = replan.to_retire().map(|(_, d)| d.image.key()).collect();
-    assert_eq!(left, failed_ids(&run.outcomes));
+    let held: BTreeSet<String> = plan
+        .to_retire()
+        .filter(|(l, _)| l.denied.is_some())
+        .map(|(_, d)| d.image.key())
+        .collect();
+    assert!(!held.is_empty());
+    assert_eq!(left, held);
     assert_eq!(
         inventory.labs().map(|(_, l)| l.images.len()).sum::<usize>(),
         after.len()
@@ -498,17 +501,22 @@ async fn chosen_images_go_unless_pinned_or_in_use() {
     let untagged = pick(&|i| i.image_path.is_none());
     let pinned = pick(&|i| i.pin.is_some());
     let used = pick(&|i| i.in_use);
-    let targets: Vec<RetireTarget> = [untagged, pinned, used]
-        .iter()
-        .map(|i| RetireTarget {
-            lab: dev.id.clone(),
-            image: i.id.clone(),
-            name: i.name.clone(),
-            image_path: None,
-            reason: RetireReason::Chosen,
-            guard: Guard::Chosen { unusual: false },
-        })
-        .collect();
+    let current = pick(&|i| plan.decision(&i.id).unwrap().state == RetentionState::Current);
+    let target = |i: &imagefactory::factory::Image, unusual: bool| RetireTarget {
+        lab: dev.id.clone(),
+        image: i.id.clone(),
+        name: i.name.clone(),
+        image_path: None,
+        reason: RetireReason::Chosen,
+        guard: Guard::Chosen { unusual },
+    };
+    // The untagged image is confirmed as unusual; the current one is not, so it must stay.
+    let targets = vec![
+        target(untagged, true),
+        target(pinned, true),
+        target(used, true),
+        target(current, false),
+    ];
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(dir.path()).unwrap();
     let actor = Actor::current("fixed token", "http://emulator/");
@@ -529,7 +537,12 @@ async fn chosen_images_go_unless_pinned_or_in_use() {
             outcome(&outcomes, &untagged.id).result,
             RetireResult::Retired
         ),
-        "an unmanaged image can be chosen"
+        "an unmanaged image can be chosen, when confirmed as unusual"
+    );
+    assert!(
+        matches!(&outcome(&outcomes, &current.id).result, RetireResult::Skipped(why) if why.starts_with("now current")),
+        "a current image not confirmed as unusual is kept: {:?}",
+        outcome(&outcomes, &current.id).result
     );
     assert!(
         matches!(&outcome(&outcomes, &pinned.id).result, RetireResult::Skipped(why) if why.starts_with("pinned"))
@@ -539,6 +552,13 @@ async fn chosen_images_go_unless_pinned_or_in_use() {
     );
     let audit_text = std::fs::read_to_string(audit.path()).unwrap();
     assert!(audit_text.contains("\"why\":\"chosen\""));
+    // The state at deletion is on record.
+    assert!(
+        audit_text
+            .lines()
+            .any(|l| l.contains(untagged.name.as_str()) && l.contains("\"state\":\"unmanaged\"")),
+        "{audit_text}"
+    );
 }
 
 #[tokio::test]

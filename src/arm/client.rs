@@ -258,6 +258,28 @@ impl ArmClient {
         Ok(url)
     }
 
+    /// An error saying the endpoint cannot be reached, if it cannot (a connection to its host
+    /// and port, refused, unresolved or timed out), else `None`.
+    async fn unreachable_endpoint(&self) -> Option<ArmError> {
+        let endpoint = &self.inner.options.endpoint;
+        let host = endpoint.host_str()?;
+        let port = endpoint.port_or_known_default()?;
+        let connect = tokio::net::TcpStream::connect((host, port));
+        let reason = match tokio::time::timeout(Duration::from_secs(5), connect).await {
+            Ok(Ok(_)) => return None,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer within 5 s".into(),
+        };
+        Some(ArmError::Transport {
+            method: "CONNECT".into(),
+            resource: endpoint.to_string(),
+            reason: format!(
+                "cannot reach the ARM endpoint {endpoint}: {reason}; check --endpoint, IMAGEFACTORY_ENDPOINT or [azure] endpoint"
+            ),
+            attempts: 1,
+        })
+    }
+
     /// Sends one request with retries; every non-success answer becomes an `ArmError`.
     pub(super) async fn send(
         &self,
@@ -289,7 +311,12 @@ impl ArmClient {
                 self.wait_for_pause(sub).await;
             }
             // A credential failure is final: azure_identity has already retried what it can.
-            let token = self.inner.tokens.token(&self.inner.scope).await?;
+            // But a wrong endpoint often shows first as a token refused for its scope: say
+            // what is really wrong when the endpoint itself cannot be reached.
+            let token = match self.inner.tokens.token(&self.inner.scope).await {
+                Ok(token) => token,
+                Err(auth) => return Err(self.unreachable_endpoint().await.unwrap_or(auth)),
+            };
             let outcome = self.attempt(&method, &url, body, token).await;
             let wait = match &outcome {
                 Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {

@@ -4,7 +4,8 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone)]
 pub enum ArmError {
     /// ARM answered with an error envelope (or at least an error status).
-    #[error("{method} {resource}: HTTP {status} {code}: {message}{}", request_id_suffix(.request_id))]
+    // The cause first: a line cut off by a narrow screen still says what went wrong.
+    #[error("{code} (HTTP {status}): {message} [{method} {resource}{}]", request_id_suffix(.request_id))]
     Api {
         method: String,
         resource: String,
@@ -14,7 +15,7 @@ pub enum ArmError {
         request_id: Option<String>,
     },
     /// The request never got an answer (connection refused or reset, timeout), after all retries.
-    #[error("{method} {resource}: {reason} (after {attempts} attempts)")]
+    #[error("{reason} (after {attempts} attempts) [{method} {resource}]")]
     Transport {
         method: String,
         resource: String,
@@ -22,7 +23,7 @@ pub enum ArmError {
         attempts: u32,
     },
     /// A long-running operation ended `Failed` or `Canceled`.
-    #[error("{resource}: operation {status}: {code}: {message}")]
+    #[error("operation {status}: {code}: {message} [{resource}]")]
     OperationFailed {
         resource: String,
         status: String,
@@ -30,7 +31,7 @@ pub enum ArmError {
         message: String,
     },
     /// The answer was not what the API promises.
-    #[error("{resource}: unexpected response: {reason}")]
+    #[error("unexpected response: {reason} [{resource}]")]
     Decode { resource: String, reason: String },
     /// No token could be had.
     #[error("authentication failed ({mode}): {reason}")]
@@ -45,7 +46,7 @@ pub enum ArmError {
 
 fn request_id_suffix(id: &Option<String>) -> String {
     id.as_deref()
-        .map(|id| format!(" (request id {id})"))
+        .map(|id| format!(", request id {id}"))
         .unwrap_or_default()
 }
 

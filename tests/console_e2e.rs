@@ -122,13 +122,6 @@ impl Terminal {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-
-    fn gone(&self) -> bool {
-        !self
-            .tmux(&["has-session", "-t", "console"])
-            .status
-            .success()
-    }
 }
 
 impl Drop for Terminal {

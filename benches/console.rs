@@ -45,6 +45,7 @@ fn main() {
     let identity = Identity {
         who: "bench".into(),
         user: "tester".into(),
+        auth: "managed-identity".into(),
         endpoint: "http://127.0.0.1:1/".into(),
         emulator: true,
         ..Identity::default()

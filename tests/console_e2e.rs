@@ -150,8 +150,9 @@ fn console_command(emulator: &Emulator, state: &std::path::Path, extra: &str) ->
         .map(|(k, v)| format!("{k}='{v}'"))
         .collect();
     format!(
-        "env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' TERM=xterm-256color {BIN} --config '{CONFIG}' {extra}; echo exited=$?; sleep 5",
+        "env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' XDG_CACHE_HOME='{}' TERM=xterm-256color {BIN} --config '{CONFIG}' {extra}; echo exited=$?; sleep 5",
         env.join(" "),
+        state.display(),
         state.display(),
         state.display()
     )
@@ -298,7 +299,8 @@ fn the_demo_starts_and_the_terminal_is_restored_on_quit() {
     require_tmux();
     let state = tempfile::tempdir().unwrap();
     let command = format!(
-        "env IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' TERM=xterm-256color {BIN} --demo; echo exited=$?; sleep 5",
+        "env IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' XDG_CACHE_HOME='{}' TERM=xterm-256color {BIN} --demo; echo exited=$?; sleep 5",
+        state.path().display(),
         state.path().display(),
         state.path().display()
     );

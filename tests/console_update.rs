@@ -705,7 +705,7 @@ async fn detail_loads_the_resource_json_and_copy_uses_the_id() {
     );
     let effects = update(&mut model, ch('C'));
     assert!(
-        matches!(effects.as_slice(), [Effect::Copy(text)] if text.starts_with("https://portal.azure.com/#@/resource/subscriptions/"))
+        matches!(effects.as_slice(), [Effect::Copy(text)] if text.starts_with("https://portal.azure.com/#@72f988bf-86f1-41af-91ab-2d7cd011db47/resource/subscriptions/"))
     );
 }
 
@@ -737,7 +737,7 @@ async fn a_first_refresh_that_fails_says_why_instead_of_loading_forever() {
         now(),
     );
     let effects = imagefactory::tui::update::init(&mut model);
-    let [Effect::RefreshInventory(req)] = effects.as_slice() else {
+    let [Effect::RefreshInventory(req), Effect::LoadPrincipal] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert!(render(&mut model, 80, 24, "dark").contains("reading the inventory"));
@@ -760,4 +760,26 @@ async fn a_first_refresh_that_fails_says_why_instead_of_loading_forever() {
     }
     let effects = update(&mut model, ctrl('r'));
     assert!(matches!(effects.as_slice(), [Effect::RefreshInventory(_)]));
+}
+
+#[tokio::test]
+async fn the_header_names_the_principal_once_its_token_says_who() {
+    let mut model = model().await;
+    assert!(render(&mut model, 120, 40, "dark").contains("managed-identity (tester)"));
+    update(
+        &mut model,
+        Msg::Loaded(
+            0,
+            Payload::Principal(Some(imagefactory::arm::Principal {
+                name: "factory@contoso.com".into(),
+                object_id: None,
+                tenant: None,
+            })),
+        ),
+    );
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(
+        screen.contains("factory@contoso.com (managed-identity)"),
+        "{screen}"
+    );
 }

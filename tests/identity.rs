@@ -43,6 +43,17 @@ async fn managed_identity_token_from_the_emulator_signs_real_requests() {
     let recorded = sim.recorded();
     let token_calls: Vec<_> = recorded.iter().filter(|r| r.path == "/msi/token").collect();
     assert_eq!(token_calls.len(), 1, "the token is cached across requests");
+
+    // The token says who signs in: the principal the emulator's 403 messages also name.
+    let principal = client
+        .principal()
+        .await
+        .expect("the token names its principal");
+    assert_eq!(principal.name, "factory@contoso.com");
+    assert_eq!(
+        principal.tenant.as_deref(),
+        Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+    );
     let query = token_calls[0].query.as_deref().unwrap_or("");
     assert!(query.contains("api-version=2019-08-01"), "{query}");
     assert!(

@@ -44,7 +44,7 @@ async fn apply(
 ) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(dir.path()).unwrap();
-    let actor = Actor::current("fixed token", "http://emulator/");
+    let actor = Actor::current(client).await;
     let heard = Mutex::new(0);
     let targets = retire::targets_from_plan(plan);
     let outcomes = retire::apply(
@@ -519,7 +519,7 @@ async fn chosen_images_go_unless_pinned_or_in_use() {
     ];
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(dir.path()).unwrap();
-    let actor = Actor::current("fixed token", "http://emulator/");
+    let actor = Actor::current(&client).await;
     let outcomes = retire::apply(
         &client,
         &inventory,
@@ -582,7 +582,7 @@ async fn a_target_whose_lab_is_not_in_the_inventory_is_skipped_not_lost() {
     };
     let dir = tempfile::tempdir().unwrap();
     let audit = AuditLog::open(dir.path()).unwrap();
-    let actor = Actor::current("fixed token", "http://emulator/");
+    let actor = Actor::current(&client).await;
     let outcomes = retire::apply(
         &client,
         &inventory,

@@ -126,6 +126,13 @@ impl ArmClient {
         self.inner.tokens.mode()
     }
 
+    /// Who the credential signs in as, read from its token (`None` when no token can be had,
+    /// or it names no one).
+    pub async fn principal(&self) -> Option<super::Principal> {
+        let token = self.inner.tokens.token(&self.inner.scope).await.ok()?;
+        super::Principal::from_token(&token)
+    }
+
     pub(super) fn options(&self) -> &ArmClientOptions {
         &self.inner.options
     }

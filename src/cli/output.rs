@@ -67,7 +67,7 @@ pub fn report_problems(problems: &[Problem]) {
 /// Says that no visible lab has this name, suggesting the nearest one.
 pub fn report_unknown_lab(name: &str, inventory: &crate::factory::Inventory) {
     let known: Vec<&str> = inventory.labs().map(|(_, l)| l.name.as_str()).collect();
-    let hint = crate::config::nearest(name, &known)
+    let hint = crate::human::nearest(name, &known)
         .map(|n| format!(" Did you mean `{n}`?"))
         .unwrap_or_default();
     report_error(&format!(
@@ -136,4 +136,4 @@ impl Table {
     }
 }
 
-pub use crate::age::{age, rfc3339};
+pub use crate::human::{age, rfc3339};

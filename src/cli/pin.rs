@@ -108,7 +108,7 @@ async fn set(global: &Global, image: &str, lab: Option<&str>, change: &PinChange
             return Exit::Failure;
         }
     };
-    let actor = Actor::of(&context.client);
+    let actor = Actor::current(&context.client).await;
     match pin::set_pin(&context.client, &image, change, &audit, &actor).await {
         Ok(outcome) => {
             match change {

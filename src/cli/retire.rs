@@ -148,7 +148,7 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let actor = Actor::of(&context.client);
+    let actor = Actor::current(&context.client).await;
     if !args.json {
         println!(
             "Retiring {due} images (audit log: {})",
@@ -303,7 +303,7 @@ async fn retire_chosen(
             return Exit::Failure;
         }
     };
-    let actor = Actor::of(&context.client);
+    let actor = Actor::current(&context.client).await;
     let live = |o: &RetireOutcome| print_outcome(o, args.json);
     let outcomes = retire::apply(
         &context.client,

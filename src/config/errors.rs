@@ -2,6 +2,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::human::nearest_key;
+
 /// A configuration problem, with where it is and what to do about it.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -100,53 +102,6 @@ fn explain(message: &str) -> String {
     message.replace("invalid type: ", "wrong type: ")
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a likely typo.
-pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    closest(word, candidates, false)
-}
-
-/// Like `nearest`, but a shortened key (`params` for `parameters`) also counts: people
-/// abbreviate keys, not values.
-fn nearest_key<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    closest(word, candidates, true)
-}
-
-fn closest<'a>(word: &str, candidates: &[&'a str], abbreviations: bool) -> Option<&'a str> {
-    let word = word.to_ascii_lowercase();
-    candidates
-        .iter()
-        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), *c))
-        .filter(|(d, c)| {
-            *d <= (c.len().max(word.len()) / 3).max(2)
-                || (abbreviations && common_prefix(&word, &c.to_ascii_lowercase()) >= 4)
-        })
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn common_prefix(a: &str, b: &str) -> usize {
-    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(cur).min(row[j])
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,14 +110,5 @@ mod tests {
     fn positions_are_one_based_lines_and_columns() {
         assert_eq!(line_column("a = 1\nbb = 2\n", 6), (2, 1));
         assert_eq!(line_column("a = 1\nbb = 2\n", 11), (2, 6));
-    }
-
-    #[test]
-    fn nearest_finds_typos_but_not_strangers() {
-        assert_eq!(
-            nearest("parallelsm", &["parallelism", "vm_size"]),
-            Some("parallelism")
-        );
-        assert_eq!(nearest("colour", &["parallelism", "vm_size"]), None);
     }
 }

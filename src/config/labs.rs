@@ -131,7 +131,7 @@ pub(super) fn target_labs(
             }
             if !images.iter().any(|d| path.covers(&d.path)) {
                 let known: Vec<&str> = images.iter().map(|d| d.path.as_str()).collect();
-                let hint = super::nearest(path.as_str(), &known)
+                let hint = crate::human::nearest(path.as_str(), &known)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_else(|| {
                         if known.is_empty() {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use errors::{ConfigError, nearest};
+pub use errors::ConfigError;
 pub use image::{ArtifactRef, BaseImage, ImageDefinition, OsType};
 pub use image_path::ImagePath;
 pub use labs::{LabRef, TargetLab};
@@ -114,17 +114,8 @@ pub fn search_path(explicit: Option<&Path>) -> Vec<PathBuf> {
         paths.push(PathBuf::from(p));
     }
     paths.push(PathBuf::from("factory.toml"));
-    if let Some(dir) = config_home() {
-        paths.push(dir.join("imagefactory").join("factory.toml"));
-    }
+    paths.push(crate::paths::config_dir().join("factory.toml"));
     paths
-}
-
-fn config_home() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
 }
 
 /// Finds the configuration (`--config`, `IMAGEFACTORY_CONFIG`, `./factory.toml`, the XDG config
@@ -205,7 +196,7 @@ fn azure_settings(
         None => None,
         Some(m) if AUTH_MODES.contains(&m.get_ref().as_str()) => Some(m.into_inner()),
         Some(m) => {
-            let hint = nearest(m.get_ref(), &AUTH_MODES)
+            let hint = crate::human::nearest(m.get_ref(), &AUTH_MODES)
                 .map(|n| format!("did you mean `{n}`? "))
                 .unwrap_or_default();
             return Err(at(

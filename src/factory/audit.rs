@@ -8,22 +8,7 @@ use time::OffsetDateTime;
 
 use super::FactoryError;
 
-/// The state directory: `$IMAGEFACTORY_STATE_DIR`, else `$XDG_STATE_HOME/imagefactory`, else
-/// `~/.local/state/imagefactory`.
-pub fn state_dir() -> PathBuf {
-    let var = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(dir) = var("IMAGEFACTORY_STATE_DIR") {
-        return dir;
-    }
-    let base = var("XDG_STATE_HOME")
-        .or_else(|| var("HOME").map(|h| h.join(".local/state")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("imagefactory")
-}
+pub use crate::paths::state_dir;
 
 /// The operating-system user: `$USER`, `$LOGNAME` or `$USERNAME`, else the name of the
 /// process's uid from the password database (a service or container often sets none of them).
@@ -57,6 +42,8 @@ fn user_from_passwd() -> Option<String> {
 pub struct Actor {
     /// The operating-system user.
     pub user: String,
+    /// The Entra ID principal the credential signs in as (from its token), when known.
+    pub principal: Option<String>,
     /// The credential used (`cli`, `managed-identity`, ...).
     pub auth: String,
     /// The ARM endpoint.
@@ -64,21 +51,19 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The current user, with this client's credential and endpoint.
-    pub fn of(client: &crate::arm::ArmClient) -> Actor {
+    /// Who is acting through `client`: the operating-system user, the principal its credential
+    /// signs in as, the credential and the endpoint. The one way audit, console and commands
+    /// learn who acts.
+    pub async fn current(client: &crate::arm::ArmClient) -> Actor {
         let auth = client
             .auth_mode()
             .map(|m| m.as_str())
             .unwrap_or("fixed token");
-        Actor::current(auth, client.endpoint().as_str())
-    }
-
-    /// The current user, with the client's credential and endpoint.
-    pub fn current(auth: &str, endpoint: &str) -> Actor {
         Actor {
             user: os_user(),
+            principal: client.principal().await.map(|p| p.name),
             auth: auth.into(),
-            endpoint: endpoint.into(),
+            endpoint: client.endpoint().to_string(),
         }
     }
 }

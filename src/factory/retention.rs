@@ -343,7 +343,7 @@ fn decide_managed(
     {
         return decide(image, RetentionState::InUse, None, user);
     }
-    let nth = ordinal(rank + 1);
+    let nth = crate::human::ordinal(rank + 1);
     let (reason, why) = if !scope.defined(path) && policy.retire_removed_definitions {
         (
             Some(RetireReason::RemovedDefinition),
@@ -422,15 +422,4 @@ fn decide(
         reason,
         detail,
     }
-}
-
-fn ordinal(n: usize) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 
+use super::auth::{PRINCIPAL_OID, PRINCIPAL_UPN};
 use super::operations;
 use super::paging::page;
 use super::reply::{Answer, ArmFault, json};
@@ -365,7 +366,7 @@ fn authorization_failed(action: &str, path: &str) -> ArmFault {
         StatusCode::FORBIDDEN,
         "AuthorizationFailed",
         format!(
-            "The client 'factory@contoso.com' with object id '6a1c0f3e-0000-4000-8000-3d2b1a0c9e8f' does not have authorization to perform action 'Microsoft.DevTestLab/{kind}/{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+            "The client '{PRINCIPAL_UPN}' with object id '{PRINCIPAL_OID}' does not have authorization to perform action 'Microsoft.DevTestLab/{kind}/{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials."
         ),
     )
 }

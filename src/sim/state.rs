@@ -39,9 +39,14 @@ pub(super) struct SimState {
 impl SimState {
     pub fn new(world: World, options: SimOptions, endpoint: &url::Url) -> Self {
         let origin = endpoint.origin().ascii_serialization();
+        let tenant = world
+            .subscriptions
+            .first()
+            .map(|s| s.tenant.clone())
+            .unwrap_or_default();
         SimState {
             world: Mutex::new(world),
-            tokens: TokenIssuer::new(&origin, options.identity_header.clone()),
+            tokens: TokenIssuer::new(&origin, options.identity_header.clone(), tenant),
             injector: Mutex::new(Injector::new(options.faults.clone(), options.seed)),
             options,
             base: origin,

@@ -133,6 +133,7 @@ fn identity(client: &ArmClient, config: Option<&FactoryConfig>) -> Identity {
     Identity {
         who,
         user,
+        auth: mode.to_string(),
         tenant: None,
         factory: config.map(|c| c.factory.name.clone()),
         endpoint: endpoint.to_string(),
@@ -168,6 +169,14 @@ fn spawn(effect: Effect, context: &Context) {
     match effect {
         Effect::Copy(text) => copy_to_clipboard(&text),
         Effect::Suspend => {}
+        Effect::LoadPrincipal => {
+            tokio::spawn(async move {
+                let principal = context.client.principal().await;
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(0, Payload::Principal(principal)));
+            });
+        }
         Effect::Cancel(req) => {
             if let Some(cancel) = context.cancels.lock().expect("cancel lock").get(&req) {
                 cancel.cancel();
@@ -209,7 +218,7 @@ fn spawn(effect: Effect, context: &Context) {
                     pin::PinChange::Pin { reason, .. } => Some(reason.clone()),
                     pin::PinChange::Unpin => None,
                 };
-                let actor = Actor::of(&context.client);
+                let actor = Actor::current(&context.client).await;
                 let result = match AuditLog::open(&state_dir()) {
                     Ok(audit) => pin::set_pin(&context.client, &id, &change, &audit, &actor)
                         .await
@@ -233,7 +242,7 @@ fn spawn(effect: Effect, context: &Context) {
                         return;
                     }
                 };
-                let actor = Actor::of(&context.client);
+                let actor = Actor::current(&context.client).await;
                 let tx = context.tx.clone();
                 let cancel = Cancel::new();
                 context

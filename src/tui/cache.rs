@@ -4,16 +4,14 @@
 use std::path::PathBuf;
 
 use crate::factory::Inventory;
-use crate::factory::audit::state_dir;
 
 /// One cache file per endpoint: data from Azure never shows while on the emulator, or back.
 pub fn cache_path(endpoint: &url::Url) -> PathBuf {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let mut h = DefaultHasher::new();
     endpoint.as_str().hash(&mut h);
-    state_dir()
-        .join("cache")
-        .join(format!("inventory-{:016x}.json", h.finish()))
+    // A cache, not state: it may be thrown away at any time (XDG_CACHE_HOME).
+    crate::paths::cache_dir().join(format!("inventory-{:016x}.json", h.finish()))
 }
 
 /// The inventory of the last run, if there is a readable one.

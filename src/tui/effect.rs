@@ -14,6 +14,8 @@ use crate::factory::retire::RetireTarget;
 pub enum Effect {
     /// Read the whole inventory again.
     RefreshInventory(ReqId),
+    /// Read who the credential signs in as (from its token).
+    LoadPrincipal,
     /// Read one resource's JSON for a detail view.
     LoadDetail(ReqId, ResourceId),
     /// Pin or unpin an image.

@@ -100,7 +100,7 @@ impl KeyMap {
         for (name, keys) in overrides {
             let command = COMMANDS.iter().find(|c| c.name == name).ok_or_else(|| {
                 let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
-                let hint = crate::config::nearest(name, &names)
+                let hint = crate::human::nearest(name, &names)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
                 ConsoleError::Settings(format!("[keys]: no command `{name}`{hint}"))

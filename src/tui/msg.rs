@@ -34,4 +34,6 @@ pub enum Payload {
     Pin(ResourceId, Result<Option<String>, String>),
     /// A retirement finished.
     RetireDone,
+    /// Who the credential signs in as, if its token says.
+    Principal(Option<crate::arm::Principal>),
 }

@@ -31,11 +31,7 @@ pub struct Settings {
 impl Settings {
     /// Where the settings live: `$XDG_CONFIG_HOME/imagefactory/console.toml`.
     pub fn path() -> Option<PathBuf> {
-        std::env::var_os("XDG_CONFIG_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .map(|d| d.join("imagefactory").join("console.toml"))
+        Some(crate::paths::config_dir().join("console.toml"))
     }
 
     /// Reads the settings file if there is one.

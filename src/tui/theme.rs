@@ -153,7 +153,7 @@ impl Theme {
                 .to_style()
                 .map_err(|e| ConsoleError::Settings(format!("theme style `{name}`: {e}")))?;
             let slot = self.slot(name).ok_or_else(|| {
-                let hint = crate::config::nearest(name, &STYLE_NAMES)
+                let hint = crate::human::nearest(name, &STYLE_NAMES)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
                 ConsoleError::Settings(format!("theme: unknown style `{name}`{hint}"))

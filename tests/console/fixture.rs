@@ -50,6 +50,7 @@ pub fn model_with(inventory: Inventory, read_only: bool) -> Model {
     let identity = Identity {
         who: "managed-identity (tester)".into(),
         user: "tester".into(),
+        auth: "managed-identity".into(),
         tenant: None,
         factory: Some("ImageFactory".into()),
         endpoint: "http://127.0.0.1:8080/".into(),

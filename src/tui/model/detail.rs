@@ -1,7 +1,7 @@
 //! The lines of a detail view: properties, tags, then the raw resource JSON.
 
 use super::{Model, View};
-use crate::age::{age, rfc3339};
+use crate::human::{age, rfc3339};
 
 /// What a detail line is, for styling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

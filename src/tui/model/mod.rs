@@ -47,6 +47,8 @@ pub struct Identity {
     pub who: String,
     /// The operating-system user (for default pin reasons).
     pub user: String,
+    /// The credential mode (`managed-identity`, `cli`, ...).
+    pub auth: String,
     pub tenant: Option<String>,
     pub factory: Option<String>,
     pub endpoint: String,

@@ -212,7 +212,25 @@ fn copy(model: &mut Model, link: bool) -> Vec<Effect> {
         return Vec::new();
     };
     let text = if link {
-        format!("https://portal.azure.com/#@/resource{}", id.as_str())
+        // The portal opens the resource in its own tenant's directory, named after `#@`.
+        let tenant = model
+            .data
+            .as_ref()
+            .and_then(|d| {
+                let sub = id.subscription()?;
+                d.inventory
+                    .subscriptions
+                    .iter()
+                    .find(|s| s.id.eq_ignore_ascii_case(sub))?
+                    .tenant
+                    .clone()
+            })
+            .or_else(|| model.identity.tenant.clone())
+            .unwrap_or_default();
+        format!(
+            "https://portal.azure.com/#@{tenant}/resource{}",
+            id.as_str()
+        )
     } else {
         id.to_string()
     };

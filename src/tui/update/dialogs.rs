@@ -119,7 +119,7 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
             .filter(|c| c.allowed(model.read_only))
             .map(|c| c.name)
             .collect();
-        let hint = crate::config::nearest(name, &names)
+        let hint = crate::human::nearest(name, &names)
             .map(|n| format!("; did you mean :{n}?"))
             .unwrap_or_default();
         model.flash(Level::Error, format!("no command :{name}{hint}"));

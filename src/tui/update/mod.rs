@@ -14,7 +14,9 @@ pub use commands::run_command;
 
 /// The effects to run when the console starts: read the inventory.
 pub fn init(model: &mut Model) -> Vec<Effect> {
-    replies::refresh(model)
+    let mut effects = replies::refresh(model);
+    effects.push(Effect::LoadPrincipal);
+    effects
 }
 
 /// ctrl-c: quits at once when nothing runs; while a retirement runs, asks first (a second

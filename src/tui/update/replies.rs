@@ -39,7 +39,7 @@ pub fn tick(model: &mut Model, now: OffsetDateTime) -> Vec<Effect> {
 
 /// The part of the header that changes with time alone.
 pub fn age_label(model: &Model) -> String {
-    crate::age::age(model.freshness.read_at, model.now)
+    crate::human::age(model.freshness.read_at, model.now)
 }
 
 /// The inventory cached by an earlier run: shown at once, marked stale, until the refresh lands.
@@ -102,7 +102,7 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                 }
                 Err(e) => {
                     // Keep what is shown; say how old it is.
-                    let age = crate::age::age(model.freshness.read_at, model.now);
+                    let age = crate::human::age(model.freshness.read_at, model.now);
                     model.flash(
                         Level::Error,
                         format!("refresh failed: {e} (showing data from {age} ago)"),
@@ -133,6 +133,15 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                     model.flash(Level::Info, text);
                 }
                 Err(e) => model.flash(Level::Error, format!("{}: {e}", id.name())),
+            }
+        }
+        Payload::Principal(principal) => {
+            if let Some(p) = principal {
+                model.identity.who = format!("{} ({})", p.name, model.identity.auth);
+                if model.identity.tenant.is_none() {
+                    model.identity.tenant = p.tenant;
+                }
+                model.dirty = true;
             }
         }
         Payload::RetireDone => {

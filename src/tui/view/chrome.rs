@@ -53,9 +53,12 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         };
         second.push(Span::styled(format!("tenant {shown}"), theme.text));
     }
-    if wide || !model.identity.emulator {
+    // The endpoint whenever it fits (the EMULATOR badge already says where, on the emulator).
+    let used: usize = second.iter().map(|s| s.content.chars().count()).sum();
+    let endpoint = &model.identity.endpoint;
+    if wide || used + 3 + endpoint.chars().count() <= area.width as usize {
         second.push(sep());
-        second.push(Span::styled(model.identity.endpoint.clone(), theme.dim));
+        second.push(Span::styled(endpoint.clone(), theme.dim));
     }
     frame.render_widget(
         Paragraph::new(vec![Line::from(first), Line::from(second)]),
@@ -65,7 +68,7 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
     let f = &model.freshness;
-    let age = crate::age::age(f.read_at, model.now);
+    let age = crate::human::age(f.read_at, model.now);
     if f.refreshing.is_some() {
         let what = if f.read_at.is_some() {
             format!("refreshing… (shown: {age} old)")
@@ -78,7 +81,7 @@ fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
         return Span::styled(
             format!(
                 "refresh failed {} ago; data {age} old",
-                crate::age::age(Some(*at), model.now)
+                crate::human::age(Some(*at), model.now)
             ),
             theme.flash_error,
         );

@@ -11,8 +11,8 @@ use super::super::model::{DetailKind, DriftStatus, Model, Row, detail_lines};
 use super::super::theme::Theme;
 use super::super::widget::table::{self, Column, VisibleRow};
 use super::chrome::title;
-use crate::age::age;
 use crate::factory::{LabRole, RetentionState};
+use crate::human::age;
 
 /// The style of a retention state.
 pub fn state_style(theme: &Theme, state: RetentionState) -> Style {

@@ -10,8 +10,8 @@ use super::super::model::{Model, Row};
 use super::super::theme::Theme;
 use super::super::widget::table::{self, Column, VisibleRow};
 use super::chrome::title;
-use crate::age::age;
 use crate::factory::RetentionState;
+use crate::human::age;
 
 pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let Some(data) = &model.data else {

@@ -20,6 +20,15 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// `1 image`, `2 images`: a count with its noun (regular plurals only).
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// `1st`, `2nd`, `3rd`, `11th`, `22nd`.
 pub fn ordinal(n: usize) -> String {
     let suffix = match (n % 10, n % 100) {
@@ -92,6 +101,13 @@ mod tests {
         assert_eq!(ago(47 * 3600), "47h");
         assert_eq!(ago(12 * 86_400), "12d");
         assert_eq!(age(None, now), "?");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(0, "image"), "0 images");
+        assert_eq!(count(1, "image"), "1 image");
+        assert_eq!(count(2, "lab"), "2 labs");
     }
 
     #[test]

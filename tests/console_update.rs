@@ -342,7 +342,8 @@ async fn pinning_asks_for_a_reason_then_replans_at_once() {
     update(&mut model, ctrl('u'));
     type_text(&mut model, "release baseline");
     let effects = update(&mut model, key(KeyCode::Enter));
-    let [Effect::SetPin(req, id, PinChange::Pin { reason, overwrite })] = effects.as_slice() else {
+    let [Effect::SetPin(req, id, _, PinChange::Pin { reason, overwrite })] = effects.as_slice()
+    else {
         panic!("{effects:?}")
     };
     assert_eq!(reason, "release baseline");
@@ -410,7 +411,10 @@ async fn unpinning_shows_the_reason_it_removes_and_starts_on_cancel() {
     update(&mut model, key(KeyCode::Tab));
     let effects = update(&mut model, key(KeyCode::Enter));
     assert!(
-        matches!(effects.as_slice(), [Effect::SetPin(_, _, PinChange::Unpin)]),
+        matches!(
+            effects.as_slice(),
+            [Effect::SetPin(_, _, _, PinChange::Unpin)]
+        ),
         "{effects:?}"
     );
 }
@@ -561,23 +565,32 @@ async fn stopping_a_running_retirement_asks_then_cancels_and_quits_when_done() {
         Overlay::Confirm(c) => c.typed_required.clone(),
         _ => panic!("a confirmation"),
     };
-    if let Some(n) = required {
-        type_text(&mut model, &n);
-    }
-    update(&mut model, key(KeyCode::Tab));
+    // Typing the count is the confirmation: the focus moves to Retire by itself.
+    type_text(&mut model, &required.expect("a large plan wants the count"));
     let effects = update(&mut model, key(KeyCode::Enter));
     let [Effect::Retire(req, ..)] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     let req = *req;
-    // q asks first, n carries on.
-    assert!(update(&mut model, ch('q')).is_empty());
+    // q asks first, and nothing new starts while the question is up; n carries on.
+    let effects = update(&mut model, ch('q'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Hold(r)] if *r == req),
+        "{effects:?}"
+    );
     assert!(matches!(&model.overlay, Overlay::Progress(p) if p.stop_asked));
     assert!(render(&mut model, 120, 40, "dark").contains("Stop the retirement and quit?"));
-    update(&mut model, ch('n'));
+    let effects = update(&mut model, ch('n'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Release(r)] if *r == req),
+        "{effects:?}"
+    );
     assert!(matches!(&model.overlay, Overlay::Progress(p) if !p.stop_asked && !p.quit_after));
-    // ctrl-c asks, y stops it.
-    update(&mut model, ctrl('c'));
+    // ctrl-c asks (holding the work), y stops it.
+    assert!(matches!(
+        update(&mut model, ctrl('c')).as_slice(),
+        [Effect::Hold(_)]
+    ));
     let effects = update(&mut model, ch('y'));
     assert!(
         matches!(effects.as_slice(), [Effect::Cancel(r)] if *r == req),
@@ -586,6 +599,8 @@ async fn stopping_a_running_retirement_asks_then_cancels_and_quits_when_done() {
     assert!(!model.quit, "waits for what is in flight");
     update(&mut model, Msg::Loaded(req, Payload::RetireDone));
     assert!(model.quit, "quits once the retirement has stopped");
+    let flash = model.flash.as_ref().unwrap().text.clone();
+    assert!(flash.starts_with("stopped: retired 0 of"), "{flash}");
 }
 
 #[tokio::test]

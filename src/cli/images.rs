@@ -131,12 +131,20 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
                     .as_ref()
                     .map(|p| p.to_string())
                     .unwrap_or_else(|| "(untagged)".into());
+                let retention = decisions
+                    .get(&i.id.key())
+                    .map(|d| match d.reason {
+                        Some(r) => format!("{} ({})", d.state.as_str(), r.as_str()),
+                        None => d.state.as_str().to_string(),
+                    })
+                    .unwrap_or_else(|| "unmanaged".into());
                 table.row(vec![
                     l.name.clone(),
                     path,
                     i.name.clone(),
                     age(i.created, now),
                     i.os_type.clone().unwrap_or_default(),
+                    retention,
                     flags.join(","),
                 ]);
             }

@@ -97,6 +97,8 @@ impl Table {
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
+        // A row short of a cell would print every later value under the wrong heading.
+        assert_eq!(cells.len(), self.headers.len(), "one cell per column");
         self.rows.push(cells);
     }
 

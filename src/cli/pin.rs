@@ -70,12 +70,17 @@ async fn set(global: &Global, image: &str, lab: Option<&str>, change: &PinChange
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let image = match lab {
-        None => ResourceId::new(image),
+    let (image, lab_name) = match lab {
+        None => {
+            let id = ResourceId::new(image);
+            let lab = id.segment("labs").unwrap_or_default().to_string();
+            (id, lab)
+        }
         Some(lab) => match Inventory::find_labs(&context.client, lab).await {
-            Ok(labs) if labs.len() == 1 => {
-                ResourceId::new(format!("{}/customimages/{image}", labs[0].as_str()))
-            }
+            Ok(labs) if labs.len() == 1 => (
+                ResourceId::new(format!("{}/customimages/{image}", labs[0].as_str())),
+                labs[0].name().to_string(),
+            ),
             Ok(labs) if labs.is_empty() => {
                 report_error(&format!(
                     "no lab named `{lab}` in any visible subscription; `imagefactory labs` lists them"
@@ -109,7 +114,7 @@ async fn set(global: &Global, image: &str, lab: Option<&str>, change: &PinChange
         }
     };
     let actor = Actor::current(&context.client).await;
-    match pin::set_pin(&context.client, &image, change, &audit, &actor).await {
+    match pin::set_pin(&context.client, &image, &lab_name, change, &audit, &actor).await {
         Ok(outcome) => {
             match change {
                 PinChange::Pin { reason, .. } => match &outcome.previous {

@@ -270,8 +270,8 @@ async fn retire_chosen(
             report_error(line);
         }
         report_error(&format!(
-            "refused: {} of the chosen images are ones retention would never retire; nothing was deleted. Add --include-unusual to delete them on purpose.",
-            unusual.len()
+            "refused: {} chosen retention would never retire; nothing was deleted. Add --include-unusual to delete them on purpose.",
+            crate::human::count(unusual.len(), "image")
         ));
         return Exit::Usage;
     }
@@ -284,8 +284,8 @@ async fn retire_chosen(
             println!("{} / {}: {state}", t.lab.name(), t.name);
         }
         println!(
-            "\nNothing was deleted. Add --yes to retire these {} images.",
-            targets.len()
+            "\nNothing was deleted. Add --yes to retire {}.",
+            crate::human::count(targets.len(), "image")
         );
         return Exit::Ok;
     }

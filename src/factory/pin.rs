@@ -27,38 +27,53 @@ pub struct PinOutcome {
     pub previous: Option<String>,
 }
 
-/// Applies `change` to the image. Other tags are kept: ARM's PATCH replaces the whole tag set,
-/// so the current one is read first. The attempt is audited whatever its result.
+/// Applies `change` to the image in the lab named `lab` (its display name, for the audit
+/// log). Other tags are kept: ARM's PATCH replaces the whole tag set, so the current one is
+/// read first. The attempt is audited whatever its result.
 pub async fn set_pin(
     client: &ArmClient,
     image: &ResourceId,
+    lab: &str,
     change: &PinChange,
     audit: &AuditLog,
     actor: &Actor,
 ) -> Result<PinOutcome, FactoryError> {
     let result = change_pin(client, image, change).await;
-    let (action, why) = match change {
-        PinChange::Pin { reason, .. } => ("pin", reason.as_str()),
-        PinChange::Unpin => ("unpin", ""),
+    let action = match change {
+        PinChange::Pin { .. } => "pin",
+        PinChange::Unpin => "unpin",
     };
-    let (outcome, detail) = match &result {
-        Ok(o) => (
-            "done",
-            o.previous.as_ref().map(|p| format!("previous reason: {p}")),
-        ),
-        Err(e) => ("failed", Some(e.to_string())),
-    };
+    // Why: the reason a pin sets, or the one an unpin removes.
     let why = match (change, &result) {
+        (PinChange::Pin { reason, .. }, _) => reason.clone(),
         (PinChange::Unpin, Ok(o)) => o.previous.clone().unwrap_or_default(),
-        _ => why.to_string(),
+        (PinChange::Unpin, Err(_)) => String::new(),
     };
+    let (outcome, detail) = match (change, &result) {
+        (PinChange::Pin { .. }, Ok(o)) => (
+            "done",
+            o.previous
+                .as_ref()
+                .filter(|p| **p != why)
+                .map(|p| format!("replaced the reason: {p}")),
+        ),
+        (PinChange::Unpin, Ok(_)) => ("done", None),
+        (_, Err(e @ FactoryError::AlreadyPinned { .. })) => ("refused", Some(e.to_string())),
+        (_, Err(e)) => ("failed", Some(e.to_string())),
+    };
+    let image_path = result.as_ref().ok().and_then(|o| {
+        tags::get(o.image.tags.as_ref(), tags::IMAGE_PATH)
+            .map(|p| crate::config::ImagePath::new(p).to_string())
+    });
+    // Ids as ARM lower-cases them, so that one grep finds every line about an image.
+    let key = image.key();
     let entry = AuditEntry {
         at: OffsetDateTime::now_utc(),
         who: actor,
         action,
-        image: image.as_str(),
-        lab: image.segment("labs").unwrap_or_default(),
-        image_path: None,
+        image: &key,
+        lab,
+        image_path: image_path.as_deref(),
         state: None,
         why: &why,
         result: outcome,

@@ -236,11 +236,10 @@ async fn retire_lab(
     let refused = &refused;
     futures::stream::iter(work)
         .map(|(target, state, check)| async move {
+            let go_on = cancel.proceed().await;
             let denied = refused.lock().expect("refusal lock").clone();
             let result = match (check, denied) {
-                _ if cancel.is_cancelled() => {
-                    RetireResult::Skipped("cancelled before its delete started".into())
-                }
+                _ if !go_on => RetireResult::Skipped("stopped before its delete started".into()),
                 (Err(why), _) => RetireResult::Skipped(why),
                 (Ok(()), Some(why)) => {
                     RetireResult::Skipped(format!("the identity cannot delete here: {why}"))
@@ -275,15 +274,24 @@ fn report(
     on_outcome: &(dyn Fn(&RetireOutcome) + Sync),
 ) {
     let detail = outcome.result.detail();
+    // Ids as ARM lower-cases them, so that one grep finds every line about an image.
+    let image = outcome.image.key();
+    // An unusual image deleted on purpose says so: the operator confirmed it explicitly.
+    let why = match (outcome.reason, outcome.state, &outcome.result) {
+        (RetireReason::Chosen, Some(s), RetireResult::Retired) if s.is_unusual() => {
+            "chosen, confirmed unusual"
+        }
+        (reason, _, _) => reason.as_str(),
+    };
     let entry = AuditEntry {
         at: OffsetDateTime::now_utc(),
         who: actor,
         action: "retire",
-        image: outcome.image.as_str(),
+        image: &image,
         lab: &outcome.lab,
         image_path: outcome.image_path.as_deref(),
         state: outcome.state.map(RetentionState::as_str),
-        why: outcome.reason.as_str(),
+        why,
         result: outcome.result.as_str(),
         detail: detail.as_deref(),
     };

@@ -177,9 +177,13 @@ fn spawn(effect: Effect, context: &Context) {
                     .send(Msg::Loaded(0, Payload::Principal(principal)));
             });
         }
-        Effect::Cancel(req) => {
+        Effect::Cancel(req) | Effect::Hold(req) | Effect::Release(req) => {
             if let Some(cancel) = context.cancels.lock().expect("cancel lock").get(&req) {
-                cancel.cancel();
+                match effect {
+                    Effect::Cancel(_) => cancel.cancel(),
+                    Effect::Hold(_) => cancel.hold(),
+                    _ => cancel.release(),
+                }
             }
         }
         Effect::RefreshInventory(req) => {
@@ -212,7 +216,7 @@ fn spawn(effect: Effect, context: &Context) {
                 let _ = context.tx.send(Msg::Loaded(req, Payload::Detail(payload)));
             });
         }
-        Effect::SetPin(req, id, change) => {
+        Effect::SetPin(req, id, lab, change) => {
             tokio::spawn(async move {
                 let reason = match &change {
                     pin::PinChange::Pin { reason, .. } => Some(reason.clone()),
@@ -220,7 +224,7 @@ fn spawn(effect: Effect, context: &Context) {
                 };
                 let actor = Actor::current(&context.client).await;
                 let result = match AuditLog::open(&state_dir()) {
-                    Ok(audit) => pin::set_pin(&context.client, &id, &change, &audit, &actor)
+                    Ok(audit) => pin::set_pin(&context.client, &id, &lab, &change, &audit, &actor)
                         .await
                         .map(|_| reason),
                     Err(e) => Err(e),

@@ -18,8 +18,8 @@ pub enum Effect {
     LoadPrincipal,
     /// Read one resource's JSON for a detail view.
     LoadDetail(ReqId, ResourceId),
-    /// Pin or unpin an image.
-    SetPin(ReqId, ResourceId, PinChange),
+    /// Pin or unpin an image (with its lab's name, for the audit log).
+    SetPin(ReqId, ResourceId, String, PinChange),
     /// Retire these images (each checked again first), with the labs they are in and the time
     /// the plan was made.
     Retire(ReqId, Box<Inventory>, Vec<RetireTarget>, OffsetDateTime),
@@ -27,6 +27,10 @@ pub enum Effect {
     Copy(String),
     /// Stop the work started by this request: nothing new starts, what is in flight finishes.
     Cancel(ReqId),
+    /// Hold that work before its next step (the operator is asked whether to stop it).
+    Hold(ReqId),
+    /// Let held work go on.
+    Release(ReqId),
     /// Suspend the console (ctrl-z): give the terminal back until the shell resumes it.
     Suspend,
 }

@@ -111,8 +111,15 @@ pub fn rebuild(route: &mut Route, model: &Model) {
             }
         }
     }
+    // The selected item stays selected when a filter or sort moves it (k9s keeps it too).
+    let selected = route.current();
     route.rows = rows;
     route.hidden = hidden;
+    if let Some(at) = selected.and_then(|r| route.rows.iter().position(|x| *x == r)) {
+        route.cursor = at;
+        route.offset = route.offset.min(at);
+        return;
+    }
     route.cursor = route.cursor.min(route.rows.len().saturating_sub(1));
     // Start on a row that can be acted on, not a heading.
     if matches!(route.current(), Some(Row::Sub(_))) && route.rows.len() > 1 {

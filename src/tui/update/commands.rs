@@ -303,10 +303,27 @@ fn retire_marked(model: &mut Model) {
     let mut usual = Vec::new();
     let mut unusual = Vec::new();
     let mut warnings: Vec<String> = Vec::new();
+    let mut notes = Vec::new();
     for &i in &chosen {
         let at = data.images[i];
         let image = data.image(at);
         let decision = data.decision(at);
+        // Pinned and in-use images are never deleted: say so now, rather than skip them later.
+        let lab = &data.lab(at.lab).name;
+        if let Some(pin) = &image.pin {
+            notes.push(format!(
+                "{lab} / {} is pinned ({pin}): unpin it first",
+                image.name
+            ));
+            continue;
+        }
+        if image.in_use {
+            notes.push(format!(
+                "{lab} / {} is in use ({}): delete its VMs or formulas first",
+                image.name, decision.detail
+            ));
+            continue;
+        }
         let target = RetireTarget {
             lab: data.lab(at.lab).id.clone(),
             image: image.id.clone(),
@@ -334,14 +351,14 @@ fn retire_marked(model: &mut Model) {
             usual.push((line, target));
         }
     }
-    let total = chosen.len();
     let title = format!(
-        "Retire {total} chosen image{}",
-        if total == 1 { "" } else { "s" }
+        "Retire {} chosen",
+        crate::human::count(chosen.len(), "image")
     );
     confirm(model, title, usual, unusual, hidden);
     if let Overlay::Confirm(c) = &mut model.overlay {
         c.unusual_warnings = warnings;
+        c.notes = notes;
     }
 }
 
@@ -367,7 +384,7 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
     let targets = retire::targets_from_plan(&plan);
     let held_back: Vec<String> = plan
         .held_back()
-        .map(|(l, n, why)| format!("{n} due in {} left out: {why}", l.lab_name))
+        .map(|(l, n, why)| format!("{n} due in {}: {why}", l.lab_name))
         .collect();
     if targets.is_empty() {
         match held_back.first() {

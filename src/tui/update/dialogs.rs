@@ -182,6 +182,7 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Enter if confirm.focus == Button::Include => {
             confirm.include_unusual = !confirm.include_unusual;
             confirm.typed_required = super::commands::typed_required(confirm);
+            model.flash = None;
         }
         KeyCode::Enter => {
             if let Some(required) = &confirm.typed_required
@@ -223,6 +224,10 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         }
         _ if confirm.typed_required.is_some() => {
             confirm.typed.input(key);
+            // The typed count is the explicit confirmation: Enter then retires.
+            if confirm.typed_required.as_deref() == Some(text_of(&confirm.typed).trim()) {
+                confirm.focus = Button::Confirm;
+            }
         }
         _ => {}
     }
@@ -270,6 +275,7 @@ pub fn pin_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     };
     let image = dialog.image.clone();
     let name = dialog.name.clone();
+    let lab = dialog.lab.clone();
     model.overlay = Overlay::None;
     let Some(change) = change else {
         model.flash(Level::Info, "cancelled: nothing was changed");
@@ -281,7 +287,7 @@ pub fn pin_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     };
     model.flash(Level::Info, format!("{verb} {name}…"));
     let req = model.request("pin");
-    vec![Effect::SetPin(req, image, change)]
+    vec![Effect::SetPin(req, image, lab, change)]
 }
 
 /// The button after (or before) the focused one; the Include switch only when there is
@@ -321,16 +327,27 @@ pub fn progress_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
                 progress.stop_asked = false;
                 progress.quit_after = false;
+                return vec![Effect::Release(progress.req)];
             }
             _ => {}
         }
         return Vec::new();
     }
+    let last = progress.results.len().saturating_sub(1);
+    let page = 10;
     match key.code {
-        KeyCode::Char('j') | KeyCode::Down => {
-            progress.scroll = (progress.scroll + 1).min(progress.results.len().saturating_sub(1))
-        }
+        KeyCode::Char('j') | KeyCode::Down => progress.scroll = (progress.scroll + 1).min(last),
         KeyCode::Char('k') | KeyCode::Up => progress.scroll = progress.scroll.saturating_sub(1),
+        KeyCode::Char('G') | KeyCode::End => progress.scroll = last,
+        KeyCode::Char('g') | KeyCode::Home => progress.scroll = 0,
+        KeyCode::PageDown => progress.scroll = (progress.scroll + page).min(last),
+        KeyCode::PageUp => progress.scroll = progress.scroll.saturating_sub(page),
+        KeyCode::Char('d') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            progress.scroll = (progress.scroll + page).min(last)
+        }
+        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            progress.scroll = progress.scroll.saturating_sub(page)
+        }
         KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') if progress.done => {
             model.overlay = Overlay::None
         }
@@ -344,6 +361,8 @@ pub fn progress_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Esc | KeyCode::Char('q') => {
             progress.stop_asked = true;
             progress.quit_after = key.code == KeyCode::Char('q');
+            // Nothing new starts while the operator decides.
+            return vec![Effect::Hold(progress.req)];
         }
         KeyCode::Enter => {
             let left = progress.total - progress.results.len();

@@ -33,7 +33,8 @@ fn interrupt(model: &mut Model) -> Vec<Effect> {
             return vec![Effect::Cancel(progress.req)];
         }
         progress.stop_asked = true;
-        return Vec::new();
+        // Nothing new starts while the operator decides.
+        return vec![Effect::Hold(progress.req)];
     }
     model.quit = true;
     Vec::new()

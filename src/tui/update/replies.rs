@@ -228,11 +228,19 @@ fn retire_done(model: &mut Model) -> Vec<Effect> {
             model.quit = true;
         }
         let retired = progress.results.iter().filter(|r| r.2 == "retired").count();
+        let stopped = if progress.stopping { "stopped: " } else { "" };
         let text = format!(
-            "retired {retired} of {}; {} not retired (see the list)",
+            "{stopped}retired {retired} of {}; {} not retired (see the list)",
             progress.total,
             progress.total - retired
         );
+        // What needs a look comes first: failures, then skips, then what went.
+        progress.results.sort_by_key(|r| match r.2 {
+            "failed" => 0,
+            "skipped" => 1,
+            _ => 2,
+        });
+        progress.scroll = 0;
         let level = if retired == progress.total {
             Level::Info
         } else {

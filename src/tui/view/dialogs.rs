@@ -121,77 +121,16 @@ pub fn palette(model: &Model, theme: &Theme, frame: &mut Frame, palette: &Palett
 }
 
 /// A confirmation that names what will change, with each image's state, sets apart what
-/// retention would never retire, and starts on Cancel.
+/// retention would never retire, and starts on Cancel. Its buttons are pinned to the bottom,
+/// so that however long the list, they are on screen.
 pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confirm) {
     let full = frame.area();
     let unusual = !confirm.unusual_items.is_empty();
-    // Lines besides the items: the heading, the unusual heading, the notes, then a blank, the
-    // hidden count, the typed count, the buttons and the key hint.
-    let fixed = 1
-        + usize::from(unusual)
-        + confirm.unusual_warnings.len()
-        + confirm.notes.len()
-        + 3
-        + usize::from(confirm.hidden > 0)
-        + usize::from(confirm.typed_required.is_some());
-    // Two spare lines for items that wrap.
-    let wanted = fixed + confirm.items.len() + confirm.unusual_items.len() + 4;
-    let area = centred(
-        full,
-        96,
-        (wanted as u16).min(full.height.saturating_sub(2)).min(30),
-    );
-    let inner_height = area.height.saturating_sub(2) as usize;
-    let mut lines = vec![Line::from(Span::styled(
-        "This deletes these custom images from Azure:",
-        theme.text,
-    ))];
-    let room = inner_height.saturating_sub(fixed).max(2);
-    // The unusual ones get at least half the room: they are what must not be missed.
-    let unusual_room = confirm
-        .unusual_items
-        .len()
-        .min((room / 2).max(room.saturating_sub(confirm.items.len())));
-    push_items(
-        &mut lines,
-        theme,
-        &confirm.items,
-        room - unusual_room,
-        theme.state_retire,
-    );
-    if unusual {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "Unusual — retention would never delete these {} (left out unless included):",
-                confirm.unusual_items.len()
-            ),
-            theme.flash_warn,
-        )));
-        push_items(
-            &mut lines,
-            theme,
-            &confirm.unusual_items,
-            unusual_room,
-            theme.flash_error,
-        );
-        for warning in &confirm.unusual_warnings {
-            lines.push(Line::from(Span::styled(
-                format!("  ! {warning}"),
-                theme.flash_warn,
-            )));
-        }
-    }
-    for note in &confirm.notes {
-        lines.push(Line::from(Span::styled(
-            format!("Left out: {note}"),
-            theme.flash_warn,
-        )));
-    }
-    lines.push(Line::from(""));
+    let mut footer: Vec<Line> = Vec::new();
     if confirm.hidden > 0 {
-        lines.push(Line::from(Span::styled(
+        footer.push(Line::from(Span::styled(
             format!(
-                "{} of them are marked but hidden by the filter.",
+                "{} of them marked but hidden by the filter.",
                 confirm.hidden
             ),
             theme.flash_warn,
@@ -199,11 +138,105 @@ pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confi
     }
     if let Some(required) = &confirm.typed_required {
         let typed = confirm.typed.lines().first().cloned().unwrap_or_default();
-        lines.push(Line::from(vec![
+        footer.push(Line::from(vec![
             Span::styled(format!("Type {required} to confirm: "), theme.flash_warn),
             Span::styled(format!("{typed}█"), theme.text),
         ]));
     }
+    footer.push(buttons(theme, confirm));
+    footer.push(Line::from(Span::styled(
+        "Tab switches · Enter presses · Esc cancels",
+        theme.dim,
+    )));
+
+    let mut body: Vec<Line> = Vec::new();
+    if !confirm.items.is_empty() {
+        body.push(Line::from(Span::styled(
+            "This deletes these custom images from Azure:",
+            theme.text,
+        )));
+    }
+    let body_lines = confirm.items.len()
+        + confirm.unusual_items.len()
+        + confirm.unusual_warnings.len()
+        + confirm.notes.len()
+        + 3;
+    let wanted = body_lines + footer.len() + 2;
+    let area = centred(
+        full,
+        96,
+        (wanted as u16).min(full.height.saturating_sub(2)).min(30),
+    );
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let room = inner_height
+        .saturating_sub(footer.len() + 1 + usize::from(unusual) + confirm.notes.len())
+        .max(2);
+    // The unusual ones get at least half the room: they are what must not be missed.
+    let unusual_room = confirm
+        .unusual_items
+        .len()
+        .min((room / 2).max(room.saturating_sub(confirm.items.len())));
+    push_items(
+        &mut body,
+        theme,
+        &confirm.items,
+        room - unusual_room,
+        theme.state_retire,
+    );
+    if unusual {
+        let included = if confirm.include_unusual {
+            "included"
+        } else {
+            "left out unless included"
+        };
+        body.push(Line::from(Span::styled(
+            format!(
+                "Unusual — retention would never delete these {} ({included}):",
+                crate::human::count(confirm.unusual_items.len(), "image")
+            ),
+            theme.flash_warn,
+        )));
+        push_items(
+            &mut body,
+            theme,
+            &confirm.unusual_items,
+            unusual_room,
+            theme.flash_error,
+        );
+        for warning in &confirm.unusual_warnings {
+            body.push(Line::from(Span::styled(
+                format!("  ! {warning}"),
+                theme.flash_warn,
+            )));
+        }
+    }
+    for note in &confirm.notes {
+        body.push(Line::from(Span::styled(
+            format!("Left out: {note}"),
+            theme.flash_warn,
+        )));
+    }
+    frame.render_widget(Clear, area);
+    let block = frame_box(theme, &confirm.title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let footer_height = (footer.len() as u16).min(inner.height);
+    let [body_area, footer_area] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Min(0),
+        ratatui::layout::Constraint::Length(footer_height),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(body)
+            .wrap(Wrap { trim: false })
+            .style(theme.dialog),
+        body_area,
+    );
+    frame.render_widget(Paragraph::new(footer).style(theme.dialog), footer_area);
+}
+
+/// Cancel, Retire N and, when there are unusual images, the switch that includes them.
+fn buttons<'a>(theme: &Theme, confirm: &Confirm) -> Line<'a> {
     let button = |label: String, focused: bool, danger: bool| {
         let style = match (focused, danger) {
             (true, true) => theme.danger,
@@ -213,7 +246,7 @@ pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confi
         let marker = if focused { theme.marker.as_str() } else { " " };
         Span::styled(format!("{marker}[ {label} ]"), style)
     };
-    let mut buttons = vec![
+    let mut spans = vec![
         button("Cancel".into(), confirm.focus == Button::Cancel, false),
         Span::raw("   "),
         button(
@@ -222,12 +255,12 @@ pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confi
             true,
         ),
     ];
-    if unusual {
+    if !confirm.unusual_items.is_empty() {
         let check = if confirm.include_unusual { "x" } else { " " };
         let focused = confirm.focus == Button::Include;
         let marker = if focused { theme.marker.as_str() } else { " " };
-        buttons.push(Span::raw("   "));
-        buttons.push(Span::styled(
+        spans.push(Span::raw("   "));
+        spans.push(Span::styled(
             format!(
                 "{marker}[{check}] include the {} unusual",
                 confirm.unusual_items.len()
@@ -235,18 +268,7 @@ pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confi
             if focused { theme.danger } else { theme.button },
         ));
     }
-    lines.push(Line::from(buttons));
-    lines.push(Line::from(Span::styled(
-        "Tab switches · Enter presses · Esc cancels",
-        theme.dim,
-    )));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(frame_box(theme, &confirm.title)),
-        area,
-    );
+    Line::from(spans)
 }
 
 /// Up to `room` item lines, the last one saying how many more there are.
@@ -334,10 +356,24 @@ pub fn pin(theme: &Theme, frame: &mut Frame, dialog: &PinDialog) {
 /// A retirement's results, as they arrive.
 pub fn progress(theme: &Theme, frame: &mut Frame, progress: &Progress) {
     let full = frame.area();
-    let area = centred(full, 90, full.height.saturating_sub(2));
+    // Below the header, which says where and who.
+    let below = Rect {
+        y: full.y + 2,
+        height: full.height.saturating_sub(3),
+        ..full
+    };
+    let area = centred(below, 90, below.height);
     let done = progress.results.len();
-    let heading = if progress.done {
-        format!("Done: {done} of {} settled. Esc closes.", progress.total)
+    let heading = if progress.done && progress.stopping {
+        format!(
+            "Stopped: {done} of {} settled; what had not started was left alone. Esc closes · j/k/G scroll",
+            progress.total
+        )
+    } else if progress.done {
+        format!(
+            "Done: {done} of {} settled. Esc closes · j/k/G scroll",
+            progress.total
+        )
     } else if progress.stopping {
         format!(
             "Stopping: {done} of {} settled; no new delete starts, those in flight finish…",

@@ -309,15 +309,25 @@ fn the_demo_starts_and_the_terminal_is_restored_on_quit() {
     assert!(screen.contains("Labs [9]"), "{screen}");
     term.keys(&["?"]);
     term.wait_for("Help");
-    term.keys(&["Escape", "q"]);
+    // Close the help, and only then quit: Escape and q sent together can arrive as alt-q.
+    term.keys(&["Escape"]);
+    let started = Instant::now();
+    while term.screen().contains("Help") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the help closes"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    term.keys(&["q"]);
     let screen = term.wait_for("exited=0");
     assert!(
         !screen.contains("Labs [9]"),
         "the alternate screen is gone after quit:\n{screen}"
     );
-    // The next start shows the cached inventory at once.
+    // The next start shows the cached inventory at once (a cache: XDG_CACHE_HOME).
     assert!(
-        std::fs::read_dir(state.path().join("cache"))
+        std::fs::read_dir(state.path().join("imagefactory"))
             .unwrap()
             .count()
             == 1

@@ -127,6 +127,15 @@ pub fn rebuild(route: &mut Route, model: &Model) {
     }
 }
 
+impl Route {
+    /// The cursor on the first row that can be acted on (not a heading).
+    pub fn top(&mut self) {
+        self.offset = 0;
+        self.cursor =
+            usize::from(matches!(self.rows.first(), Some(Row::Sub(_))) && self.rows.len() > 1);
+    }
+}
+
 /// The text an image row is filtered on: lab, path, name, state, reason, OS.
 fn image_text(data: &Data, i: usize, text: &mut String) {
     let at = data.images[i];

@@ -51,10 +51,13 @@ pub fn filter_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             match Filter::parse(&text) {
                 Ok(filter) => {
                     model.filter_error = None;
+                    let before = model.route().current();
                     model.route_mut().filter = filter;
-                    model.route_mut().cursor = 0;
-                    model.route_mut().offset = 0;
                     model.rebuild_top();
+                    // The selection stays while the filter keeps it; otherwise the first match.
+                    if model.route().current() != before {
+                        model.route_mut().top();
+                    }
                 }
                 // Half-typed regexes are normal: keep the last good filter and say why.
                 Err(e) => model.filter_error = Some(e),

@@ -798,3 +798,84 @@ async fn the_header_names_the_principal_once_its_token_says_who() {
         "{screen}"
     );
 }
+
+#[tokio::test]
+async fn messages_keep_every_flash_in_full_and_a_long_flash_points_to_them() {
+    let mut model = model().await;
+    let long = format!(
+        "AuthorizationFailed (HTTP 403): The client 'factory@contoso.com' does not have authorization to perform action 'Microsoft.DevTestLab/labs/customImages/delete' {}",
+        "x".repeat(60)
+    );
+    update(&mut model, Msg::Flash(Level::Error, long.clone()));
+    let screen = render(&mut model, 80, 24, "dark");
+    assert!(screen.contains("(m: messages)"), "{screen}");
+    // Time passes; the flash goes, the message stays.
+    update(&mut model, Msg::Tick(now() + time::Duration::minutes(5)));
+    assert!(model.flash.is_none());
+    update(&mut model, ch('m'));
+    assert_eq!(model.route().view, View::Messages);
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(
+        screen.contains("error AuthorizationFailed (HTTP 403)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("xxxxxxxxxx"),
+        "the whole text, wrapped: {screen}"
+    );
+    // Newest first.
+    update(
+        &mut model,
+        Msg::Flash(Level::Info, "a newer message".into()),
+    );
+    assert_eq!(model.route().rows.first(), Some(&Row::Message(1)));
+}
+
+#[tokio::test]
+async fn a_partial_inventory_says_so_and_names_what_could_not_be_read() {
+    let mut inventory = inventory().await;
+    inventory.problems.push(imagefactory::factory::Problem {
+        scope: "lab",
+        id: "/subscriptions/0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01/resourceGroups/rg-dev-we/providers/Microsoft.DevTestLab/labs/Dev-WestEurop".into(),
+        name: "Dev-WestEurop".into(),
+        error: imagefactory::arm::ArmError::Api {
+            method: "GET".into(),
+            resource: "Dev-WestEurop".into(),
+            status: 404,
+            code: "ConfiguredLabNotFound".into(),
+            message: "lab Dev-WestEurop is in the configuration but not among the labs of its subscription".into(),
+            request_id: None,
+        },
+    });
+    let mut model = model_with(inventory, false);
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("PARTIAL: 1 unreadable"), "{screen}");
+    assert!(
+        screen.contains("✗ Dev-WestEurop: 404 ConfiguredLabNotFound"),
+        "{screen}"
+    );
+    // Enter on it says why in full, and the message is kept.
+    update(&mut model, ch('G'));
+    assert!(matches!(model.route().current(), Some(Row::Problem(0))));
+    update(&mut model, key(KeyCode::Enter));
+    assert!(
+        model
+            .messages
+            .last()
+            .unwrap()
+            .text
+            .contains("not among the labs of its subscription")
+    );
+}
+
+#[tokio::test]
+async fn without_a_configuration_the_retention_view_says_why_it_is_empty() {
+    let mut model = model().await;
+    model.config = None;
+    update(&mut model, ch('3'));
+    let screen = render(&mut model, 80, 24, "dark");
+    assert!(
+        screen.contains("no factory configuration, so retention manages nothing"),
+        "{screen}"
+    );
+}

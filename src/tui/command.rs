@@ -37,6 +37,7 @@ pub enum CommandId {
     ApplyAll,
     CopyId,
     CopyLink,
+    Messages,
 }
 
 /// Where a command applies.
@@ -269,6 +270,16 @@ pub const COMMANDS: &[Command] = &[
         aliases: &["definitions"],
         keys: &["5"],
         help: "image definitions and the labs that receive them",
+        scope: Scope::Global,
+        changes_azure: false,
+        hint: false,
+    },
+    Command {
+        id: Messages,
+        name: "messages",
+        aliases: &["msgs", "log"],
+        keys: &["m"],
+        help: "every message of this session, newest first, in full",
         scope: Scope::Global,
         changes_azure: false,
         hint: false,

@@ -32,6 +32,17 @@ pub enum Level {
     Error,
 }
 
+/// A message of this session, kept in full for the messages view.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub at: OffsetDateTime,
+    pub level: Level,
+    pub text: String,
+}
+
+/// How many messages the messages view keeps.
+pub const MESSAGES_KEPT: usize = 500;
+
 /// A one-line message that clears itself.
 #[derive(Debug, Clone)]
 pub struct Flash {
@@ -191,6 +202,8 @@ pub struct Model {
     /// Marked images, by lower-cased id.
     pub marks: BTreeSet<String>,
     pub flash: Option<Flash>,
+    /// Every message shown in the flash line, in full (oldest first, bounded).
+    pub messages: Vec<Message>,
     pub detail: Option<DetailJson>,
     pub keymap: KeyMap,
     pub refresh_every: Duration,
@@ -229,6 +242,7 @@ impl Model {
             filter_error: None,
             marks: BTreeSet::new(),
             flash: None,
+            messages: Vec::new(),
             detail: None,
             keymap,
             refresh_every: Duration::from_secs(120),
@@ -266,19 +280,31 @@ impl Model {
         }
     }
 
-    /// Shows a flash message.
+    /// Shows a flash message, and keeps it in full in the messages view.
     pub fn flash(&mut self, level: Level, text: impl Into<String>) {
         let hold = if level == Level::Error {
             FLASH_FOR * 2
         } else {
             FLASH_FOR
         };
+        let text = text.into();
+        if self.messages.len() >= MESSAGES_KEPT {
+            self.messages.remove(0);
+        }
+        self.messages.push(Message {
+            at: self.now,
+            level,
+            text: text.clone(),
+        });
         self.flash = Some(Flash {
             level,
-            text: text.into(),
+            text,
             until: self.now + hold,
         });
         self.dirty = true;
+        if matches!(self.route().view, View::Messages) {
+            self.rebuild_top();
+        }
     }
 
     /// Rows that fit the body of the screen (for paging and scrolling).

@@ -14,6 +14,7 @@ pub enum ViewKind {
     Drift,
     Defs,
     Detail,
+    Messages,
 }
 
 /// A view and what it is about.
@@ -31,6 +32,8 @@ pub enum View {
     Detail {
         id: ResourceId,
     },
+    /// Every message of this session, newest first, in full.
+    Messages,
 }
 
 impl View {
@@ -42,6 +45,7 @@ impl View {
             View::Drift => ViewKind::Drift,
             View::Defs => ViewKind::Defs,
             View::Detail { .. } => ViewKind::Detail,
+            View::Messages => ViewKind::Messages,
         }
     }
 }
@@ -61,6 +65,11 @@ pub enum Row {
     Def(usize),
     /// A line of a detail view.
     Line(usize),
+    /// A message (index into `Model::messages`, oldest first).
+    Message(usize),
+    /// A subscription or configured lab that could not be read (index into the inventory's
+    /// problems).
+    Problem(usize),
 }
 
 /// A row filter: a regex, or its inverse with a leading `!`.

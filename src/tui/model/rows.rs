@@ -21,6 +21,14 @@ pub fn rebuild(route: &mut Route, model: &Model) {
     };
     match (&route.view, model.data.as_ref()) {
         (View::Detail { id }, _) => rows.extend((0..lines_for(model, id).len()).map(Row::Line)),
+        // Newest first: what just happened is what is looked for.
+        (View::Messages, _) => {
+            for (i, m) in model.messages.iter().enumerate().rev() {
+                if keep(&m.text) {
+                    rows.push(Row::Message(i));
+                }
+            }
+        }
         (_, None) => {}
         (View::Labs, Some(data)) => {
             for (s, sub) in data.inventory.subscriptions.iter().enumerate() {
@@ -40,6 +48,16 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                 }
                 if rows.len() == start + 1 && filter.is_some() {
                     rows.pop();
+                }
+            }
+            // What could not be read at all stays on screen, with why, until it reads again.
+            for (p, problem) in data.inventory.problems.iter().enumerate() {
+                let listed = (0..data.labs.len())
+                    .any(|l| data.lab(l).id.as_str().eq_ignore_ascii_case(&problem.id));
+                text.clear();
+                let _ = write!(text, "{} {}", problem.name, problem.error);
+                if !listed && keep(&text) {
+                    rows.push(Row::Problem(p));
                 }
             }
         }

@@ -50,6 +50,7 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Retention => switch(model, View::Retention),
         Drift => switch(model, View::Drift),
         Defs => switch(model, View::Defs),
+        Messages => push(model, View::Messages),
         Refresh => return replies::refresh(model),
         Sort => {
             let route = model.route_mut();
@@ -173,7 +174,15 @@ fn open(model: &mut Model) -> Vec<Effect> {
             model.rebuild_top();
         }
         Row::Image(_) => return detail(model),
-        Row::Sub(_) | Row::Line(_) => {}
+        Row::Problem(p) => {
+            let problem = &data.inventory.problems[p];
+            let text = format!(
+                "{} {} could not be read: {}",
+                problem.scope, problem.name, problem.error
+            );
+            model.flash(Level::Error, text);
+        }
+        Row::Sub(_) | Row::Line(_) | Row::Message(_) => {}
     }
     Vec::new()
 }

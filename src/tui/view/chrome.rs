@@ -19,6 +19,19 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let crumbs: Vec<String> = model.routes.iter().map(|r| crumb(model, r)).collect();
     first.push(Span::styled(crumbs.join(" › "), theme.crumbs));
     let mut badges = Vec::new();
+    // A partial inventory says so for as long as it is partial, not in a passing flash.
+    let unreadable = model
+        .data
+        .as_ref()
+        .map(|d| d.inventory.problems.len())
+        .unwrap_or(0);
+    if unreadable > 0 {
+        badges.push(Span::styled(
+            format!(" PARTIAL: {unreadable} unreadable "),
+            theme.flash_warn,
+        ));
+        badges.push(Span::raw(" "));
+    }
     if model.identity.emulator {
         badges.push(Span::styled(" EMULATOR ", theme.badge_emulator));
     }
@@ -111,6 +124,7 @@ fn crumb(model: &Model, route: &Route) -> String {
         View::Drift => "Drift".into(),
         View::Defs => "Definitions".into(),
         View::Detail { id } => format!("Detail({})", id.name()),
+        View::Messages => "Messages".into(),
     }
 }
 
@@ -168,10 +182,19 @@ pub fn footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             Level::Warn => theme.flash_warn,
             Level::Error => theme.flash_error,
         };
-        frame.render_widget(
-            Paragraph::new(Line::from(Span::styled(format!(" {}", flash.text), style))),
-            area,
-        );
+        // A message longer than the line ends in a pointer to where it is kept whole.
+        let pointer = " … (m: messages)";
+        let width = area.width as usize;
+        let text = if flash.text.chars().count() + 1 > width {
+            let keep = width.saturating_sub(pointer.chars().count() + 1);
+            format!(
+                " {}{pointer}",
+                flash.text.chars().take(keep).collect::<String>()
+            )
+        } else {
+            format!(" {}", flash.text)
+        };
+        frame.render_widget(Paragraph::new(Line::from(Span::styled(text, style))), area);
         return;
     }
     let mut spans = Vec::new();

@@ -1,6 +1,7 @@
 //! The list views: labs (a tree under subscriptions), images, drift, definitions, and the
 //! detail of one resource.
 
+use crate::tui::model::Level;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -58,7 +59,9 @@ pub(super) fn empty(
         .border_style(theme.border)
         .title(title(model, theme, name, 0));
     frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(format!(" {why}"), theme.dim))).block(block),
+        Paragraph::new(Line::from(Span::styled(format!(" {why}"), theme.dim)))
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
         area,
     );
 }
@@ -118,14 +121,19 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     format!("{}?", lab.images.len())
                 };
-                let due = Span::styled(
-                    data.due[l].to_string(),
-                    if data.due[l] > 0 {
-                        theme.state_retire
-                    } else {
-                        theme.dim
-                    },
-                );
+                // A lab the factory does not manage has nothing due, rather than zero due.
+                let due = if data.plan.labs[l].managed {
+                    Span::styled(
+                        data.due[l].to_string(),
+                        if data.due[l] > 0 {
+                            theme.state_retire
+                        } else {
+                            theme.dim
+                        },
+                    )
+                } else {
+                    Span::styled("-", theme.dim)
+                };
                 let mut cells = vec![
                     Cell::from(format!("  {}{tag}", lab.name)),
                     Cell::from(lab.location.clone()),
@@ -139,6 +147,13 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     cells.push(Cell::from(lab.resource_group.clone()));
                 }
                 VisibleRow::plain(cells)
+            }
+            Row::Problem(p) => {
+                let problem = &data.inventory.problems[p];
+                VisibleRow::plain(vec![Cell::from(Span::styled(
+                    format!("✗ {}: {}", problem.name, problem.error.short_reason()),
+                    theme.flash_error,
+                ))])
             }
             _ => VisibleRow::plain(Vec::new()),
         })
@@ -365,6 +380,57 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
         rows,
         selected,
         theme,
+    );
+}
+
+/// Every message of the session, newest first, each in full (wrapped), with its time.
+pub fn messages(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let route = model.route();
+    let height = area.height.saturating_sub(2) as usize;
+    let (start, end) = table::window(route.rows.len(), route.cursor, route.offset, height);
+    let mut text: Vec<Line> = Vec::new();
+    for (i, row) in route.rows[start..end].iter().enumerate() {
+        let Row::Message(m) = *row else { continue };
+        let message = &model.messages[m];
+        let style = match message.level {
+            Level::Info => theme.flash_info,
+            Level::Warn => theme.flash_warn,
+            Level::Error => theme.flash_error,
+        };
+        let marker = if start + i == route.cursor {
+            theme.marker.as_str()
+        } else {
+            " "
+        };
+        let at = message
+            .at
+            .format(&time::macros::format_description!(
+                "[hour]:[minute]:[second]"
+            ))
+            .unwrap_or_default();
+        let level = match message.level {
+            Level::Info => "info ",
+            Level::Warn => "warn ",
+            Level::Error => "error",
+        };
+        text.push(Line::from(vec![
+            Span::styled(format!("{marker} {at} "), theme.dim),
+            Span::styled(format!("{level} "), style),
+            Span::styled(message.text.clone(), theme.text),
+        ]));
+    }
+    if text.is_empty() {
+        text.push(Line::from(Span::styled(" no messages yet", theme.dim)));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(title(model, theme, "Messages", route.rows.len()));
+    frame.render_widget(
+        Paragraph::new(text)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        area,
     );
 }
 

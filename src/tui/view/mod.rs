@@ -27,6 +27,7 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         View::Drift => lists::drift(model, theme, frame, body),
         View::Defs => lists::definitions(model, theme, frame, body),
         View::Detail { .. } => lists::detail(model, theme, frame, body),
+        View::Messages => lists::messages(model, theme, frame, body),
     }
     chrome::footer(model, theme, frame, footer);
     match &model.overlay {

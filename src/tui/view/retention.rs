@@ -24,6 +24,16 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             &super::lists::no_data(model),
         );
     };
+    if model.config.is_none() {
+        return super::lists::empty(
+            model,
+            theme,
+            frame,
+            area,
+            "Retention plan",
+            "no factory configuration, so retention manages nothing: it needs to know which labs are the factory's and the policy. Pass --config FILE or create ./factory.toml (README: Configuration).",
+        );
+    }
     // Narrow screens drop the path column: image names carry their path anyway.
     let wide = area.width >= 100;
     let mut columns = vec![Column::fixed("LAB / IMAGE", if wide { 34 } else { 32 })];

@@ -480,3 +480,87 @@ fn retire_without_a_configuration_says_what_it_needs() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("retire needs a factory configuration"));
 }
+
+#[test]
+fn a_bad_console_setting_is_a_usage_error_at_its_line() {
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path().join("imagefactory");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("console.toml"),
+        "theme = \"dark\"\n\n[keys]\npin = [\"j\"]\n",
+    )
+    .unwrap();
+    let out = run_bin(
+        &["--demo"],
+        &[("XDG_CONFIG_HOME", config.path().to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("console.toml:4:1: [keys]: `j` is bound to both `down` and `pin`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn listing_into_a_closed_pipe_ends_quietly() {
+    let sim = Emulator::start(&[]);
+    let mut command = Command::new(BIN);
+    let env: Vec<(&str, &str)> = sim
+        .env
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let mut child = command
+        .args(["images"])
+        .envs(env.iter().copied())
+        .env_remove("IMAGEFACTORY_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the output is written, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn retire_skips_and_failures_are_pipeline_annotations() {
+    let sim = Emulator::start(&["--speed", "500"]);
+    let state = tempfile::tempdir().unwrap();
+    let pinned = json(&sim.run(&["images", "--lab", "Dev-WestEurope", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["pinned"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = sim.run_with(
+        &[
+            "--config",
+            SAMPLE_CONFIG,
+            "retire",
+            "--image",
+            &pinned,
+            "--yes",
+        ],
+        &[
+            ("IMAGEFACTORY_STATE_DIR", state.path().to_str().unwrap()),
+            ("GITHUB_ACTIONS", "true"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "nothing was retired");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("::warning::") && l.contains("skipped: pinned")),
+        "{stderr}"
+    );
+}

@@ -258,3 +258,57 @@ fn discovery_prefers_the_named_file_and_says_where_it_looked() {
         "no factory configuration found; looked in: /nonexistent/factory.toml. Create one with `imagefactory import-legacy` or copy samples/factory, or pass --config FILE"
     );
 }
+
+/// What `console.toml` with `text` is refused with, the file's folder cut off.
+fn console_error_of(text: &str, read_only: bool) -> String {
+    let path = Path::new("/cfg/console.toml");
+    imagefactory::tui::Settings::check(path, text, read_only)
+        .err()
+        .map(|e| e.to_string().replace("/cfg/", ""))
+        .unwrap_or_else(|| "accepted".into())
+}
+
+#[test]
+fn console_settings_errors_say_where_and_what_to_do() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "theme = \"dark\"\nrefresh_secs = 60\n",
+            "console settings: console.toml:2:1: unknown key `refresh_secs`; did you mean `refresh_seconds`?",
+        ),
+        (
+            "theme = \"drak\"\n",
+            "console settings: console.toml:1:1: no theme `drak`; did you mean `dark`?",
+        ),
+        (
+            "theme = dark\n",
+            "console settings: console.toml:1:9: text must be quoted: write key = \"value\"",
+        ),
+        (
+            "marker = \"\"\n",
+            "console settings: console.toml:1:1: marker must be at least one visible character: the selection must never rely on colour alone",
+        ),
+        (
+            "refresh_seconds = 5\n",
+            "console settings: console.toml:1:1: refresh_seconds = 5: at least 30, to stay well inside ARM's request limits",
+        ),
+        (
+            "[keys]\npin = [\"j\"]\n",
+            "console settings: console.toml:2:1: [keys]: `j` is bound to both `down` and `pin`; give one of them another key",
+        ),
+        (
+            "[keys]\npinn = [\"P\"]\n",
+            "console settings: console.toml:2:1: [keys]: no command `pinn`; did you mean `pin`?",
+        ),
+        (
+            "[styles]\nstate_retir = { fg = \"red\" }\n",
+            "console settings: console.toml:2:1: [styles]: unknown style `state_retir`; did you mean `state_retire`?",
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(console_error_of(text, false), *expected, "{text:?}");
+    }
+    assert_eq!(
+        console_error_of("theme = \"mono\"\n[keys]\npin = [\"P\"]\n", false),
+        "accepted"
+    );
+}

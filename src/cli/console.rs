@@ -9,26 +9,31 @@ use super::output::report_error;
 use crate::tui::{self, Settings};
 
 pub async fn run(global: &Global) -> Exit {
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        report_error(
-            "the console needs a terminal; for scripts use the subcommands (`imagefactory labs`, `images`, `retire`; see --help)",
-        );
-        return Exit::Usage;
-    }
-    let settings = match Settings::load() {
+    let context = match Context::new(global) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let read_only = context.client.read_only();
+    // Settings are checked whole before the screen is taken: a mistake is a usage error.
+    let settings = match Settings::load(read_only) {
         Ok(s) => s,
         Err(e) => {
             report_error(&e.to_string());
             return Exit::Usage;
         }
     };
-    let context = match Context::new(global) {
-        Ok(c) => c,
-        Err(exit) => return exit,
-    };
-    let read_only = context.client.read_only();
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        report_error(
+            "the console needs a terminal; for scripts use the subcommands (`imagefactory labs`, `images`, `retire`; see --help)",
+        );
+        return Exit::Usage;
+    }
     match tui::run(context.client, context.config, settings, read_only).await {
         Ok(()) => Exit::Ok,
+        Err(e @ (tui::ConsoleError::Settings(_) | tui::ConsoleError::Setting { .. })) => {
+            report_error(&e.to_string());
+            Exit::Usage
+        }
         Err(e) => {
             report_error(&e.to_string());
             Exit::Failure

@@ -99,6 +99,15 @@ fn explain(message: &str) -> String {
             known.join(", ")
         );
     }
+    // An unquoted word that happens to start like a number or a boolean (`ImageFactory`,
+    // `true1`) gets TOML's guess at what it was; the fix is the same as for any bare word.
+    if message.starts_with("string values must be quoted")
+        || message.starts_with("invalid float")
+        || message.starts_with("invalid boolean")
+        || message.starts_with("invalid integer")
+    {
+        return "text must be quoted: write key = \"value\"".into();
+    }
     message.replace("invalid type: ", "wrong type: ")
 }
 
@@ -110,5 +119,25 @@ mod tests {
     fn positions_are_one_based_lines_and_columns() {
         assert_eq!(line_column("a = 1\nbb = 2\n", 6), (2, 1));
         assert_eq!(line_column("a = 1\nbb = 2\n", 11), (2, 6));
+    }
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+
+    #[test]
+    fn bare_words_are_told_to_be_quoted_whatever_toml_guessed() {
+        for text in ["auth = cli\n", "lab = ImageFactory\n", "x = true1\n"] {
+            let e = toml::from_str::<toml::Table>(text).unwrap_err();
+            let error = ConfigError::from_toml(Path::new("factory.toml"), text, &e);
+            assert!(
+                error
+                    .to_string()
+                    .contains("text must be quoted: write key = \"value\""),
+                "{text:?}: {error}"
+            );
+            assert!(error.to_string().starts_with("factory.toml:1:"), "{error}");
+        }
     }
 }

@@ -103,10 +103,16 @@ impl KeyMap {
                 let hint = crate::human::nearest(name, &names)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
-                ConsoleError::Settings(format!("[keys]: no command `{name}`{hint}"))
+                ConsoleError::Setting {
+                    key: name.clone(),
+                    message: format!("[keys]: no command `{name}`{hint}"),
+                }
             })?;
             for k in keys {
-                Key::parse(k).ok_or_else(|| ConsoleError::Settings(format!("[keys] {name}: `{k}` is not a key; write it like q, G, ctrl-d, space, enter, f5")))?;
+                Key::parse(k).ok_or_else(|| ConsoleError::Setting {
+                    key: name.clone(),
+                    message: format!("[keys] {name}: `{k}` is not a key; write it like q, G, ctrl-d, space, enter, f5"),
+                })?;
             }
             labels.insert(command.id, keys.clone());
         }
@@ -133,11 +139,14 @@ impl KeyMap {
                             .map(|c| c.name)
                             .unwrap_or("?")
                     };
-                    return Err(ConsoleError::Settings(format!(
-                        "[keys]: `{k}` is bound to both `{}` and `{}`; give one of them another key",
-                        name(other),
-                        name(command.id)
-                    )));
+                    return Err(ConsoleError::Setting {
+                        key: command.name.to_string(),
+                        message: format!(
+                            "[keys]: `{k}` is bound to both `{}` and `{}`; give one of them another key",
+                            name(other),
+                            name(command.id)
+                        ),
+                    });
                 }
             }
         }

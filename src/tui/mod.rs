@@ -22,6 +22,9 @@ pub use settings::Settings;
 pub enum ConsoleError {
     #[error("console settings: {0}")]
     Settings(String),
+    /// A setting that is wrong, by its key in `console.toml` (so the file can point at it).
+    #[error("console settings: {message}")]
+    Setting { key: String, message: String },
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
 }

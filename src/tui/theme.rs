@@ -81,7 +81,13 @@ impl Theme {
     pub fn built_in(name: &str) -> Result<Theme, ConsoleError> {
         let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
             let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-            ConsoleError::Settings(format!("no theme `{name}`; built in: {}", names.join(", ")))
+            let hint = crate::human::nearest(name, &names)
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_else(|| format!("; built in: {}", names.join(", ")));
+            ConsoleError::Setting {
+                key: "theme".into(),
+                message: format!("no theme `{name}`{hint}"),
+            }
         })?;
         let file: ThemeFile = toml::from_str(text)
             .map_err(|e| ConsoleError::Settings(format!("theme {name}: {e}")))?;
@@ -146,17 +152,28 @@ impl Theme {
     /// Merges a theme file over this theme.
     pub fn apply(&mut self, file: &ThemeFile) -> Result<(), ConsoleError> {
         if let Some(m) = &file.marker {
+            // The marker is what shows the selection without colour (NO_COLOR, mono).
+            if m.trim().is_empty() {
+                return Err(ConsoleError::Setting {
+                    key: "marker".into(),
+                    message: "marker must be at least one visible character: the selection must never rely on colour alone".into(),
+                });
+            }
             self.marker = m.clone();
         }
         for (name, spec) in &file.styles {
-            let style = spec
-                .to_style()
-                .map_err(|e| ConsoleError::Settings(format!("theme style `{name}`: {e}")))?;
+            let style = spec.to_style().map_err(|e| ConsoleError::Setting {
+                key: name.clone(),
+                message: format!("[styles] {name}: {e}"),
+            })?;
             let slot = self.slot(name).ok_or_else(|| {
                 let hint = crate::human::nearest(name, &STYLE_NAMES)
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
-                ConsoleError::Settings(format!("theme: unknown style `{name}`{hint}"))
+                ConsoleError::Setting {
+                    key: name.clone(),
+                    message: format!("[styles]: unknown style `{name}`{hint}"),
+                }
             })?;
             *slot = style;
         }

@@ -879,3 +879,78 @@ async fn without_a_configuration_the_retention_view_says_why_it_is_empty() {
         "{screen}"
     );
 }
+
+#[tokio::test]
+async fn the_palette_completes_lab_names_scrolls_and_takes_a_prefix() {
+    let mut model = model().await;
+    // Tab keeps the argument and completes the lab.
+    update(&mut model, ch(':'));
+    type_text(&mut model, "images QA");
+    update(&mut model, key(KeyCode::Tab));
+    let Overlay::Palette(p) = &model.overlay else {
+        panic!("palette open")
+    };
+    assert_eq!(p.input.lines()[0], "images QA-WestEurope");
+    update(&mut model, key(KeyCode::Esc));
+    // A unique prefix is enough.
+    update(&mut model, ch(':'));
+    type_text(&mut model, "images qa");
+    update(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(&model.route().view, View::Images { lab: Some(l) } if l.name() == "QA-WestEurope"),
+        "{:?}",
+        model.route().view
+    );
+    // An ambiguous one says which labs it could be.
+    update(&mut model, ch(':'));
+    type_text(&mut model, "images eng");
+    update(&mut model, key(KeyCode::Enter));
+    let flash = model.flash.as_ref().unwrap().text.clone();
+    assert!(
+        flash.contains("Eng-EastUS") && flash.contains("Eng-WestUS2"),
+        "{flash}"
+    );
+    // Every command can be reached: the list scrolls with the selection.
+    update(&mut model, ch(':'));
+    for _ in 0..40 {
+        update(&mut model, key(KeyCode::Down));
+    }
+    let screen = render(&mut model, 80, 24, "dark");
+    let last = imagefactory::tui::update::completions(&model, "")
+        .last()
+        .unwrap()
+        .text
+        .clone();
+    assert!(
+        screen.contains(&last),
+        "the last command is in sight: {screen}"
+    );
+    // Enter runs the one selected, which is on screen (the last: apply the whole plan).
+    assert_eq!(last, "apply-all");
+    update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(model.overlay, Overlay::Confirm(_)));
+}
+
+#[tokio::test]
+async fn enter_on_a_drift_row_opens_that_labs_images_of_that_path() {
+    let mut model = model().await;
+    update(&mut model, ch('4'));
+    let (lab, path) = {
+        let data = model.data.as_ref().unwrap();
+        let Some(Row::Drift(d)) = model.route().current() else {
+            panic!("on a drift row")
+        };
+        let row = &data.drift[d];
+        (data.lab(row.lab).name.clone(), row.path.clone())
+    };
+    update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(&model.route().view, View::Images { lab: Some(l) } if l.name() == lab));
+    let data = model.data.as_ref().unwrap();
+    assert!(!model.route().rows.is_empty());
+    for row in &model.route().rows {
+        let Row::Image(i) = row else {
+            panic!("{row:?}")
+        };
+        assert_eq!(data.image(data.images[*i]).image_path.as_ref(), Some(&path));
+    }
+}

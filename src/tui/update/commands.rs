@@ -157,9 +157,14 @@ fn open(model: &mut Model) -> Vec<Effect> {
             let id = data.lab(l).id.clone();
             push(model, View::Images { lab: Some(id) });
         }
+        // A drift row is about one path in one lab: open that lab's images of that path.
         Row::Drift(d) => {
             let id = data.lab(data.drift[d].lab).id.clone();
+            let path = data.drift[d].path.to_string();
             push(model, View::Images { lab: Some(id) });
+            let exact = format!("(?i)(^|\\s){}(\\s|$)", regex::escape(&path));
+            model.route_mut().filter = super::super::model::Filter::parse(&exact).ok().flatten();
+            model.rebuild_top();
         }
         Row::Def(i) => {
             let path = model

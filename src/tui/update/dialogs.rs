@@ -67,30 +67,92 @@ pub fn filter_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     Vec::new()
 }
 
+/// One line the palette offers: what Tab puts in the input, and what it does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub help: String,
+}
+
+/// What the palette offers for `typed`: command names while the first word is typed; for
+/// `images`, once a space follows, the labs whose name starts with (or holds) the argument.
+pub fn completions(model: &Model, typed: &str) -> Vec<Completion> {
+    let mut words = typed.splitn(2, ' ');
+    let first = words.next().unwrap_or("");
+    if let Some(argument) = words.next()
+        && let Some(c) = command::by_name(first, model.read_only)
+        && c.id == CommandId::Images
+    {
+        return lab_matches(model, argument)
+            .into_iter()
+            .map(|(name, region)| Completion {
+                text: format!("{} {name}", c.name),
+                help: format!("the images of {name} ({region})"),
+            })
+            .collect();
+    }
+    command::complete(first, model.read_only)
+        .into_iter()
+        .map(|c| Completion {
+            text: c.name.to_string(),
+            help: c.help.to_string(),
+        })
+        .collect()
+}
+
+/// Labs whose name starts with `typed` (without case), then those that hold it.
+fn lab_matches(model: &Model, typed: &str) -> Vec<(String, String)> {
+    let Some(data) = &model.data else {
+        return Vec::new();
+    };
+    let typed = typed.trim().to_ascii_lowercase();
+    let mut starts = Vec::new();
+    let mut holds = Vec::new();
+    for l in 0..data.labs.len() {
+        let lab = data.lab(l);
+        let name = lab.name.to_ascii_lowercase();
+        let entry = (lab.name.clone(), lab.location.clone());
+        if name.starts_with(&typed) {
+            starts.push(entry);
+        } else if name.contains(&typed) {
+            holds.push(entry);
+        }
+    }
+    starts.extend(holds);
+    starts
+}
+
 /// The `:` palette: type, Tab completes, Up/Down choose, Enter runs, Esc closes.
 pub fn palette_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let read_only = model.read_only;
-    let Overlay::Palette(palette) = &mut model.overlay else {
+    let Overlay::Palette(palette) = &model.overlay else {
         return Vec::new();
     };
     let typed = text_of(&palette.input);
-    let completions = command::complete(typed.split_whitespace().next().unwrap_or(""), read_only);
+    let offered = completions(model, &typed);
+    let Overlay::Palette(palette) = &mut model.overlay else {
+        return Vec::new();
+    };
+    let last = offered.len().saturating_sub(1);
     match key.code {
         KeyCode::Esc => model.overlay = Overlay::None,
         KeyCode::Up => palette.selected = palette.selected.saturating_sub(1),
-        KeyCode::Down => {
-            palette.selected = (palette.selected + 1).min(completions.len().saturating_sub(1))
-        }
+        KeyCode::Down => palette.selected = (palette.selected + 1).min(last),
         KeyCode::Tab => {
-            if let Some(c) =
-                completions.get(palette.selected.min(completions.len().saturating_sub(1)))
-            {
-                palette.input = new_input(c.name);
+            if let Some(c) = offered.get(palette.selected.min(last)) {
+                palette.input = new_input(&c.text);
+                palette.selected = 0;
             }
         }
         KeyCode::Enter => {
+            // Enter runs what is selected when the list was moved through, else what is typed.
+            let chosen = if palette.selected > 0 {
+                offered.get(palette.selected).map(|c| c.text.clone())
+            } else {
+                None
+            };
             model.overlay = Overlay::None;
-            return run_palette(model, &typed, completions.first().map(|c| c.name));
+            let first = offered.first().map(|c| c.text.clone());
+            return run_palette(model, chosen.as_deref().unwrap_or(&typed), first.as_deref());
         }
         _ => {
             palette.input.input(key);
@@ -108,8 +170,9 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
         return Vec::new();
     };
     let argument = words.collect::<Vec<_>>().join(" ");
+    let first_name = first_completion.and_then(|c| c.split_whitespace().next());
     let found = command::by_name(name, model.read_only)
-        .or_else(|| first_completion.and_then(|c| command::by_name(c, model.read_only)));
+        .or_else(|| first_name.and_then(|c| command::by_name(c, model.read_only)));
     if found.is_none()
         && let Some(refused) = command::by_name(name, false)
     {
@@ -129,17 +192,42 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
         return Vec::new();
     };
     if command.id == CommandId::Images && !argument.is_empty() {
+        // The lab named exactly, else the one lab whose name starts with what was typed.
+        let exact = lab_matches(model, &argument)
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&argument));
+        let matches = lab_matches(model, &argument);
+        let prefixed: Vec<&(String, String)> = matches
+            .iter()
+            .filter(|(n, _)| {
+                n.to_ascii_lowercase()
+                    .starts_with(&argument.to_ascii_lowercase())
+            })
+            .collect();
+        let name = match (exact, prefixed.as_slice()) {
+            (Some((n, _)), _) => n,
+            (None, [(n, _)]) => n.clone(),
+            (None, []) => {
+                model.flash(Level::Error, format!("no lab named {argument}"));
+                return Vec::new();
+            }
+            (None, many) => {
+                let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
+                model.flash(
+                    Level::Warn,
+                    format!("{argument} could be {}: type more of it", names.join(", ")),
+                );
+                return Vec::new();
+            }
+        };
         let lab = model.data.as_ref().and_then(|d| {
             (0..d.labs.len())
-                .find(|&l| d.lab(l).name.eq_ignore_ascii_case(&argument))
+                .find(|&l| d.lab(l).name == name)
                 .map(|l| d.lab(l).id.clone())
         });
-        match lab {
-            Some(id) => {
-                switch(model, View::Labs);
-                push(model, View::Images { lab: Some(id) });
-            }
-            None => model.flash(Level::Error, format!("no lab named {argument}")),
+        if let Some(id) = lab {
+            switch(model, View::Labs);
+            push(model, View::Images { lab: Some(id) });
         }
         return Vec::new();
     }

@@ -11,6 +11,7 @@ use super::model::{Model, Overlay};
 use super::msg::Msg;
 
 pub use commands::run_command;
+pub use dialogs::{Completion, completions};
 
 /// The effects to run when the console starts: read the inventory.
 pub fn init(model: &mut Model) -> Vec<Effect> {

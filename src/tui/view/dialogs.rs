@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::super::command::{self, COMMANDS};
+use super::super::command::COMMANDS;
 use super::super::model::{Button, Confirm, Model, Palette, PinDialog, Progress};
 use super::super::theme::Theme;
 use super::super::widget::popup::centred;
@@ -70,69 +70,70 @@ pub fn help(model: &Model, theme: &Theme, frame: &mut Frame, scroll: usize) {
     );
 }
 
-/// The palette: what is typed, and the commands it could complete to.
+/// The palette: what is typed, and what it could complete to, scrolled to keep the selection
+/// in sight.
 pub fn palette(model: &Model, theme: &Theme, frame: &mut Frame, palette: &Palette) {
     let typed = palette.input.lines().first().cloned().unwrap_or_default();
-    let completions = command::complete(
-        typed.split_whitespace().next().unwrap_or(""),
-        model.read_only,
-    );
-    let height = (completions.len() as u16 + 3).min(16);
+    let offered = crate::tui::update::completions(model, &typed);
     let full = frame.area();
+    let height = (offered.len() as u16 + 3)
+        .min(16)
+        .min(full.height.saturating_sub(2));
     let area = Rect {
         x: full.x + 2,
         y: full.y + 2,
-        width: full.width.saturating_sub(4).min(70),
-        height: height.min(full.height.saturating_sub(2)),
+        width: full.width.saturating_sub(4).min(90),
+        height,
     };
     let mut lines = vec![Line::from(vec![
         Span::styled(":", theme.key),
         Span::styled(typed, theme.text),
         Span::styled("█", theme.text),
     ])];
-    for (i, c) in completions
+    let room = height.saturating_sub(3) as usize;
+    let selected = palette.selected.min(offered.len().saturating_sub(1));
+    let start = selected.saturating_sub(room.saturating_sub(1));
+    let name_width = offered
         .iter()
-        .enumerate()
-        .take(height.saturating_sub(3) as usize)
-    {
-        let style = if i == palette.selected {
-            theme.selected
-        } else {
-            theme.text
-        };
-        let marker = if i == palette.selected {
-            theme.marker.as_str()
-        } else {
-            " "
-        };
+        .map(|c| c.text.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(12, 36);
+    let help_width = (area.width as usize).saturating_sub(name_width + 5);
+    for (i, c) in offered.iter().enumerate().skip(start).take(room) {
+        let chosen = i == selected;
+        let style = if chosen { theme.selected } else { theme.text };
+        let marker = if chosen { theme.marker.as_str() } else { " " };
         lines.push(Line::from(vec![
-            Span::styled(format!("{marker} {:<14}", c.name), style),
-            Span::styled(c.help, theme.dim),
+            Span::styled(format!("{marker} {:<name_width$} ", c.text), style),
+            Span::styled(super::ellipsis(&c.help, help_width), theme.dim),
         ]));
     }
+    let more = offered.len().saturating_sub(start + room);
+    let title = if more > 0 {
+        format!("Command — ↓ {more} more · Tab completes, Enter runs, Esc closes")
+    } else {
+        "Command — Tab completes, Enter runs, Esc closes".to_string()
+    };
     frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(frame_box(
-            theme,
-            "Command — Tab completes, Enter runs, Esc closes",
-        )),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines).block(frame_box(theme, &title)), area);
 }
 
 /// A confirmation that names what will change, with each image's state, sets apart what
 /// retention would never retire, and starts on Cancel. Its buttons are pinned to the bottom,
 /// so that however long the list, they are on screen.
-pub fn confirm(_model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confirm) {
+pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confirm) {
     let full = frame.area();
     let unusual = !confirm.unusual_items.is_empty();
     let mut footer: Vec<Line> = Vec::new();
     if confirm.hidden > 0 {
+        let why = if model.route().filter.is_some() {
+            "hidden by the filter"
+        } else {
+            "not in this view"
+        };
         footer.push(Line::from(Span::styled(
-            format!(
-                "{} of them marked but hidden by the filter.",
-                confirm.hidden
-            ),
+            format!("{} of them marked but {why}.", confirm.hidden),
             theme.flash_warn,
         )));
     }

@@ -11,6 +11,19 @@ use ratatui::layout::{Constraint, Layout};
 use super::model::{Model, Overlay, View};
 use super::theme::Theme;
 
+/// `text` cut to `width` characters, ending in `…` when it was cut.
+pub(crate) fn ellipsis(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
 /// Draws the whole screen.
 pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
     let [header, body, footer] = Layout::vertical([

@@ -85,8 +85,10 @@ pub fn draw(
         .enumerate()
         .map(|(i, row)| {
             let is_selected = selected == Some(i);
+            // Selected and marked shows both, so that neither relies on colour (NO_COLOR).
             let mark = match (is_selected, row.marked) {
-                (true, _) => theme.marker.clone(),
+                (true, true) => format!("{}*", theme.marker),
+                (true, false) => theme.marker.clone(),
                 (false, true) => "*".into(),
                 (false, false) => String::new(),
             };

@@ -954,3 +954,53 @@ async fn enter_on_a_drift_row_opens_that_labs_images_of_that_path() {
         assert_eq!(data.image(data.images[*i]).image_path.as_ref(), Some(&path));
     }
 }
+
+#[tokio::test]
+async fn every_list_sorts_and_the_selection_stays_on_its_item() {
+    for view in ['1', '2', '3', '4', '5'] {
+        let mut model = model().await;
+        update(&mut model, ch(view));
+        update(&mut model, ch('j'));
+        update(&mut model, ch('j'));
+        let selected = model.route().current();
+        let natural = model.route().rows.clone();
+        let mut changed = false;
+        for _ in 0..6 {
+            update(&mut model, ch('o'));
+            assert_eq!(
+                model.route().current(),
+                selected,
+                "view {view}: the selection stays"
+            );
+            changed |= model.route().rows != natural;
+            let mut rows = model.route().rows.clone();
+            rows.sort_by_key(|r| format!("{r:?}"));
+            let mut before = natural.clone();
+            before.sort_by_key(|r| format!("{r:?}"));
+            assert_eq!(rows, before, "view {view}: sorting keeps every row");
+        }
+        update(&mut model, ch('O'));
+        changed |= model.route().rows != natural;
+        assert!(changed, "view {view}: some sort changes the order");
+    }
+}
+
+#[tokio::test]
+async fn drift_puts_what_is_missing_and_outdated_first() {
+    let mut model = model().await;
+    update(&mut model, ch('4'));
+    let data = model.data.as_ref().unwrap();
+    let rank = |r: &Row| match r {
+        Row::Drift(d) => match data.drift[*d].status {
+            imagefactory::tui::model::DriftStatus::Missing => 0,
+            imagefactory::tui::model::DriftStatus::Outdated => 1,
+            imagefactory::tui::model::DriftStatus::Newest => 2,
+        },
+        _ => panic!("{r:?}"),
+    };
+    let ranks: Vec<i32> = model.route().rows.iter().map(rank).collect();
+    let mut sorted = ranks.clone();
+    sorted.sort();
+    assert_eq!(ranks, sorted);
+    assert!(ranks.first() < ranks.last(), "{ranks:?}");
+}

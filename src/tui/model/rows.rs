@@ -50,6 +50,10 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.pop();
                 }
             }
+            sort_within_groups(&mut rows, route.descending, |r| match r {
+                Row::Lab(l) => lab_sort_key(data, *l, route.sort),
+                _ => SortValue::None,
+            });
             // What could not be read at all stays on screen, with why, until it reads again.
             for (p, problem) in data.inventory.problems.iter().enumerate() {
                 let listed = (0..data.labs.len())
@@ -102,6 +106,12 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.pop();
                 }
             }
+            if route.sort != SortKey::Natural {
+                sort_within_groups(&mut rows, route.descending, |r| match r {
+                    Row::Image(i) => image_sort_value(data, *i, route.sort),
+                    _ => SortValue::None,
+                });
+            }
         }
         (View::Drift, Some(data)) => {
             for (i, d) in data.drift.iter().enumerate() {
@@ -116,6 +126,11 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.push(Row::Drift(i));
                 }
             }
+            // What needs attention first: missing, then outdated, then up to date.
+            sort_within_groups(&mut rows, route.descending, |r| match r {
+                Row::Drift(d) => drift_sort_key(data, *d, route.sort),
+                _ => SortValue::None,
+            });
         }
         (View::Defs, Some(_)) => {
             if let Some(config) = &model.config {
@@ -125,6 +140,12 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     if keep(&text) {
                         rows.push(Row::Def(i));
                     }
+                }
+                if route.sort != SortKey::Natural {
+                    sort_within_groups(&mut rows, route.descending, |r| match r {
+                        Row::Def(i) => def_sort_key(config, *i, route.sort),
+                        _ => SortValue::None,
+                    });
                 }
             }
         }
@@ -208,5 +229,99 @@ fn sort_images(data: &Data, rows: &mut [Row], key: SortKey, descending: bool) {
     }
     if descending {
         rows.reverse();
+    }
+}
+
+/// A value rows sort by: text, or a number (ages, counts), or nothing (a heading, which stays).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum SortValue {
+    None,
+    Number(i64, String),
+    Text(String),
+}
+
+/// Sorts the rows between headings (a heading row gives `SortValue::None` and stays where it
+/// is), so that a tree sorts within each of its groups. Stable: ties keep their order.
+fn sort_within_groups(rows: &mut [Row], descending: bool, key: impl Fn(&Row) -> SortValue) {
+    let mut start = 0;
+    while start < rows.len() {
+        if key(&rows[start]) == SortValue::None {
+            start += 1;
+            continue;
+        }
+        let end = (start..rows.len())
+            .find(|&i| key(&rows[i]) == SortValue::None)
+            .unwrap_or(rows.len());
+        let group = &mut rows[start..end];
+        group.sort_by_cached_key(&key);
+        if descending {
+            group.reverse();
+        }
+        start = end;
+    }
+}
+
+fn image_sort_value(data: &Data, i: usize, key: SortKey) -> SortValue {
+    match key {
+        // Age ascending = youngest first, as people read "age".
+        SortKey::Age => SortValue::Number(
+            -data
+                .image(data.images[i])
+                .created
+                .map(|c| c.unix_timestamp())
+                .unwrap_or(0),
+            String::new(),
+        ),
+        other => SortValue::Text(image_sort_text(data, i, other)),
+    }
+}
+
+/// Labs: by name (name, lab), region (path), images due (state), or newest image (age).
+fn lab_sort_key(data: &Data, l: usize, key: SortKey) -> SortValue {
+    let lab = data.lab(l);
+    let name = lab.name.to_ascii_lowercase();
+    match key {
+        SortKey::Natural | SortKey::Name | SortKey::Lab => SortValue::Text(name),
+        SortKey::Path => SortValue::Text(format!("{} {name}", lab.location)),
+        SortKey::State => SortValue::Number(-(data.due[l] as i64), name),
+        SortKey::Age => SortValue::Number(
+            -lab.images
+                .iter()
+                .filter_map(|i| i.created)
+                .max()
+                .map(|c| c.unix_timestamp())
+                .unwrap_or(0),
+            name,
+        ),
+    }
+}
+
+/// Drift: by status (natural and state: missing, outdated, newest), lab, or path.
+fn drift_sort_key(data: &Data, d: usize, key: SortKey) -> SortValue {
+    let row = &data.drift[d];
+    let lab = data.lab(row.lab).name.to_ascii_lowercase();
+    let path = row.path.key();
+    let status = match row.status {
+        super::DriftStatus::Missing => 0,
+        super::DriftStatus::Outdated => 1,
+        super::DriftStatus::Newest => 2,
+    };
+    match key {
+        SortKey::Natural | SortKey::State => SortValue::Number(status, format!("{lab} {path}")),
+        SortKey::Name | SortKey::Lab => SortValue::Text(format!("{lab} {path}")),
+        SortKey::Path => SortValue::Text(format!("{path} {lab}")),
+        SortKey::Age => SortValue::Number(
+            -row.lab_newest.map(|c| c.unix_timestamp()).unwrap_or(0),
+            format!("{lab} {path}"),
+        ),
+    }
+}
+
+/// Definitions: by path (natural, name, path), or OS (state).
+fn def_sort_key(config: &crate::config::FactoryConfig, i: usize, key: SortKey) -> SortValue {
+    let d = &config.images[i];
+    match key {
+        SortKey::State | SortKey::Lab => SortValue::Text(format!("{:?} {}", d.os, d.path.key())),
+        _ => SortValue::Text(d.path.key()),
     }
 }

@@ -185,3 +185,84 @@ async fn mono_marks_the_selection_without_colour() {
     assert!(dark.contains("│▶"), "{dark}");
     assert!(mono.contains("│>"), "{mono}");
 }
+
+/// Where `text` starts on row `y` of the buffer, if it does.
+fn find_on_row(buffer: &ratatui::buffer::Buffer, y: u16, text: &str) -> Option<u16> {
+    let row: String = (0..buffer.area.width)
+        .map(|x| buffer[(x, y)].symbol().to_string())
+        .collect();
+    row.find(text)
+        .map(|byte| row[..byte].chars().count() as u16)
+}
+
+#[tokio::test]
+async fn states_have_their_colours_and_the_selection_wins_in_every_theme() {
+    use imagefactory::tui::theme::Theme;
+    let inventory = inventory().await;
+    for name in ["dark", "light", "high-contrast", "mono"] {
+        let theme = Theme::built_in(name).unwrap();
+        let mut model = model_with(inventory.clone(), false);
+        update(&mut model, ch('2'));
+        // Put the cursor on an image due for retirement, so one "retire" is selected.
+        update(&mut model, ch('/'));
+        type_text(&mut model, "retire");
+        update(&mut model, key(KeyCode::Enter));
+        update(&mut model, ch('j'));
+        let buffer = render_buffer(&mut model, 120, 40, &theme);
+        let selected_y = (0..40)
+            .find(|&y| find_on_row(&buffer, y, theme.marker.as_str()).is_some_and(|x| x == 1))
+            .expect("the selected row shows the marker");
+        let mut checked_state = false;
+        for y in 4..39u16 {
+            let Some(x) = find_on_row(&buffer, y, "retire") else {
+                continue;
+            };
+            let cell = &buffer[(x, y)];
+            if y == selected_y {
+                assert_eq!(
+                    cell.fg,
+                    theme.selected.fg.unwrap_or_default(),
+                    "{name}: selected fg"
+                );
+                assert_eq!(
+                    cell.bg,
+                    theme.selected.bg.unwrap_or_default(),
+                    "{name}: selected bg"
+                );
+            } else {
+                assert_eq!(
+                    cell.fg,
+                    theme.state_retire.fg.unwrap_or_default(),
+                    "{name}: a retire cell has the retire colour"
+                );
+                assert!(
+                    cell.modifier.contains(ratatui::style::Modifier::BOLD),
+                    "{name}: retire is bold, so it reads without colour too"
+                );
+                checked_state = true;
+            }
+        }
+        assert!(checked_state, "{name}: some retire cells were checked");
+        if name == "mono" {
+            for y in 0..40 {
+                for x in 0..120 {
+                    let cell = &buffer[(x, y)];
+                    assert_eq!(
+                        cell.fg,
+                        ratatui::style::Color::Reset,
+                        "mono: no colour at {x},{y}"
+                    );
+                }
+            }
+        }
+        // The selection is readable: its colours differ (or mono reverses).
+        assert!(
+            theme.selected.fg != theme.selected.bg
+                || theme
+                    .selected
+                    .add_modifier
+                    .contains(ratatui::style::Modifier::REVERSED),
+            "{name}"
+        );
+    }
+}

@@ -935,6 +935,13 @@ async fn the_palette_completes_lab_names_scrolls_and_takes_a_prefix() {
 async fn enter_on_a_drift_row_opens_that_labs_images_of_that_path() {
     let mut model = model().await;
     update(&mut model, ch('4'));
+    // The first row whose lab has images of its path (missing ones come first).
+    while matches!(model.route().current(), Some(Row::Drift(d))
+        if model.data.as_ref().unwrap().drift[d].status
+            == imagefactory::tui::model::DriftStatus::Missing)
+    {
+        update(&mut model, ch('j'));
+    }
     let (lab, path) = {
         let data = model.data.as_ref().unwrap();
         let Some(Row::Drift(d)) = model.route().current() else {
@@ -1003,4 +1010,18 @@ async fn drift_puts_what_is_missing_and_outdated_first() {
     sorted.sort();
     assert_eq!(ranks, sorted);
     assert!(ranks.first() < ranks.last(), "{ranks:?}");
+}
+
+#[tokio::test]
+async fn a_terminal_too_small_says_so_and_the_help_wraps_instead_of_cutting() {
+    let mut model = model().await;
+    let screen = render(&mut model, 50, 10, "dark");
+    assert!(screen.contains("terminal too small: 50x10"), "{screen}");
+    update(&mut model, ch('?'));
+    let screen = render(&mut model, 200, 50, "dark");
+    // The longest help text is on screen whole.
+    assert!(
+        screen.contains("every message of this session, newest first, in full"),
+        "{screen}"
+    );
 }

@@ -167,7 +167,7 @@ impl Theme {
                 message: format!("[styles] {name}: {e}"),
             })?;
             let slot = self.slot(name).ok_or_else(|| {
-                let hint = crate::human::nearest(name, &STYLE_NAMES)
+                let hint = crate::human::nearest(name, &style_names())
                     .map(|n| format!("; did you mean `{n}`?"))
                     .unwrap_or_default();
                 ConsoleError::Setting {
@@ -181,72 +181,50 @@ impl Theme {
     }
 
     fn slot(&mut self, name: &str) -> Option<&mut Style> {
-        Some(match name {
-            "text" => &mut self.text,
-            "dim" => &mut self.dim,
-            "title" => &mut self.title,
-            "border" => &mut self.border,
-            "header" => &mut self.header,
-            "crumbs" => &mut self.crumbs,
-            "heading" => &mut self.heading,
-            "selected" => &mut self.selected,
-            "marked" => &mut self.marked,
-            "badge_emulator" => &mut self.badge_emulator,
-            "badge_read_only" => &mut self.badge_read_only,
-            "key" => &mut self.key,
-            "state_current" => &mut self.state_current,
-            "state_kept" => &mut self.state_kept,
-            "state_pinned" => &mut self.state_pinned,
-            "state_in_use" => &mut self.state_in_use,
-            "state_too_young" => &mut self.state_too_young,
-            "state_retire" => &mut self.state_retire,
-            "state_unmanaged" => &mut self.state_unmanaged,
-            "drift_newest" => &mut self.drift_newest,
-            "drift_outdated" => &mut self.drift_outdated,
-            "drift_missing" => &mut self.drift_missing,
-            "flash_info" => &mut self.flash_info,
-            "flash_warn" => &mut self.flash_warn,
-            "flash_error" => &mut self.flash_error,
-            "dialog" => &mut self.dialog,
-            "button" => &mut self.button,
-            "button_focused" => &mut self.button_focused,
-            "danger" => &mut self.danger,
-            _ => return None,
-        })
+        let (_, field) = SLOTS.iter().find(|(n, _)| *n == name)?;
+        Some(field(self))
     }
 }
 
-const STYLE_NAMES: [&str; 29] = [
-    "text",
-    "dim",
-    "title",
-    "border",
-    "header",
-    "crumbs",
-    "heading",
-    "selected",
-    "marked",
-    "badge_emulator",
-    "badge_read_only",
-    "key",
-    "state_current",
-    "state_kept",
-    "state_pinned",
-    "state_in_use",
-    "state_too_young",
-    "state_retire",
-    "state_unmanaged",
-    "drift_newest",
-    "drift_outdated",
-    "drift_missing",
-    "flash_info",
-    "flash_warn",
-    "flash_error",
-    "dialog",
-    "button",
-    "button_focused",
-    "danger",
+/// A style's name in theme files, and where it lives in `Theme`: the one list of style names.
+type Slot = (&'static str, fn(&mut Theme) -> &mut Style);
+
+const SLOTS: [Slot; 29] = [
+    ("text", |t| &mut t.text),
+    ("dim", |t| &mut t.dim),
+    ("title", |t| &mut t.title),
+    ("border", |t| &mut t.border),
+    ("header", |t| &mut t.header),
+    ("crumbs", |t| &mut t.crumbs),
+    ("heading", |t| &mut t.heading),
+    ("selected", |t| &mut t.selected),
+    ("marked", |t| &mut t.marked),
+    ("badge_emulator", |t| &mut t.badge_emulator),
+    ("badge_read_only", |t| &mut t.badge_read_only),
+    ("key", |t| &mut t.key),
+    ("state_current", |t| &mut t.state_current),
+    ("state_kept", |t| &mut t.state_kept),
+    ("state_pinned", |t| &mut t.state_pinned),
+    ("state_in_use", |t| &mut t.state_in_use),
+    ("state_too_young", |t| &mut t.state_too_young),
+    ("state_retire", |t| &mut t.state_retire),
+    ("state_unmanaged", |t| &mut t.state_unmanaged),
+    ("drift_newest", |t| &mut t.drift_newest),
+    ("drift_outdated", |t| &mut t.drift_outdated),
+    ("drift_missing", |t| &mut t.drift_missing),
+    ("flash_info", |t| &mut t.flash_info),
+    ("flash_warn", |t| &mut t.flash_warn),
+    ("flash_error", |t| &mut t.flash_error),
+    ("dialog", |t| &mut t.dialog),
+    ("button", |t| &mut t.button),
+    ("button_focused", |t| &mut t.button_focused),
+    ("danger", |t| &mut t.danger),
 ];
+
+/// Every style name a theme file may set.
+fn style_names() -> Vec<&'static str> {
+    SLOTS.iter().map(|(n, _)| *n).collect()
+}
 
 impl StyleSpec {
     fn to_style(&self) -> Result<Style, String> {
@@ -281,11 +259,7 @@ mod tests {
             let theme = Theme::built_in(name).unwrap();
             let file: ThemeFile =
                 toml::from_str(BUILT_IN.iter().find(|(n, _)| *n == name).unwrap().1).unwrap();
-            assert_eq!(
-                file.styles.len(),
-                STYLE_NAMES.len(),
-                "{name} sets every style"
-            );
+            assert_eq!(file.styles.len(), SLOTS.len(), "{name} sets every style");
             assert!(!theme.marker.is_empty());
         }
     }

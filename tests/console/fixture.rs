@@ -125,3 +125,16 @@ pub fn render(model: &mut Model, width: u16, height: u16, theme: &str) -> String
     }
     out
 }
+
+/// The screen as a buffer (text and styles) at `width` x `height`, in `theme`.
+pub fn render_buffer(
+    model: &mut Model,
+    width: u16,
+    height: u16,
+    theme: &Theme,
+) -> ratatui::buffer::Buffer {
+    update(model, Msg::Resize(width, height));
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| view(model, theme, f)).unwrap();
+    terminal.backend().buffer().clone()
+}

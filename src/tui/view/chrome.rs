@@ -17,7 +17,6 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Span::styled("│ ", theme.dim),
     ];
     let crumbs: Vec<String> = model.routes.iter().map(|r| crumb(model, r)).collect();
-    first.push(Span::styled(crumbs.join(" › "), theme.crumbs));
     let mut badges = Vec::new();
     // A partial inventory says so for as long as it is partial, not in a passing flash.
     let unreadable = model
@@ -39,8 +38,15 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         badges.push(Span::raw(" "));
         badges.push(Span::styled(" READ-ONLY ", theme.badge_read_only));
     }
-    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
+    // The badges say where and how (emulator, read-only, partial): the breadcrumbs give way.
     let badge_len: usize = badges.iter().map(|s| s.content.chars().count()).sum();
+    let prefix: usize = first.iter().map(|s| s.content.chars().count()).sum();
+    let room = (area.width as usize).saturating_sub(prefix + badge_len + 2);
+    first.push(Span::styled(
+        super::ellipsis(&crumbs.join(" › "), room),
+        theme.crumbs,
+    ));
+    let used: usize = first.iter().map(|s| s.content.chars().count()).sum();
     let gap = (area.width as usize).saturating_sub(used + badge_len + 1);
     first.push(Span::raw(" ".repeat(gap)));
     first.extend(badges);
@@ -199,7 +205,19 @@ pub fn footer(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let mut spans = Vec::new();
     let mut used = 0;
-    for c in command::available(model.route().view.kind(), model.read_only).filter(|c| c.hint) {
+    // Help first (it leads to everything else), then what this view does; the keys that work
+    // everywhere fill the rest.
+    let mut hints: Vec<&command::Command> =
+        command::available(model.route().view.kind(), model.read_only)
+            .filter(|c| c.hint)
+            .collect();
+    hints.sort_by_key(|c| {
+        (
+            c.id != command::CommandId::Help,
+            matches!(c.scope, command::Scope::Global),
+        )
+    });
+    for c in hints {
         let Some(key) = model.keymap.first_key(c.id) else {
             continue;
         };

@@ -20,7 +20,9 @@ fn frame_box<'a>(theme: &Theme, title: &str) -> Block<'a> {
 
 /// Help: every command available here, from the same table as the keys.
 pub fn help(model: &Model, theme: &Theme, frame: &mut Frame, scroll: usize) {
-    let area = centred(frame.area(), 76, frame.area().height.saturating_sub(2));
+    // As wide as the screen allows (up to 110), wrapped rather than cut; j/k scroll.
+    let width = frame.area().width.saturating_sub(4).min(110);
+    let area = centred(frame.area(), width, frame.area().height.saturating_sub(2));
     let view = model.route().view.kind();
     let mut lines = vec![Line::from(Span::styled(
         "Keys here (the same commands work from the : palette):",
@@ -62,10 +64,12 @@ pub fn help(model: &Model, theme: &Theme, frame: &mut Frame, scroll: usize) {
             theme.badge_read_only,
         )));
     }
-    let lines: Vec<Line> = lines.into_iter().skip(scroll).collect();
     frame.render_widget(Clear, area);
     frame.render_widget(
-        Paragraph::new(lines).block(frame_box(theme, "Help — Esc closes, j/k scroll")),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll as u16, 0))
+            .block(frame_box(theme, "Help — Esc closes, j/k scroll")),
         area,
     );
 }

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::super::model::{DetailKind, DriftStatus, Model, Row, detail_lines};
 use super::super::theme::Theme;
@@ -135,22 +135,22 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Span::styled("-", theme.dim)
                 };
                 let mut cells = vec![
-                    Cell::from(format!("  {}{tag}", lab.name)),
-                    Cell::from(lab.location.clone()),
-                    Cell::from(images),
-                    Cell::from(due),
-                    Cell::from(lab.vms.len().to_string()),
-                    Cell::from(newest),
+                    Line::from(format!("  {}{tag}", lab.name)),
+                    Line::from(lab.location.clone()),
+                    Line::from(images),
+                    Line::from(due),
+                    Line::from(lab.vms.len().to_string()),
+                    Line::from(newest),
                 ];
                 if wide {
-                    cells.push(Cell::from(role));
-                    cells.push(Cell::from(lab.resource_group.clone()));
+                    cells.push(Line::from(role));
+                    cells.push(Line::from(lab.resource_group.clone()));
                 }
                 VisibleRow::plain(cells)
             }
             Row::Problem(p) => {
                 let problem = &data.inventory.problems[p];
-                VisibleRow::plain(vec![Cell::from(Span::styled(
+                VisibleRow::plain(vec![Line::from(Span::styled(
                     format!("✗ {}: {}", problem.name, problem.error.short_reason()),
                     theme.flash_error,
                 ))])
@@ -183,12 +183,13 @@ pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         columns.push(Column::fixed("LAB", if wide { 20 } else { 12 }));
     }
     columns.push(Column::fixed("IMAGE PATH", if wide { 22 } else { 14 }));
-    columns.push(Column::fill("NAME", 20));
+    // The name tells images apart (they differ at the end): it is the last to give way.
+    columns.push(Column::fixed("NAME", 26));
     columns.push(Column::fixed("AGE", 4));
     if wide {
         columns.push(Column::fixed("OS", 7));
     }
-    columns.push(Column::fixed("RETENTION", if wide { 24 } else { 9 }));
+    columns.push(Column::fill("RETENTION", 9));
     // Pinned and in use, as two letters when narrow.
     if wide {
         columns.push(Column::fixed("PIN", 3));
@@ -204,40 +205,40 @@ pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             let at = data.images[i];
             let image = data.image(at);
             let decision = data.decision(at);
-            let state = match (wide, decision.reason) {
-                (true, Some(r)) => format!("{} ({})", decision.state.as_str(), r.as_str()),
-                _ => decision.state.as_str().to_string(),
+            let state = match decision.reason {
+                Some(r) => format!("{} ({})", decision.state.as_str(), r.as_str()),
+                None => decision.state.as_str().to_string(),
             };
             let mut cells = Vec::new();
             if !one_lab {
-                cells.push(Cell::from(data.lab(at.lab).name.clone()));
+                cells.push(Line::from(data.lab(at.lab).name.clone()));
             }
-            cells.push(Cell::from(
+            cells.push(Line::from(
                 image
                     .image_path
                     .as_ref()
                     .map(|p| p.to_string())
                     .unwrap_or_else(|| "(untagged)".into()),
             ));
-            cells.push(Cell::from(image.name.clone()));
-            cells.push(Cell::from(age(image.created, model.now)));
+            cells.push(Line::from(image.name.clone()));
+            cells.push(Line::from(age(image.created, model.now)));
             if wide {
-                cells.push(Cell::from(image.os_type.clone().unwrap_or_default()));
+                cells.push(Line::from(image.os_type.clone().unwrap_or_default()));
             }
-            cells.push(Cell::from(Span::styled(
+            cells.push(Line::from(Span::styled(
                 state,
                 state_style(theme, decision.state),
             )));
             if wide {
-                cells.push(Cell::from(if image.pin.is_some() { "yes" } else { "" }));
-                cells.push(Cell::from(if image.in_use { "yes" } else { "" }));
+                cells.push(Line::from(if image.pin.is_some() { "yes" } else { "" }));
+                cells.push(Line::from(if image.in_use { "yes" } else { "" }));
             } else {
                 let flags = format!(
                     "{}{}",
                     if image.pin.is_some() { "P" } else { " " },
                     if image.in_use { "U" } else { " " }
                 );
-                cells.push(Cell::from(flags));
+                cells.push(Line::from(flags));
             }
             Some(VisibleRow {
                 cells,
@@ -302,11 +303,11 @@ pub fn drift(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 }
             };
             Some(VisibleRow::plain(vec![
-                Cell::from(data.lab(d.lab).name.clone()),
-                Cell::from(d.path.to_string()),
-                Cell::from(Span::styled(status, style)),
-                Cell::from(ago(d.lab_newest)),
-                Cell::from(ago(d.newest_anywhere)),
+                Line::from(data.lab(d.lab).name.clone()),
+                Line::from(d.path.to_string()),
+                Line::from(Span::styled(status, style)),
+                Line::from(ago(d.lab_newest)),
+                Line::from(ago(d.newest_anywhere)),
             ]))
         })
         .collect();
@@ -361,14 +362,14 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
                 Span::raw(labs.join(", "))
             };
             let mut cells = vec![
-                Cell::from(d.path.to_string()),
-                Cell::from(format!("{:?}", d.os)),
+                Line::from(d.path.to_string()),
+                Line::from(format!("{:?}", d.os)),
             ];
             if wide {
-                cells.push(Cell::from(format!("{}/{}", d.base.offer, d.base.sku)));
-                cells.push(Cell::from(d.artifacts.len().to_string()));
+                cells.push(Line::from(format!("{}/{}", d.base.offer, d.base.sku)));
+                cells.push(Line::from(d.artifacts.len().to_string()));
             }
-            cells.push(Cell::from(receivers));
+            cells.push(Line::from(receivers));
             Some(VisibleRow::plain(cells))
         })
         .collect();
@@ -438,25 +439,50 @@ pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let lines = detail_lines(model);
     let route = model.route();
     let height = area.height.saturating_sub(2) as usize;
-    let (start, end) = table::window(lines.len(), route.cursor, route.offset, height);
-    let text: Vec<Line> = lines[start..end]
+    // Long ids and JSON lines wrap (continuation lines indented) rather than being cut; the
+    // window is counted in screen lines, so the selected line is always in sight.
+    let width = (area.width as usize).saturating_sub(4).max(8);
+    let mut screen: Vec<(usize, String)> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let chars: Vec<char> = l.text.chars().collect();
+        if chars.is_empty() {
+            screen.push((i, String::new()));
+            continue;
+        }
+        for (n, chunk) in chars.chunks(width).enumerate() {
+            let text: String = chunk.iter().collect();
+            screen.push((i, if n == 0 { text } else { format!("  {text}") }));
+        }
+    }
+    let first_of_cursor = screen
+        .iter()
+        .position(|(i, _)| *i == route.cursor)
+        .unwrap_or(0);
+    let first_of_offset = screen
+        .iter()
+        .position(|(i, _)| *i == route.offset)
+        .unwrap_or(0);
+    let (start, end) = table::window(screen.len(), first_of_cursor, first_of_offset, height);
+    let text: Vec<Line> = screen[start..end]
         .iter()
         .enumerate()
-        .map(|(i, l)| {
+        .map(|(n, (i, chunk))| {
+            let l = &lines[*i];
             let style = match l.kind {
                 DetailKind::Heading => theme.heading,
                 DetailKind::Field => theme.text,
                 DetailKind::Json => theme.dim,
                 DetailKind::Note => theme.dim,
             };
-            let marker = if start + i == route.cursor {
+            let first = start + n == 0 || screen[start + n - 1].0 != *i;
+            let marker = if *i == route.cursor && first {
                 theme.marker.as_str()
             } else {
                 " "
             };
             Line::from(vec![
                 Span::styled(format!("{marker} "), theme.key),
-                Span::styled(l.text.clone(), style),
+                Span::styled(chunk.clone(), style),
             ])
         })
         .collect();

@@ -24,8 +24,26 @@ pub(crate) fn ellipsis(text: &str, width: usize) -> String {
     cut
 }
 
+/// The smallest screen the console lays out.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 12;
+
 /// Draws the whole screen.
 pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
+    let full = frame.area();
+    if full.width < MIN_WIDTH || full.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small: {}x{}; imagefactory needs at least {MIN_WIDTH}x{MIN_HEIGHT} (80x24 is comfortable). q quits.",
+            full.width, full.height
+        );
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(text)
+                .style(theme.flash_warn)
+                .wrap(ratatui::widgets::Wrap { trim: false }),
+            full,
+        );
+        return;
+    }
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),

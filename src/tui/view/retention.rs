@@ -3,8 +3,8 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::text::Line;
 use ratatui::text::Span;
-use ratatui::widgets::Cell;
 
 use super::super::model::{Model, Row};
 use super::super::theme::Theme;
@@ -55,26 +55,30 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 let n = |s: RetentionState| counts.get(&s).copied().unwrap_or(0);
                 let due = n(RetentionState::Retire);
                 let total = data.plan.labs[l].decisions.len();
-                let summary = format!(
-                    "retire {due}, leave {}: current {}, kept {}, pinned {}, in use {}, young {}",
-                    total - due,
-                    n(RetentionState::Current),
-                    n(RetentionState::Kept),
-                    n(RetentionState::Pinned),
-                    n(RetentionState::InUse),
-                    n(RetentionState::TooYoung)
-                );
+                // What applying leaves, naming only the states it has: short enough for 80 columns.
+                let kept: Vec<String> = [
+                    (RetentionState::Current, "current"),
+                    (RetentionState::Kept, "kept"),
+                    (RetentionState::Pinned, "pinned"),
+                    (RetentionState::InUse, "in use"),
+                    (RetentionState::TooYoung, "young"),
+                ]
+                .iter()
+                .filter(|(s, _)| n(*s) > 0)
+                .map(|(s, name)| format!("{} {name}", n(*s)))
+                .collect();
+                let summary = format!("retire {due}, leave {} ({})", total - due, kept.join(", "));
                 let style = if due > 0 {
                     theme.state_retire
                 } else {
                     theme.dim
                 };
-                let mut cells = vec![Cell::from(format!("  {}", data.lab(l).name))];
+                let mut cells = vec![Line::from(format!("  {}", data.lab(l).name))];
                 if wide {
-                    cells.push(Cell::from(""));
+                    cells.push(Line::from(""));
                 }
-                cells.push(Cell::from(""));
-                cells.push(Cell::from(Span::styled(summary, style)));
+                cells.push(Line::from(""));
+                cells.push(Line::from(Span::styled(summary, style)));
                 VisibleRow::plain(cells)
             }
             Row::Image(i) => {
@@ -86,9 +90,9 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     d.reason.map(|r| r.as_str()).unwrap_or(""),
                     d.detail
                 );
-                let mut cells = vec![Cell::from(format!("    {}", image.name))];
+                let mut cells = vec![Line::from(format!("    {}", image.name))];
                 if wide {
-                    cells.push(Cell::from(
+                    cells.push(Line::from(
                         image
                             .image_path
                             .as_ref()
@@ -96,8 +100,8 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                             .unwrap_or_default(),
                     ));
                 }
-                cells.push(Cell::from(age(image.created, model.now)));
-                cells.push(Cell::from(Span::styled(why, theme.state_retire)));
+                cells.push(Line::from(age(image.created, model.now)));
+                cells.push(Line::from(Span::styled(why, theme.state_retire)));
                 VisibleRow {
                     cells,
                     marked: model.marks.contains(&image.id.key()),

@@ -258,7 +258,7 @@ async fn retire_chosen(
             lab: lab.id.clone(),
             image: image.id.clone(),
             name: image.name.clone(),
-            image_path: image.image_path.as_ref().map(|p| p.to_string()),
+            image_path: image.image_path.clone(),
             reason: RetireReason::Chosen,
             guard: Guard::Chosen {
                 unusual: args.include_unusual,

@@ -13,7 +13,7 @@ use super::retention::{LabPlan, RetentionPlan, RetentionState, RetireReason, pla
 use super::tags;
 use crate::arm::wire::{CustomImage, DTL_API_VERSION};
 use crate::arm::{ArmClient, ArmError, ResourceId};
-use crate::config::FactoryConfig;
+use crate::config::{FactoryConfig, ImagePath};
 
 /// Deletes in flight at once within one lab.
 const DELETES_PER_LAB: usize = 4;
@@ -55,7 +55,7 @@ pub struct RetireOutcome {
     pub lab: String,
     pub image: ResourceId,
     pub name: String,
-    pub image_path: Option<String>,
+    pub image_path: Option<ImagePath>,
     pub reason: RetireReason,
     /// The image's retention state when it was judged for deletion (from the fresh read), if
     /// it was still there.
@@ -101,7 +101,7 @@ pub struct RetireTarget {
     pub lab: ResourceId,
     pub image: ResourceId,
     pub name: String,
-    pub image_path: Option<String>,
+    pub image_path: Option<ImagePath>,
     pub reason: RetireReason,
     pub guard: Guard,
 }
@@ -115,7 +115,7 @@ pub fn targets_from_plan(plan: &RetentionPlan) -> Vec<RetireTarget> {
             lab: lab.lab.clone(),
             image: d.image.clone(),
             name: d.name.clone(),
-            image_path: d.image_path.as_ref().map(|p| p.to_string()),
+            image_path: d.image_path.clone(),
             reason: d.reason.unwrap_or(RetireReason::Superseded),
             guard: Guard::Replan,
         })
@@ -289,7 +289,7 @@ fn report(
         action: "retire",
         image: &image,
         lab: &outcome.lab,
-        image_path: outcome.image_path.as_deref(),
+        image_path: outcome.image_path.as_ref().map(ImagePath::as_str),
         state: outcome.state.map(RetentionState::as_str),
         why,
         result: outcome.result.as_str(),

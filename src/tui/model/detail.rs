@@ -27,7 +27,8 @@ fn line(kind: DetailKind, text: impl Into<String>) -> DetailLine {
 }
 
 fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
-    line(DetailKind::Field, format!("{name:<16}{value}"))
+    // A name as long as the column (a VM's) still gets a space before its value.
+    line(DetailKind::Field, format!("{name:<15} {value}"))
 }
 
 /// The lines of the detail view on top of the stack (empty for other views).

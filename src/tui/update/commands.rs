@@ -342,7 +342,7 @@ fn retire_marked(model: &mut Model) {
             lab: data.lab(at.lab).id.clone(),
             image: image.id.clone(),
             name: image.name.clone(),
-            image_path: image.image_path.as_ref().map(|p| p.to_string()),
+            image_path: image.image_path.clone(),
             reason: RetireReason::Chosen,
             guard: Guard::Chosen {
                 unusual: decision.state.is_unusual(),

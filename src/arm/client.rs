@@ -7,9 +7,9 @@ use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
 use url::Url;
 
+use super::permits::{Permits, Priority};
 use super::auth::{TokenSource, scope_for};
 use super::redact::redact;
 use super::wire::{CloudError, Page};
@@ -69,7 +69,7 @@ struct Inner {
     options: ArmClientOptions,
     scope: String,
     tokens: TokenSource,
-    permits: Semaphore,
+    permits: Permits,
     /// Per subscription: do not send before this instant (set by 429s and low rate-limit headers).
     pauses: std::sync::Mutex<HashMap<String, Instant>>,
     log: RequestLog,
@@ -91,7 +91,7 @@ impl ArmClient {
         let scope = scope_for(&options.endpoint);
         ArmClient {
             inner: Arc::new(Inner {
-                permits: Semaphore::new(options.concurrency.max(1)),
+                permits: Permits::new(options.concurrency),
                 http,
                 scope,
                 tokens,
@@ -163,9 +163,14 @@ impl ArmClient {
         let mut items = Vec::new();
         let mut url = self.url(path, api_version)?;
         let mut seen = std::collections::HashSet::new();
+        let mut priority = Priority::Start;
         loop {
             seen.insert(url.to_string());
-            let reply = self.send(Method::GET, url.clone(), None).await?;
+            let reply = self
+                .send_as(Method::GET, url.clone(), None, priority)
+                .await?;
+            // The next pages continue a list under way: they go before new lists.
+            priority = Priority::Continue;
             let page: Page<T> = decode(path, &reply.body)?;
             items.extend(page.value);
             match page.next_link.filter(|l| !l.is_empty()) {
@@ -294,6 +299,17 @@ impl ArmClient {
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<Reply, ArmError> {
+        self.send_as(method, url, body, Priority::Start).await
+    }
+
+    /// `send`, queued for a permit with `priority` (retries always continue).
+    pub(super) async fn send_as(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        priority: Priority,
+    ) -> Result<Reply, ArmError> {
         let resource = resource_of(&url);
         if self.inner.options.read_only && method != Method::GET {
             return Err(ArmError::ReadOnly {
@@ -324,7 +340,12 @@ impl ArmClient {
                 Ok(token) => token,
                 Err(auth) => return Err(self.unreachable_endpoint().await.unwrap_or(auth)),
             };
-            let outcome = self.attempt(&method, &url, body, token).await;
+            let priority = if attempt > 1 {
+                Priority::Continue
+            } else {
+                priority
+            };
+            let outcome = self.attempt(&method, &url, body, token, priority).await;
             let wait = match &outcome {
                 Ok(reply) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
                     self.inner.log.throttled.fetch_add(1, Ordering::Relaxed);
@@ -381,13 +402,9 @@ impl ArmClient {
         url: &Url,
         body: Option<&serde_json::Value>,
         token: String,
+        priority: Priority,
     ) -> Result<Reply, String> {
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| e.to_string())?;
+        let _permit = self.inner.permits.acquire(priority).await;
         self.inner.log.sent.fetch_add(1, Ordering::Relaxed);
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut request = self

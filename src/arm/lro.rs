@@ -46,7 +46,15 @@ impl ArmClient {
                 });
             }
             tokio::time::sleep(wait).await;
-            let reply = self.send(Method::GET, url.clone(), None).await?;
+            // A poll continues an operation under way: it goes before new work.
+            let reply = self
+                .send_as(
+                    Method::GET,
+                    url.clone(),
+                    None,
+                    super::permits::Priority::Continue,
+                )
+                .await?;
             // A `Location` monitor may also carry a status body; a failure there is a failure.
             let status: Option<OperationResult> = if by_status {
                 Some(decode(resource, &reply.body)?)

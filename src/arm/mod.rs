@@ -5,6 +5,7 @@ pub mod auth;
 mod client;
 mod error;
 mod lro;
+mod permits;
 mod principal;
 pub mod redact;
 mod resource_id;

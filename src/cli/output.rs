@@ -77,9 +77,12 @@ pub fn report_unknown_lab(name: &str, inventory: &crate::factory::Inventory) {
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout flushes at every newline, which for pretty JSON of thousands of images
+    // is hundreds of thousands of writes.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value)?;
-    writeln!(out)
+    writeln!(out)?;
+    out.flush()
 }
 
 /// A plain text table, columns padded to their widest cell.

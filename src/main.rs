@@ -42,6 +42,8 @@ fn main() -> ExitCode {
         };
         cli::run(cli).await
     });
+    // The work is done and written: do not wait for idle connections and timers to wind down.
+    runtime.shutdown_background();
     ExitCode::from(exit.code())
 }
 

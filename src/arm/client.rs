@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::permits::{Permits, Priority};
 use super::auth::{TokenSource, scope_for};
+use super::permits::{Permits, Priority};
 use super::redact::redact;
 use super::wire::{CloudError, Page};
 use super::{ArmError, RetryPolicy};

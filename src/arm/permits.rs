@@ -162,11 +162,8 @@ mod tests {
     async fn a_waiter_that_gives_up_does_not_lose_the_permit() {
         let pool = Arc::new(Permits::new(1));
         let held = pool.acquire(Priority::Start).await;
-        let gave_up = tokio::time::timeout(
-            Duration::from_millis(20),
-            pool.acquire(Priority::Continue),
-        )
-        .await;
+        let gave_up =
+            tokio::time::timeout(Duration::from_millis(20), pool.acquire(Priority::Continue)).await;
         assert!(gave_up.is_err());
         drop(held);
         assert_eq!(pool.available(), 1, "the permit came back");

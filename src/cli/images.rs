@@ -151,5 +151,10 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
         }
         table.print()
     };
-    finish(&inventory, written)
+    let exit = finish(&inventory, written);
+    drop((rows, labs, decisions));
+    // The process ends next: freeing thousands of images one allocation at a time would only
+    // delay its exit (measured: ~20 ms for 12,000 images).
+    std::mem::forget((inventory, plan));
+    exit
 }

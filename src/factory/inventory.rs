@@ -120,7 +120,9 @@ impl Inventory {
             .list("/subscriptions", SUBSCRIPTIONS_API_VERSION)
             .await
             .map_err(|e| FactoryError::Subscriptions(Box::new(e)))?;
-        let reads = subs.into_iter().map(|s| read_subscription(client, s));
+        let reads = subs
+            .into_iter()
+            .map(|s| read_subscription(client, s, config));
         let mut problems = Vec::new();
         let mut subscriptions = Vec::new();
         for (sub, mut sub_problems) in join_all(reads).await {
@@ -230,7 +232,8 @@ impl LabInventory {
             tags: None,
             properties: wire::LabProperties::default(),
         };
-        let (mut fresh, problem) = read_lab(client, &self.subscription_id, wire).await;
+        // Re-read before deleting: whether the identity may delete is worth one more request.
+        let (mut fresh, problem) = read_lab(client, &self.subscription_id, wire, true).await;
         if let Some(problem) = problem {
             return Err(problem.error);
         }
@@ -246,6 +249,7 @@ impl LabInventory {
 async fn read_subscription(
     client: &ArmClient,
     sub: wire::Subscription,
+    config: Option<&FactoryConfig>,
 ) -> (SubscriptionInventory, Vec<Problem>) {
     let path = format!(
         "/subscriptions/{}/providers/Microsoft.DevTestLab/labs",
@@ -270,9 +274,12 @@ async fn read_subscription(
             return (inventory, vec![problem]);
         }
     };
-    let reads = labs
-        .into_iter()
-        .map(|lab| read_lab(client, &sub.subscription_id, lab));
+    let reads = labs.into_iter().map(|lab| {
+        // Only labs the factory manages can be retired from: only they need their access.
+        let managed = config
+            .is_some_and(|c| c.factory.is(&lab.id) || c.labs.iter().any(|t| t.lab.is(&lab.id)));
+        read_lab(client, &sub.subscription_id, lab, managed)
+    });
     let mut problems = Vec::new();
     let disabled = (!sub.state.eq_ignore_ascii_case("Enabled")).then(|| {
         format!(
@@ -295,21 +302,33 @@ async fn read_lab(
     client: &ArmClient,
     subscription: &str,
     lab: wire::Lab,
+    check_access: bool,
 ) -> (LabInventory, Option<Problem>) {
     let id = ResourceId::new(lab.id.clone());
     let images_path = format!("{}/customimages", lab.id);
     let vms_path = format!("{}/virtualmachines", lab.id);
     let formulas_path = format!("{}/formulas", lab.id);
     let permissions_path = format!("{}/providers/Microsoft.Authorization/permissions", lab.id);
+    let permissions = async {
+        if check_access {
+            Some(
+                client
+                    .list::<wire::Permission>(&permissions_path, wire::AUTHORIZATION_API_VERSION)
+                    .await,
+            )
+        } else {
+            None
+        }
+    };
     let (images, vms, formulas, permissions) = tokio::join!(
         client.list::<CustomImage>(&images_path, DTL_API_VERSION),
         client.list::<LabVirtualMachine>(&vms_path, DTL_API_VERSION),
         client.list::<Formula>(&formulas_path, DTL_API_VERSION),
-        client.list::<wire::Permission>(&permissions_path, wire::AUTHORIZATION_API_VERSION),
+        permissions,
     );
     // Permissions that cannot be read leave access unknown: the first 403 will tell.
     let denied = match permissions {
-        Ok(roles) if !wire::permits(&roles, DELETE_IMAGE_ACTION) => Some(format!(
+        Some(Ok(roles)) if !wire::permits(&roles, DELETE_IMAGE_ACTION) => Some(format!(
             "the identity's role at this lab does not allow {DELETE_IMAGE_ACTION} (it has {})",
             describe_actions(&roles)
         )),

@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::auth::{TokenSource, scope_for};
+use futures::StreamExt;
+
 use super::permits::{Permits, Priority};
 use super::redact::redact;
 use super::wire::{CloudError, Page};
@@ -161,33 +163,71 @@ impl ArmClient {
         api_version: &str,
     ) -> Result<Vec<T>, ArmError> {
         let mut items = Vec::new();
-        let mut url = self.url(path, api_version)?;
-        let mut seen = std::collections::HashSet::new();
-        let mut priority = Priority::Start;
-        loop {
-            seen.insert(url.to_string());
-            let reply = self
-                .send_as(Method::GET, url.clone(), None, priority)
-                .await?;
+        let mut pages = std::pin::pin!(self.pages::<T>(path, api_version));
+        while let Some(page) = pages.next().await {
+            items.extend(page?);
+        }
+        Ok(items)
+    }
+
+    /// The pages of a list as they arrive, so that a caller can start on the first page while
+    /// the next is read (the walk is the one `list` makes; an error ends it).
+    pub fn pages<'a, T: DeserializeOwned + 'a>(
+        &'a self,
+        path: &'a str,
+        api_version: &'a str,
+    ) -> impl futures::Stream<Item = Result<Vec<T>, ArmError>> + 'a {
+        struct Walk {
+            next: Option<Url>,
+            seen: std::collections::HashSet<String>,
+            priority: Priority,
+        }
+        let start = self.url(path, api_version);
+        let walk = match start {
+            Ok(url) => Ok(Walk {
+                next: Some(url),
+                seen: std::collections::HashSet::new(),
+                priority: Priority::Start,
+            }),
+            Err(e) => Err(e),
+        };
+        futures::stream::unfold(Some(walk), move |state| async move {
+            let mut walk = match state? {
+                Ok(walk) => walk,
+                Err(e) => return Some((Err(e), None)),
+            };
+            let url = walk.next.take()?;
+            walk.seen.insert(url.to_string());
+            let reply = match self
+                .send_as(Method::GET, url.clone(), None, walk.priority)
+                .await
+            {
+                Ok(reply) => reply,
+                Err(e) => return Some((Err(e), None)),
+            };
             // The next pages continue a list under way: they go before new lists.
-            priority = Priority::Continue;
-            let page: Page<T> = decode(path, &reply.body)?;
-            items.extend(page.value);
-            match page.next_link.filter(|l| !l.is_empty()) {
-                None => return Ok(items),
-                Some(next) => {
-                    let next = Url::parse(&next).map_err(|e| ArmError::Decode {
-                        resource: path.into(),
-                        reason: format!("nextLink is not a URL: {e}"),
-                    })?;
-                    if seen.contains(next.as_str()) {
-                        tracing::warn!(path, next = %redact(next.as_str()), "nextLink repeats an earlier page; stopping");
-                        return Ok(items);
+            walk.priority = Priority::Continue;
+            let page: Page<T> = match decode(path, &reply.body) {
+                Ok(page) => page,
+                Err(e) => return Some((Err(e), None)),
+            };
+            if let Some(next) = page.next_link.filter(|l| !l.is_empty()) {
+                match Url::parse(&next) {
+                    Err(e) => {
+                        let error = ArmError::Decode {
+                            resource: path.into(),
+                            reason: format!("nextLink is not a URL: {e}"),
+                        };
+                        return Some((Err(error), None));
                     }
-                    url = next;
+                    Ok(next) if walk.seen.contains(next.as_str()) => {
+                        tracing::warn!(path, next = %redact(next.as_str()), "nextLink repeats an earlier page; stopping");
+                    }
+                    Ok(next) => walk.next = Some(next),
                 }
             }
-        }
+            Some((Ok(page.value), Some(Ok(walk))))
+        })
     }
 
     /// `PUT` a resource and wait for its long-running operation; returns the resource as created.

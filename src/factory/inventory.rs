@@ -1,6 +1,7 @@
 //! Inventory: every visible subscription, its labs, their custom images, VMs and formulas.
 //! A subscription or lab that fails is reported with its reason; the rest is still shown.
 
+use futures::StreamExt;
 use futures::future::join_all;
 use time::OffsetDateTime;
 
@@ -116,16 +117,40 @@ impl Inventory {
         client: &ArmClient,
         config: Option<&FactoryConfig>,
     ) -> Result<Inventory, FactoryError> {
-        let subs: Vec<wire::Subscription> = client
-            .list("/subscriptions", SUBSCRIPTIONS_API_VERSION)
-            .await
-            .map_err(|e| FactoryError::Subscriptions(Box::new(e)))?;
-        let reads = subs
-            .into_iter()
-            .map(|s| read_subscription(client, s, config));
+        // Each page of subscriptions starts its labs' reads at once, while the next page is
+        // still on its way: the list of subscriptions is the one chain nothing can overlap.
+        let (found, mut next) = futures::channel::mpsc::unbounded();
+        let listing = async move {
+            let mut pages = std::pin::pin!(
+                client.pages::<wire::Subscription>("/subscriptions", SUBSCRIPTIONS_API_VERSION)
+            );
+            while let Some(page) = pages.next().await {
+                for sub in page? {
+                    let _ = found.unbounded_send(sub);
+                }
+            }
+            Ok::<(), ArmError>(())
+        };
+        let reading = async {
+            let mut reads = futures::stream::FuturesUnordered::new();
+            let mut done = Vec::new();
+            let mut listing_open = true;
+            while listing_open || !reads.is_empty() {
+                tokio::select! {
+                    sub = next.next(), if listing_open => match sub {
+                        Some(sub) => reads.push(read_subscription(client, sub, config)),
+                        None => listing_open = false,
+                    },
+                    Some(read) = reads.next(), if !reads.is_empty() => done.push(read),
+                }
+            }
+            done
+        };
+        let (listed, read) = tokio::join!(listing, reading);
+        listed.map_err(|e| FactoryError::Subscriptions(Box::new(e)))?;
         let mut problems = Vec::new();
         let mut subscriptions = Vec::new();
-        for (sub, mut sub_problems) in join_all(reads).await {
+        for (sub, mut sub_problems) in read {
             problems.append(&mut sub_problems);
             subscriptions.push(sub);
         }

@@ -126,7 +126,9 @@ async fn throttling_waits_as_long_as_retry_after_says() {
 async fn throttling_honours_retry_after_as_an_http_date() {
     let sim = start(demo_world(), fast()).await;
     let client = client(&sim);
-    let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    // Three seconds ahead: an HTTP date drops the fraction, so the wait is more than two seconds
+    // less whatever passes before the client reads it, and at least one second on any machine.
+    let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
     sim.inject(FaultRule {
         method: None,
         path_contains: "/customimages".into(),
@@ -135,7 +137,6 @@ async fn throttling_honours_retry_after_as_an_http_date() {
     });
     let started = Instant::now();
     dev_lab_image_count(&client).await;
-    // An HTTP date has one-second resolution, so two seconds ahead is at least one second.
     assert!(
         started.elapsed() >= Duration::from_millis(1000),
         "waited {:?}",
@@ -261,12 +262,19 @@ async fn long_running_create_and_delete_follow_azure_async_operation() {
         ..SimOptions::default()
     })
     .await;
-    let polls = sim
-        .recorded()
+    // Both monitors were offered, at different URLs: only Azure-AsyncOperation's is polled.
+    let recorded = sim.recorded();
+    let polls = recorded
         .iter()
         .filter(|r| r.path.contains("/operations/"))
         .count();
     assert!(polls >= 2, "both operations were polled: {polls}");
+    assert!(
+        !recorded
+            .iter()
+            .any(|r| r.path.to_ascii_lowercase().contains("/operationresults/")),
+        "Location is not polled when Azure-AsyncOperation is there"
+    );
 }
 
 #[tokio::test]
@@ -281,11 +289,11 @@ async fn long_running_operations_also_work_with_location_only() {
     let polls = sim
         .recorded()
         .iter()
-        .filter(|r| r.path.contains("/operations/"))
+        .filter(|r| r.path.contains("/operationResults/"))
         .count();
     assert!(
         polls >= 2,
-        "both operations were polled through Location: {polls}"
+        "both operations were polled through Location, at the URL it gave: {polls}"
     );
 }
 
@@ -312,7 +320,20 @@ async fn a_failed_operation_reports_its_error() {
                 .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Wait for the PUT to reach the emulator (the image exists, being created), then pull it.
+    let started = Instant::now();
+    while !sim.with_world(|w| {
+        w.subscription(IMAGING)
+            .unwrap()
+            .lab("rg-dev-we", "Dev-WestEurope")
+            .unwrap()
+            .images
+            .iter()
+            .any(|i| i.name == "test-image")
+    }) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the PUT arrives");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     change_lab(&sim, IMAGING, "rg-dev-we", "Dev-WestEurope", |lab| {
         lab.images.retain(|i| i.name != "test-image");
     });
@@ -472,5 +493,238 @@ async fn random_faults_are_survived_by_the_retries() {
     assert!(
         client.log().retried.load(Ordering::Relaxed) > 0,
         "faults were injected and retried"
+    );
+}
+
+// ---- The README's claims about the client and the emulator, each under test ----
+
+#[tokio::test]
+async fn a_429_pauses_the_whole_subscription_not_others() {
+    let sim = start(demo_world(), fast()).await;
+    let client = client(&sim);
+    sim.inject(FaultRule {
+        method: None,
+        path_contains: "/customimages".into(),
+        fault: Fault::Throttle {
+            retry_after: "1".into(),
+        },
+        times: 1,
+    });
+    let started = Instant::now();
+    let throttled = tokio::spawn({
+        let client = client.clone();
+        async move { dev_lab_image_count(&client).await }
+    });
+    // Wait until the 429 has been answered, then ask something else of the same subscription,
+    // and of another one.
+    while client.log().throttled.load(Ordering::Relaxed) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let same = async {
+        let _: serde_json::Value = client.get(DEV_LAB, DTL_API_VERSION).await.unwrap();
+        started.elapsed()
+    };
+    let other = async {
+        let _: serde_json::Value = client.get(PARTNER_LAB, DTL_API_VERSION).await.unwrap();
+        started.elapsed()
+    };
+    let (same, other) = tokio::join!(same, other);
+    throttled.await.unwrap();
+    assert!(
+        same >= Duration::from_millis(900),
+        "the same subscription waited out the Retry-After: {same:?}"
+    );
+    assert!(
+        other < same,
+        "another subscription did not wait: {other:?} vs {same:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_hangs_times_out_and_is_retried() {
+    let sim = start(demo_world(), fast()).await;
+    let mut options = client_options(&sim);
+    options.retry.request_timeout = Duration::from_millis(300);
+    let client = client_with(&sim, options);
+    sim.inject(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/customimages".into(),
+        fault: Fault::Stall(Duration::from_secs(3)),
+        times: 1,
+    });
+    let started = Instant::now();
+    assert_eq!(
+        dev_lab_image_count(&client).await,
+        dev_lab_image_count_in_world(&sim)
+    );
+    assert!(started.elapsed() < Duration::from_secs(3), "it did not wait for the hung answer");
+    assert_eq!(client.log().retried.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test]
+async fn put_and_delete_are_retried_after_a_server_error_as_they_are_idempotent() {
+    let sim = start(demo_world(), fast()).await;
+    let client = client(&sim);
+    for method in ["PUT", "DELETE"] {
+        sim.inject(FaultRule {
+            method: Some(method.into()),
+            path_contains: "/customimages/retried".into(),
+            fault: Fault::Status(503),
+            times: 1,
+        });
+    }
+    let path = format!("{DEV_LAB}/customimages/retried");
+    let _: CustomImage = client
+        .put(&path, DTL_API_VERSION, &new_image_body("retried"))
+        .await
+        .unwrap();
+    client.delete(&path, DTL_API_VERSION).await.unwrap();
+    assert_eq!(client.log().retried.load(Ordering::Relaxed), 2);
+}
+
+#[tokio::test]
+async fn every_attempt_carries_its_own_client_request_id() {
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            record: true,
+            ..fast()
+        },
+    )
+    .await;
+    let client = client(&sim);
+    dev_lab_image_count(&client).await;
+    let recorded = sim.recorded();
+    assert!(recorded.len() >= 3);
+    let ids: std::collections::BTreeSet<String> = recorded
+        .iter()
+        .map(|r| r.client_request_id.clone().expect("x-ms-client-request-id sent"))
+        .collect();
+    assert_eq!(ids.len(), recorded.len(), "one id per attempt");
+    assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).is_ok()));
+}
+
+#[tokio::test]
+async fn no_more_requests_are_in_flight_than_the_concurrency_bound() {
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            latency: Duration::from_millis(40),
+            ..fast()
+        },
+    )
+    .await;
+    let mut options = client_options(&sim);
+    options.concurrency = 3;
+    let client = client_with(&sim, options);
+    let inventory = imagefactory::factory::Inventory::refresh(&client, None)
+        .await
+        .unwrap();
+    assert!(inventory.labs().count() > 3);
+    assert_eq!(sim.max_in_flight(), 3, "the bound was used, and never passed");
+}
+
+#[tokio::test]
+async fn the_client_slows_down_before_arm_throttles_it() {
+    let sim = start(demo_world(), fast()).await;
+    let client = client(&sim);
+    // ARM's read bucket holds 250 requests: 300 reads in a row run it low.
+    for _ in 0..300 {
+        let _: serde_json::Value = client.get(DEV_LAB, DTL_API_VERSION).await.unwrap();
+    }
+    assert!(client.log().slowed.load(Ordering::Relaxed) > 0);
+    assert_eq!(
+        client.log().throttled.load(Ordering::Relaxed),
+        0,
+        "slowing down kept it under the limit"
+    );
+}
+
+#[tokio::test]
+async fn the_emulator_throttles_a_burst_with_the_token_bucket() {
+    let sim = start(demo_world(), fast()).await;
+    let http = reqwest::Client::new();
+    let token = sim.mint_token();
+    let url = format!(
+        "{}{DEV_LAB}?api-version={DTL_API_VERSION}",
+        sim.endpoint.as_str().trim_end_matches('/')
+    );
+    let mut throttled = None;
+    for _ in 0..300 {
+        let response = http.get(&url).bearer_auth(&token).send().await.unwrap();
+        if response.status() == 429 {
+            throttled = Some(response);
+            break;
+        }
+    }
+    let response = throttled.expect("a burst past the bucket gets 429");
+    assert!(response.headers().get("retry-after").is_some());
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "SubscriptionRequestsThrottled");
+}
+
+#[tokio::test]
+async fn a_disabled_subscription_refuses_writes_with_409() {
+    let sim = start(demo_world(), fast()).await;
+    let client = client(&sim);
+    let path = "/subscriptions/f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a04/resourceGroups/rg-oldlab/providers/Microsoft.DevTestLab/labs/OldLab/customimages/x";
+    let err = client
+        .put::<_, CustomImage>(path, DTL_API_VERSION, &new_image_body("x"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(409));
+    assert_eq!(err.code(), Some("ReadOnlyDisabledSubscription"));
+}
+
+#[tokio::test]
+async fn lists_come_in_pages_of_ten_by_default() {
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            record: true,
+            ..fast()
+        },
+    )
+    .await;
+    let client = client(&sim);
+    let count = dev_lab_image_count(&client).await;
+    let pages = sim
+        .recorded()
+        .iter()
+        .filter(|r| r.path.ends_with("/customimages"))
+        .count();
+    assert_eq!(pages, count.div_ceil(10).max(1), "{count} images");
+}
+
+#[tokio::test]
+async fn a_location_monitor_is_polled_exactly_as_given() {
+    let sim = start(
+        demo_world(),
+        SimOptions {
+            speed: 300.0,
+            record: true,
+            location_only_operations: true,
+            ..SimOptions::default()
+        },
+    )
+    .await;
+    let client = client(&sim);
+    let path = format!("{DEV_LAB}/customimages/exact");
+    let _: CustomImage = client
+        .put(&path, DTL_API_VERSION, &new_image_body("exact"))
+        .await
+        .unwrap();
+    let polls: Vec<_> = sim
+        .recorded()
+        .into_iter()
+        .filter(|r| r.path.contains("/operationResults/"))
+        .collect();
+    assert!(!polls.is_empty());
+    assert!(
+        polls
+            .iter()
+            .all(|p| p.query.as_deref().is_some_and(|q| q.contains("monitor=true"))),
+        "the service's own parameter was kept: {polls:?}"
     );
 }

@@ -114,11 +114,13 @@ fn kinds(
 ) -> (BTreeMap<String, (RecordedRequest, String)>, Vec<String>) {
     let mut kinds = BTreeMap::new();
     let mut unmatched = Vec::new();
-    // DevTest Labs requests only: a lab's Microsoft.Authorization permissions are another spec.
+    // DevTest Labs requests only: a lab's Microsoft.Authorization permissions are another
+    // spec, and a `Location` monitor is whatever URL the service gave (used exactly as given).
     for r in recorded.iter().filter(|r| {
         let path = r.path.to_ascii_lowercase();
         path.contains("/providers/microsoft.devtestlab")
             && !path.contains("/providers/microsoft.authorization")
+            && !path.contains("/operationresults/")
     }) {
         let Some((template, canonical)) = templates
             .iter()

@@ -57,6 +57,8 @@ pub struct RequestLog {
     pub retried: AtomicU64,
     /// Attempts answered with 429.
     pub throttled: AtomicU64,
+    /// Times the client slowed down because ARM's rate-limit headers ran low.
+    pub slowed: AtomicU64,
 }
 
 /// The ARM client: one `reqwest` pool shared with the credential, bounded concurrency,
@@ -534,6 +536,7 @@ impl ArmClient {
                 ?wait,
                 "rate limit running low; slowing down"
             );
+            self.inner.log.slowed.fetch_add(1, Ordering::Relaxed);
             self.pause(subscription, wait);
         }
     }

@@ -14,6 +14,8 @@ pub enum Fault {
     Status(u16),
     /// Send headers, then cut the connection before the body.
     Drop,
+    /// Answer only after this long (longer than a client's timeout: a hung request).
+    Stall(std::time::Duration),
 }
 
 /// A scripted fault: the next `times` requests whose path contains `path_contains` (and whose

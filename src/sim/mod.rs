@@ -163,6 +163,13 @@ impl SimHandle {
     pub fn request_count(&self) -> u64 {
         self.state.served.load(std::sync::atomic::Ordering::Relaxed)
     }
+
+    /// The most requests the emulator was answering at once.
+    pub fn max_in_flight(&self) -> u64 {
+        self.state
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl Drop for SimHandle {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::reply::{ArmFault, json};
 use super::state::SimState;
@@ -41,15 +41,23 @@ pub fn start(
             finishes_at: std::time::Instant::now() + delay,
         },
     );
-    let url = format!(
-        "{}/subscriptions/{subscription}/providers/Microsoft.DevTestLab/locations/{location}/operations/{id}?api-version=2018-09-15",
-        state.base
-    );
+    // As ARM does: `Azure-AsyncOperation` names the operation's status resource, `Location`
+    // another URL (the operation's result), so a client that polls the wrong one shows.
+    // The result URL carries a parameter of the service's own, as Azure's often do: a client
+    // must poll the URL exactly as given.
+    let monitor = |kind: &str, extra: &str| {
+        format!(
+            "{}/subscriptions/{subscription}/providers/Microsoft.DevTestLab/locations/{location}/{kind}/{id}?api-version=2018-09-15{extra}",
+            state.base
+        )
+    };
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&url) {
-        if !state.options.location_only_operations {
-            headers.insert("azure-asyncoperation", v.clone());
-        }
+    if !state.options.location_only_operations
+        && let Ok(v) = HeaderValue::from_str(&monitor("operations", ""))
+    {
+        headers.insert("azure-asyncoperation", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&monitor("operationResults", "&monitor=true")) {
         headers.insert("location", v);
     }
     headers.insert("retry-after", HeaderValue::from(poll_hint(delay)));
@@ -78,6 +86,19 @@ pub fn start(
 /// Whole seconds to wait before the next poll, as `Retry-After` carries them.
 fn poll_hint(left: std::time::Duration) -> u64 {
     left.as_secs().min(10)
+}
+
+/// `GET .../locations/{location}/operationResults/{name}` (the `Location` monitor): 202 with
+/// `Retry-After` while running, 204 once it succeeded, the status and error once it failed.
+pub fn result(state: &SimState, id: &str) -> Result<Response, ArmFault> {
+    let response = poll(state, id)?;
+    if response.status() == StatusCode::OK {
+        let ops = state.operations.lock().expect("operations lock");
+        if ops.get(id).is_some_and(|op| op.status == "Succeeded") {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+    }
+    Ok(response)
 }
 
 /// `GET .../locations/{location}/operations/{name}`: 202 while running, then 200 with the outcome.

@@ -95,6 +95,16 @@ fn dtl(
         [
             "subscriptions",
             _,
+            "providers",
+            "microsoft.devtestlab",
+            "locations",
+            _,
+            "operationresults",
+            _,
+        ] if method == Method::GET => operations::result(state, seg[7]),
+        [
+            "subscriptions",
+            _,
             "resourcegroups",
             _,
             "providers",

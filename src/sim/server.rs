@@ -25,6 +25,15 @@ const BODY_LIMIT: usize = 4 * 1024 * 1024;
 
 async fn handle(State(state): State<Arc<SimState>>, request: Request) -> Response {
     state.served.fetch_add(1, Ordering::Relaxed);
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let response = answer(&state, request).await;
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}
+
+async fn answer(state: &Arc<SimState>, request: Request) -> Response {
+    let state = state.clone();
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, BODY_LIMIT)
         .await
@@ -42,6 +51,11 @@ async fn handle(State(state): State<Arc<SimState>>, request: Request) -> Respons
                 path: path.clone(),
                 query: query.clone(),
                 body,
+                client_request_id: parts
+                    .headers
+                    .get("x-ms-client-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
             });
     }
     if !state.options.latency.is_zero() {
@@ -95,7 +109,10 @@ async fn arm(
         &path_and_query,
         &subscription,
     );
-    if let Some(fault) = fault {
+    if let Some(Fault::Stall(how_long)) = fault {
+        // A hung request: the answer comes, but too late for a patient client.
+        tokio::time::sleep(how_long).await;
+    } else if let Some(fault) = fault {
         return injected(fault);
     }
     let write = parts.method != Method::GET;
@@ -210,6 +227,7 @@ fn injected(fault: Fault) -> Response {
             *response.status_mut() = StatusCode::OK;
             response
         }
+        Fault::Stall(_) => unreachable!("a stall delays the answer; it is not one"),
     }
 }
 

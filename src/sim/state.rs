@@ -15,6 +15,8 @@ pub struct RecordedRequest {
     pub path: String,
     pub query: Option<String>,
     pub body: Option<serde_json::Value>,
+    /// The client's `x-ms-client-request-id`, if it sent one.
+    pub client_request_id: Option<String>,
 }
 
 /// A per-subscription token bucket, as ARM's throttling works since 2024.
@@ -34,6 +36,9 @@ pub(super) struct SimState {
     pub buckets: Mutex<HashMap<String, Bucket>>,
     pub recorded: Mutex<Vec<RecordedRequest>>,
     pub served: AtomicU64,
+    /// Requests being answered now, and the most at once (how a client's bound shows).
+    pub in_flight: AtomicU64,
+    pub max_in_flight: AtomicU64,
 }
 
 impl SimState {
@@ -54,6 +59,8 @@ impl SimState {
             buckets: Mutex::new(HashMap::new()),
             recorded: Mutex::new(Vec::new()),
             served: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
         }
     }
 

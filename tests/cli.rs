@@ -564,3 +564,31 @@ fn retire_skips_and_failures_are_pipeline_annotations() {
         "{stderr}"
     );
 }
+
+#[test]
+fn lab_bounds_what_retire_image_may_delete() {
+    let sim = Emulator::start(&[]);
+    let dev_image = json(&sim.run(&["images", "--lab", "Dev-WestEurope", "--json"]))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = sim.run(&["images", "--json"]).stdout;
+    let out = sim.run(&[
+        "--config",
+        SAMPLE_CONFIG,
+        "retire",
+        "--lab",
+        "Training",
+        "--image",
+        &dev_image,
+        "--include-unusual",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not in --lab Training; nothing was deleted"),
+        "{stderr}"
+    );
+    assert_eq!(sim.run(&["images", "--json"]).stdout, before);
+}

@@ -331,7 +331,10 @@ async fn a_failed_operation_reports_its_error() {
             .iter()
             .any(|i| i.name == "test-image")
     }) {
-        assert!(started.elapsed() < Duration::from_secs(10), "the PUT arrives");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the PUT arrives"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     change_lab(&sim, IMAGING, "rg-dev-we", "Dev-WestEurope", |lab| {
@@ -558,7 +561,10 @@ async fn a_request_that_hangs_times_out_and_is_retried() {
         dev_lab_image_count(&client).await,
         dev_lab_image_count_in_world(&sim)
     );
-    assert!(started.elapsed() < Duration::from_secs(3), "it did not wait for the hung answer");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "it did not wait for the hung answer"
+    );
     assert_eq!(client.log().retried.load(Ordering::Relaxed), 1);
 }
 
@@ -599,7 +605,11 @@ async fn every_attempt_carries_its_own_client_request_id() {
     assert!(recorded.len() >= 3);
     let ids: std::collections::BTreeSet<String> = recorded
         .iter()
-        .map(|r| r.client_request_id.clone().expect("x-ms-client-request-id sent"))
+        .map(|r| {
+            r.client_request_id
+                .clone()
+                .expect("x-ms-client-request-id sent")
+        })
         .collect();
     assert_eq!(ids.len(), recorded.len(), "one id per attempt");
     assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).is_ok()));
@@ -622,7 +632,11 @@ async fn no_more_requests_are_in_flight_than_the_concurrency_bound() {
         .await
         .unwrap();
     assert!(inventory.labs().count() > 3);
-    assert_eq!(sim.max_in_flight(), 3, "the bound was used, and never passed");
+    assert_eq!(
+        sim.max_in_flight(),
+        3,
+        "the bound was used, and never passed"
+    );
 }
 
 #[tokio::test]
@@ -722,9 +736,10 @@ async fn a_location_monitor_is_polled_exactly_as_given() {
         .collect();
     assert!(!polls.is_empty());
     assert!(
-        polls
-            .iter()
-            .all(|p| p.query.as_deref().is_some_and(|q| q.contains("monitor=true"))),
+        polls.iter().all(|p| p
+            .query
+            .as_deref()
+            .is_some_and(|q| q.contains("monitor=true"))),
         "the service's own parameter was kept: {polls:?}"
     );
 }

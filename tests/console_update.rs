@@ -1025,3 +1025,43 @@ async fn a_terminal_too_small_says_so_and_the_help_wraps_instead_of_cutting() {
         "{screen}"
     );
 }
+
+#[tokio::test]
+async fn a_refresh_keeps_the_selection_on_the_same_image_when_others_go() {
+    let mut model = model().await;
+    update(&mut model, ch('2'));
+    for _ in 0..5 {
+        update(&mut model, ch('j'));
+    }
+    let selected = selected_image_name(&model);
+    let effects = update(&mut model, ctrl('r'));
+    let [Effect::RefreshInventory(req)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    // The next read: the first two images of the list are gone.
+    let mut inventory = model.data.as_ref().unwrap().inventory.clone();
+    let gone: Vec<String> = {
+        let data = model.data.as_ref().unwrap();
+        model.route().rows[..2]
+            .iter()
+            .map(|r| match r {
+                Row::Image(i) => data.image(data.images[*i]).id.key(),
+                _ => panic!(),
+            })
+            .collect()
+    };
+    for sub in &mut inventory.subscriptions {
+        for lab in &mut sub.labs {
+            lab.images.retain(|i| !gone.contains(&i.id.key()));
+        }
+    }
+    update(
+        &mut model,
+        Msg::Loaded(*req, Payload::Inventory(Ok(Box::new(inventory)))),
+    );
+    assert_eq!(
+        selected_image_name(&model),
+        selected,
+        "the same image, not the same row"
+    );
+}

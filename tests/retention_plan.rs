@@ -143,6 +143,7 @@ fn estate(seed: u64, labs: usize) -> Inventory {
             // A lab whose VMs or formulas could not be read.
             complete: !rng.chance(10),
             denied: None,
+            subscription_refuses: None,
         });
     }
     Inventory {

@@ -106,8 +106,18 @@ pub fn stop_on_interrupt() -> crate::factory::Cancel {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate => {}
         }
-        eprintln!("stopping: nothing new starts; waiting for what is in flight");
+        eprintln!(
+            "stopping: nothing new starts; waiting for what is in flight (ctrl-c again quits at once)"
+        );
         raise.cancel();
+        // A second ctrl-c: the operator will not wait. What was in flight is in the audit log
+        // only if it finished; say so.
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!(
+                "quitting now: operations in flight may have finished in Azure without an audit line"
+            );
+            std::process::exit(130);
+        }
     });
     cancel
 }

@@ -86,16 +86,21 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         return Exit::Usage;
     };
     let mut plan = retention::plan(&inventory, Some(config), OffsetDateTime::now_utc());
-    if let Some(name) = &args.lab {
-        plan.labs.retain(|l| l.lab_name.eq_ignore_ascii_case(name));
-        if plan.labs.is_empty() {
-            report_unknown_lab(name, &inventory);
-            return Exit::Usage;
-        }
+    if let Some(name) = &args.lab
+        && !plan
+            .labs
+            .iter()
+            .any(|l| l.lab_name.eq_ignore_ascii_case(name))
+    {
+        report_unknown_lab(name, &inventory);
+        return Exit::Usage;
     }
     report_problems(&inventory.problems);
     if !args.images.is_empty() {
         return retire_chosen(&args, &context, &inventory, &plan).await;
+    }
+    if let Some(name) = &args.lab {
+        plan.labs.retain(|l| l.lab_name.eq_ignore_ascii_case(name));
     }
     let targets = retire::targets_from_plan(&plan);
     let due = targets.len();
@@ -135,39 +140,10 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             Exit::Partial
         };
     }
-    if context.client.read_only() {
-        report_error(&format!(
-            "read-only mode: nothing was changed ({due} images would be retired)"
-        ));
-        return Exit::Usage;
-    }
-    let audit = match AuditLog::open(&state_dir()) {
-        Ok(a) => a,
-        Err(e) => {
-            report_error(&e.to_string());
-            return Exit::Failure;
-        }
+    let outcomes = match apply_targets(&args, &context, &inventory, &plan, &targets).await {
+        Ok(outcomes) => outcomes,
+        Err(exit) => return exit,
     };
-    let actor = Actor::current(&context.client).await;
-    if !args.json {
-        println!(
-            "Retiring {due} images (audit log: {})",
-            audit.path().display()
-        );
-    }
-    let live = |o: &RetireOutcome| print_outcome(o, args.json);
-    let outcomes = retire::apply(
-        &context.client,
-        &inventory,
-        Some(config),
-        &targets,
-        plan.now,
-        &audit,
-        &actor,
-        &context::stop_on_interrupt(),
-        &live,
-    )
-    .await;
     let retired = outcomes
         .iter()
         .filter(|o| matches!(o.result, RetireResult::Retired))
@@ -196,6 +172,49 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
     }
 }
 
+/// Retires `targets` (each checked again first), printing each outcome as it settles and
+/// auditing every attempt; ctrl-c or SIGTERM stops it cleanly. Refuses in read-only mode.
+async fn apply_targets(
+    args: &RetireArgs,
+    context: &context::Context,
+    inventory: &Inventory,
+    plan: &RetentionPlan,
+    targets: &[RetireTarget],
+) -> Result<Vec<RetireOutcome>, Exit> {
+    if context.client.read_only() {
+        report_error(&format!(
+            "read-only mode: nothing was changed ({} would be retired)",
+            crate::human::count(targets.len(), "image")
+        ));
+        return Err(Exit::Usage);
+    }
+    let audit = AuditLog::open(&state_dir()).map_err(|e| {
+        report_error(&e.to_string());
+        Exit::Failure
+    })?;
+    let actor = Actor::current(&context.client).await;
+    if !args.json {
+        println!(
+            "Retiring {} (audit log: {})",
+            crate::human::count(targets.len(), "image"),
+            audit.path().display()
+        );
+    }
+    let live = |o: &RetireOutcome| print_outcome(o, args.json);
+    Ok(retire::apply(
+        &context.client,
+        inventory,
+        context.config.as_ref(),
+        targets,
+        plan.now,
+        &audit,
+        &actor,
+        &context::stop_on_interrupt(),
+        &live,
+    )
+    .await)
+}
+
 /// One image's outcome, as it settles (people only; JSON gets them all at the end).
 fn print_outcome(o: &RetireOutcome, json: bool) {
     if json {
@@ -206,7 +225,16 @@ fn print_outcome(o: &RetireOutcome, json: bool) {
         .detail()
         .map(|d| format!(": {d}"))
         .unwrap_or_default();
-    println!("  {:<8} {} / {}{detail}", o.result.as_str(), o.lab, o.name);
+    // A reader that went away (`| head`) must not stop the deletes in flight or their audit:
+    // what cannot be written is dropped.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stdout(),
+        "  {:<8} {} / {}{detail}",
+        o.result.as_str(),
+        o.lab,
+        o.name
+    );
 }
 
 /// Failed deletes as the pipeline's own error annotations (skips are warnings: nothing broke).
@@ -245,6 +273,16 @@ async fn retire_chosen(
             ));
             return Exit::Usage;
         };
+        // --lab bounds what may be deleted, with --image as without.
+        if let Some(only) = &args.lab
+            && !lab.name.eq_ignore_ascii_case(only)
+        {
+            report_error(&format!(
+                "{} is in lab {}, not in --lab {only}; nothing was deleted",
+                image.name, lab.name
+            ));
+            return Exit::Usage;
+        }
         let state = plan.decision(&image.id).map(|d| d.state);
         if let Some(warning) = state.and_then(RetentionState::unusual_warning) {
             unusual.push(format!(
@@ -289,34 +327,10 @@ async fn retire_chosen(
         );
         return Exit::Ok;
     }
-    if context.client.read_only() {
-        report_error(&format!(
-            "read-only mode: nothing was changed ({} images would be retired)",
-            targets.len()
-        ));
-        return Exit::Usage;
-    }
-    let audit = match AuditLog::open(&state_dir()) {
-        Ok(a) => a,
-        Err(e) => {
-            report_error(&e.to_string());
-            return Exit::Failure;
-        }
+    let outcomes = match apply_targets(args, context, inventory, plan, &targets).await {
+        Ok(outcomes) => outcomes,
+        Err(exit) => return exit,
     };
-    let actor = Actor::current(&context.client).await;
-    let live = |o: &RetireOutcome| print_outcome(o, args.json);
-    let outcomes = retire::apply(
-        &context.client,
-        inventory,
-        context.config.as_ref(),
-        &targets,
-        plan.now,
-        &audit,
-        &actor,
-        &context::stop_on_interrupt(),
-        &live,
-    )
-    .await;
     if args.json
         && let Err(e) = print_json(&plan_json(inventory, plan, Some(&outcomes)))
     {

@@ -61,11 +61,13 @@ pub struct LabInventory {
     pub formula_images: Vec<ResourceId>,
     /// False when some of the lab's lists could not be read (see `Inventory::problems`).
     pub complete: bool,
-    /// Why the identity cannot delete or change this lab's images, when it cannot (its role at
-    /// the lab allows no custom image delete, or the subscription is disabled). `None` when it
-    /// can, or when that could not be told (the first 403 then says it).
+    /// Why the identity's role at the lab allows no custom image delete, when it does not.
+    /// `None` when it does, or when that could not be told (the first 403 then says it).
     #[serde(default)]
     pub denied: Option<String>,
+    /// Why the lab's subscription refuses every change (it is disabled or deleted), if it does.
+    #[serde(default)]
+    pub subscription_refuses: Option<String>,
 }
 
 /// A custom image, as the factory sees it.
@@ -183,14 +185,23 @@ impl Inventory {
             );
             async move { client.list::<wire::Lab>(&path, DTL_API_VERSION).await }
         });
-        Ok(join_all(lists)
-            .await
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|l| l.name.eq_ignore_ascii_case(name))
-            .map(|l| ResourceId::new(l.id))
-            .collect())
+        // A subscription that cannot be read might hold another lab of that name: no guessing.
+        let mut found = Vec::new();
+        for (sub, labs) in subs.iter().zip(join_all(lists).await) {
+            let labs = labs.map_err(|e| FactoryError::Image {
+                image: format!(
+                    "the labs of subscription {} (needed to find lab {name})",
+                    sub.display_name
+                ),
+                error: Box::new(e),
+            })?;
+            found.extend(
+                labs.into_iter()
+                    .filter(|l| l.name.eq_ignore_ascii_case(name))
+                    .map(|l| ResourceId::new(l.id)),
+            );
+        }
+        Ok(found)
     }
 
     /// Every lab, in display order.
@@ -246,6 +257,14 @@ impl Inventory {
 }
 
 impl LabInventory {
+    /// Why nothing here can be deleted by this identity, if that is known: the subscription
+    /// refuses changes, or the role does not allow it.
+    pub fn refusal(&self) -> Option<&str> {
+        self.subscription_refuses
+            .as_deref()
+            .or(self.denied.as_deref())
+    }
+
     /// Reads this lab again (images, VMs, formulas), for decisions that must not rest on old
     /// data. Fails if any of the three cannot be read.
     pub async fn reread(&self, client: &ArmClient) -> Result<LabInventory, ArmError> {
@@ -263,10 +282,9 @@ impl LabInventory {
             return Err(problem.error);
         }
         fresh.role = self.role;
-        // A disabled subscription is known from the subscription, not from the lab's reads.
-        if fresh.denied.is_none() {
-            fresh.denied = self.denied.clone();
-        }
+        // A disabled subscription is known from the subscription, not from the lab's reads; the
+        // role is what the fresh read says.
+        fresh.subscription_refuses = self.subscription_refuses.clone();
         Ok(fresh)
     }
 }
@@ -306,16 +324,20 @@ async fn read_subscription(
         read_lab(client, &sub.subscription_id, lab, managed)
     });
     let mut problems = Vec::new();
-    let disabled = (!sub.state.eq_ignore_ascii_case("Enabled")).then(|| {
-        format!(
-            "subscription {} is {}: Azure refuses every change in it",
-            sub.display_name, sub.state
-        )
-    });
+    // Warned and PastDue subscriptions still take changes; Disabled and Deleted ones do not.
+    let disabled = ["Disabled", "Deleted"]
+        .iter()
+        .any(|s| sub.state.eq_ignore_ascii_case(s))
+        .then(|| {
+            format!(
+                "subscription {} is {}: Azure refuses every change in it",
+                sub.display_name, sub.state
+            )
+        });
     for (mut lab, problem) in join_all(reads).await {
         problems.extend(problem);
         if disabled.is_some() {
-            lab.denied = disabled.clone();
+            lab.subscription_refuses = disabled.clone();
         }
         inventory.labs.push(lab);
     }
@@ -403,6 +425,7 @@ async fn read_lab(
         formula_images,
         complete: problem.is_none(),
         denied,
+        subscription_refuses: None,
     };
     (inventory, problem)
 }

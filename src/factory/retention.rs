@@ -265,7 +265,7 @@ pub fn plan_lab(
         lab_name: lab.name.clone(),
         subscription_id: lab.subscription_id.clone(),
         managed: scope.is_some(),
-        denied: lab.denied.clone(),
+        denied: lab.refusal().map(str::to_string),
         decisions,
     }
 }

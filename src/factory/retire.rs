@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::Cancel;
 use super::audit::{Actor, AuditEntry, AuditLog};
 use super::inventory::{Inventory, LabInventory};
-use super::retention::{LabPlan, RetentionPlan, RetentionState, RetireReason, plan_lab};
+use super::retention::{Decision, RetentionPlan, RetentionState, RetireReason, plan_lab};
 use super::tags;
 use crate::arm::wire::{CustomImage, DTL_API_VERSION};
 use crate::arm::{ArmClient, ArmError, ResourceId};
@@ -222,17 +222,18 @@ async fn retire_lab(
     let work: Vec<(RetireTarget, Option<RetentionState>, Result<(), String>)> = due
         .into_iter()
         .map(|t| {
-            let state = replanned
-                .decisions
-                .iter()
-                .find(|d| d.image == t.image)
-                .map(|d| d.state);
-            (t.clone(), state, still_due(t, &fresh, &replanned))
+            let decision = replanned.decisions.iter().find(|d| d.image == t.image);
+            (
+                t.clone(),
+                decision.map(|d| d.state),
+                still_due(t, &fresh, decision),
+            )
         })
         .collect();
     let settle = &settle;
     // Once Azure refuses one delete here (403), the rest would be refused too: say so instead.
-    let refused: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(fresh.denied.clone());
+    let refused: std::sync::Mutex<Option<String>> =
+        std::sync::Mutex::new(fresh.refusal().map(str::to_string));
     let refused = &refused;
     futures::stream::iter(work)
         .map(|(target, state, check)| async move {
@@ -302,17 +303,18 @@ fn report(
     on_outcome(outcome);
 }
 
-/// Whether a target may still go, judged from the fresh read of its lab.
+/// Whether a target may still go, judged from the fresh read of its lab and the decision the
+/// fresh plan made for it.
 fn still_due(
     target: &RetireTarget,
     fresh: &LabInventory,
-    replanned: &LabPlan,
+    decision: Option<&Decision>,
 ) -> Result<(), String> {
     let Some(image) = fresh.images.iter().find(|i| i.id == target.image) else {
         return Err("already gone".into());
     };
     match target.guard {
-        Guard::Replan => match replanned.decisions.iter().find(|d| d.image == target.image) {
+        Guard::Replan => match decision {
             Some(d) if d.state == RetentionState::Retire => Ok(()),
             Some(d) => Err(format!(
                 "changed since the plan: now {} ({})",
@@ -335,12 +337,7 @@ fn still_due(
             if fresh.formula_images.contains(&image.id) {
                 return Err("in use: a formula uses it".into());
             }
-            let state = replanned
-                .decisions
-                .iter()
-                .find(|d| d.image == target.image)
-                .map(|d| d.state);
-            match state {
+            match decision.map(|d| d.state) {
                 Some(s) if s.is_unusual() && !unusual => Err(format!(
                     "now {}: {}; deleting it needs its own confirmation",
                     s.as_str(),

@@ -346,7 +346,11 @@ fn subscription_not_found(id: &str) -> ArmFault {
 }
 
 fn check_can_write(sub: &SimSubscription, path: &str) -> Result<(), ArmFault> {
-    if !sub.state.eq_ignore_ascii_case("Enabled") {
+    // As Azure: Warned and PastDue subscriptions still take changes.
+    if ["Disabled", "Deleted"]
+        .iter()
+        .any(|s| sub.state.eq_ignore_ascii_case(s))
+    {
         return Err(ArmFault::new(
             StatusCode::CONFLICT,
             "ReadOnlyDisabledSubscription",

@@ -237,10 +237,18 @@ fn spawn(effect: Effect, context: &Context) {
             });
         }
         Effect::Retire(req, inventory, targets, now) => {
+            // Registered before anything is awaited, so that a stop pressed at once is heard.
+            let cancel = Cancel::new();
+            context
+                .cancels
+                .lock()
+                .expect("cancel lock")
+                .insert(req, cancel.clone());
             tokio::spawn(async move {
                 let audit = match AuditLog::open(&state_dir()) {
                     Ok(a) => a,
                     Err(e) => {
+                        context.cancels.lock().expect("cancel lock").remove(&req);
                         let _ = context.tx.send(Msg::Flash(Level::Error, e.to_string()));
                         let _ = context.tx.send(Msg::Loaded(req, Payload::RetireDone));
                         return;
@@ -248,12 +256,6 @@ fn spawn(effect: Effect, context: &Context) {
                 };
                 let actor = Actor::current(&context.client).await;
                 let tx = context.tx.clone();
-                let cancel = Cancel::new();
-                context
-                    .cancels
-                    .lock()
-                    .expect("cancel lock")
-                    .insert(req, cancel.clone());
                 let report: Box<dyn Fn(&retire::RetireOutcome) + Send + Sync> =
                     Box::new(move |o| {
                         let _ = tx.send(Msg::Retired(req, o.clone()));

@@ -67,6 +67,23 @@ pub struct Data {
 }
 
 impl Data {
+    /// What a row is, independent of where it is: the key that finds the same item in other
+    /// data (`None` for rows that are positions, not items).
+    pub fn row_key(&self, row: super::Row) -> Option<String> {
+        use super::Row;
+        Some(match row {
+            Row::Image(i) => format!("image {}", self.image(*self.images.get(i)?).id.key()),
+            Row::Lab(l) => format!("lab {}", self.labs.get(l).map(|_| self.lab(l).id.key())?),
+            Row::Sub(s) => format!("sub {}", self.inventory.subscriptions.get(s)?.id),
+            Row::Drift(d) => {
+                let row = self.drift.get(d)?;
+                format!("drift {} {}", self.lab(row.lab).id.key(), row.path.key())
+            }
+            Row::Problem(p) => format!("problem {}", self.inventory.problems.get(p)?.id),
+            Row::Def(_) | Row::Line(_) | Row::Message(_) => return None,
+        })
+    }
+
     /// Derives everything from an inventory.
     pub fn new(inventory: Inventory, config: Option<&FactoryConfig>, now: OffsetDateTime) -> Data {
         let plan = retention::plan(&inventory, config, now);

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 pub use data::{Data, DriftRow, DriftStatus, ImageAt, LabAt};
 pub use detail::{DetailKind, DetailLine, detail_lines};
 pub use route::{Filter, Route, Row, SortKey, View, ViewKind};
-pub use rows::{image_sort_text, rebuild};
+pub use rows::rebuild;
 
 use super::keymap::KeyMap;
 use crate::config::FactoryConfig;

@@ -76,7 +76,10 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.push(Row::Image(i));
                 }
             }
-            sort_images(data, &mut rows, route.sort, route.descending);
+            sort_within_groups(&mut rows, route.descending, |r| match r {
+                Row::Image(i) => image_sort_value(data, *i, route.sort),
+                _ => SortValue::None,
+            });
         }
         (View::Retention, Some(data)) => {
             for (s, _) in data.inventory.subscriptions.iter().enumerate() {
@@ -106,12 +109,10 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.pop();
                 }
             }
-            if route.sort != SortKey::Natural {
-                sort_within_groups(&mut rows, route.descending, |r| match r {
-                    Row::Image(i) => image_sort_value(data, *i, route.sort),
-                    _ => SortValue::None,
-                });
-            }
+            sort_within_groups(&mut rows, route.descending, |r| match r {
+                Row::Image(i) => image_sort_value(data, *i, route.sort),
+                _ => SortValue::None,
+            });
         }
         (View::Drift, Some(data)) => {
             for (i, d) in data.drift.iter().enumerate() {
@@ -198,7 +199,7 @@ fn image_text(data: &Data, i: usize, text: &mut String) {
 }
 
 /// The text of a column, for sorting.
-pub fn image_sort_text(data: &Data, i: usize, key: SortKey) -> String {
+fn image_sort_text(data: &Data, i: usize, key: SortKey) -> String {
     let at = data.images[i];
     let image = data.image(at);
     match key {
@@ -211,24 +212,6 @@ pub fn image_sort_text(data: &Data, i: usize, key: SortKey) -> String {
             .unwrap_or_default(),
         SortKey::State => data.decision(at).state.as_str().to_string(),
         SortKey::Lab => data.lab(at.lab).name.to_ascii_lowercase(),
-    }
-}
-
-fn sort_images(data: &Data, rows: &mut [Row], key: SortKey, descending: bool) {
-    let index = |r: &Row| match r {
-        Row::Image(i) => *i,
-        _ => 0,
-    };
-    match key {
-        SortKey::Natural => {}
-        // Age ascending = youngest first, as people read "age".
-        SortKey::Age => {
-            rows.sort_by_key(|r| std::cmp::Reverse(data.image(data.images[index(r)]).created))
-        }
-        other => rows.sort_by_cached_key(|r| image_sort_text(data, index(r), other)),
-    }
-    if descending {
-        rows.reverse();
     }
 }
 
@@ -263,6 +246,8 @@ fn sort_within_groups(rows: &mut [Row], descending: bool, key: impl Fn(&Row) -> 
 
 fn image_sort_value(data: &Data, i: usize, key: SortKey) -> SortValue {
     match key {
+        // The inventory's order: labs by subscription, images by path, newest first.
+        SortKey::Natural => SortValue::Number(i as i64, String::new()),
         // Age ascending = youngest first, as people read "age".
         SortKey::Age => SortValue::Number(
             -data

@@ -5,7 +5,6 @@ use super::super::effect::Effect;
 use super::super::model::{Button, Confirm, Level, Model, Overlay, PinDialog, Route, Row, View};
 use super::replies;
 use crate::arm::ResourceId;
-use crate::factory::RetentionState;
 use crate::factory::RetireReason;
 use crate::factory::retire::{self, Guard, RetireTarget};
 
@@ -407,14 +406,11 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
         }
         return;
     }
+    // The labs the change touches (not those held back).
     let labs = plan
         .labs
         .iter()
-        .filter(|l| {
-            l.decisions
-                .iter()
-                .any(|d| d.state == RetentionState::Retire)
-        })
+        .filter(|l| l.denied.is_none() && l.has_retirees())
         .count();
     let title = match (one_lab, lab) {
         (true, Some(l)) => format!(

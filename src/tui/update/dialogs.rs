@@ -193,10 +193,11 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
     };
     if command.id == CommandId::Images && !argument.is_empty() {
         // The lab named exactly, else the one lab whose name starts with what was typed.
-        let exact = lab_matches(model, &argument)
-            .into_iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(&argument));
         let matches = lab_matches(model, &argument);
+        let exact = matches
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&argument))
+            .cloned();
         let prefixed: Vec<&(String, String)> = matches
             .iter()
             .filter(|(n, _)| {
@@ -284,10 +285,12 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 return Vec::new();
             }
             if confirm.count() == 0 {
-                model.flash(
-                    Level::Warn,
-                    "nothing to retire: every chosen image is unusual; include them explicitly, or Cancel",
-                );
+                let why = if confirm.unusual_targets.is_empty() {
+                    "nothing to retire: every chosen image is left out (see why in the list); Cancel"
+                } else {
+                    "nothing to retire: every chosen image is unusual; include them explicitly, or Cancel"
+                };
+                model.flash(Level::Warn, why);
                 return Vec::new();
             }
             let mut targets = std::mem::take(&mut confirm.targets);

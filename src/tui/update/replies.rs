@@ -54,6 +54,19 @@ pub fn cached(model: &mut Model, inventory: Inventory) -> Vec<Effect> {
 
 fn set_data(model: &mut Model, inventory: Inventory) {
     let config = model.config.clone();
+    // Rows are indices into the data, and new data may put another item at an index: remember
+    // what each view had selected by what it is, and find it again after.
+    let selected: Vec<Option<String>> = model
+        .routes
+        .iter()
+        .map(|r| {
+            let data = model.data.as_ref()?;
+            data.row_key(r.current()?)
+        })
+        .collect();
+    for route in &mut model.routes {
+        route.rows.clear();
+    }
     model.data = Some(Data::new(inventory, config.as_deref(), model.now));
     // Marks on images that are gone go with them.
     if let Some(data) = &model.data {
@@ -65,6 +78,19 @@ fn set_data(model: &mut Model, inventory: Inventory) {
         model.marks.retain(|m| live.contains(m));
     }
     model.rebuild_all();
+    if let Some(data) = &model.data {
+        for (route, key) in model.routes.iter_mut().zip(selected) {
+            let Some(key) = key else { continue };
+            if let Some(at) = route
+                .rows
+                .iter()
+                .position(|r| data.row_key(*r).as_deref() == Some(key.as_str()))
+            {
+                route.cursor = at;
+                route.offset = route.offset.min(at);
+            }
+        }
+    }
     model.dirty = true;
 }
 

@@ -441,7 +441,14 @@ mod generated {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(12))]
+        // Failing seeds are kept in the repository and replayed for ever.
+        #![proptest_config(ProptestConfig {
+            cases: 12,
+            failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+                "tests/retirement.proptest-regressions",
+            ))),
+            ..ProptestConfig::default()
+        })]
 
         #[test]
         fn applying_deletes_the_plan_less_what_was_skipped_and_twice_deletes_nothing(
@@ -468,13 +475,23 @@ mod generated {
                 };
                 let config = config_for(&sim, policy, removed, &subscribed);
                 let (client, inventory, plan) = planned(&sim, &config).await;
-                let due: BTreeSet<String> = plan.to_retire().map(|(_, d)| d.image.key()).collect();
+                // What applying takes on: everything due, less labs the identity cannot delete in.
+                let due: BTreeSet<String> = retire::targets_from_plan(&plan).iter().map(|t| t.image.key()).collect();
                 let before = image_ids(&sim);
                 let first = apply(&client, &inventory, &config, &plan).await;
                 let gone: BTreeSet<String> = before.difference(&image_ids(&sim)).cloned().collect();
-                let not_retired: BTreeSet<String> = first.outcomes.iter().filter(|o| !matches!(o.result, RetireResult::Retired)).map(|o| o.image.key()).collect();
-                assert_eq!(gone, due.difference(&not_retired).cloned().collect::<BTreeSet<_>>(), "deleted = planned - skipped");
+                // Nothing changed between plan and apply: every image due is retired, no more.
+                assert_eq!(&gone, &due, "deleted = planned, when nothing changed: {:?}", first.outcomes.iter().filter(|o| !matches!(o.result, RetireResult::Retired)).map(|o| (&o.name, o.result.detail())).collect::<Vec<_>>());
                 assert_eq!(first.outcomes.len(), due.len());
+                // Only the factory's labs and its target labs ever lose an image.
+                for image in &gone {
+                    let id = imagefactory::arm::ResourceId::new(image.clone());
+                    let lab = id.parent();
+                    assert!(
+                        config.factory.is(lab.as_str()) || config.labs.iter().any(|t| t.lab.is(lab.as_str())),
+                        "{image} is in a lab outside the configuration"
+                    );
+                }
                 let after_first = image_ids(&sim);
                 let second = apply(&client, &inventory, &config, &plan).await;
                 assert!(retired(&second.outcomes).is_empty(), "the second apply deletes nothing");
@@ -610,4 +627,177 @@ async fn a_target_whose_lab_is_not_in_the_inventory_is_skipped_not_lost() {
         1,
         "and the skip is audited"
     );
+}
+
+#[tokio::test]
+async fn a_formula_made_from_an_image_after_the_plan_protects_it() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let (_, victim) = plan
+        .to_retire()
+        .find(|(l, _)| l.lab_name == "Eng-EastUS")
+        .unwrap();
+    let victim_id = victim.image.to_string();
+    change_lab(&sim, ENGINEERING, "rg-eng-eus", "Eng-EastUS", |lab| {
+        let content = imagefactory::sim::world::new_vm(
+            lab,
+            "late-formula",
+            "Windows",
+            Some(victim_id),
+            OffsetDateTime::now_utc(),
+        );
+        lab.formulas.push(imagefactory::arm::wire::Formula {
+            id: format!("{}/formulas/late-formula", lab.child_prefix()),
+            name: "late-formula".into(),
+            location: None,
+            properties: imagefactory::arm::wire::FormulaProperties {
+                formula_content: Some(content),
+                ..Default::default()
+            },
+        });
+    });
+    let run = apply(&client, &inventory, &config, &plan).await;
+    let o = outcome(&run.outcomes, &victim.image);
+    assert!(
+        matches!(&o.result, RetireResult::Skipped(why) if why.contains("now in_use") && why.contains("formula")),
+        "{:?}",
+        o.result
+    );
+    assert!(image_ids(&sim).contains(&victim.image.key()));
+}
+
+#[tokio::test]
+async fn an_image_still_being_created_does_not_push_out_the_one_before() {
+    let sim = start(demo_world(), fast()).await;
+    let config = sample_config();
+    // A build in progress: the newest image of win2022/base in Dev-WestEurope, still Creating
+    // (as the emulator shows an image while its PUT runs).
+    change_lab(&sim, IMAGING, "rg-dev-we", "Dev-WestEurope", |lab| {
+        let mut image = lab
+            .images
+            .iter()
+            .find(|i| {
+                i.tags
+                    .as_ref()
+                    .and_then(|t| t.get("ImagePath"))
+                    .is_some_and(|p| p == "win2022/base")
+            })
+            .cloned()
+            .unwrap();
+        image.name = "win2022-base-creating".into();
+        image.id = format!("{}/customimages/win2022-base-creating", lab.child_prefix());
+        image.properties.provisioning_state = Some("Creating".into());
+        image.properties.creation_date = Some(
+            OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap(),
+        );
+        lab.images.push(image);
+    });
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let dev = plan
+        .labs
+        .iter()
+        .find(|l| l.lab_name == "Dev-WestEurope")
+        .unwrap();
+    let creating = dev
+        .decisions
+        .iter()
+        .find(|d| d.name == "win2022-base-creating")
+        .unwrap();
+    assert_eq!(creating.state, RetentionState::Kept, "{}", creating.detail);
+    let current = dev
+        .decisions
+        .iter()
+        .find(|d| {
+            d.state == RetentionState::Current
+                && d.image_path
+                    .as_ref()
+                    .is_some_and(|p| p.as_str() == "win2022/base")
+        })
+        .expect("the last finished image is still the current one");
+    let current_id = current.image.key();
+    apply(&client, &inventory, &config, &plan).await;
+    let left = image_ids(&sim);
+    assert!(left.contains(&current_id), "the previous image stays");
+    assert!(left.iter().any(|id| id.ends_with("/win2022-base-creating")));
+}
+
+/// Applies `config`'s plan to the demo world and returns the plan and what happened.
+async fn apply_with(config: FactoryConfig) -> (RetentionPlan, Run, BTreeSet<String>) {
+    let sim = start(demo_world(), fast()).await;
+    let (client, inventory, plan) = planned(&sim, &config).await;
+    let before = image_ids(&sim);
+    let run = apply(&client, &inventory, &config, &plan).await;
+    let gone = before.difference(&image_ids(&sim)).cloned().collect();
+    (plan, run, gone)
+}
+
+#[tokio::test]
+async fn images_younger_than_min_age_are_too_young_and_stay() {
+    let mut config = sample_config();
+    config.retention.min_age = std::time::Duration::from_secs(10_000 * 86_400);
+    let (plan, run, gone) = apply_with(config).await;
+    assert!(
+        plan.labs
+            .iter()
+            .flat_map(|l| &l.decisions)
+            .any(|d| d.state == RetentionState::TooYoung)
+    );
+    assert_eq!(plan.to_retire().count(), 0);
+    assert!(run.outcomes.is_empty() && gone.is_empty());
+}
+
+#[tokio::test]
+async fn a_removed_definitions_images_are_retired_with_that_reason() {
+    use imagefactory::factory::RetireReason;
+    let mut config = sample_config();
+    config.retention.retire_removed_definitions = true;
+    config
+        .images
+        .retain(|d| d.path.as_str() != "win2022/vs2022");
+    let (plan, run, gone) = apply_with(config).await;
+    let removed: BTreeSet<String> = plan
+        .to_retire()
+        .filter(|(l, d)| l.denied.is_none() && d.reason == Some(RetireReason::RemovedDefinition))
+        .map(|(_, d)| d.image.key())
+        .collect();
+    assert!(!removed.is_empty());
+    assert!(removed.is_subset(&gone), "they were retired");
+    assert!(
+        run.outcomes
+            .iter()
+            .all(|o| !removed.contains(&o.image.key())
+                || o.reason == RetireReason::RemovedDefinition)
+    );
+}
+
+#[tokio::test]
+async fn a_path_a_lab_no_longer_takes_is_retired_there_as_unsubscribed() {
+    use imagefactory::factory::RetireReason;
+    let mut config = sample_config();
+    config.retention.retire_unsubscribed = true;
+    let eng = config
+        .labs
+        .iter_mut()
+        .find(|t| t.lab.name == "Eng-EastUS")
+        .unwrap();
+    eng.image_paths.retain(|p| p.as_str() != "win11");
+    let (plan, _run, gone) = apply_with(config).await;
+    let unsubscribed: Vec<_> = plan
+        .to_retire()
+        .filter(|(l, d)| l.lab_name == "Eng-EastUS" && d.reason == Some(RetireReason::Unsubscribed))
+        .collect();
+    assert!(!unsubscribed.is_empty());
+    for (_, d) in unsubscribed {
+        assert!(
+            d.image_path
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .starts_with("win11/")
+        );
+        assert!(gone.contains(&d.image.key()));
+    }
 }

@@ -177,5 +177,22 @@ fn formula_names_its_custom_image() {
     let formulas: Page<Formula> = body("Formulas_List.json", "200");
     assert!(!formulas.value.is_empty());
     let formula: Formula = body("Formulas_Get.json", "200");
-    assert!(formula.properties.formula_content.is_some());
+    let content = formula.properties.formula_content.expect("formula content");
+    // Microsoft's example starts from a gallery image: no custom image to protect.
+    assert_eq!(content.properties.custom_image_id, None);
+    // The same formula started from a custom image names it, and that is what retention reads.
+    let mut v = example("Formulas_Get.json")["responses"]["200"]["body"].clone();
+    let image = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/l/customImages/golden";
+    v["properties"]["formulaContent"]["properties"]["customImageId"] = serde_json::json!(image);
+    let formula: Formula = serde_json::from_value(v).unwrap();
+    assert_eq!(
+        formula
+            .properties
+            .formula_content
+            .unwrap()
+            .properties
+            .custom_image_id
+            .as_deref(),
+        Some(image)
+    );
 }

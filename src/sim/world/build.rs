@@ -165,7 +165,17 @@ pub fn new_vm(
                 &uuid_from(&id)[..6],
                 name
             )),
-            custom_image_id: custom_image_id.map(|i| i.to_ascii_lowercase()),
+            // As a client wrote it when it made the VM (ARM keeps the casing it was given), not
+            // as the lower-cased id the image list returns: matching them must ignore case.
+            custom_image_id: custom_image_id.map(|i| {
+                let name = i.rsplit('/').next().unwrap_or_default();
+                format!(
+                    "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DevTestLab/labs/{}/customImages/{name}",
+                    ResourceIdView(&lab.lab.id).subscription(),
+                    lab.resource_group,
+                    lab.lab.name
+                )
+            }),
             os_type: Some(os.into()),
             size: Some("Standard_D2s_v3".into()),
             user_name: Some("labadmin".into()),

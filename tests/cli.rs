@@ -64,6 +64,11 @@ impl Drop for Emulator {
 /// `factory.toml`, `read_only = true`, a cache) changes the result.
 fn run_bin(args: &[&str], env: &[(&str, &str)]) -> Output {
     let home = tempfile::tempdir().unwrap();
+    run_bin_in(home.path(), args, env)
+}
+
+/// `run_bin` with `home` as the home, working directory and root of the XDG directories.
+fn run_bin_in(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(BIN);
     for name in [
         "IMAGEFACTORY_CONFIG",
@@ -76,16 +81,16 @@ fn run_bin(args: &[&str], env: &[(&str, &str)]) -> Output {
     ] {
         command.env_remove(name);
     }
-    let dir = |name: &str| home.path().join(name);
+    let dir = |name: &str| home.join(name);
     command
-        .env("HOME", home.path())
+        .env("HOME", home)
         .env("XDG_CONFIG_HOME", dir("config"))
         .env("XDG_STATE_HOME", dir("state"))
         .env("XDG_CACHE_HOME", dir("cache"))
         .env("XDG_DATA_HOME", dir("data"))
         .args(args)
         .envs(env.iter().copied())
-        .current_dir(home.path())
+        .current_dir(home)
         .output()
         .unwrap()
 }
@@ -591,4 +596,55 @@ fn lab_bounds_what_retire_image_may_delete() {
         "{stderr}"
     );
     assert_eq!(sim.run(&["images", "--json"]).stdout, before);
+}
+
+#[test]
+fn the_audit_log_goes_to_the_state_directory_by_the_xdg_rules() {
+    let sim = Emulator::start(&["--speed", "500"]);
+    let env: Vec<(&str, &str)> = sim.env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let image = json(&sim.run(&["images", "--lab", "Training", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["pinned"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pin = ["--config", SAMPLE_CONFIG, "pin", image.as_str(), "--reason", "audit test"];
+    // $XDG_STATE_HOME/imagefactory.
+    let home = tempfile::tempdir().unwrap();
+    let out = run_bin_in(home.path(), &pin, &env);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(home.path().join("state/imagefactory/audit.jsonl").is_file());
+    // Without XDG_STATE_HOME: ~/.local/state/imagefactory.
+    let home = tempfile::tempdir().unwrap();
+    let mut without = env.clone();
+    without.push(("XDG_STATE_HOME", ""));
+    let out = run_bin_in(home.path(), &pin, &without);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(home.path().join(".local/state/imagefactory/audit.jsonl").is_file());
+    // IMAGEFACTORY_STATE_DIR wins.
+    let home = tempfile::tempdir().unwrap();
+    let chosen = home.path().join("chosen");
+    let mut with = env.clone();
+    with.push(("IMAGEFACTORY_STATE_DIR", chosen.to_str().unwrap()));
+    let out = run_bin_in(home.path(), &pin, &with);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(chosen.join("audit.jsonl").is_file());
+}
+
+#[test]
+fn sim_serves_a_generated_fleet_with_the_page_size_and_latency_asked_for() {
+    let sim = Emulator::start(&["--world", "generate:2x2x5", "--page-size", "3", "--latency", "100"]);
+    let started = std::time::Instant::now();
+    let labs = json(&sim.run(&["labs", "--json"]));
+    // Token, subscriptions, their labs: at least three round trips of 100 ms.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "{:?}", started.elapsed());
+    assert_eq!(labs.as_array().unwrap().len(), 4);
+    let images = json(&sim.run(&["images", "--json"]));
+    assert_eq!(images.as_array().unwrap().len(), 20);
+    let out = run_bin(&["sim", "--world", "generate:2x2"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("generate:"), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -126,7 +126,10 @@ fn scenarios() -> Vec<(&'static str, Setup)> {
             };
             type_text(m, &n);
             let effects = update(m, key(KeyCode::Enter));
-            if let [Effect::Retire(req, _, targets, _)] = effects.as_slice() {
+            let [Effect::Retire(req, _, targets, _)] = effects.as_slice() else {
+                panic!("the retirement starts: {effects:?}")
+            };
+            {
                 for (i, t) in targets.iter().take(5).enumerate() {
                     let result = match i {
                         3 => RetireResult::Skipped(
@@ -161,6 +164,11 @@ async fn every_view_and_dialog_at_both_sizes_in_both_themes() {
                 setup(&mut model);
                 model.flash = None;
                 let screen = render(&mut model, w, h, theme);
+                // The badge that says this is not Azure is never cut, whatever the view.
+                assert!(
+                    screen.lines().next().unwrap_or("").contains("EMULATOR"),
+                    "{name} {w}x{h}: {screen}"
+                );
                 insta::assert_snapshot!(format!("{name}_{w}x{h}_{theme}"), screen);
             }
         }
@@ -175,6 +183,19 @@ async fn read_only_console_shows_its_badge_and_no_changing_hints() {
         let screen = render(&mut model, w, h, "dark");
         insta::assert_snapshot!(format!("read_only_retention_{w}x{h}_dark"), screen);
     }
+}
+
+#[tokio::test]
+async fn read_only_stays_in_sight_in_deep_views_at_80_columns() {
+    let mut model = model_with(inventory().await, true);
+    update(&mut model, ch(':'));
+    type_text(&mut model, "images Dev-WestEurope");
+    update(&mut model, key(KeyCode::Enter));
+    update(&mut model, ch('d'));
+    let screen = render(&mut model, 80, 24, "dark");
+    let header = screen.lines().next().unwrap_or("");
+    assert!(header.contains("READ-ONLY"), "{screen}");
+    assert!(header.contains("EMULATOR"), "{screen}");
 }
 
 #[tokio::test]

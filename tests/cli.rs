@@ -601,7 +601,11 @@ fn lab_bounds_what_retire_image_may_delete() {
 #[test]
 fn the_audit_log_goes_to_the_state_directory_by_the_xdg_rules() {
     let sim = Emulator::start(&["--speed", "500"]);
-    let env: Vec<(&str, &str)> = sim.env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let env: Vec<(&str, &str)> = sim
+        .env
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let image = json(&sim.run(&["images", "--lab", "Training", "--json"]))
         .as_array()
         .unwrap()
@@ -611,11 +615,23 @@ fn the_audit_log_goes_to_the_state_directory_by_the_xdg_rules() {
         .as_str()
         .unwrap()
         .to_string();
-    let pin = ["--config", SAMPLE_CONFIG, "pin", image.as_str(), "--reason", "audit test"];
+    let pin = [
+        "--config",
+        SAMPLE_CONFIG,
+        "pin",
+        image.as_str(),
+        "--reason",
+        "audit test",
+    ];
     // $XDG_STATE_HOME/imagefactory.
     let home = tempfile::tempdir().unwrap();
     let out = run_bin_in(home.path(), &pin, &env);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(home.path().join("state/imagefactory/audit.jsonl").is_file());
     // Without XDG_STATE_HOME: ~/.local/state/imagefactory.
     let home = tempfile::tempdir().unwrap();
@@ -623,7 +639,11 @@ fn the_audit_log_goes_to_the_state_directory_by_the_xdg_rules() {
     without.push(("XDG_STATE_HOME", ""));
     let out = run_bin_in(home.path(), &pin, &without);
     assert_eq!(out.status.code(), Some(0));
-    assert!(home.path().join(".local/state/imagefactory/audit.jsonl").is_file());
+    assert!(
+        home.path()
+            .join(".local/state/imagefactory/audit.jsonl")
+            .is_file()
+    );
     // IMAGEFACTORY_STATE_DIR wins.
     let home = tempfile::tempdir().unwrap();
     let chosen = home.path().join("chosen");
@@ -636,15 +656,30 @@ fn the_audit_log_goes_to_the_state_directory_by_the_xdg_rules() {
 
 #[test]
 fn sim_serves_a_generated_fleet_with_the_page_size_and_latency_asked_for() {
-    let sim = Emulator::start(&["--world", "generate:2x2x5", "--page-size", "3", "--latency", "100"]);
+    let sim = Emulator::start(&[
+        "--world",
+        "generate:2x2x5",
+        "--page-size",
+        "3",
+        "--latency",
+        "100",
+    ]);
     let started = std::time::Instant::now();
     let labs = json(&sim.run(&["labs", "--json"]));
     // Token, subscriptions, their labs: at least three round trips of 100 ms.
-    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(labs.as_array().unwrap().len(), 4);
     let images = json(&sim.run(&["images", "--json"]));
     assert_eq!(images.as_array().unwrap().len(), 20);
     let out = run_bin(&["sim", "--world", "generate:2x2"], &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("generate:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("generate:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -2,6 +2,7 @@
 //! distribution and retention). Pure planners are kept apart from the code that calls ARM.
 
 pub mod audit;
+pub mod build;
 pub mod cancel;
 mod error;
 pub mod inventory;

@@ -1,0 +1,339 @@
+//! The build planner: configuration + inventory + what the factory lab offers → the jobs of a
+//! run (one VM per image definition, the labs each image goes to), everything skipped and why,
+//! and the problems that must stop the run before anything is created. Pure and deterministic.
+
+use std::collections::BTreeSet;
+
+use super::names::{self, RunId};
+use crate::config::{ArtifactRef, BaseImage, FactoryConfig, ImagePath, LabRef, OsType};
+use crate::factory::inventory::{Inventory, LabInventory};
+
+/// The artifact source every lab has, which holds the generalize artifacts.
+pub const PUBLIC_ARTIFACT_SOURCE: &str = "Public Repo";
+
+/// The artifact that generalizes a VM of `os` and shuts it down (DevTest Labs then deallocates
+/// it): applied last, always.
+pub fn generalize_artifact(os: OsType) -> ArtifactRef {
+    ArtifactRef {
+        source: PUBLIC_ARTIFACT_SOURCE.into(),
+        name: match os {
+            OsType::Windows => "windows-sysprep",
+            OsType::Linux => "linux-deprovision",
+        }
+        .into(),
+        parameters: Default::default(),
+    }
+}
+
+/// What the factory lab offers, read before planning (gallery images, artifact sources and
+/// their artifacts, the VM limit, whether the identity may create VMs there).
+#[derive(Debug, Clone, Default)]
+pub struct FactoryOffer {
+    /// Marketplace images the lab allows: (publisher, offer, sku).
+    pub gallery: Vec<(String, String, String)>,
+    /// Artifact sources by name, with each artifact's name and its required parameters.
+    pub artifact_sources: Vec<ArtifactSourceOffer>,
+    /// VMs the lab allows in all (its policy), if it limits them.
+    pub vm_limit: Option<usize>,
+    /// Why the identity cannot create VMs in the factory lab, if it cannot.
+    pub denied: Option<String>,
+}
+
+/// An artifact source and what it holds.
+#[derive(Debug, Clone, Default)]
+pub struct ArtifactSourceOffer {
+    pub name: String,
+    /// (artifact name, required parameter names).
+    pub artifacts: Vec<(String, Vec<String>)>,
+}
+
+/// Which definitions to build.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Selection {
+    All,
+    Paths(Vec<ImagePath>),
+}
+
+/// One lab an image goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub lab: LabRef,
+    pub location: String,
+}
+
+/// One image to build: the VM that builds it, and where the image goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageJob {
+    pub path: ImagePath,
+    pub os: OsType,
+    pub description: String,
+    pub vm_name: String,
+    pub vm_size: String,
+    pub base: BaseImage,
+    /// In the order they are applied; the generalize artifact is last.
+    pub artifacts: Vec<ArtifactRef>,
+    pub image_name: String,
+    pub targets: Vec<Target>,
+}
+
+/// Something left out of the run, and why (a lab that does not subscribe is not listed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skip {
+    pub path: ImagePath,
+    pub lab: Option<String>,
+    pub why: String,
+}
+
+/// A problem that stops the whole run before anything is created.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanError {
+    /// The image path it concerns, if one.
+    pub path: Option<ImagePath>,
+    pub message: String,
+}
+
+/// What a run will do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildPlan {
+    pub run: RunId,
+    pub factory: LabRef,
+    pub factory_location: String,
+    pub jobs: Vec<ImageJob>,
+    pub skipped: Vec<Skip>,
+    pub errors: Vec<PlanError>,
+    /// Builds at once: `[defaults] parallelism`, within the factory lab's free VM slots.
+    pub parallelism: usize,
+}
+
+impl BuildPlan {
+    /// Whether the run may start.
+    pub fn is_runnable(&self) -> bool {
+        self.errors.is_empty() && !self.jobs.is_empty()
+    }
+}
+
+/// Plans a run of `selection` at `run`.
+pub fn plan(
+    config: &FactoryConfig,
+    inventory: &Inventory,
+    offer: &FactoryOffer,
+    selection: &Selection,
+    run: RunId,
+) -> BuildPlan {
+    let mut errors = Vec::new();
+    let mut skipped = Vec::new();
+    let factory = find_lab(inventory, &config.factory);
+    let factory_location = factory.map(|l| l.location.clone()).unwrap_or_default();
+    if factory.is_none() {
+        errors.push(PlanError {
+            path: None,
+            message: format!(
+                "the factory lab {} (resource group {}) is not among the labs of its subscription: check [factory] in {}",
+                config.factory.name,
+                config.factory.resource_group,
+                config.path.display()
+            ),
+        });
+    }
+    if let Some(why) = &offer.denied {
+        errors.push(PlanError {
+            path: None,
+            message: format!(
+                "the identity cannot create VMs in the factory lab {}: {why}",
+                config.factory.name
+            ),
+        });
+    }
+    let definitions: Vec<_> = match selection {
+        Selection::All => config.images.iter().collect(),
+        Selection::Paths(paths) => {
+            let mut chosen = Vec::new();
+            for path in paths {
+                match config.images.iter().find(|d| &d.path == path) {
+                    Some(d) => chosen.push(d),
+                    None => {
+                        let known: Vec<&str> =
+                            config.images.iter().map(|d| d.path.as_str()).collect();
+                        let hint = crate::human::nearest(path.as_str(), &known)
+                            .map(|n| format!("; did you mean {n}?"))
+                            .unwrap_or_default();
+                        errors.push(PlanError {
+                            path: Some(path.clone()),
+                            message: format!("no image definition {path}{hint}"),
+                        });
+                    }
+                }
+            }
+            chosen
+        }
+    };
+    let mut jobs = Vec::new();
+    for (index, definition) in definitions.into_iter().enumerate() {
+        let path = &definition.path;
+        let mut error = |message: String| {
+            errors.push(PlanError {
+                path: Some(path.clone()),
+                message,
+            })
+        };
+        let base = &definition.base;
+        let offered = offer.gallery.iter().any(|(p, o, s)| {
+            p.eq_ignore_ascii_case(&base.publisher)
+                && o.eq_ignore_ascii_case(&base.offer)
+                && s.eq_ignore_ascii_case(&base.sku)
+        });
+        if !offered {
+            error(format!(
+                "the factory lab does not offer the base image {}/{}/{} (its allowed marketplace images policy); allow it in the lab, or pick one it offers",
+                base.publisher, base.offer, base.sku
+            ));
+        }
+        let mut artifacts = definition.artifacts.clone();
+        artifacts.push(generalize_artifact(definition.os));
+        for artifact in &artifacts {
+            if let Some(why) = artifact_problem(offer, artifact) {
+                error(why);
+            }
+        }
+        let mut targets = Vec::new();
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        for target in config.labs.iter().filter(|t| t.receives(path)) {
+            let Some(lab) = find_lab(inventory, &target.lab) else {
+                skipped.push(Skip {
+                    path: path.clone(),
+                    lab: Some(target.lab.name.clone()),
+                    why: "the lab is not among the labs of its subscription (or cannot be read)"
+                        .into(),
+                });
+                continue;
+            };
+            // A VHD is copied within a region: the original factory skipped the others
+            // silently; here they stop the run, so that the configuration is fixed.
+            if factory.is_some() && !lab.location.eq_ignore_ascii_case(&factory_location) {
+                error(format!(
+                    "target lab {} is in {}, the factory lab in {}: images are copied within a region; take {path} out of its image_paths or build it in a factory there",
+                    lab.name, lab.location, factory_location
+                ));
+                continue;
+            }
+            if let Some(why) = lab.refusal() {
+                error(format!(
+                    "the identity cannot create images in target lab {}: {why}",
+                    lab.name
+                ));
+                continue;
+            }
+            taken.extend(lab.images.iter().map(|i| i.name.to_ascii_lowercase()));
+            targets.push(Target {
+                lab: target.lab.clone(),
+                location: lab.location.clone(),
+            });
+        }
+        if targets.is_empty() {
+            skipped.push(Skip {
+                path: path.clone(),
+                lab: None,
+                why: "no lab receives this path: nothing to build it for".into(),
+            });
+            continue;
+        }
+        jobs.push(ImageJob {
+            path: path.clone(),
+            os: definition.os,
+            description: definition.description.clone(),
+            vm_name: names::vm_name(&run, index, path, definition.os),
+            vm_size: definition
+                .size
+                .clone()
+                .unwrap_or_else(|| config.defaults.vm_size.clone()),
+            base: base.clone(),
+            artifacts,
+            image_name: names::image_name(&run, path, &taken),
+            targets,
+        });
+    }
+    let in_use = factory.map(|l| l.vms.len()).unwrap_or(0);
+    let free = offer.vm_limit.map(|limit| limit.saturating_sub(in_use));
+    if free == Some(0) && !jobs.is_empty() {
+        errors.push(PlanError {
+            path: None,
+            message: format!(
+                "the factory lab allows {} VMs and has {in_use}: no room for a build VM; delete VMs there or raise the lab's limit",
+                offer.vm_limit.unwrap_or(0)
+            ),
+        });
+    }
+    let parallelism = config
+        .defaults
+        .parallelism
+        .max(1)
+        .min(free.unwrap_or(usize::MAX).max(1))
+        .min(jobs.len().max(1));
+    BuildPlan {
+        run,
+        factory: config.factory.clone(),
+        factory_location,
+        jobs,
+        skipped,
+        errors,
+        parallelism,
+    }
+}
+
+fn find_lab<'i>(inventory: &'i Inventory, lab: &LabRef) -> Option<&'i LabInventory> {
+    inventory
+        .labs()
+        .map(|(_, l)| l)
+        .find(|l| lab.is(l.id.as_str()))
+}
+
+/// Why an artifact cannot be applied in the factory lab, if it cannot.
+fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<String> {
+    let Some(source) = offer
+        .artifact_sources
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(&artifact.source))
+    else {
+        let known: Vec<&str> = offer
+            .artifact_sources
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        return Some(format!(
+            "the factory lab has no artifact source `{}` (it has: {})",
+            artifact.source,
+            known.join(", ")
+        ));
+    };
+    let Some((_, required)) = source
+        .artifacts
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(&artifact.name))
+    else {
+        let known: Vec<&str> = source.artifacts.iter().map(|(n, _)| n.as_str()).collect();
+        let hint = crate::human::nearest(&artifact.name, &known)
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default();
+        return Some(format!(
+            "artifact source `{}` has no artifact `{}`{hint}",
+            source.name, artifact.name
+        ));
+    };
+    let missing: Vec<&str> = required
+        .iter()
+        .filter(|p| {
+            !artifact
+                .parameters
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case(p))
+        })
+        .map(String::as_str)
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "artifact `{}` needs the parameters {}; add them under [artifact.parameters]",
+            artifact.name,
+            missing.join(", ")
+        )
+    })
+}

@@ -1063,3 +1063,29 @@ async fn a_refresh_keeps_the_selection_on_the_same_image_when_others_go() {
         "the same image, not the same row"
     );
 }
+
+#[tokio::test]
+async fn d_on_a_drift_row_opens_its_paths_definition() {
+    let mut model = model().await;
+    update(&mut model, ch('4'));
+    let path = {
+        let data = model.data.as_ref().unwrap();
+        let Some(Row::Drift(d)) = model.route().current() else {
+            panic!("on a drift row")
+        };
+        data.drift[d].path.clone()
+    };
+    update(&mut model, ch('d'));
+    assert_eq!(model.route().view, View::Defs);
+    let config = model.config.clone().unwrap();
+    let rows: Vec<_> = model
+        .route()
+        .rows
+        .iter()
+        .map(|r| match r {
+            Row::Def(i) => config.images[*i].path.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(rows, [path]);
+}

@@ -164,8 +164,27 @@ impl ArmClient {
         path: &str,
         api_version: &str,
     ) -> Result<Vec<T>, ArmError> {
+        self.list_as(path, api_version, Priority::Start).await
+    }
+
+    /// `list` for a short list nothing else waits on (a lab's VMs beside its images): it is
+    /// sent after the lists that start long chains of pages, which then finish sooner.
+    pub async fn list_later<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+    ) -> Result<Vec<T>, ArmError> {
+        self.list_as(path, api_version, Priority::Later).await
+    }
+
+    async fn list_as<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+        first: Priority,
+    ) -> Result<Vec<T>, ArmError> {
         let mut items = Vec::new();
-        let mut pages = std::pin::pin!(self.pages::<T>(path, api_version));
+        let mut pages = std::pin::pin!(self.pages_as::<T>(path, api_version, first));
         while let Some(page) = pages.next().await {
             items.extend(page?);
         }
@@ -179,6 +198,15 @@ impl ArmClient {
         path: &'a str,
         api_version: &'a str,
     ) -> impl futures::Stream<Item = Result<Vec<T>, ArmError>> + 'a {
+        self.pages_as(path, api_version, Priority::Start)
+    }
+
+    fn pages_as<'a, T: DeserializeOwned + 'a>(
+        &'a self,
+        path: &'a str,
+        api_version: &'a str,
+        first: Priority,
+    ) -> impl futures::Stream<Item = Result<Vec<T>, ArmError>> + 'a {
         struct Walk {
             next: Option<Url>,
             seen: std::collections::HashSet<String>,
@@ -189,7 +217,7 @@ impl ArmClient {
             Ok(url) => Ok(Walk {
                 next: Some(url),
                 seen: std::collections::HashSet::new(),
-                priority: Priority::Start,
+                priority: first,
             }),
             Err(e) => Err(e),
         };

@@ -15,6 +15,9 @@ pub enum Priority {
     Continue,
     /// Starts something new.
     Start,
+    /// Starts something short that nothing else waits on: served after the rest, so that
+    /// long chains start first (the longest work first packs the bound tightest).
+    Later,
 }
 
 #[derive(Debug, Default)]
@@ -22,6 +25,7 @@ struct Queues {
     free: usize,
     continuing: VecDeque<oneshot::Sender<()>>,
     starting: VecDeque<oneshot::Sender<()>>,
+    later: VecDeque<oneshot::Sender<()>>,
 }
 
 /// A pool of permits; each request holds one while it is in flight.
@@ -82,6 +86,7 @@ impl Permits {
             match priority {
                 Priority::Continue => q.continuing.push_back(tx),
                 Priority::Start => q.starting.push_back(tx),
+                Priority::Later => q.later.push_back(tx),
             }
             rx
         };
@@ -101,7 +106,11 @@ impl Permits {
     fn release(&self) {
         let mut q = self.queues.lock().expect("permits lock");
         loop {
-            let next = q.continuing.pop_front().or_else(|| q.starting.pop_front());
+            let next = q
+                .continuing
+                .pop_front()
+                .or_else(|| q.starting.pop_front())
+                .or_else(|| q.later.pop_front());
             match next {
                 Some(tx) => {
                     if tx.send(()).is_ok() {
@@ -137,6 +146,7 @@ mod tests {
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut waiters = Vec::new();
         for (name, priority) in [
+            ("later", Priority::Later),
             ("start-1", Priority::Start),
             ("start-2", Priority::Start),
             ("continue", Priority::Continue),
@@ -154,7 +164,10 @@ mod tests {
         for w in waiters {
             w.await.unwrap();
         }
-        assert_eq!(*order.lock().unwrap(), ["continue", "start-1", "start-2"]);
+        assert_eq!(
+            *order.lock().unwrap(),
+            ["continue", "start-1", "start-2", "later"]
+        );
         assert_eq!(pool.available(), 1);
     }
 

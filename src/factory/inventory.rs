@@ -360,17 +360,21 @@ async fn read_lab(
         if check_access {
             Some(
                 client
-                    .list::<wire::Permission>(&permissions_path, wire::AUTHORIZATION_API_VERSION)
+                    .list_later::<wire::Permission>(
+                        &permissions_path,
+                        wire::AUTHORIZATION_API_VERSION,
+                    )
                     .await,
             )
         } else {
             None
         }
     };
+    // The images are the long chain of pages; the other lists are short and go after them.
     let (images, vms, formulas, permissions) = tokio::join!(
         client.list::<CustomImage>(&images_path, DTL_API_VERSION),
-        client.list::<LabVirtualMachine>(&vms_path, DTL_API_VERSION),
-        client.list::<Formula>(&formulas_path, DTL_API_VERSION),
+        client.list_later::<LabVirtualMachine>(&vms_path, DTL_API_VERSION),
+        client.list_later::<Formula>(&formulas_path, DTL_API_VERSION),
         permissions,
     );
     // Permissions that cannot be read leave access unknown: the first 403 will tell.

@@ -192,6 +192,15 @@ fn open(model: &mut Model) -> Vec<Effect> {
 }
 
 fn detail(model: &mut Model) -> Vec<Effect> {
+    // A drift row is about a path: its detail is the path's definition.
+    if let (Some(Row::Drift(d)), Some(data)) = (model.route().current(), model.data.as_ref()) {
+        let path = data.drift[d].path.to_string();
+        push(model, View::Defs);
+        let exact = format!("(?i)^{}(\\s|$)", regex::escape(&path));
+        model.route_mut().filter = super::super::model::Filter::parse(&exact).ok().flatten();
+        model.rebuild_top();
+        return Vec::new();
+    }
     let Some(id) = current_id(model) else {
         return Vec::new();
     };

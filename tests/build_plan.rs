@@ -14,8 +14,12 @@ use imagefactory::config::{
 use imagefactory::factory::build::plan::ArtifactSourceOffer;
 use imagefactory::factory::build::{FactoryOffer, RunId, Selection, plan};
 use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory};
+#[path = "common/rng.rs"]
+mod rng;
+
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
+use rng::Rng;
 use time::OffsetDateTime;
 
 const SUB: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
@@ -27,22 +31,6 @@ const PATHS: [&str; 6] = [
     "Win2016/Datacenter",
     "win11/dev",
 ];
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn now() -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(1_795_770_900).unwrap()

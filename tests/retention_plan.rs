@@ -11,8 +11,12 @@ use imagefactory::config::{
 };
 use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory, Vm};
 use imagefactory::factory::{RetentionState, RetireReason, retention};
+#[path = "common/rng.rs"]
+mod rng;
+
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
+use rng::Rng;
 use time::OffsetDateTime;
 
 // The original factory's tag (`Win2016\\Datacenter.json`) and ours (`Win2016/Datacenter`) name
@@ -37,23 +41,6 @@ const STATES: [Option<&str>; 7] = [
     Some("Failed"),
 ];
 const SUB: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
-
-/// A tiny deterministic generator, so that one proptest seed makes one whole estate.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn lab_id(name: &str) -> String {
     format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/{name}")
@@ -240,12 +227,22 @@ fn policy_strategy() -> impl Strategy<Value = RetentionPolicy> {
 /// What retention must make of one image, worked out from the README's rules alone (not from
 /// the planner): managed from the configuration; ranked among the lab's finished images of its
 /// path by creation time, newest first, then by name; then pin, use, reason and age.
+/// What a decision's detail must say, where the rules fix it.
+#[derive(Debug, Default)]
+struct Detail {
+    /// "3rd newest" for an image ranked below the newest and judged by its rank.
+    rank: Option<usize>,
+    /// "… but 30h old and min_age is 48h" for a dated image too young to go.
+    young: Option<(i64, u64)>,
+}
+
 fn expected(
     config: &FactoryConfig,
     lab: &LabInventory,
     image: &Image,
     now: OffsetDateTime,
-) -> (RetentionState, Option<RetireReason>) {
+) -> ((RetentionState, Option<RetireReason>), Detail) {
+    let plain = |state| ((state, None), Detail::default());
     let id = lab.id.as_str().to_ascii_lowercase();
     let is_factory = config.factory.id().to_ascii_lowercase() == id;
     let target = config
@@ -253,10 +250,10 @@ fn expected(
         .iter()
         .find(|t| t.lab.id().to_ascii_lowercase() == id);
     let Some(path) = image.image_path.as_ref() else {
-        return (RetentionState::Unmanaged, None);
+        return plain(RetentionState::Unmanaged);
     };
     if !is_factory && target.is_none() {
-        return (RetentionState::Unmanaged, None);
+        return plain(RetentionState::Unmanaged);
     }
     let finished = |i: &Image| {
         i.provisioning_state
@@ -264,7 +261,7 @@ fn expected(
             .is_none_or(|s| s.eq_ignore_ascii_case("succeeded"))
     };
     if !finished(image) {
-        return (RetentionState::Kept, None);
+        return plain(RetentionState::Kept);
     }
     let key = path.key();
     let rank = lab
@@ -276,10 +273,10 @@ fn expected(
         })
         .count();
     if rank == 0 {
-        return (RetentionState::Current, None);
+        return plain(RetentionState::Current);
     }
     if image.pin.is_some() {
-        return (RetentionState::Pinned, None);
+        return plain(RetentionState::Pinned);
     }
     let definition = config.images.iter().find(|d| d.path.key() == key);
     let keep = definition
@@ -295,7 +292,7 @@ fn expected(
         .any(|vm| vm.custom_image_id.as_ref().is_some_and(same))
         || lab.formula_images.iter().any(same);
     if config.retention.protect_in_use && used {
-        return (RetentionState::InUse, None);
+        return plain(RetentionState::InUse);
     }
     // Whole path segments, without case: `win2022` takes `win2022/base`, not `win2022x/base`.
     let subscribed = is_factory
@@ -313,19 +310,34 @@ fn expected(
     } else if rank >= keep {
         RetireReason::Superseded
     } else {
-        return (RetentionState::Kept, None);
+        let detail = Detail {
+            rank: Some(rank),
+            young: None,
+        };
+        return ((RetentionState::Kept, None), detail);
     };
     let old_enough = image
         .created
         .is_some_and(|c| (now - c).whole_seconds() >= min_age.as_secs() as i64);
     if !old_enough {
-        return (RetentionState::TooYoung, None);
+        let young = image
+            .created
+            .map(|c| ((now - c).whole_hours().max(0), min_age.as_secs() / 3600));
+        let detail = Detail {
+            rank: Some(rank),
+            young,
+        };
+        return ((RetentionState::TooYoung, None), detail);
     }
     // A lab that was only partly read (VMs or formulas unknown) has nothing due.
     if !lab.complete {
-        return (RetentionState::Kept, None);
+        return plain(RetentionState::Kept);
     }
-    (RetentionState::Retire, Some(reason))
+    let detail = Detail {
+        rank: Some(rank),
+        young: None,
+    };
+    ((RetentionState::Retire, Some(reason)), detail)
 }
 
 /// The listing in another order, as ARM does not promise one.
@@ -364,11 +376,19 @@ proptest! {
             prop_assert_eq!(lab.images.len(), lab_plan.decisions.len());
             for (image, decision) in lab.images.iter().zip(&lab_plan.decisions) {
                 prop_assert_eq!(&image.id, &decision.image);
+                let (state, detail) = expected(&config, lab, image, now());
                 prop_assert_eq!(
                     (decision.state, decision.reason),
-                    expected(&config, lab, image, now()),
+                    state,
                     "{} in {}: {}", image.name, lab.name, decision.detail
                 );
+                if let Some(rank) = detail.rank {
+                    let nth = imagefactory::human::ordinal(rank + 1);
+                    prop_assert!(decision.detail.starts_with(&format!("{nth} newest")), "{}", decision.detail);
+                }
+                if let Some((age, min)) = detail.young {
+                    prop_assert!(decision.detail.ends_with(&format!("but {age}h old and min_age is {min}h")), "{}", decision.detail);
+                }
             }
         }
     }
@@ -456,4 +476,57 @@ fn legacy_tagged_images_join_their_definition() {
         plan.labs[0].decisions[0].reason,
         Some(RetireReason::Superseded)
     );
+}
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// The plan's summaries agree with its decisions, counted here one by one.
+    #[test]
+    fn the_plans_counts_and_lists_agree_with_its_decisions(seed in any::<u64>(), labs in 1usize..5, policy in policy_strategy(), deny in any::<bool>()) {
+        let mut inventory = estate(seed, labs);
+        if deny {
+            inventory.subscriptions[0].labs[0].denied = Some("role allows */read".into());
+        }
+        let config = config(seed, labs, policy);
+        let plan = retention::plan(&inventory, Some(&config), now());
+        let all: Vec<_> = plan.labs.iter().flat_map(|l| l.decisions.iter().map(move |d| (l, d))).collect();
+        let due: Vec<_> = all.iter().filter(|(_, d)| d.state == RetentionState::Retire).collect();
+        prop_assert_eq!(plan.to_retire().count(), due.len());
+        prop_assert!(plan.to_retire().all(|(_, d)| d.state == RetentionState::Retire));
+        let mut counts = BTreeMap::new();
+        for (_, d) in &all {
+            *counts.entry(d.state).or_insert(0usize) += 1;
+        }
+        prop_assert_eq!(plan.counts(), counts);
+        for lab in &plan.labs {
+            let lab_due = lab.decisions.iter().filter(|d| d.state == RetentionState::Retire).count();
+            prop_assert_eq!(lab.due_count(), lab_due);
+            prop_assert_eq!(lab.has_retirees(), lab_due > 0);
+            let mut lab_counts = BTreeMap::new();
+            for d in &lab.decisions {
+                *lab_counts.entry(d.state).or_insert(0usize) += 1;
+            }
+            prop_assert_eq!(lab.counts(), lab_counts);
+        }
+        let held: Vec<(String, usize)> = plan.held_back().map(|(l, n, _)| (l.lab_name.clone(), n)).collect();
+        let expected: Vec<(String, usize)> = plan
+            .labs
+            .iter()
+            .filter(|l| l.denied.is_some() && l.due_count() > 0)
+            .map(|l| (l.lab_name.clone(), l.due_count()))
+            .collect();
+        prop_assert_eq!(held, expected);
+        for (_, d) in &all {
+            prop_assert_eq!(plan.decision(&d.image).map(|x| &x.image), Some(&d.image));
+        }
+        let names: Vec<&str> = [
+            RetentionState::Current, RetentionState::Kept, RetentionState::Pinned, RetentionState::InUse,
+            RetentionState::TooYoung, RetentionState::Retire, RetentionState::Unmanaged,
+        ].iter().map(|s| s.as_str()).collect();
+        prop_assert_eq!(names, ["current", "kept", "pinned", "in_use", "too_young", "retire", "unmanaged"]);
+        let reasons: Vec<&str> = [RetireReason::Superseded, RetireReason::RemovedDefinition, RetireReason::Unsubscribed, RetireReason::Chosen]
+            .iter().map(|r| r.as_str()).collect();
+        prop_assert_eq!(reasons, ["superseded", "removed_definition", "unsubscribed", "chosen"]);
+    }
 }

@@ -235,8 +235,12 @@ async fn an_image_pinned_between_plan_and_apply_survives() {
     );
 }
 
-#[tokio::test]
-async fn a_vm_made_from_an_image_after_the_plan_protects_it() {
+/// Plans, lets `put_in_use` make the first due image of Eng-EastUS used (by name `user`),
+/// applies the old plan, and checks that image was skipped as in use and is still there.
+async fn a_user_made_after_the_plan_protects_its_image(
+    user: &str,
+    put_in_use: impl FnOnce(&mut imagefactory::sim::world::SimLab, String),
+) {
     let sim = start(demo_world(), fast()).await;
     let config = sample_config();
     let (client, inventory, plan) = planned(&sim, &config).await;
@@ -244,25 +248,55 @@ async fn a_vm_made_from_an_image_after_the_plan_protects_it() {
         .to_retire()
         .find(|(l, _)| l.lab_name == "Eng-EastUS")
         .unwrap();
-    let victim_id = victim.image.to_string();
     change_lab(&sim, ENGINEERING, "rg-eng-eus", "Eng-EastUS", |lab| {
-        let vm = imagefactory::sim::world::new_vm(
-            lab,
-            "late-vm",
-            "Windows",
-            Some(victim_id),
-            OffsetDateTime::now_utc(),
-        );
-        lab.vms.push(vm);
+        put_in_use(lab, victim.image.to_string())
     });
     let run = apply(&client, &inventory, &config, &plan).await;
     let o = outcome(&run.outcomes, &victim.image);
     assert!(
-        matches!(&o.result, RetireResult::Skipped(why) if why.contains("now in_use") && why.contains("late-vm")),
+        matches!(&o.result, RetireResult::Skipped(why) if why.contains("now in_use") && why.contains(user)),
         "{:?}",
         o.result
     );
     assert!(image_ids(&sim).contains(&victim.image.key()));
+}
+
+#[tokio::test]
+async fn a_vm_made_from_an_image_after_the_plan_protects_it() {
+    a_user_made_after_the_plan_protects_its_image("late-vm", |lab, image| {
+        let vm = imagefactory::sim::world::new_vm(
+            lab,
+            "late-vm",
+            "Windows",
+            Some(image),
+            OffsetDateTime::now_utc(),
+        );
+        lab.vms.push(vm);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_formula_made_from_an_image_after_the_plan_protects_it() {
+    a_user_made_after_the_plan_protects_its_image("formula", |lab, image| {
+        let content = imagefactory::sim::world::new_vm(
+            lab,
+            "late-formula",
+            "Windows",
+            Some(image),
+            OffsetDateTime::now_utc(),
+        );
+        lab.formulas.push(imagefactory::arm::wire::Formula {
+            id: format!("{}/formulas/late-formula", lab.child_prefix()),
+            name: "late-formula".into(),
+            location: None,
+            properties: imagefactory::arm::wire::FormulaProperties {
+                formula_content: Some(content),
+                ..Default::default()
+            },
+        });
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -627,44 +661,6 @@ async fn a_target_whose_lab_is_not_in_the_inventory_is_skipped_not_lost() {
         1,
         "and the skip is audited"
     );
-}
-
-#[tokio::test]
-async fn a_formula_made_from_an_image_after_the_plan_protects_it() {
-    let sim = start(demo_world(), fast()).await;
-    let config = sample_config();
-    let (client, inventory, plan) = planned(&sim, &config).await;
-    let (_, victim) = plan
-        .to_retire()
-        .find(|(l, _)| l.lab_name == "Eng-EastUS")
-        .unwrap();
-    let victim_id = victim.image.to_string();
-    change_lab(&sim, ENGINEERING, "rg-eng-eus", "Eng-EastUS", |lab| {
-        let content = imagefactory::sim::world::new_vm(
-            lab,
-            "late-formula",
-            "Windows",
-            Some(victim_id),
-            OffsetDateTime::now_utc(),
-        );
-        lab.formulas.push(imagefactory::arm::wire::Formula {
-            id: format!("{}/formulas/late-formula", lab.child_prefix()),
-            name: "late-formula".into(),
-            location: None,
-            properties: imagefactory::arm::wire::FormulaProperties {
-                formula_content: Some(content),
-                ..Default::default()
-            },
-        });
-    });
-    let run = apply(&client, &inventory, &config, &plan).await;
-    let o = outcome(&run.outcomes, &victim.image);
-    assert!(
-        matches!(&o.result, RetireResult::Skipped(why) if why.contains("now in_use") && why.contains("formula")),
-        "{:?}",
-        o.result
-    );
-    assert!(image_ids(&sim).contains(&victim.image.key()));
 }
 
 #[tokio::test]

@@ -1089,3 +1089,57 @@ async fn d_on_a_drift_row_opens_its_paths_definition() {
         .collect();
     assert_eq!(rows, [path]);
 }
+
+#[tokio::test]
+async fn enter_on_a_missing_drift_row_says_so_instead_of_an_empty_list() {
+    let mut model = model().await;
+    update(&mut model, ch('4'));
+    // Missing rows come first.
+    let Some(Row::Drift(d)) = model.route().current() else {
+        panic!("on a drift row")
+    };
+    assert_eq!(
+        model.data.as_ref().unwrap().drift[d].status,
+        imagefactory::tui::model::DriftStatus::Missing
+    );
+    update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.route().view, View::Drift, "no empty list");
+    let flash = model.flash.as_ref().unwrap().text.clone();
+    assert!(flash.contains("has no image of"), "{flash}");
+}
+
+#[tokio::test]
+async fn a_long_id_wraps_in_the_detail_view_without_losing_characters() {
+    let mut model = model().await;
+    update(&mut model, ch('2'));
+    let id = {
+        let data = model.data.as_ref().unwrap();
+        let Some(Row::Image(i)) = model.route().current() else {
+            panic!()
+        };
+        data.image(data.images[i]).id.to_string()
+    };
+    update(&mut model, ch('d'));
+    let screen = render(&mut model, 80, 24, "mono");
+    let lines: Vec<&str> = screen.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains(" Id "))
+        .expect("the Id line");
+    let mut text = lines[start]
+        .trim_matches('│')
+        .split_once(" Id ")
+        .unwrap()
+        .1
+        .trim()
+        .to_string();
+    for l in &lines[start + 1..] {
+        let inner = l.trim_matches('│');
+        // Continuation lines are indented by four (marker column and two).
+        match inner.strip_prefix("    ") {
+            Some(rest) if !rest.starts_with(' ') => text.push_str(rest.trim_end()),
+            _ => break,
+        }
+    }
+    assert_eq!(text, id);
+}

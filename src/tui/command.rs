@@ -38,6 +38,7 @@ pub enum CommandId {
     CopyId,
     CopyLink,
     Messages,
+    Suspend,
 }
 
 /// Where a command applies.
@@ -270,6 +271,16 @@ pub const COMMANDS: &[Command] = &[
         aliases: &["definitions"],
         keys: &["5"],
         help: "image definitions and the labs that receive them",
+        scope: Scope::Global,
+        changes_azure: false,
+        hint: false,
+    },
+    Command {
+        id: Suspend,
+        name: "suspend",
+        aliases: &[],
+        keys: &["ctrl-z"],
+        help: "suspend to the shell (fg resumes)",
         scope: Scope::Global,
         changes_azure: false,
         hint: false,

@@ -142,12 +142,10 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                         rows.push(Row::Def(i));
                     }
                 }
-                if route.sort != SortKey::Natural {
-                    sort_within_groups(&mut rows, route.descending, |r| match r {
-                        Row::Def(i) => def_sort_key(config, *i, route.sort),
-                        _ => SortValue::None,
-                    });
-                }
+                sort_within_groups(&mut rows, route.descending, |r| match r {
+                    Row::Def(i) => def_sort_key(config, *i, route.sort),
+                    _ => SortValue::None,
+                });
             }
         }
     }

@@ -50,6 +50,7 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Drift => switch(model, View::Drift),
         Defs => switch(model, View::Defs),
         Messages => push(model, View::Messages),
+        Suspend => return vec![Effect::Suspend],
         Refresh => return replies::refresh(model),
         Sort => {
             let route = model.route_mut();
@@ -157,6 +158,14 @@ fn open(model: &mut Model) -> Vec<Effect> {
             push(model, View::Images { lab: Some(id) });
         }
         // A drift row is about one path in one lab: open that lab's images of that path.
+        Row::Drift(d) if data.drift[d].status == super::super::model::DriftStatus::Missing => {
+            let text = format!(
+                "{} has no image of {} yet (d opens its definition)",
+                data.lab(data.drift[d].lab).name,
+                data.drift[d].path
+            );
+            model.flash(Level::Info, text);
+        }
         Row::Drift(d) => {
             let id = data.lab(data.drift[d].lab).id.clone();
             let path = data.drift[d].path.to_string();

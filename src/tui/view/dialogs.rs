@@ -113,11 +113,21 @@ pub fn palette(model: &Model, theme: &Theme, frame: &mut Frame, palette: &Palett
             Span::styled(super::ellipsis(&c.help, help_width), theme.dim),
         ]));
     }
-    let more = offered.len().saturating_sub(start + room);
-    let title = if more > 0 {
-        format!("Command — ↓ {more} more · Tab completes, Enter runs, Esc closes")
-    } else {
+    let below = offered.len().saturating_sub(start + room);
+    let mut scroll = Vec::new();
+    if start > 0 {
+        scroll.push(format!("↑ {start} more"));
+    }
+    if below > 0 {
+        scroll.push(format!("↓ {below} more"));
+    }
+    let title = if scroll.is_empty() {
         "Command — Tab completes, Enter runs, Esc closes".to_string()
+    } else {
+        format!(
+            "Command — {} · Tab completes, Enter runs, Esc closes",
+            scroll.join(" ")
+        )
     };
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(frame_box(theme, &title)), area);

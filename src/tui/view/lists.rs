@@ -449,9 +449,12 @@ pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             screen.push((i, String::new()));
             continue;
         }
-        for (n, chunk) in chars.chunks(width).enumerate() {
-            let text: String = chunk.iter().collect();
-            screen.push((i, if n == 0 { text } else { format!("  {text}") }));
+        // The first screen line takes `width` characters; the rest are indented by two, so
+        // they take two fewer (nothing is cut off at the edge).
+        let (first, rest) = chars.split_at(width.min(chars.len()));
+        screen.push((i, first.iter().collect()));
+        for chunk in rest.chunks(width - 2) {
+            screen.push((i, format!("  {}", chunk.iter().collect::<String>())));
         }
     }
     let first_of_cursor = screen

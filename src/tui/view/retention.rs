@@ -62,6 +62,7 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     (RetentionState::Pinned, "pinned"),
                     (RetentionState::InUse, "in use"),
                     (RetentionState::TooYoung, "young"),
+                    (RetentionState::Unmanaged, "unmanaged"),
                 ]
                 .iter()
                 .filter(|(s, _)| n(*s) > 0)

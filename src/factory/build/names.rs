@@ -154,6 +154,18 @@ mod tests {
         assert_eq!(RunId::parse("20261127T091500-A1B2"), Some(id.clone()));
         assert_eq!(RunId::parse("20261127-091500"), None);
         assert_eq!(RunId::parse("nonsense"), None);
+        // Each part must be right on its own.
+        for bad in [
+            "20261127x091500-a1b2",
+            "2026112tt091500-a1b2",
+            "20261127t09150x-a1b2",
+            "20261127t0915000-a1b2",
+            "20261127t091500-a1b",
+            "20261127t091500-zzzz",
+        ] {
+            assert_eq!(RunId::parse(bad), None, "{bad}");
+        }
+        assert_eq!(format!("{id}"), id.as_str());
         let later = RunId::new(
             OffsetDateTime::from_unix_timestamp(1_795_770_960).unwrap(),
             0,

@@ -260,7 +260,8 @@ proptest! {
                         prop_assert!(stopped && !in_job, "another region is a plan error: {}", l.name)
                     }
                     Some(l) if l.denied.is_some() => prop_assert!(stopped && !in_job),
-                    Some(_) => prop_assert!(in_job || job.is_none(), "{} should get {}", target.lab.name, definition.path),
+                    // A lab that can take it makes the job, and is in it.
+                    Some(_) => prop_assert!(in_job, "{} should get {}", target.lab.name, definition.path),
                 }
             }
             if job.is_none() {
@@ -325,6 +326,10 @@ proptest! {
         }
         if f.offer.vm_limit == Some(0) && !plan.jobs.is_empty() {
             prop_assert!(has_error("no room for a build VM"));
+        }
+        // The generated factory lab runs no VMs: any limit above zero leaves room.
+        if f.offer.vm_limit.is_none_or(|limit| limit > 0) {
+            prop_assert!(!has_error("no room for a build VM"));
         }
         prop_assert_eq!(plan.is_runnable(), plan.errors.is_empty() && !plan.jobs.is_empty());
         // The same inputs, the same plan.

@@ -14,12 +14,11 @@ use imagefactory::config::{
 use imagefactory::factory::build::plan::ArtifactSourceOffer;
 use imagefactory::factory::build::{FactoryOffer, RunId, Selection, plan};
 use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory};
-#[path = "common/rng.rs"]
-mod rng;
+#[path = "common/property.rs"]
+mod property;
 
+use property::Rng;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
-use rng::Rng;
 use time::OffsetDateTime;
 
 const SUB: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
@@ -220,13 +219,7 @@ fn subscribes(prefix: &ImagePath, path: &ImagePath) -> bool {
 }
 
 fn cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 400,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/build_plan.proptest-regressions",
-        ))),
-        ..ProptestConfig::default()
-    }
+    property::persisted(400, "tests/build_plan.proptest-regressions")
 }
 
 proptest! {

@@ -11,12 +11,11 @@ use imagefactory::config::{
 };
 use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory, Vm};
 use imagefactory::factory::{RetentionState, RetireReason, retention};
-#[path = "common/rng.rs"]
-mod rng;
+#[path = "common/property.rs"]
+mod property;
 
+use property::Rng;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
-use rng::Rng;
 use time::OffsetDateTime;
 
 // The original factory's tag (`Win2016\\Datacenter.json`) and ours (`Win2016/Datacenter`) name
@@ -355,13 +354,7 @@ fn shuffled(inventory: &Inventory, seed: u64) -> Inventory {
 
 /// 400 cases, and a failing seed once found is kept in the repository and replayed for ever.
 fn cases() -> ProptestConfig {
-    ProptestConfig {
-        cases: 400,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/retention_plan.proptest-regressions",
-        ))),
-        ..ProptestConfig::default()
-    }
+    property::persisted(400, "tests/retention_plan.proptest-regressions")
 }
 
 proptest! {

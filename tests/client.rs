@@ -396,14 +396,7 @@ async fn writes_to_a_reader_subscription_are_forbidden() {
 
 #[tokio::test]
 async fn read_only_mode_refuses_changes_before_sending_them() {
-    let sim = start(
-        demo_world(),
-        SimOptions {
-            record: true,
-            ..fast()
-        },
-    )
-    .await;
+    let sim = start(demo_world(), recording()).await;
     let mut options = client_options(&sim);
     options.read_only = true;
     let client = client_with(&sim, options);
@@ -591,14 +584,7 @@ async fn put_and_delete_are_retried_after_a_server_error_as_they_are_idempotent(
 
 #[tokio::test]
 async fn every_attempt_carries_its_own_client_request_id() {
-    let sim = start(
-        demo_world(),
-        SimOptions {
-            record: true,
-            ..fast()
-        },
-    )
-    .await;
+    let sim = start(demo_world(), recording()).await;
     let client = client(&sim);
     dev_lab_image_count(&client).await;
     let recorded = sim.recorded();
@@ -693,14 +679,7 @@ async fn a_disabled_subscription_refuses_writes_with_409() {
 
 #[tokio::test]
 async fn lists_come_in_pages_of_ten_by_default() {
-    let sim = start(
-        demo_world(),
-        SimOptions {
-            record: true,
-            ..fast()
-        },
-    )
-    .await;
+    let sim = start(demo_world(), recording()).await;
     let client = client(&sim);
     let count = dev_lab_image_count(&client).await;
     let pages = sim

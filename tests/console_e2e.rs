@@ -108,6 +108,21 @@ impl Terminal {
             .into_owned()
     }
 
+    /// Waits until the screen no longer shows `text` (or panics with the screen it saw).
+    fn wait_gone(&self, text: &str) {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if !screen.contains(text) {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                panic!("timed out waiting for {text:?} to go; the screen was:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits until the screen shows `text` (or panics with the screen it saw).
     fn wait_for(&self, text: &str) -> String {
         let started = Instant::now();
@@ -239,14 +254,7 @@ fn an_operator_session_in_a_real_terminal() {
     );
     // Close the results, and only then quit: Escape and q sent together can arrive as alt-q.
     term.keys(&["Escape"]);
-    let started = Instant::now();
-    while term.screen().contains("Done: 1 of 1 settled") {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the results close"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    term.wait_gone("Done: 1 of 1 settled");
     term.keys(&["q"]);
     term.wait_for("exited=0");
 
@@ -311,14 +319,7 @@ fn the_demo_starts_and_the_terminal_is_restored_on_quit() {
     term.wait_for("Help");
     // Close the help, and only then quit: Escape and q sent together can arrive as alt-q.
     term.keys(&["Escape"]);
-    let started = Instant::now();
-    while term.screen().contains("Help") {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the help closes"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    term.wait_gone("Help");
     term.keys(&["q"]);
     let screen = term.wait_for("exited=0");
     assert!(

@@ -7,18 +7,10 @@ mod common;
 use common::*;
 use imagefactory::arm::wire::{DTL_API_VERSION, Lab};
 use imagefactory::arm::{ArmClient, AuthMode, TokenSource};
-use imagefactory::sim::SimOptions;
 
 #[tokio::test]
 async fn managed_identity_token_from_the_emulator_signs_real_requests() {
-    let sim = start(
-        demo_world(),
-        SimOptions {
-            record: true,
-            ..fast()
-        },
-    )
-    .await;
+    let sim = start(demo_world(), recording()).await;
     // SAFETY: the only test in this binary; nothing else reads the environment concurrently.
     unsafe {
         std::env::set_var("IDENTITY_ENDPOINT", sim.identity_endpoint.as_str());

@@ -21,6 +21,14 @@ pub fn fast() -> SimOptions {
     }
 }
 
+/// `fast()`, recording every request (for tests that check what the client sent).
+pub fn recording() -> SimOptions {
+    SimOptions {
+        record: true,
+        ..fast()
+    }
+}
+
 /// Starts the emulator.
 pub async fn start(world: World, options: SimOptions) -> SimHandle {
     sim::start(world, options)

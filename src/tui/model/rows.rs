@@ -76,10 +76,13 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.push(Row::Image(i));
                 }
             }
-            sort_within_groups(&mut rows, route.descending, |r| match r {
-                Row::Image(i) => image_sort_value(data, *i, route.sort),
-                _ => SortValue::None,
-            });
+            // Rows are built in the natural order: only another order needs a sort.
+            if route.sort != SortKey::Natural || route.descending {
+                sort_within_groups(&mut rows, route.descending, |r| match r {
+                    Row::Image(i) => image_sort_value(data, *i, route.sort),
+                    _ => SortValue::None,
+                });
+            }
         }
         (View::Retention, Some(data)) => {
             for (s, _) in data.inventory.subscriptions.iter().enumerate() {
@@ -109,10 +112,12 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.pop();
                 }
             }
-            sort_within_groups(&mut rows, route.descending, |r| match r {
-                Row::Image(i) => image_sort_value(data, *i, route.sort),
-                _ => SortValue::None,
-            });
+            if route.sort != SortKey::Natural || route.descending {
+                sort_within_groups(&mut rows, route.descending, |r| match r {
+                    Row::Image(i) => image_sort_value(data, *i, route.sort),
+                    _ => SortValue::None,
+                });
+            }
         }
         (View::Drift, Some(data)) => {
             for (i, d) in data.drift.iter().enumerate() {
@@ -224,21 +229,26 @@ enum SortValue {
 /// Sorts the rows between headings (a heading row gives `SortValue::None` and stays where it
 /// is), so that a tree sorts within each of its groups. Stable: ties keep their order.
 fn sort_within_groups(rows: &mut [Row], descending: bool, key: impl Fn(&Row) -> SortValue) {
+    // Each row's key once (text keys allocate; this runs on every keystroke of a filter).
+    let mut keyed: Vec<(SortValue, Row)> = rows.iter().map(|r| (key(r), *r)).collect();
     let mut start = 0;
-    while start < rows.len() {
-        if key(&rows[start]) == SortValue::None {
+    while start < keyed.len() {
+        if keyed[start].0 == SortValue::None {
             start += 1;
             continue;
         }
-        let end = (start..rows.len())
-            .find(|&i| key(&rows[i]) == SortValue::None)
-            .unwrap_or(rows.len());
-        let group = &mut rows[start..end];
-        group.sort_by_cached_key(&key);
+        let end = (start..keyed.len())
+            .find(|&i| keyed[i].0 == SortValue::None)
+            .unwrap_or(keyed.len());
+        let group = &mut keyed[start..end];
+        group.sort_by(|a, b| a.0.cmp(&b.0));
         if descending {
             group.reverse();
         }
         start = end;
+    }
+    for (row, (_, sorted)) in rows.iter_mut().zip(keyed) {
+        *row = sorted;
     }
 }
 

@@ -39,9 +39,26 @@ pub enum ArmError {
     /// Read-only mode refused a change before it was sent.
     #[error("read-only mode: refused {method} {resource} (nothing was sent to Azure)")]
     ReadOnly { method: String, resource: String },
+    /// A storage call failed (the blob is named without its SAS).
+    #[error("storage {op} failed: {}{message} [{blob}]", storage_status(.status, .code))]
+    Storage {
+        op: String,
+        blob: String,
+        status: Option<u16>,
+        code: String,
+        message: String,
+    },
     /// Bad input to the client itself (an id or URL that cannot be used).
     #[error("{0}")]
     Usage(String),
+}
+
+fn storage_status(status: &Option<u16>, code: &str) -> String {
+    match (status, code.is_empty()) {
+        (Some(s), false) => format!("{code} (HTTP {s}): "),
+        (Some(s), true) => format!("HTTP {s}: "),
+        (None, _) => String::new(),
+    }
 }
 
 fn request_id_suffix(id: &Option<String>) -> String {
@@ -55,6 +72,7 @@ impl ArmError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ArmError::Api { status, .. } => Some(*status),
+            ArmError::Storage { status, .. } => *status,
             _ => None,
         }
     }

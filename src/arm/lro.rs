@@ -1,96 +1,197 @@
-//! Long-running operations: `Azure-AsyncOperation` first, else `Location`.
+//! Long-running operations: `Azure-AsyncOperation` first, else `Location`. A begun operation
+//! is a plain value (`PendingOperation`) that a journal can keep, so that `wait` can follow it
+//! in this process or in the next one.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::ArmError;
 use super::client::{ArmClient, Reply, decode, header_str};
 use super::wire::OperationResult;
 
+/// An operation ARM accepted and is still running: where to poll it. Holds no secret (ARM's
+/// monitor URLs carry none), so it may be written to a journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingOperation {
+    /// The resource the operation acts on (for messages, and to read the result of a PUT).
+    pub resource: String,
+    /// The URL to poll, exactly as ARM gave it.
+    pub monitor: String,
+    /// Whether `monitor` is an `Azure-AsyncOperation` status resource (else a `Location`).
+    pub by_status: bool,
+    /// `Retry-After` of the answer that started it, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// What a write did: finished at once (with the answer's body), or started an operation.
+#[derive(Debug)]
+pub enum Begun {
+    Done(Vec<u8>),
+    Pending(PendingOperation),
+}
+
+/// One look at a running operation.
+#[derive(Debug)]
+pub enum Poll {
+    /// Still running; ARM's `Retry-After`, if it sent one (at least the configured floor).
+    Running(Option<Duration>),
+    /// Finished; for `Location` monitors, the final body ARM sent (empty when none).
+    Succeeded(Vec<u8>),
+}
+
+/// The writes that may start an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Put,
+    Post,
+    Delete,
+}
+
 impl ArmClient {
-    /// Follows the operation an answer started, if it started one. Returns `None` when the
-    /// answer was already final, else the body of the last poll (for `Location` polling, the
-    /// final resource, if ARM sent one).
-    pub(super) async fn follow_operation(
+    /// Sends a write and returns at once: `Done` if ARM finished it, else the operation to
+    /// follow with `wait` (or `poll`).
+    pub async fn begin<B: Serialize>(
         &self,
-        resource: &str,
-        first: &Reply,
-    ) -> Result<Option<Vec<u8>>, ArmError> {
-        if !matches!(first.status, StatusCode::CREATED | StatusCode::ACCEPTED) {
-            return Ok(None);
-        }
-        let async_op = header_str(&first.headers, "azure-asyncoperation");
-        let location = header_str(&first.headers, "location");
-        let (url, by_status) = match (async_op, location) {
-            (Some(u), _) => (u, true),
-            (None, Some(u)) => (u, false),
-            // 201 without a monitor: the resource is already there.
-            (None, None) => return Ok(None),
+        write: Write,
+        path: &str,
+        api_version: &str,
+        body: Option<&B>,
+    ) -> Result<Begun, ArmError> {
+        let url = self.url(path, api_version)?;
+        let body = body
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| ArmError::Usage(e.to_string()))?;
+        let method = match write {
+            Write::Put => Method::PUT,
+            Write::Post => Method::POST,
+            Write::Delete => Method::DELETE,
         };
-        let url = Url::parse(url).map_err(|e| ArmError::Decode {
-            resource: resource.into(),
-            reason: format!("operation URL is not a URL: {e}"),
-        })?;
+        let reply = self.send(method, url, body.as_ref()).await?;
+        match pending(path, &reply)? {
+            Some(op) => Ok(Begun::Pending(op)),
+            None => Ok(Begun::Done(reply.body)),
+        }
+    }
+
+    /// Follows `op` to its end: the final body for `Location` monitors that send one, else
+    /// empty. Fails with the operation's own error code and message.
+    pub async fn wait(&self, op: &PendingOperation) -> Result<Vec<u8>, ArmError> {
         let started = Instant::now();
-        let mut wait = self.poll_interval(first, 1);
-        let mut polls = 1;
+        let mut wait = self.first_wait(op);
+        let mut polls = 0u32;
         loop {
+            polls += 1;
             if started.elapsed() > self.options().operation_timeout {
                 return Err(ArmError::OperationFailed {
-                    resource: resource.into(),
+                    resource: op.resource.clone(),
                     status: "TimedOut".into(),
                     code: "OperationTimedOut".into(),
                     message: format!("still running after {:?}", self.options().operation_timeout),
                 });
             }
             tokio::time::sleep(wait).await;
-            // A poll continues an operation under way: it goes before new work.
-            let reply = self
-                .send_as(
-                    Method::GET,
-                    url.clone(),
-                    None,
-                    super::permits::Priority::Continue,
-                )
-                .await?;
-            // A `Location` monitor may also carry a status body; a failure there is a failure.
-            let status: Option<OperationResult> = if by_status {
-                Some(decode(resource, &reply.body)?)
-            } else {
-                serde_json::from_slice(&reply.body).ok()
-            };
-            if let Some(result) = status {
-                match result.status.to_ascii_lowercase().as_str() {
-                    "succeeded" => return Ok(Some(Vec::new())),
-                    "failed" | "canceled" | "cancelled" => {
-                        let error = result.error.unwrap_or_default();
-                        return Err(ArmError::OperationFailed {
-                            resource: resource.into(),
-                            status: result.status,
-                            code: error.code,
-                            message: error.message,
-                        });
-                    }
-                    _ => {}
-                }
+            match self.poll(op).await? {
+                Poll::Succeeded(body) => return Ok(body),
+                Poll::Running(hint) => wait = hint.unwrap_or_else(|| self.backoff(polls)),
             }
-            if !by_status && reply.status != StatusCode::ACCEPTED {
-                return Ok(Some(reply.body));
-            }
-            polls += 1;
-            wait = self.poll_interval(&reply, polls);
         }
     }
 
-    /// `Retry-After` when ARM sends it (at least the configured floor), else a backoff.
-    fn poll_interval(&self, reply: &Reply, polls: u32) -> std::time::Duration {
+    /// How long to wait before the first poll of `op`.
+    pub fn first_wait(&self, op: &PendingOperation) -> Duration {
+        let floor = self.options().min_poll_interval;
+        op.retry_after
+            .map(|s| Duration::from_secs(s).max(floor))
+            .unwrap_or(floor * 2)
+    }
+
+    /// Looks at `op` once. A failed or cancelled operation is an error.
+    pub async fn poll(&self, op: &PendingOperation) -> Result<Poll, ArmError> {
+        let url = Url::parse(&op.monitor).map_err(|e| ArmError::Decode {
+            resource: op.resource.clone(),
+            reason: format!("operation URL is not a URL: {e}"),
+        })?;
+        // A poll continues an operation under way: it goes before new work.
+        let reply = self
+            .send_as(Method::GET, url, None, super::permits::Priority::Continue)
+            .await?;
+        // A `Location` monitor may also carry a status body; a failure there is a failure.
+        let status: Option<OperationResult> = if op.by_status {
+            Some(decode(&op.resource, &reply.body)?)
+        } else {
+            serde_json::from_slice(&reply.body).ok()
+        };
+        if let Some(result) = status {
+            match result.status.to_ascii_lowercase().as_str() {
+                "succeeded" => return Ok(Poll::Succeeded(Vec::new())),
+                "failed" | "canceled" | "cancelled" => {
+                    let error = result.error.unwrap_or_default();
+                    return Err(ArmError::OperationFailed {
+                        resource: op.resource.clone(),
+                        status: result.status,
+                        code: error.code,
+                        message: error.message,
+                    });
+                }
+                _ => {}
+            }
+        }
+        if !op.by_status && reply.status != StatusCode::ACCEPTED {
+            return Ok(Poll::Succeeded(reply.body));
+        }
         let options = self.options();
-        match header_str(&reply.headers, "retry-after").and_then(|v| options.retry.retry_after(v)) {
-            Some(d) => d.max(options.min_poll_interval),
-            None => (options.min_poll_interval * 2u32.pow(polls.min(5)))
-                .min(std::time::Duration::from_secs(10)),
+        let hint = header_str(&reply.headers, "retry-after")
+            .and_then(|v| options.retry.retry_after(v))
+            .map(|d| d.max(options.min_poll_interval));
+        Ok(Poll::Running(hint))
+    }
+
+    /// Follows the operation an answer started, if it started one. Returns `None` when the
+    /// answer was already final, else the body of the last poll.
+    pub(super) async fn follow_operation(
+        &self,
+        resource: &str,
+        first: &Reply,
+    ) -> Result<Option<Vec<u8>>, ArmError> {
+        match pending(resource, first)? {
+            Some(op) => self.wait(&op).await.map(Some),
+            None => Ok(None),
         }
     }
+
+    /// The wait after the `polls`th look at something that gave no `Retry-After`: doubling
+    /// from the configured floor, at most 10 s.
+    pub fn backoff(&self, polls: u32) -> Duration {
+        (self.options().min_poll_interval * 2u32.pow(polls.min(6))).min(Duration::from_secs(10))
+    }
+}
+
+/// The operation an answer started, if it started one.
+fn pending(resource: &str, first: &Reply) -> Result<Option<PendingOperation>, ArmError> {
+    if !matches!(first.status, StatusCode::CREATED | StatusCode::ACCEPTED) {
+        return Ok(None);
+    }
+    let async_op = header_str(&first.headers, "azure-asyncoperation");
+    let location = header_str(&first.headers, "location");
+    let (monitor, by_status) = match (async_op, location) {
+        (Some(u), _) => (u, true),
+        (None, Some(u)) => (u, false),
+        // 201 without a monitor: the resource is already there.
+        (None, None) => return Ok(None),
+    };
+    Url::parse(monitor).map_err(|e| ArmError::Decode {
+        resource: resource.into(),
+        reason: format!("operation URL is not a URL: {e}"),
+    })?;
+    Ok(Some(PendingOperation {
+        resource: resource.into(),
+        monitor: monitor.into(),
+        by_status,
+        retry_after: header_str(&first.headers, "retry-after").and_then(|v| v.trim().parse().ok()),
+    }))
 }

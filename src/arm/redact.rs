@@ -20,7 +20,7 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         // JSON fields that hold secrets.
         (
             Regex::new(
-                r#"(?i)("(?:password|adminPassword|clientSecret|client_secret|access_token|accessToken|refresh_token|sasUri|sasToken|secret)"\s*:\s*")[^"]*"#,
+                r#"(?i)("(?:password|adminPassword|clientSecret|client_secret|access_token|accessToken|refresh_token|sasUri|sasToken|accessSAS|sshKey|secret)"\s*:\s*")[^"]*"#,
             )
             .unwrap(),
             "${1}",

@@ -1,21 +1,25 @@
 //! Serde types for the ARM wire format, named as in the DevTest Labs spec (api-version 2018-09-15)
 //! and the Subscriptions API. Shared by the client and the emulator; nothing else lives here.
 
+mod compute;
 mod custom_image;
 mod envelope;
 mod formula;
 mod lab;
 mod operation;
 mod permission;
+mod storage;
 mod subscription;
 mod virtual_machine;
 
+pub use compute::*;
 pub use custom_image::*;
 pub use envelope::*;
 pub use formula::*;
 pub use lab::*;
 pub use operation::*;
 pub use permission::*;
+pub use storage::*;
 pub use subscription::*;
 pub use virtual_machine::*;
 

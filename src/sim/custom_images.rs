@@ -95,10 +95,11 @@ pub(super) fn put(
             .find(|i| i.name.eq_ignore_ascii_case(&image))
             .ok_or_else(gone)?;
         image.properties.provisioning_state = Some("Succeeded".into());
-        Ok(())
+        Ok(None)
     });
     Ok(operations::start(
         state,
+        operations::Provider::DevTestLab,
         at.subscription,
         location,
         IMAGE_CREATE_SECS,
@@ -183,10 +184,11 @@ pub(super) fn delete(state: &Arc<SimState>, at: &LabAt, name: &str, location: &s
     let effect: Effect = Box::new(move |world: &mut World| {
         let lab = owned.find(world)?;
         lab.images.retain(|i| !i.name.eq_ignore_ascii_case(&image));
-        Ok(())
+        Ok(None)
     });
     Ok(operations::start(
         state,
+        operations::Provider::DevTestLab,
         at.subscription,
         location,
         IMAGE_DELETE_SECS,
@@ -196,14 +198,14 @@ pub(super) fn delete(state: &Arc<SimState>, at: &LabAt, name: &str, location: &s
 }
 
 /// Where a lab is, owned, so that an operation's effect can find it again when it lands.
-struct OwnedLabAt {
+pub(super) struct OwnedLabAt {
     subscription: String,
     resource_group: String,
     lab: String,
 }
 
 impl OwnedLabAt {
-    fn of(at: &LabAt) -> Self {
+    pub(super) fn of(at: &LabAt) -> Self {
         OwnedLabAt {
             subscription: at.subscription.into(),
             resource_group: at.resource_group.into(),
@@ -212,7 +214,7 @@ impl OwnedLabAt {
     }
 
     /// The lab, unless it was removed while the operation ran.
-    fn find<'w>(&self, world: &'w mut World) -> Result<&'w mut SimLab, CloudErrorBody> {
+    pub(super) fn find<'w>(&self, world: &'w mut World) -> Result<&'w mut SimLab, CloudErrorBody> {
         world
             .subscription_mut(&self.subscription)
             .and_then(|s| s.lab_mut(&self.resource_group, &self.lab))
@@ -220,7 +222,7 @@ impl OwnedLabAt {
     }
 }
 
-fn gone() -> CloudErrorBody {
+pub(super) fn gone() -> CloudErrorBody {
     CloudErrorBody {
         code: "ResourceNotFound".into(),
         message: "The resource was removed while the operation ran.".into(),

@@ -39,10 +39,20 @@ pub struct FaultPlan {
     pub burst: u32,
     /// The `Retry-After` of random 429s.
     pub retry_after: String,
+    /// Builds: the artifact (by name) that fails on every VM that applies it.
+    pub artifact: Option<String>,
+    /// Builds: a disk's read access (the capture) fails.
+    pub capture_fails: bool,
+    /// Builds: blob copies stall or fail...
+    pub copy: Option<crate::sim::world::CopyFault>,
+    /// ...only into storage accounts whose name contains this (all when `None`).
+    pub copy_into: Option<String>,
 }
 
 impl FaultPlan {
-    /// Parses `429=5%,500=1%,503=1%,drop=1%,burst=3,retry-after=1`.
+    /// Parses `429=5%,500=1%,503=1%,drop=1%,burst=3,retry-after=1`, and build faults:
+    /// `artifact=NAME` (that artifact fails), `capture=fail`, `copy=stall|fail` with
+    /// `copy-into=ACCOUNT` (copies into accounts whose name holds it).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut plan = FaultPlan {
             burst: 1,
@@ -74,9 +84,19 @@ impl FaultPlan {
                         .map_err(|_| format!("fault {part:?}: burst is a count"))?
                 }
                 "retry-after" => plan.retry_after = value.to_string(),
+                "artifact" => plan.artifact = Some(value.to_string()),
+                "capture" if value == "fail" => plan.capture_fails = true,
+                "copy" => {
+                    plan.copy = Some(match value {
+                        "stall" => crate::sim::world::CopyFault::Stall,
+                        "fail" => crate::sim::world::CopyFault::Fail,
+                        _ => return Err(format!("fault {part:?}: copy is stall or fail")),
+                    })
+                }
+                "copy-into" => plan.copy_into = Some(value.to_ascii_lowercase()),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?}: expected one of 429, 500, 503, drop, burst, retry-after"
+                        "unknown fault {other:?}: expected one of 429, 500, 503, drop, burst, retry-after, artifact, capture, copy, copy-into"
                     ));
                 }
             }

@@ -4,14 +4,18 @@
 //! envelopes) so that the real client is what gets tested.
 
 mod auth;
+mod blob;
+mod compute;
 mod custom_images;
 mod faults;
+mod lab_vms;
 mod operations;
 mod paging;
 mod reply;
 mod routes;
 mod server;
 mod state;
+mod storage;
 pub mod world;
 
 use std::net::SocketAddr;

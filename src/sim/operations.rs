@@ -11,13 +11,27 @@ use super::state::SimState;
 use super::world::World;
 use crate::arm::wire::{CloudErrorBody, OperationResult};
 
-/// What happens to the world when an operation finishes. Returns an error to fail it.
-pub type Effect = Box<dyn FnOnce(&mut World) -> Result<(), CloudErrorBody> + Send>;
+/// What happens to the world when an operation finishes: the operation's result body, if it
+/// has one (a disk's read SAS), or an error to fail it.
+pub type Effect =
+    Box<dyn FnOnce(&mut World) -> Result<Option<serde_json::Value>, CloudErrorBody> + Send>;
+
+/// Which resource provider runs an operation, which decides the shape of its monitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// DevTest Labs: `Azure-AsyncOperation` (`.../operations/{id}`) and a `Location`
+    /// (`.../operationResults/{id}?...&monitor=true`).
+    DevTestLab,
+    /// Compute (disks): `Location` only, as the spec's examples show, answering with the
+    /// result body once done.
+    Compute,
+}
 
 /// An operation's state.
 pub struct Operation {
     pub status: String,
     pub error: Option<CloudErrorBody>,
+    pub result: Option<serde_json::Value>,
     pub finishes_at: std::time::Instant,
 }
 
@@ -25,6 +39,7 @@ pub struct Operation {
 /// with the headers that let a client follow it.
 pub fn start(
     state: &Arc<SimState>,
+    provider: Provider,
     subscription: &str,
     location: &str,
     azure_secs: f64,
@@ -38,6 +53,7 @@ pub fn start(
         Operation {
             status: "Running".into(),
             error: None,
+            result: None,
             finishes_at: std::time::Instant::now() + delay,
         },
     );
@@ -45,20 +61,34 @@ pub fn start(
     // another URL (the operation's result), so a client that polls the wrong one shows.
     // The result URL carries a parameter of the service's own, as Azure's often do: a client
     // must poll the URL exactly as given.
-    let monitor = |kind: &str, extra: &str| {
-        format!(
-            "{}/subscriptions/{subscription}/providers/Microsoft.DevTestLab/locations/{location}/{kind}/{id}?api-version=2018-09-15{extra}",
-            state.base
-        )
-    };
     let headers = response.headers_mut();
-    if !state.options.location_only_operations
-        && let Ok(v) = HeaderValue::from_str(&monitor("operations", ""))
-    {
-        headers.insert("azure-asyncoperation", v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&monitor("operationResults", "&monitor=true")) {
-        headers.insert("location", v);
+    match provider {
+        Provider::DevTestLab => {
+            let monitor = |kind: &str, extra: &str| {
+                format!(
+                    "{}/subscriptions/{subscription}/providers/Microsoft.DevTestLab/locations/{location}/{kind}/{id}?api-version=2018-09-15{extra}",
+                    state.base
+                )
+            };
+            if !state.options.location_only_operations
+                && let Ok(v) = HeaderValue::from_str(&monitor("operations", ""))
+            {
+                headers.insert("azure-asyncoperation", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&monitor("operationResults", "&monitor=true")) {
+                headers.insert("location", v);
+            }
+        }
+        Provider::Compute => {
+            let monitor = format!(
+                "{}/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location}/operations/{id}?monitor=true&api-version={}",
+                state.base,
+                crate::arm::wire::DISK_API_VERSION
+            );
+            if let Ok(v) = HeaderValue::from_str(&monitor) {
+                headers.insert("location", v);
+            }
+        }
     }
     headers.insert("retry-after", HeaderValue::from(poll_hint(delay)));
     let worker = state.clone();
@@ -72,7 +102,10 @@ pub fn start(
             .get_mut(&id)
         {
             match outcome {
-                Ok(()) => op.status = "Succeeded".into(),
+                Ok(result) => {
+                    op.status = "Succeeded".into();
+                    op.result = result;
+                }
                 Err(error) => {
                     op.status = "Failed".into();
                     op.error = Some(error);
@@ -88,14 +121,17 @@ fn poll_hint(left: std::time::Duration) -> u64 {
     left.as_secs().min(10)
 }
 
-/// `GET .../locations/{location}/operationResults/{name}` (the `Location` monitor): 202 with
-/// `Retry-After` while running, 204 once it succeeded, the status and error once it failed.
+/// `GET` of a `Location` monitor: 202 with `Retry-After` while running; once it succeeded,
+/// 200 with its result body if it has one, else 204; the status and error once it failed.
 pub fn result(state: &SimState, id: &str) -> Result<Response, ArmFault> {
     let response = poll(state, id)?;
     if response.status() == StatusCode::OK {
         let ops = state.operations.lock().expect("operations lock");
-        if ops.get(id).is_some_and(|op| op.status == "Succeeded") {
-            return Ok(StatusCode::NO_CONTENT.into_response());
+        if let Some(op) = ops.get(id).filter(|op| op.status == "Succeeded") {
+            return Ok(match &op.result {
+                Some(body) => json(StatusCode::OK, body),
+                None => StatusCode::NO_CONTENT.into_response(),
+            });
         }
     }
     Ok(response)

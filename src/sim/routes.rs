@@ -15,6 +15,15 @@ use crate::arm::wire::{
     AUTHORIZATION_API_VERSION, DTL_API_VERSION, LabVirtualMachine, Permission, Subscription,
 };
 
+/// Where `providers/Microsoft.Compute` or `providers/Microsoft.Storage` starts in a path.
+fn provider_at<'a>(lower: &[&'a str]) -> Option<(usize, &'a str)> {
+    let i = lower.iter().position(|s| *s == "providers")?;
+    let namespace = *lower.get(i + 1)?;
+    ["microsoft.compute", "microsoft.storage"]
+        .contains(&namespace)
+        .then_some((i, namespace))
+}
+
 pub(super) fn dispatch(
     state: &Arc<SimState>,
     method: &Method,
@@ -53,6 +62,26 @@ pub(super) fn dispatch(
             "microsoft.authorization",
             "permissions",
         ] if method == Method::GET => permissions(state, segments[1], &api_version),
+        ["subscriptions", _, ..] if provider_at(&lower).is_some() => {
+            let (i, namespace) = provider_at(&lower).unwrap_or_default();
+            if method != Method::GET {
+                let world = state.world.lock().expect("world lock");
+                check_can_write(subscription(&world, segments[1])?, path)?;
+            }
+            let (seg, low) = (&segments[i + 2..], &lower[i + 2..]);
+            match namespace {
+                "microsoft.compute" => super::compute::dispatch(
+                    state,
+                    method,
+                    &api_version,
+                    segments[1],
+                    seg,
+                    low,
+                    body,
+                ),
+                _ => super::storage::dispatch(state, method, &api_version, seg, low),
+            }
+        }
         _ => {
             check_dtl_version(&api_version)?;
             dtl(state, method, path, query, body, &segments, &lower)
@@ -193,17 +222,19 @@ fn lab_resource(
             Ok(json(StatusCode::OK, image))
         }
         (Method::GET, ["virtualmachines"]) => {
+            let now = std::time::Instant::now();
             let vms: Vec<LabVirtualMachine> = lab
                 .vms
                 .iter()
-                .map(|v| vm_view(v, expand_artifacts))
+                .map(|v| vm_view(&lab.vm_now(v, now), expand_artifacts))
                 .collect();
             page(state, path, query, &vms)
         }
         (Method::GET, ["virtualmachines", _]) => {
             let vm = find(&lab.vms, original[1], |v| &v.name)
                 .ok_or_else(|| ArmFault::not_found("virtualmachines", original[1]))?;
-            Ok(json(StatusCode::OK, &vm_view(vm, expand_artifacts)))
+            let vm = lab.vm_now(vm, std::time::Instant::now());
+            Ok(json(StatusCode::OK, &vm_view(&vm, expand_artifacts)))
         }
         (Method::GET, ["formulas"]) => page(state, path, query, &lab.formulas),
         (Method::GET, ["formulas", _]) => {
@@ -236,6 +267,36 @@ fn lab_resource(
                 }
                 _ => Err(unknown(method, path)),
             }
+        }
+        (Method::GET, ["policysets", _, "policies"]) => {
+            let policies: Vec<serde_json::Value> = lab
+                .vm_limit
+                .map(|limit| {
+                    serde_json::json!({
+                        "id": format!("{}/policysets/default/policies/labvmcount", lab.child_prefix()),
+                        "name": "LabVmCount",
+                        "type": "Microsoft.DevTestLab/labs/policySets/policies",
+                        "properties": {
+                            "factName": "LabVmCount",
+                            "threshold": limit.to_string(),
+                            "evaluatorType": "MaxValuePolicy",
+                            "status": "Enabled"
+                        }
+                    })
+                })
+                .into_iter()
+                .collect();
+            page(state, path, query, &policies)
+        }
+        (Method::PUT, ["virtualmachines", _]) => {
+            let location = lab.location();
+            drop(world);
+            super::lab_vms::put(state, at, original[1], &location, body)
+        }
+        (Method::DELETE, ["virtualmachines", _]) => {
+            let location = lab.location();
+            drop(world);
+            super::lab_vms::delete(state, at, original[1], &location)
         }
         (Method::PUT, ["customimages", _]) => {
             let location = lab.location();

@@ -64,6 +64,8 @@ async fn answer(state: &Arc<SimState>, request: Request) -> Response {
     let client_request_id = parts.headers.get("x-ms-client-request-id").cloned();
     let mut response = if path.eq_ignore_ascii_case("/msi/token") {
         identity(&state, &parts.headers, query.as_deref())
+    } else if path.starts_with("/blob/") {
+        super::blob::handle(&state, &parts.method, &path, query.as_deref(), &parts.headers)
     } else {
         arm(&state, &parts, &path, query.as_deref(), &bytes).await
     };

@@ -39,6 +39,20 @@ pub struct LabVirtualMachineProperties {
     pub size: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
+    /// The admin password, sent when creating a VM and never returned (a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// The admin's SSH public key, for Linux VMs that use one instead of a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_authentication_with_ssh_key: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_claim: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disallow_public_ip_address: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gallery_image_reference: Option<GalleryImageReference>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -51,6 +51,8 @@ pub fn new_lab(
         formulas: Vec::new(),
         gallery: Vec::new(),
         artifact_sources: Vec::new(),
+        builds: Vec::new(),
+        vm_limit: None,
     };
     lab.gallery = gallery(&lab);
     lab.artifact_sources = vec![public_repo(&lab)];
@@ -198,6 +200,7 @@ pub fn new_vm(
             ),
             provisioning_state: Some("Succeeded".into()),
             unique_identifier: Some(uuid_from(&id)),
+            ..Default::default()
         },
     }
 }

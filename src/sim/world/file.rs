@@ -65,6 +65,9 @@ struct LabSpec {
     tags: Tags,
     #[serde(default)]
     deny_read: bool,
+    /// The lab's `LabVmCount` policy: VMs allowed in all.
+    #[serde(default)]
+    max_vms: Option<usize>,
     #[serde(default)]
     image: Vec<ImageSpec>,
     #[serde(default)]
@@ -189,6 +192,7 @@ fn build_lab(subscription: &str, spec: LabSpec, now: OffsetDateTime) -> Result<S
     );
     lab.lab.tags = (!spec.tags.is_empty()).then_some(spec.tags);
     lab.deny_read = spec.deny_read;
+    lab.vm_limit = spec.max_vms;
     for image in spec.image {
         let mut tags = image.tags;
         if let Some(path) = image.path {

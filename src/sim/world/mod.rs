@@ -5,10 +5,12 @@
 mod build;
 mod file;
 mod generate;
+mod lifecycle;
 
 pub use build::{new_lab, new_vm, uuid_from};
 pub use file::{WorldError, load, parse};
 pub use generate::generate;
+pub use lifecycle::{ArtifactFailure, BuildPhase, VmBuild, artifact_failure};
 
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -52,12 +54,56 @@ pub struct SimLab {
     pub formulas: Vec<Formula>,
     pub gallery: Vec<GalleryImage>,
     pub artifact_sources: Vec<(ArtifactSource, Vec<Artifact>)>,
+    /// VMs DevTest Labs is creating, with their timelines.
+    pub builds: Vec<VmBuild>,
+    /// The lab's `LabVmCount` policy: VMs allowed in all, if limited.
+    pub vm_limit: Option<usize>,
 }
 
 /// The whole emulated estate.
 #[derive(Debug, Clone, Default)]
 pub struct World {
     pub subscriptions: Vec<SimSubscription>,
+    /// Blob storage: accounts by lower-cased name, their containers and blobs.
+    pub storage: std::collections::BTreeMap<String, StorageAccount>,
+    /// Read access granted on managed disks: lower-cased disk id → the SAS signature.
+    pub disk_grants: std::collections::BTreeMap<String, String>,
+}
+
+/// A storage account's blob service.
+#[derive(Debug, Clone, Default)]
+pub struct StorageAccount {
+    pub containers: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Blob>>,
+}
+
+/// A blob, and the copy that made it.
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub size: u64,
+    pub metadata: std::collections::BTreeMap<String, String>,
+    pub created: OffsetDateTime,
+    pub copy: Option<BlobCopy>,
+}
+
+/// A server-side copy into a blob.
+#[derive(Debug, Clone)]
+pub struct BlobCopy {
+    pub id: String,
+    /// The source URL without its SAS.
+    pub source: String,
+    pub started: std::time::Instant,
+    pub duration: std::time::Duration,
+    pub fault: Option<CopyFault>,
+    pub aborted: bool,
+}
+
+/// How a copy goes wrong, when a fault says it should.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyFault {
+    /// Progress stops part way and never moves again.
+    Stall,
+    /// The copy fails half way.
+    Fail,
 }
 
 impl World {

@@ -14,6 +14,17 @@ pub fn age(then: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
     }
 }
 
+/// A span of time as a person writes it: `45s`, `90m` → `1h30m`, `3h`.
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
 /// RFC 3339 text of a timestamp.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)

@@ -307,7 +307,7 @@ fn retire_previews_by_default_and_deletes_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Training (eastus): retire 2"), "{text}");
+    assert!(text.contains("Training (westeurope): retire 2"), "{text}");
     assert!(text.contains("retire (superseded)"), "{text}");
     assert!(text.contains("Nothing was deleted. `imagefactory retire --lab Training --yes` retires these 2 images."), "{text}");
     assert_eq!(

@@ -201,7 +201,7 @@ fn an_operator_session_in_a_real_terminal() {
     // Labs across subscriptions, fresh from the emulator.
     let screen = term.wait_for("updated");
     assert!(
-        screen.contains("Eng-EastUS [T]")
+        screen.contains("Eng-WestEurope [T]")
             && screen.contains("ImageFactory [F]")
             && screen.contains("EMULATOR"),
         "{screen}"

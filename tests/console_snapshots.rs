@@ -138,7 +138,7 @@ fn scenarios() -> Vec<(&'static str, Setup)> {
                         _ => RetireResult::Retired,
                     };
                     let outcome = RetireOutcome {
-                        lab: "Eng-EastUS".into(),
+                        lab: "Eng-WestEurope".into(),
                         image: t.image.clone(),
                         name: t.name.clone(),
                         image_path: None,

@@ -50,19 +50,17 @@ async fn navigation_follows_k9s_keys() {
 #[tokio::test]
 async fn enter_opens_a_labs_images_and_esc_goes_back() {
     let mut model = model().await;
-    // Labs are sorted by subscription name; the first lab is Eng-EastUS.
+    // Labs are sorted by subscription name; the first lab is Eng-WestEurope.
     update(&mut model, key(KeyCode::Enter));
     let View::Images { lab: Some(lab) } = &model.route().view else {
         panic!("{:?}", model.route().view)
     };
-    assert_eq!(lab.name(), "Eng-EastUS");
+    assert_eq!(lab.name(), "Eng-WestEurope");
     assert_eq!(model.routes.len(), 2);
     let data = model.data.as_ref().unwrap();
-    assert!(
-        model.route().rows.iter().all(
-            |r| matches!(r, Row::Image(i) if data.lab(data.images[*i].lab).name == "Eng-EastUS")
-        )
-    );
+    assert!(model.route().rows.iter().all(
+        |r| matches!(r, Row::Image(i) if data.lab(data.images[*i].lab).name == "Eng-WestEurope")
+    ));
     update(&mut model, key(KeyCode::Esc));
     assert_eq!(model.route().view, View::Labs);
 }
@@ -139,7 +137,7 @@ async fn palette_completes_and_switches_views() {
 #[tokio::test]
 async fn retiring_marked_images_confirms_first_and_counts_what_the_filter_hides() {
     let mut model = model().await;
-    update(&mut model, key(KeyCode::Enter)); // Eng-EastUS images
+    update(&mut model, key(KeyCode::Enter)); // Eng-WestEurope images
     update(&mut model, ch('/'));
     type_text(&mut model, "docker");
     update(&mut model, key(KeyCode::Enter));
@@ -429,7 +427,7 @@ async fn retiring_unusual_images_needs_their_own_confirmation() {
             .iter()
             .find(|at| {
                 data.decision(**at).state == RetentionState::Current
-                    && data.lab(at.lab).name == "Eng-EastUS"
+                    && data.lab(at.lab).name == "Eng-WestEurope"
             })
             .map(|at| data.image(*at).name.clone())
             .unwrap()
@@ -727,7 +725,7 @@ async fn the_labs_view_says_what_is_due_and_what_is_up_to_date() {
     let mut model = model().await;
     let data = model.data.as_ref().unwrap();
     let l = (0..data.labs.len())
-        .find(|&l| data.lab(l).name == "Eng-WestUS2")
+        .find(|&l| data.lab(l).name == "Eng-Workstations")
         .unwrap();
     assert_eq!(
         data.up_to_date[l],
@@ -736,7 +734,7 @@ async fn the_labs_view_says_what_is_due_and_what_is_up_to_date() {
     );
     assert!(data.due[l] > 0);
     let screen = render(&mut model, 80, 24, "dark");
-    assert!(screen.contains("Eng-WestUS2 [T]"), "{screen}");
+    assert!(screen.contains("Eng-Workstations [T]"), "{screen}");
 }
 
 #[tokio::test]
@@ -905,7 +903,7 @@ async fn the_palette_completes_lab_names_scrolls_and_takes_a_prefix() {
     update(&mut model, key(KeyCode::Enter));
     let flash = model.flash.as_ref().unwrap().text.clone();
     assert!(
-        flash.contains("Eng-EastUS") && flash.contains("Eng-WestUS2"),
+        flash.contains("Eng-WestEurope") && flash.contains("Eng-Workstations"),
         "{flash}"
     );
     // Every command can be reached: the list scrolls with the selection.

@@ -194,6 +194,7 @@ fn config(seed: u64, labs: usize, policy: RetentionPolicy) -> FactoryConfig {
         path: PathBuf::from("factory.toml"),
         factory: lab_ref(0),
         azure: AzureSettings::default(),
+        build: Default::default(),
         defaults: Defaults {
             vm_size: "Standard_D2s_v5".into(),
             parallelism: 2,

@@ -235,7 +235,7 @@ async fn an_image_pinned_between_plan_and_apply_survives() {
     );
 }
 
-/// Plans, lets `put_in_use` make the first due image of Eng-EastUS used (by name `user`),
+/// Plans, lets `put_in_use` make the first due image of Eng-WestEurope used (by name `user`),
 /// applies the old plan, and checks that image was skipped as in use and is still there.
 async fn a_user_made_after_the_plan_protects_its_image(
     user: &str,
@@ -246,9 +246,9 @@ async fn a_user_made_after_the_plan_protects_its_image(
     let (client, inventory, plan) = planned(&sim, &config).await;
     let (_, victim) = plan
         .to_retire()
-        .find(|(l, _)| l.lab_name == "Eng-EastUS")
+        .find(|(l, _)| l.lab_name == "Eng-WestEurope")
         .unwrap();
-    change_lab(&sim, ENGINEERING, "rg-eng-eus", "Eng-EastUS", |lab| {
+    change_lab(&sim, ENGINEERING, "rg-eng-we", "Eng-WestEurope", |lab| {
         put_in_use(lab, victim.image.to_string())
     });
     let run = apply(&client, &inventory, &config, &plan).await;
@@ -453,6 +453,7 @@ mod generated {
             path: "factory.toml".into(),
             factory: labs[0].clone(),
             azure: AzureSettings::default(),
+            build: Default::default(),
             defaults: Defaults {
                 vm_size: "Standard_D2s_v5".into(),
                 parallelism: 2,
@@ -777,13 +778,15 @@ async fn a_path_a_lab_no_longer_takes_is_retired_there_as_unsubscribed() {
     let eng = config
         .labs
         .iter_mut()
-        .find(|t| t.lab.name == "Eng-EastUS")
+        .find(|t| t.lab.name == "Eng-WestEurope")
         .unwrap();
     eng.image_paths.retain(|p| p.as_str() != "win11");
     let (plan, _run, gone) = apply_with(config).await;
     let unsubscribed: Vec<_> = plan
         .to_retire()
-        .filter(|(l, d)| l.lab_name == "Eng-EastUS" && d.reason == Some(RetireReason::Unsubscribed))
+        .filter(|(l, d)| {
+            l.lab_name == "Eng-WestEurope" && d.reason == Some(RetireReason::Unsubscribed)
+        })
         .collect();
     assert!(!unsubscribed.is_empty());
     for (_, d) in unsubscribed {

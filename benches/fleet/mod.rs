@@ -43,6 +43,7 @@ pub fn config(world: &World) -> FactoryConfig {
         path: "factory.toml".into(),
         factory: labs[0].clone(),
         azure: AzureSettings::default(),
+        build: Default::default(),
         defaults: Defaults {
             vm_size: "Standard_D4s_v5".into(),
             parallelism: 4,

@@ -1,5 +1,6 @@
 //! Headless subcommands over the same `factory` calls the console uses.
 
+mod build;
 mod console;
 mod context;
 mod demo;
@@ -9,6 +10,7 @@ mod import_legacy;
 mod labs;
 mod output;
 mod pin;
+mod progress;
 mod retire;
 mod sim;
 
@@ -64,6 +66,10 @@ pub enum Command {
     Labs(labs::LabsArgs),
     /// List custom images across labs.
     Images(images::ImagesArgs),
+    /// Build images: create a VM per definition, apply artifacts, capture, distribute.
+    Build(build::BuildArgs),
+    /// Finish a run whose process died (even by kill -9), from its journal.
+    Resume(build::ResumeArgs),
     /// Show the retention plan across every lab; with --yes, retire the images it names.
     Retire(retire::RetireArgs),
     /// Protect an image from retirement (a tag on the image).
@@ -83,6 +89,8 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::ImportLegacy(args)) => import_legacy::run(args),
         Some(Command::Labs(args)) => labs::run(&cli.global, args).await,
         Some(Command::Images(args)) => images::run(&cli.global, args).await,
+        Some(Command::Build(args)) => build::run(&cli.global, args).await,
+        Some(Command::Resume(args)) => build::resume(&cli.global, args).await,
         Some(Command::Retire(args)) => retire::run(&cli.global, args).await,
         Some(Command::Pin(args)) => pin::run_pin(&cli.global, args).await,
         Some(Command::Unpin(args)) => pin::run_unpin(&cli.global, args).await,

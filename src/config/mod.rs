@@ -2,6 +2,7 @@
 //! `images/`, turned into typed, validated structs. Also the importer of the original
 //! PowerShell factory's configuration.
 
+mod build;
 mod errors;
 mod image;
 mod image_path;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use build::BuildSettings;
 pub use errors::ConfigError;
 pub use image::{ArtifactRef, BaseImage, ImageDefinition, OsType};
 pub use image_path::ImagePath;
@@ -40,6 +42,8 @@ pub struct FactoryConfig {
     pub azure: AzureSettings,
     /// Defaults for builds.
     pub defaults: Defaults,
+    /// How builds run: timeouts, copies at once, failed VMs kept or not.
+    pub build: BuildSettings,
     /// Retention policy, overridable per image definition.
     pub retention: RetentionPolicy,
     /// Labs that receive images.
@@ -72,6 +76,8 @@ struct FactoryFile {
     azure: Option<AzureFile>,
     #[serde(default)]
     defaults: Option<DefaultsFile>,
+    #[serde(default)]
+    build: Option<build::BuildFile>,
     #[serde(default)]
     retention: Option<retention::RetentionFile>,
     #[serde(default)]
@@ -164,6 +170,7 @@ pub fn load(path: &Path) -> Result<FactoryConfig, ConfigError> {
             },
         },
     };
+    let build = build::settings(file.build, &at)?;
     let retention = retention::policy(file.retention, &at)?;
     let images_dir = path.parent().unwrap_or(Path::new(".")).join("images");
     let images = image::load_all(&images_dir)?;
@@ -173,6 +180,7 @@ pub fn load(path: &Path) -> Result<FactoryConfig, ConfigError> {
         factory,
         azure,
         defaults,
+        build,
         retention,
         labs,
         images,

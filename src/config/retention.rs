@@ -114,12 +114,13 @@ fn age(m: &Spanned<String>, at: &At) -> Result<std::time::Duration, ConfigError>
     parse_age(m.get_ref()).ok_or_else(|| at(m.span(), format!("min_age `{}` is not an age; expected a number and a unit, like \"7d\", \"36h\" or \"2w\"", m.get_ref())))
 }
 
-/// Parses `7d`, `36h`, `2w`, `90m`, `0d`.
+/// Parses `7d`, `36h`, `2w`, `90m`, `30s`, `0d`.
 pub fn parse_age(s: &str) -> Option<std::time::Duration> {
     let s = s.trim();
     let unit = s.chars().last()?;
     let n: u64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
     let secs = match unit {
+        's' => 1,
         'm' => 60,
         'h' => 3600,
         'd' => 86_400,

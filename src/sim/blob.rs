@@ -117,12 +117,20 @@ fn answer(
         .trim_start_matches('/')
         .splitn(4, '/')
         .skip(1)
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
-    let params: BTreeMap<String, String> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
-    let account = parts.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
+    let params: BTreeMap<String, String> =
+        url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let account = parts
+        .first()
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default();
     let container = parts.get(1).cloned().unwrap_or_default();
     let blob = parts.get(2).cloned().filter(|b| !b.is_empty());
     let restype = params.get("restype").map(String::as_str);
@@ -138,7 +146,9 @@ fn answer(
             return Err(StorageFault::new(
                 StatusCode::BAD_REQUEST,
                 "UnsupportedHttpVerb",
-                format!("The resource doesn't support the specified HTTP verb or operation ({method} {path})."),
+                format!(
+                    "The resource doesn't support the specified HTTP verb or operation ({method} {path})."
+                ),
             ));
         }
     };
@@ -150,7 +160,14 @@ fn answer(
             format!("The storage account {account} does not exist."),
         ));
     }
-    authorize(&world, &account, &container, blob.as_deref(), &params, op.needs())?;
+    authorize(
+        &world,
+        &account,
+        &container,
+        blob.as_deref(),
+        &params,
+        op.needs(),
+    )?;
     let now = Instant::now();
     match op {
         Op::CreateContainer => {
@@ -224,7 +241,11 @@ fn answer(
                         id: id.clone(),
                         source: source_public,
                         started: now,
-                        duration: state.scaled(if capture { CAPTURE_COPY_SECS } else { COPY_SECS }),
+                        duration: state.scaled(if capture {
+                            CAPTURE_COPY_SECS
+                        } else {
+                            COPY_SECS
+                        }),
                         fault,
                         aborted: false,
                     }),
@@ -302,15 +323,40 @@ fn authorize(
         }
         return Ok(());
     }
-    let (sr, sp, st, se, sv, spr) = (get("sr"), get("sp"), get("st"), get("se"), get("sv"), get("spr"));
+    let (sr, sp, st, se, sv, spr) = (
+        get("sr"),
+        get("sp"),
+        get("st"),
+        get("se"),
+        get("sv"),
+        get("spr"),
+    );
     let resource = match (sr, blob) {
         ("c", _) => format!("/blob/{account}/{container}"),
         ("b", Some(b)) => format!("/blob/{account}/{container}/{b}"),
-        _ => return Err(StorageFault::auth("The signed resource (sr) does not cover this request.")),
+        _ => {
+            return Err(StorageFault::auth(
+                "The signed resource (sr) does not cover this request.",
+            ));
+        }
     };
     let string_to_sign = [
-        sp, st, se, &resource, get("si"), get("sip"), spr, sv, sr, get("sst"), get("ses"),
-        get("rscc"), get("rscd"), get("rsce"), get("rscl"), get("rsct"),
+        sp,
+        st,
+        se,
+        &resource,
+        get("si"),
+        get("sip"),
+        spr,
+        sv,
+        sr,
+        get("sst"),
+        get("ses"),
+        get("rscc"),
+        get("rscd"),
+        get("rsce"),
+        get("rscl"),
+        get("rsct"),
     ]
     .join("\n");
     let matches = (1..=2).any(|n| {
@@ -324,8 +370,10 @@ fn authorize(
         )));
     }
     let now = OffsetDateTime::now_utc();
-    let parse = |s: &str| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
-    let within = parse(se).is_some_and(|e| now < e) && (st.is_empty() || parse(st).is_some_and(|s| s <= now));
+    let parse =
+        |s: &str| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
+    let within = parse(se).is_some_and(|e| now < e)
+        && (st.is_empty() || parse(st).is_some_and(|s| s <= now));
     if !within {
         return Err(StorageFault::auth(format!(
             "Signed expiry time [{se}] must be after signed start time [{st}] and the current time."
@@ -364,14 +412,17 @@ fn resolve_source(
         .trim_start_matches('/')
         .splitn(4, '/')
         .skip(1)
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let (account, container, blob) = match parts.as_slice() {
         [a, c, b] => (a.to_ascii_lowercase(), c.clone(), b.clone()),
         _ => return Err(cannot("the source names no blob")),
     };
-    let params: BTreeMap<String, String> =
-        url.query_pairs().into_owned().collect();
+    let params: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
     authorize(world, &account, &container, Some(&blob), &params, "r")
         .map_err(|f| cannot(&f.message))?;
     let mut public = url.clone();
@@ -412,7 +463,9 @@ fn find_blob<'w>(
         .get_mut(account)
         .and_then(|s| s.containers.get_mut(container))
         .ok_or_else(container_missing)?;
-    blobs.get_mut(blob.unwrap_or_default()).ok_or_else(blob_missing)
+    blobs
+        .get_mut(blob.unwrap_or_default())
+        .ok_or_else(blob_missing)
 }
 
 /// A copy's status, bytes copied, and why it failed, at `now`.
@@ -423,7 +476,8 @@ fn copy_status(blob: &Blob, now: Instant) -> (&'static str, u64, Option<&'static
     let fraction = if copy.duration.is_zero() {
         1.0
     } else {
-        (now.saturating_duration_since(copy.started).as_secs_f64() / copy.duration.as_secs_f64()).min(1.0)
+        (now.saturating_duration_since(copy.started).as_secs_f64() / copy.duration.as_secs_f64())
+            .min(1.0)
     };
     let bytes = |f: f64| (blob.size as f64 * f) as u64;
     if copy.aborted {
@@ -447,9 +501,21 @@ fn properties(blob: &Blob, now: Instant) -> Response {
     insert(h, "content-length", &blob.size.to_string());
     insert(h, "content-type", "application/octet-stream");
     insert(h, "x-ms-blob-type", "PageBlob");
-    insert(h, "last-modified", &httpdate::fmt_http_date(blob.created.into()));
-    insert(h, "x-ms-creation-time", &httpdate::fmt_http_date(blob.created.into()));
-    insert(h, "etag", &format!("\"0x{:X}\"", blob.created.unix_timestamp_nanos() as u64));
+    insert(
+        h,
+        "last-modified",
+        &httpdate::fmt_http_date(blob.created.into()),
+    );
+    insert(
+        h,
+        "x-ms-creation-time",
+        &httpdate::fmt_http_date(blob.created.into()),
+    );
+    insert(
+        h,
+        "etag",
+        &format!("\"0x{:X}\"", blob.created.unix_timestamp_nanos() as u64),
+    );
     for (k, v) in &blob.metadata {
         insert(h, &format!("x-ms-meta-{k}"), v);
     }
@@ -495,7 +561,10 @@ fn list_xml(
                 blob.size
             ));
             if let Some(why) = why {
-                xml.push_str(&format!("<CopyStatusDescription>{}</CopyStatusDescription>", xml_escape(why)));
+                xml.push_str(&format!(
+                    "<CopyStatusDescription>{}</CopyStatusDescription>",
+                    xml_escape(why)
+                ));
             }
         }
         xml.push_str("</Properties><Metadata>");

@@ -27,7 +27,9 @@ pub const DISK_EXPORT_ACCOUNT: &str = "md-impexp";
 
 /// The id of the OS disk of the compute VM `compute_id`.
 pub fn os_disk_id(compute_id: &str) -> String {
-    let (prefix, name) = compute_id.rsplit_once("/virtualMachines/").unwrap_or((compute_id, ""));
+    let (prefix, name) = compute_id
+        .rsplit_once("/virtualMachines/")
+        .unwrap_or((compute_id, ""));
     let prefix = prefix.trim_end_matches("/providers/Microsoft.Compute");
     format!(
         "{prefix}/providers/Microsoft.Compute/disks/{name}_OsDisk_1_{}",
@@ -98,7 +100,9 @@ fn disk_access(
             let grant: GrantAccessData = serde_json::from_slice(body).map_err(|e| {
                 ArmFault::bad_request(
                     "InvalidRequestContent",
-                    format!("The request content was invalid and could not be deserialized: '{e}'."),
+                    format!(
+                        "The request content was invalid and could not be deserialized: '{e}'."
+                    ),
                 )
             })?;
             if !grant.access.eq_ignore_ascii_case("read") {
@@ -204,9 +208,10 @@ fn find_vm_by_disk<'w>(
         .filter(|(s, _)| s.id.eq_ignore_ascii_case(subscription))
         .flat_map(|(_, lab)| lab.vms.iter().map(move |vm| (lab, vm)))
         .find(|(_, vm)| {
-            vm.properties.compute_id.as_deref().is_some_and(|c| {
-                os_disk_id(c).to_ascii_lowercase().ends_with(&wanted)
-            })
+            vm.properties
+                .compute_id
+                .as_deref()
+                .is_some_and(|c| os_disk_id(c).to_ascii_lowercase().ends_with(&wanted))
         })
 }
 

@@ -82,23 +82,30 @@ pub(super) fn put(
         let known = lab.artifact_sources.iter().any(|(s, list)| {
             list.iter().any(|a| {
                 a.id.eq_ignore_ascii_case(&id)
-                    || (id
-                        .to_ascii_lowercase()
-                        .contains(&format!("/artifactsources/{}/", s.name.to_ascii_lowercase()))
-                        && a.name.eq_ignore_ascii_case(&artifact_name))
+                    || (id.to_ascii_lowercase().contains(&format!(
+                        "/artifactsources/{}/",
+                        s.name.to_ascii_lowercase()
+                    )) && a.name.eq_ignore_ascii_case(&artifact_name))
             })
         });
         if !known {
             return Err(ArmFault::bad_request(
                 "InvalidArtifactId",
-                format!("The artifact '{id}' was not found in the artifact sources of lab '{}'.", lab.lab.name),
+                format!(
+                    "The artifact '{id}' was not found in the artifact sources of lab '{}'.",
+                    lab.lab.name
+                ),
             ));
         }
         artifact.status = Some("Pending".into());
         let generalizes = ["windows-sysprep", "linux-deprovision"]
             .iter()
             .any(|g| artifact_name.eq_ignore_ascii_case(g));
-        durations.push(state.scaled(if generalizes { GENERALIZE_SECS } else { ARTIFACT_SECS }));
+        durations.push(state.scaled(if generalizes {
+            GENERALIZE_SECS
+        } else {
+            ARTIFACT_SECS
+        }));
         if failing.is_none()
             && let Some(bad) = &state.options.faults.artifact
             && bad.eq_ignore_ascii_case(&artifact_name)
@@ -176,7 +183,9 @@ fn check_request(name: &str, os: &str, request: &LabVirtualMachine) -> Result<()
     if os.eq_ignore_ascii_case("windows") && name.len() > 15 {
         return Err(ArmFault::bad_request(
             "InvalidParameter",
-            format!("The name '{name}' is too long: Windows virtual machine names are 1-15 characters."),
+            format!(
+                "The name '{name}' is too long: Windows virtual machine names are 1-15 characters."
+            ),
         ));
     }
     if p.size.as_deref().is_none_or(str::is_empty) {
@@ -218,11 +227,19 @@ fn same(a: &Option<String>, b: &Option<String>) -> bool {
 pub(super) fn delete(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str) -> Answer {
     let mut world = state.world.lock().expect("world lock");
     let lab = lab_mut(&mut world, at)?;
-    let Some(vm) = lab.vms.iter_mut().find(|v| v.name.eq_ignore_ascii_case(name)) else {
+    let Some(vm) = lab
+        .vms
+        .iter_mut()
+        .find(|v| v.name.eq_ignore_ascii_case(name))
+    else {
         return Ok(empty(StatusCode::NO_CONTENT));
     };
     vm.properties.provisioning_state = Some("Deleting".into());
-    let disk = vm.properties.compute_id.as_deref().map(super::compute::os_disk_id);
+    let disk = vm
+        .properties
+        .compute_id
+        .as_deref()
+        .map(super::compute::os_disk_id);
     let (owned, vm_name) = (OwnedLabAt::of(at), name.to_string());
     let effect: Effect = Box::new(move |world: &mut World| {
         if let Some(disk) = &disk {

@@ -65,7 +65,13 @@ async fn answer(state: &Arc<SimState>, request: Request) -> Response {
     let mut response = if path.eq_ignore_ascii_case("/msi/token") {
         identity(&state, &parts.headers, query.as_deref())
     } else if path.starts_with("/blob/") {
-        super::blob::handle(&state, &parts.method, &path, query.as_deref(), &parts.headers)
+        super::blob::handle(
+            &state,
+            &parts.method,
+            &path,
+            query.as_deref(),
+            &parts.headers,
+        )
     } else {
         arm(&state, &parts, &path, query.as_deref(), &bytes).await
     };

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A custom image (`Microsoft.DevTestLab/labs/customImages`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomImage {
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -1,8 +1,13 @@
-//! Builds: the planner (pure) and the names a run gives what it creates. The engine that runs a
-//! plan (steps, journal, runner) comes next; see DESIGN.md.
+//! Builds: the planner (pure), the names a run gives what it creates, the run journal with
+//! its fold, the steps (ARM and blob calls per stage) and the runner.
 
+pub mod journal;
 pub mod names;
+pub mod offer;
 pub mod plan;
+pub mod resume;
+pub mod runner;
+pub mod steps;
 
 pub use names::RunId;
 pub use plan::{BuildPlan, FactoryOffer, ImageJob, PlanError, Selection, Skip, Target, plan};

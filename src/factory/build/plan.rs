@@ -74,6 +74,9 @@ pub struct ImageJob {
     pub artifacts: Vec<ArtifactRef>,
     pub image_name: String,
     pub targets: Vec<Target>,
+    /// What the definition asks for, hashed: an image carries it, so that a lab is up to date
+    /// for a path when its newest image has the newest build's hash.
+    pub definition_hash: String,
 }
 
 /// Something left out of the run, and why (a lab that does not subscribe is not listed).
@@ -82,6 +85,8 @@ pub struct Skip {
     pub path: ImagePath,
     pub lab: Option<String>,
     pub why: String,
+    /// The lab refused the identity: the run cannot be complete, and says so.
+    pub refused: bool,
 }
 
 /// A problem that stops the whole run before anything is created.
@@ -204,22 +209,28 @@ pub fn plan(
                     lab: Some(target.lab.name.clone()),
                     why: "the lab is not among the labs of its subscription (or cannot be read)"
                         .into(),
+                    refused: false,
                 });
                 continue;
             };
+            // A lab the identity may not write to gets nothing, and says why; the others still
+            // get the image (a partner lab whose access was revoked must not stop the factory).
+            // The run reports it as partly done.
+            if let Some(why) = lab.refusal() {
+                skipped.push(Skip {
+                    path: path.clone(),
+                    lab: Some(lab.name.clone()),
+                    why: format!("the identity cannot create images there: {why}"),
+                    refused: true,
+                });
+                continue;
+            }
             // A VHD is copied within a region: the original factory skipped the others
             // silently; here they stop the run, so that the configuration is fixed.
             if factory.is_some() && !lab.location.eq_ignore_ascii_case(&factory_location) {
                 error(format!(
                     "target lab {} is in {}, the factory lab in {}: images are copied within a region; take {path} out of its image_paths or build it in a factory there",
                     lab.name, lab.location, factory_location
-                ));
-                continue;
-            }
-            if let Some(why) = lab.refusal() {
-                error(format!(
-                    "the identity cannot create images in target lab {}: {why}",
-                    lab.name
                 ));
                 continue;
             }
@@ -234,6 +245,7 @@ pub fn plan(
                 path: path.clone(),
                 lab: None,
                 why: "no lab receives this path: nothing to build it for".into(),
+                refused: false,
             });
             continue;
         }
@@ -250,6 +262,7 @@ pub fn plan(
             artifacts,
             image_name: names::image_name(&run, path, &taken),
             targets,
+            definition_hash: definition_hash(definition),
         });
     }
     let in_use = factory.map(|l| l.vms.len()).unwrap_or(0);
@@ -278,6 +291,38 @@ pub fn plan(
         errors,
         parallelism,
     }
+}
+
+/// A stable hash of what a definition asks for (FNV-1a, 64 bits, hex): its OS, base image,
+/// size, artifacts with their parameters, tags and description. Stable across versions of this
+/// program and of Rust, since images keep it for years.
+pub fn definition_hash(definition: &crate::config::ImageDefinition) -> String {
+    let mut text = format!(
+        "os={:?}\nbase={}/{}/{}/{}\nsize={}\ndescription={}\n",
+        definition.os,
+        definition.base.publisher,
+        definition.base.offer,
+        definition.base.sku,
+        definition.base.version,
+        definition.size.as_deref().unwrap_or(""),
+        definition.description
+    );
+    for a in &definition.artifacts {
+        text.push_str(&format!("artifact={}/{}", a.source, a.name));
+        for (k, v) in &a.parameters {
+            text.push_str(&format!(";{k}={v}"));
+        }
+        text.push('\n');
+    }
+    for (k, v) in &definition.tags {
+        text.push_str(&format!("tag={k}={v}\n"));
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 fn find_lab<'i>(inventory: &'i Inventory, lab: &LabRef) -> Option<&'i LabInventory> {

@@ -229,6 +229,13 @@ fn gallery(lab: &SimLab) -> Vec<GalleryImage> {
             "Windows Server 2016 Datacenter",
         ),
         (
+            "MicrosoftSQLServer",
+            "SQL2016SP1-WS2016",
+            "Express",
+            "Windows",
+            "Free License: SQL Server 2016 SP1 Express on Windows Server 2016",
+        ),
+        (
             "MicrosoftWindowsDesktop",
             "windows-11",
             "win11-23h2-ent",

@@ -40,7 +40,9 @@ pub enum BuildPhase {
     /// The artifact at this index failed (those after it were never applied).
     Failed(usize),
     /// All artifacts succeeded and the VM shut down; deallocated once `deallocated` is true.
-    Generalized { deallocated: bool },
+    Generalized {
+        deallocated: bool,
+    },
 }
 
 impl VmBuild {
@@ -118,7 +120,8 @@ impl VmBuild {
             if status == "Failed"
                 && let Some((_, failure)) = &self.failing
             {
-                artifact.deployment_status_message = Some(failure.deployment_status_message.clone());
+                artifact.deployment_status_message =
+                    Some(failure.deployment_status_message.clone());
                 artifact.vm_extension_status_message =
                     Some(failure.vm_extension_status_message.clone());
             }

@@ -1,0 +1,467 @@
+//! `build`: plan a run (`--plan` shows it), then run it here or in the background
+//! (`--detach`), and `resume`: finish a run whose process died, from its journal.
+
+use std::sync::Arc;
+
+use clap::Args;
+use tokio::sync::watch;
+
+use super::Global;
+use super::context::Context;
+use super::exit::Exit;
+use super::output::{print_json, report_error, report_warning};
+use super::progress::Printer;
+use crate::config::{FactoryConfig, ImagePath};
+use crate::factory::Inventory;
+use crate::factory::audit::Actor;
+use crate::factory::build::journal::{self, Event, Journal, RunOutcome, RunState};
+use crate::factory::build::runner::{self, Recorder, Sink};
+use crate::factory::build::{BuildPlan, RunId, Selection, offer, plan, resume};
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Image paths to build (as under images/, e.g. win2022/base).
+    #[arg(value_name = "IMAGE_PATH")]
+    pub paths: Vec<String>,
+    /// Build every image definition.
+    #[arg(long, conflicts_with = "paths")]
+    pub all: bool,
+    /// Show what the run would do, and create nothing.
+    #[arg(long)]
+    pub plan: bool,
+    /// Print the plan or the run's final state as JSON on stdout (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Run in the background, in a process that outlives this terminal and SSH session.
+    #[arg(long, conflicts_with = "plan")]
+    pub detach: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The run to finish (as `runs` lists it).
+    pub run: String,
+    /// Print the run's final state as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn run(global: &Global, args: BuildArgs) -> Exit {
+    let selection = if args.all {
+        Selection::All
+    } else if args.paths.is_empty() {
+        report_error(
+            "say what to build: `imagefactory build --all`, or `imagefactory build IMAGE_PATH...` (`--plan` first shows what it would do)",
+        );
+        return Exit::Usage;
+    } else {
+        Selection::Paths(args.paths.iter().map(|p| ImagePath::new(p)).collect())
+    };
+    if args.detach && global.demo {
+        report_error(
+            "--detach cannot be used with --demo: the demo's emulator lives in this process. Start `imagefactory sim` and point the build at it instead",
+        );
+        return Exit::Usage;
+    }
+    let context = match Context::new(global) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let Some(config) = context.config.clone() else {
+        report_error(
+            "build needs a factory configuration (factory.toml with [factory] and images/); pass --config FILE or set IMAGEFACTORY_CONFIG",
+        );
+        return Exit::Usage;
+    };
+    let plan = match make_plan(&context, &config, &selection).await {
+        Ok(plan) => plan,
+        Err(exit) => return exit,
+    };
+    if args.plan || !plan.is_runnable() {
+        return show_plan(&plan, args.json);
+    }
+    let actor = Actor::current(&context.client).await;
+    let dir = journal::dir();
+    let journal = match Journal::open(&dir, &plan.run) {
+        Ok(j) => j,
+        Err(e) => {
+            report_error(&format!(
+                "cannot write the run journal in {}: {e}; nothing was created",
+                dir.display()
+            ));
+            return Exit::Failure;
+        }
+    };
+    let started = Event::Started {
+        run: plan.run.clone(),
+        factory: plan.factory.id(),
+        location: plan.factory_location.clone(),
+        actor: actor_name(&actor),
+        host: host_name(),
+        pid: std::process::id(),
+        resumed: false,
+        images: runner::planned(&plan),
+    };
+    let refused: Vec<String> = plan
+        .skipped
+        .iter()
+        .filter(|s| s.refused)
+        .map(|s| {
+            format!(
+                "{} will not reach {}: {}",
+                s.path,
+                s.lab.as_deref().unwrap_or("?"),
+                s.why
+            )
+        })
+        .collect();
+    for r in &refused {
+        report_warning(r);
+    }
+    if args.detach {
+        Recorder::new(journal, None).emit(started);
+        return detach(global, &plan.run);
+    }
+    let exit = execute(
+        &context, &config, &plan, journal, started, None, &actor, args.json,
+    )
+    .await;
+    if exit == Exit::Ok && !refused.is_empty() {
+        // Every image was made, but not everywhere it was meant to go.
+        return Exit::Partial;
+    }
+    exit
+}
+
+pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
+    let Some(run) = RunId::parse(&args.run) else {
+        report_error(&format!(
+            "`{}` is not a run id (they look like 20261127t091500-a1b2); `imagefactory runs` lists them",
+            args.run
+        ));
+        return Exit::Usage;
+    };
+    let dir = journal::dir();
+    let path = journal::path_of(&dir, &run);
+    let lines = match journal::read(&path) {
+        Ok(lines) => lines,
+        Err(e) => {
+            report_error(&format!(
+                "{e}; `imagefactory runs` lists the runs on this machine"
+            ));
+            return Exit::Usage;
+        }
+    };
+    let Some(state) = RunState::fold(&lines) else {
+        report_error(&format!("{} does not start with a run", path.display()));
+        return Exit::Failure;
+    };
+    if let Some(outcome) = state.outcome {
+        eprintln!("run {run} already finished ({outcome:?}); nothing to resume");
+        return outcome_exit(outcome);
+    }
+    if state.host == host_name() && state.pid != std::process::id() && process_alive(state.pid) {
+        report_error(&format!(
+            "run {run} is running in process {} on this machine; follow it with `imagefactory watch {run}`",
+            state.pid
+        ));
+        return Exit::Usage;
+    }
+    let context = match Context::new(global) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    let Some(config) = context.config.clone() else {
+        report_error(
+            "resume needs the factory configuration the run was started with; pass --config FILE",
+        );
+        return Exit::Usage;
+    };
+    let plan = match resume::plan_of(&state, &config) {
+        Ok(plan) => plan,
+        Err(e) => {
+            report_error(&e);
+            return Exit::Failure;
+        }
+    };
+    let journal = match Journal::open(&dir, &run) {
+        Ok(j) => j,
+        Err(e) => {
+            report_error(&format!(
+                "cannot write the run journal {}: {e}",
+                path.display()
+            ));
+            return Exit::Failure;
+        }
+    };
+    let actor = Actor::current(&context.client).await;
+    let started = Event::Started {
+        run: run.clone(),
+        factory: state.factory.clone(),
+        location: state.location.clone(),
+        actor: actor_name(&actor),
+        host: host_name(),
+        pid: std::process::id(),
+        resumed: true,
+        images: Vec::new(),
+    };
+    let cancelled = state.cancel_asked.is_some();
+    execute(
+        &context,
+        &config,
+        &plan,
+        journal,
+        started,
+        Some((state, cancelled)),
+        &actor,
+        args.json,
+    )
+    .await
+}
+
+/// Plans a run of `selection`: the inventory of the configured labs, what the factory lab
+/// offers, then the pure planner.
+async fn make_plan(
+    context: &Context,
+    config: &FactoryConfig,
+    selection: &Selection,
+) -> Result<BuildPlan, Exit> {
+    let inventory = Inventory::refresh(&context.client, Some(config))
+        .await
+        .map_err(|e| {
+            report_error(&e.to_string());
+            Exit::Failure
+        })?;
+    for p in &inventory.problems {
+        report_warning(&format!(
+            "{} {} could not be read: {}",
+            p.scope, p.name, p.error
+        ));
+    }
+    let offer = offer::read(&context.client, &config.factory, &inventory)
+        .await
+        .map_err(|e| {
+            report_error(&format!(
+                "cannot read what the factory lab {} offers: {e}",
+                config.factory.name
+            ));
+            Exit::Failure
+        })?;
+    let run = RunId::new(time::OffsetDateTime::now_utc(), rand::random());
+    Ok(plan(config, &inventory, &offer, selection, run))
+}
+
+/// Prints the plan; exits 1 when it has errors (nothing was created).
+fn show_plan(plan: &BuildPlan, json: bool) -> Exit {
+    if json {
+        let _ = print_json(&super::progress::plan_json(plan));
+    } else {
+        super::progress::print_plan(plan);
+    }
+    for e in &plan.errors {
+        let at = e
+            .path
+            .as_ref()
+            .map(|p| format!("{p}: "))
+            .unwrap_or_default();
+        report_error(&format!("{at}{}", e.message));
+    }
+    if !plan.errors.is_empty() {
+        report_error(&format!(
+            "the plan has {}; nothing was created",
+            crate::human::count(plan.errors.len(), "error")
+        ));
+        return Exit::Failure;
+    }
+    if plan.jobs.is_empty() {
+        report_warning("nothing to build: no selected image has a lab that receives it");
+    }
+    Exit::Ok
+}
+
+/// Runs `plan` in this process, printing progress, until it ends or is cancelled.
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    context: &Context,
+    _config: &FactoryConfig,
+    plan: &BuildPlan,
+    journal: Journal,
+    started: Event,
+    from: Option<(RunState, bool)>,
+    actor: &Actor,
+    json: bool,
+) -> Exit {
+    let path = journal.path().to_path_buf();
+    let (live_tx, mut live_rx) = tokio::sync::mpsc::unbounded_channel();
+    let recorder: Arc<Recorder> = Arc::new(Recorder::new(journal, Some(live_tx)));
+    let (cancel_tx, cancel_rx) = watch::channel(from.as_ref().is_some_and(|(_, c)| *c));
+    let (from_state, _) = from.map_or((None, false), |(s, c)| (Some(s), c));
+    recorder.emit(started);
+    // The fold starts from what the journal says so far, so the printer sees the whole run.
+    let lines = journal::read(&path).unwrap_or_default();
+    let mut printer = Printer::new(RunState::fold(&lines), json);
+    while let Ok(line) = live_rx.try_recv() {
+        let _ = line;
+    }
+    printer.header(&path);
+    let interrupt = {
+        let recorder = recorder.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            eprintln!(
+                "stopping: nothing new starts; cleaning up what the run made (this takes a few minutes in Azure)"
+            );
+            recorder.emit(Event::CancelAsked {
+                by: "signal".into(),
+            });
+            let _ = cancel_tx.send(true);
+        })
+    };
+    let ctx = Arc::new(runner::Context {
+        client: context.client.clone(),
+        settings: _config.build.clone(),
+        author: actor_name(actor),
+        cancel: cancel_rx,
+    });
+    let sink: Arc<dyn Sink> = recorder.clone();
+    let work = runner::run(ctx, plan, sink, from_state);
+    tokio::pin!(work);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut work => break outcome,
+            Some(line) = live_rx.recv() => printer.line(&line),
+        }
+    };
+    while let Ok(line) = live_rx.try_recv() {
+        printer.line(&line);
+    }
+    interrupt.abort();
+    printer.finish(json);
+    outcome_exit(outcome)
+}
+
+fn outcome_exit(outcome: RunOutcome) -> Exit {
+    match outcome {
+        RunOutcome::Done => Exit::Ok,
+        RunOutcome::SomeFailed => Exit::Partial,
+        RunOutcome::Cancelled => Exit::Failure,
+    }
+}
+
+/// Starts `imagefactory resume RUN` in a new session, detached from this terminal, and says
+/// how to follow it.
+fn detach(global: &Global, run: &RunId) -> Exit {
+    let log_dir = journal::dir();
+    let log = log_dir.join(format!("{run}.log"));
+    let file = match std::fs::File::create(&log) {
+        Ok(f) => f,
+        Err(e) => {
+            report_error(&format!("cannot write {}: {e}", log.display()));
+            return Exit::Failure;
+        }
+    };
+    let exe = std::env::current_exe().unwrap_or_else(|_| "imagefactory".into());
+    let mut command = std::process::Command::new(exe);
+    if let Some(config) = &global.config {
+        command.arg("--config").arg(config);
+    }
+    if let Some(endpoint) = &global.endpoint {
+        command.arg("--endpoint").arg(endpoint.as_str());
+    }
+    if let Some(auth) = global.auth {
+        command.arg("--auth").arg(auth.as_str());
+    }
+    if let Some(n) = global.concurrency {
+        command.arg("--concurrency").arg(n.to_string());
+    }
+    command
+        .arg("resume")
+        .arg(run.as_str())
+        .stdin(std::process::Stdio::null())
+        .stdout(
+            file.try_clone()
+                .map(Into::into)
+                .unwrap_or(std::process::Stdio::null()),
+        )
+        .stderr(std::process::Stdio::from(file));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // A new session: no controlling terminal, so a closed SSH session does not hang it up.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    match command.spawn() {
+        Ok(child) => {
+            println!(
+                "run {run} started in the background (process {})",
+                child.id()
+            );
+            println!("  follow it:  imagefactory watch {run}");
+            println!("  stop it:    imagefactory cancel {run}");
+            println!("  its log:    {}", log.display());
+            Exit::Ok
+        }
+        Err(e) => {
+            report_error(&format!(
+                "cannot start the background run: {e}; run `imagefactory resume {run}` to run it here"
+            ));
+            Exit::Failure
+        }
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+/// Who the journal and the images name: the principal when known, else the OS user.
+pub fn actor_name(actor: &Actor) -> String {
+    actor
+        .principal
+        .clone()
+        .unwrap_or_else(|| actor.user.clone())
+}
+
+/// This machine's name.
+pub fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    if ok {
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        "unknown".into()
+    }
+}
+
+/// Whether process `pid` exists on this machine.
+pub fn process_alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+}

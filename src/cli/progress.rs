@@ -1,0 +1,334 @@
+//! How builds read on a terminal and in a pipeline's log: the plan, one line per step of a run
+//! as it happens (the same lines for `build`, `resume` and `watch`), and a summary at the end.
+//! Everything is derived from journal lines through the one fold, `RunState::apply`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::output::{print_json, report_error};
+use crate::factory::build::BuildPlan;
+use crate::factory::build::journal::{Event, Line, RunState, Stage, TargetOutcome};
+
+/// The plan as `build --plan --json` prints it.
+#[derive(Serialize)]
+pub struct PlanJson<'p> {
+    run: String,
+    factory: String,
+    location: &'p str,
+    parallelism: usize,
+    runnable: bool,
+    images: Vec<JobJson<'p>>,
+    skipped: Vec<SkipJson<'p>>,
+    errors: Vec<ErrorJson<'p>>,
+}
+
+#[derive(Serialize)]
+struct JobJson<'p> {
+    path: &'p str,
+    vm_name: &'p str,
+    vm_size: &'p str,
+    base: String,
+    artifacts: Vec<String>,
+    image_name: &'p str,
+    definition_hash: &'p str,
+    labs: Vec<&'p str>,
+}
+
+#[derive(Serialize)]
+struct SkipJson<'p> {
+    path: &'p str,
+    lab: Option<&'p str>,
+    why: &'p str,
+}
+
+#[derive(Serialize)]
+struct ErrorJson<'p> {
+    path: Option<&'p str>,
+    message: &'p str,
+}
+
+pub fn plan_json(plan: &BuildPlan) -> PlanJson<'_> {
+    PlanJson {
+        run: plan.run.to_string(),
+        factory: plan.factory.name.clone(),
+        location: &plan.factory_location,
+        parallelism: plan.parallelism,
+        runnable: plan.is_runnable(),
+        images: plan
+            .jobs
+            .iter()
+            .map(|j| JobJson {
+                path: j.path.as_str(),
+                vm_name: &j.vm_name,
+                vm_size: &j.vm_size,
+                base: base_text(j),
+                artifacts: j
+                    .artifacts
+                    .iter()
+                    .map(|a| format!("{}/{}", a.source, a.name))
+                    .collect(),
+                image_name: &j.image_name,
+                definition_hash: &j.definition_hash,
+                labs: j.targets.iter().map(|t| t.lab.name.as_str()).collect(),
+            })
+            .collect(),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|s| SkipJson {
+                path: s.path.as_str(),
+                lab: s.lab.as_deref(),
+                why: &s.why,
+            })
+            .collect(),
+        errors: plan
+            .errors
+            .iter()
+            .map(|e| ErrorJson {
+                path: e.path.as_ref().map(|p| p.as_str()),
+                message: &e.message,
+            })
+            .collect(),
+    }
+}
+
+fn base_text(job: &crate::factory::build::ImageJob) -> String {
+    format!(
+        "{}/{}/{} ({})",
+        job.base.publisher, job.base.offer, job.base.sku, job.base.version
+    )
+}
+
+/// Prints the plan for a person.
+pub fn print_plan(plan: &BuildPlan) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "run {} in factory lab {} ({}): {}, {} at once",
+        plan.run,
+        plan.factory.name,
+        if plan.factory_location.is_empty() {
+            "?"
+        } else {
+            &plan.factory_location
+        },
+        crate::human::count(plan.jobs.len(), "image"),
+        plan.parallelism
+    );
+    for job in &plan.jobs {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "{} → {}", job.path, job.image_name);
+        let _ = writeln!(out, "  vm         {} ({})", job.vm_name, job.vm_size);
+        let _ = writeln!(out, "  base       {}", base_text(job));
+        let names: Vec<String> = job
+            .artifacts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if i + 1 == job.artifacts.len() {
+                    format!("{} (generalizes)", a.name)
+                } else {
+                    a.name.clone()
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "  artifacts  {}", names.join(", "));
+        let labs: Vec<&str> = job.targets.iter().map(|t| t.lab.name.as_str()).collect();
+        let _ = writeln!(out, "  labs       {}", labs.join(", "));
+    }
+    if !plan.skipped.is_empty() {
+        let _ = writeln!(out, "\nskipped:");
+        for s in &plan.skipped {
+            match &s.lab {
+                Some(lab) => {
+                    let _ = writeln!(out, "  {} → {lab}: {}", s.path, s.why);
+                }
+                None => {
+                    let _ = writeln!(out, "  {}: {}", s.path, s.why);
+                }
+            }
+        }
+    }
+}
+
+/// Prints a run's lines as they come, folding them into its state.
+pub struct Printer {
+    state: Option<RunState>,
+    /// Progress goes to stderr when stdout carries JSON.
+    to_stderr: bool,
+    /// The last quarter printed per copy, so a copy prints at most five lines.
+    quarters: HashMap<(String, Option<String>), u8>,
+}
+
+impl Printer {
+    pub fn new(state: Option<RunState>, json: bool) -> Printer {
+        Printer {
+            state,
+            to_stderr: json,
+            quarters: HashMap::new(),
+        }
+    }
+
+    fn say(&self, text: &str) {
+        if self.to_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    /// The run's id, images and journal.
+    pub fn header(&self, journal: &Path) {
+        if let Some(state) = &self.state {
+            self.say(&format!(
+                "run {}: {} in {}; journal {}",
+                state.run,
+                crate::human::count(state.images.len(), "image"),
+                lab_name(&state.factory),
+                journal.display()
+            ));
+        }
+    }
+
+    /// Folds `line` in and prints what it says, if it says something worth a line.
+    pub fn line(&mut self, line: &Line) {
+        match &mut self.state {
+            Some(state) => state.apply(line),
+            None => self.state = RunState::begin(line),
+        }
+        if let Some(text) = self.describe(line) {
+            let time = line.at.get(11..19).unwrap_or("");
+            self.say(&format!("{time}  {text}"));
+        }
+    }
+
+    fn describe(&mut self, line: &Line) -> Option<String> {
+        match &line.event {
+            Event::Started {
+                resumed: true, pid, ..
+            } => Some(format!("resumed by process {pid}")),
+            Event::Stage { image, stage } => Some(format!("{image}: {}", stage.label())),
+            Event::Artifacts {
+                image,
+                applied,
+                total,
+                current,
+            } => current
+                .as_ref()
+                .map(|c| format!("{image}: artifact {} of {total}: {c}", applied + 1)),
+            Event::Copy {
+                image,
+                lab,
+                percent,
+            } => {
+                let quarter = percent / 25;
+                let key = (image.clone(), lab.clone());
+                if self.quarters.get(&key) == Some(&quarter) {
+                    return None;
+                }
+                self.quarters.insert(key, quarter);
+                let into = lab
+                    .as_deref()
+                    .map(|l| format!("copy to {}", lab_name(l)))
+                    .unwrap_or_else(|| "capture".into());
+                Some(format!("{image}: {into} {percent}%"))
+            }
+            Event::Target {
+                image,
+                lab,
+                outcome,
+            } => Some(match outcome {
+                TargetOutcome::Done { .. } => {
+                    format!("{image}: image created in {}", lab_name(lab))
+                }
+                TargetOutcome::Skipped { why } => {
+                    format!("{image}: {} skipped: {why}", lab_name(lab))
+                }
+                TargetOutcome::Failed { error } => {
+                    format!(
+                        "{image}: {} failed: {}: {}",
+                        lab_name(lab),
+                        error.code,
+                        error.message
+                    )
+                }
+            }),
+            Event::Failed { image, error } => {
+                let mut text =
+                    format!("{image}: FAILED at {}: {}", error.stage.label(), error.code);
+                text.push_str(&format!("\n          {}", error.message));
+                for d in &error.details {
+                    text.push_str(&format!("\n          {d}"));
+                }
+                Some(text)
+            }
+            Event::CancelAsked { by } => Some(format!("cancel asked ({by}): cleaning up")),
+            Event::Finished { outcome } => Some(format!("run finished: {outcome:?}")),
+            _ => None,
+        }
+    }
+
+    /// The summary: one line per image; with `json`, the run's state on stdout.
+    pub fn finish(&self, json: bool) {
+        let Some(state) = &self.state else {
+            return;
+        };
+        if json {
+            let _ = print_json(state);
+            return;
+        }
+        print_summary(state);
+    }
+}
+
+/// One line per image: where it ended and in how many labs.
+pub fn print_summary(state: &RunState) {
+    let mut table =
+        super::output::Table::new(vec!["IMAGE", "STAGE", "LABS", "IMAGE NAME", "ERROR"]);
+    for image in &state.images {
+        let done = image
+            .targets
+            .iter()
+            .filter(|t| matches!(t.outcome, Some(TargetOutcome::Done { .. })))
+            .count();
+        table.row(vec![
+            image.path.clone(),
+            image.stage.label().to_string(),
+            format!("{done}/{}", image.targets.len()),
+            image.image_name.clone(),
+            image
+                .error
+                .as_ref()
+                .map(|e| format!("{}: {}", e.code, e.message))
+                .unwrap_or_default(),
+        ]);
+    }
+    println!();
+    let _ = table.print();
+    let (done, failed, cancelled) = state.counts();
+    if failed > 0 {
+        for image in state.images.iter().filter(|i| i.stage == Stage::Failed) {
+            if let Some(e) = &image.error {
+                report_error(&format!(
+                    "{} failed at {}: {}: {}",
+                    image.path,
+                    e.stage.label(),
+                    e.code,
+                    e.message
+                ));
+            }
+        }
+    }
+    println!(
+        "\n{done} done, {failed} failed, {cancelled} cancelled of {}",
+        state.images.len()
+    );
+}
+
+/// A lab's name from its id (or the text itself).
+pub fn lab_name(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}

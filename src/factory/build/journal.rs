@@ -1,0 +1,559 @@
+//! A run's journal: one JSON line per event, flushed as it happens, in the state directory.
+//! `RunState::apply` is the one fold from events to where the run stands; `watch`, `runs`,
+//! `resume` and the console all read a run through it, so screen and journal cannot disagree.
+//! Nothing secret is ever an event: no password, no SAS, no key.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use super::names::RunId;
+use crate::arm::PendingOperation;
+
+/// Where an image's build stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Queued,
+    CreatingVm,
+    ApplyingArtifacts,
+    Generalizing,
+    Deallocated,
+    Capturing,
+    Distributing,
+    CleaningUp,
+    Done,
+    Failed,
+    Cancelled,
+}
+
+impl Stage {
+    /// Whether the image's build has ended.
+    pub fn is_final(self) -> bool {
+        matches!(self, Stage::Done | Stage::Failed | Stage::Cancelled)
+    }
+
+    /// How the stage reads in a table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Queued => "queued",
+            Stage::CreatingVm => "creating VM",
+            Stage::ApplyingArtifacts => "applying artifacts",
+            Stage::Generalizing => "generalizing",
+            Stage::Deallocated => "deallocated",
+            Stage::Capturing => "capturing",
+            Stage::Distributing => "distributing",
+            Stage::CleaningUp => "cleaning up",
+            Stage::Done => "done",
+            Stage::Failed => "failed",
+            Stage::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Something a run made in Azure, which it must remove again or account for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Resource {
+    /// The build VM (lab VM id).
+    Vm { id: String },
+    /// Read access granted on the build VM's OS disk (disk id).
+    DiskAccess { id: String },
+    /// The captured VHD in the factory lab's storage (URL without SAS): the catalogue.
+    CatalogueBlob { url: String },
+    /// A VHD copied into a target lab's storage, for its custom image (URL without SAS).
+    StagingBlob { lab: String, url: String },
+    /// A custom image in a target lab (its id).
+    Image { lab: String, id: String },
+}
+
+/// A long-running step whose operation a resumed run can follow again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    CreateVm,
+    GrantDiskAccess,
+    RevokeDiskAccess,
+    CreateImage { lab: String },
+    DeleteVm,
+}
+
+/// How one target lab ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum TargetOutcome {
+    /// The image is there (its id).
+    Done {
+        image: String,
+    },
+    /// Nothing was done, and why (an image of that name was there already).
+    Skipped {
+        why: String,
+    },
+    Failed {
+        error: StepError,
+    },
+}
+
+/// Why a step failed: where, the ARM (or storage) error code, the message, and any further
+/// text from the failing thing itself (an artifact's own messages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    pub stage: Stage,
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.stage.label(), self.code, self.message)
+    }
+}
+
+/// An image as the run planned it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedImage {
+    pub path: String,
+    pub vm_name: String,
+    pub image_name: String,
+    pub definition_hash: String,
+    pub targets: Vec<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Every image was built and distributed.
+    Done,
+    /// Some images failed; the others are done.
+    SomeFailed,
+    Cancelled,
+}
+
+/// What happened in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The run began (or a process took it over: `resumed` is true).
+    Started {
+        run: RunId,
+        /// The factory lab's id.
+        factory: String,
+        /// The factory lab's region (build VMs are made there).
+        #[serde(default)]
+        location: String,
+        actor: String,
+        host: String,
+        pid: u32,
+        #[serde(default)]
+        resumed: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        images: Vec<PlannedImage>,
+    },
+    Stage {
+        image: String,
+        stage: Stage,
+    },
+    Artifacts {
+        image: String,
+        applied: u32,
+        total: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        current: Option<String>,
+    },
+    /// A copy's progress: into the catalogue (`lab` none) or into a target lab.
+    Copy {
+        image: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lab: Option<String>,
+        percent: u8,
+    },
+    Begun {
+        image: String,
+        #[serde(flatten)]
+        step: Step,
+        operation: PendingOperation,
+    },
+    Created {
+        image: String,
+        resource: Resource,
+    },
+    Removed {
+        image: String,
+        resource: Resource,
+    },
+    Target {
+        image: String,
+        lab: String,
+        #[serde(flatten)]
+        outcome: TargetOutcome,
+    },
+    Failed {
+        image: String,
+        error: StepError,
+    },
+    /// Someone asked the run to stop (`cancel`, Ctrl-C, SIGTERM).
+    CancelAsked {
+        by: String,
+    },
+    Finished {
+        outcome: RunOutcome,
+    },
+}
+
+/// An event with the time it happened (RFC 3339, UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    pub at: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// One target lab of an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetState {
+    pub lab: String,
+    pub percent: Option<u8>,
+    pub outcome: Option<TargetOutcome>,
+}
+
+/// One image of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImageState {
+    pub path: String,
+    pub vm_name: String,
+    pub image_name: String,
+    pub definition_hash: String,
+    pub stage: Stage,
+    /// When it entered its stage.
+    pub since: String,
+    /// Artifacts applied, of how many, and the one being applied.
+    pub artifacts: Option<(u32, u32, Option<String>)>,
+    /// Percent of the capture copied into the catalogue.
+    pub capture: Option<u8>,
+    pub targets: Vec<TargetState>,
+    pub error: Option<StepError>,
+    /// What the run made for this image and has not removed.
+    pub resources: Vec<Resource>,
+    /// Operations begun and not known to be finished, by step.
+    pub pending: BTreeMap<String, (Step, PendingOperation)>,
+}
+
+/// Where a run stands: the fold of its journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunState {
+    pub run: RunId,
+    pub factory: String,
+    pub location: String,
+    pub actor: String,
+    pub host: String,
+    /// The process running it now (the last to start or resume it).
+    pub pid: u32,
+    pub started: String,
+    pub updated: String,
+    pub images: Vec<ImageState>,
+    pub cancel_asked: Option<String>,
+    pub outcome: Option<RunOutcome>,
+}
+
+impl RunState {
+    /// The state after the first line, if it starts a run.
+    pub fn begin(line: &Line) -> Option<RunState> {
+        let Event::Started {
+            run,
+            factory,
+            location,
+            actor,
+            host,
+            pid,
+            images,
+            ..
+        } = &line.event
+        else {
+            return None;
+        };
+        Some(RunState {
+            run: run.clone(),
+            factory: factory.clone(),
+            location: location.clone(),
+            actor: actor.clone(),
+            host: host.clone(),
+            pid: *pid,
+            started: line.at.clone(),
+            updated: line.at.clone(),
+            images: images
+                .iter()
+                .map(|p| ImageState {
+                    path: p.path.clone(),
+                    vm_name: p.vm_name.clone(),
+                    image_name: p.image_name.clone(),
+                    definition_hash: p.definition_hash.clone(),
+                    stage: Stage::Queued,
+                    since: line.at.clone(),
+                    artifacts: None,
+                    capture: None,
+                    targets: p
+                        .targets
+                        .iter()
+                        .map(|lab| TargetState {
+                            lab: lab.clone(),
+                            percent: None,
+                            outcome: None,
+                        })
+                        .collect(),
+                    error: None,
+                    resources: Vec::new(),
+                    pending: BTreeMap::new(),
+                })
+                .collect(),
+            cancel_asked: None,
+            outcome: None,
+        })
+    }
+
+    /// The fold of a whole journal; `None` if it does not start with a run.
+    pub fn fold<'l>(lines: impl IntoIterator<Item = &'l Line>) -> Option<RunState> {
+        let mut lines = lines.into_iter();
+        let mut state = RunState::begin(lines.next()?)?;
+        for line in lines {
+            state.apply(line);
+        }
+        Some(state)
+    }
+
+    /// Applies one event.
+    pub fn apply(&mut self, line: &Line) {
+        self.updated = line.at.clone();
+        match &line.event {
+            Event::Started { pid, host, .. } => {
+                self.pid = *pid;
+                self.host = host.clone();
+            }
+            Event::CancelAsked { by } => self.cancel_asked = Some(by.clone()),
+            Event::Finished { outcome } => self.outcome = Some(*outcome),
+            Event::Stage { image, stage } => {
+                if let Some(i) = self.image_mut(image)
+                    && i.stage != *stage
+                {
+                    i.stage = *stage;
+                    i.since = line.at.clone();
+                }
+            }
+            Event::Artifacts {
+                image,
+                applied,
+                total,
+                current,
+            } => {
+                if let Some(i) = self.image_mut(image) {
+                    i.artifacts = Some((*applied, *total, current.clone()));
+                }
+            }
+            Event::Copy {
+                image,
+                lab,
+                percent,
+            } => {
+                if let Some(i) = self.image_mut(image) {
+                    match lab {
+                        None => i.capture = Some(*percent),
+                        Some(lab) => {
+                            if let Some(t) = i.target_mut(lab) {
+                                t.percent = Some(*percent);
+                            }
+                        }
+                    }
+                }
+            }
+            Event::Begun {
+                image,
+                step,
+                operation,
+            } => {
+                if let Some(i) = self.image_mut(image) {
+                    i.pending
+                        .insert(step_key(step), (step.clone(), operation.clone()));
+                }
+            }
+            Event::Created { image, resource } => {
+                if let Some(i) = self.image_mut(image)
+                    && !i.resources.contains(resource)
+                {
+                    i.resources.push(resource.clone());
+                }
+            }
+            Event::Removed { image, resource } => {
+                if let Some(i) = self.image_mut(image) {
+                    i.resources.retain(|r| r != resource);
+                    // An operation that made or removed it is over.
+                    let done = match resource {
+                        Resource::Vm { .. } => vec![Step::CreateVm, Step::DeleteVm],
+                        Resource::DiskAccess { .. } => {
+                            vec![Step::GrantDiskAccess, Step::RevokeDiskAccess]
+                        }
+                        _ => Vec::new(),
+                    };
+                    for step in done {
+                        i.pending.remove(&step_key(&step));
+                    }
+                }
+            }
+            Event::Target {
+                image,
+                lab,
+                outcome,
+            } => {
+                if let Some(i) = self.image_mut(image) {
+                    i.pending
+                        .remove(&step_key(&Step::CreateImage { lab: lab.clone() }));
+                    if let Some(t) = i.target_mut(lab) {
+                        t.outcome = Some(outcome.clone());
+                    }
+                }
+            }
+            Event::Failed { image, error } => {
+                if let Some(i) = self.image_mut(image) {
+                    i.error = Some(error.clone());
+                }
+            }
+        }
+    }
+
+    fn image_mut(&mut self, path: &str) -> Option<&mut ImageState> {
+        self.images.iter_mut().find(|i| i.path == path)
+    }
+
+    /// Whether every image has ended (the run may still be cleaning up until `Finished`).
+    pub fn all_final(&self) -> bool {
+        self.images.iter().all(|i| i.stage.is_final())
+    }
+
+    /// Images done, failed and cancelled.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count = |s: Stage| self.images.iter().filter(|i| i.stage == s).count();
+        (
+            count(Stage::Done),
+            count(Stage::Failed),
+            count(Stage::Cancelled),
+        )
+    }
+}
+
+impl ImageState {
+    fn target_mut(&mut self, lab: &str) -> Option<&mut TargetState> {
+        self.targets
+            .iter_mut()
+            .find(|t| t.lab.eq_ignore_ascii_case(lab))
+    }
+
+    /// The build VM's id, while the run has it.
+    pub fn vm(&self) -> Option<&str> {
+        self.resources.iter().find_map(|r| match r {
+            Resource::Vm { id } => Some(id.as_str()),
+            _ => None,
+        })
+    }
+}
+
+fn step_key(step: &Step) -> String {
+    match step {
+        Step::CreateImage { lab } => format!("create_image:{}", lab.to_ascii_lowercase()),
+        other => serde_json::to_value(other)
+            .ok()
+            .and_then(|v| v.get("step").and_then(|s| s.as_str()).map(str::to_string))
+            .unwrap_or_default(),
+    }
+}
+
+/// Where run journals are kept.
+pub fn dir() -> PathBuf {
+    crate::paths::state_dir().join("runs")
+}
+
+/// The journal file of `run` in `dir`.
+pub fn path_of(dir: &Path, run: &RunId) -> PathBuf {
+    dir.join(format!("{run}.jsonl"))
+}
+
+/// An open journal, appended to line by line.
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+}
+
+impl Journal {
+    /// Opens (creating if needed) the journal of `run` in `dir`, for appending.
+    pub fn open(dir: &Path, run: &RunId) -> std::io::Result<Journal> {
+        std::fs::create_dir_all(dir)?;
+        let path = path_of(dir, run);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        Ok(Journal {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one line and flushes it to the file system.
+    pub fn append(&self, line: &Line) -> std::io::Result<()> {
+        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        text.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(text.as_bytes())?;
+        file.flush()
+    }
+}
+
+/// Reads a journal. A last line cut short (the process killed while writing it) is skipped;
+/// any other line that is not an event is an error naming the line.
+pub fn read(path: &Path) -> Result<Vec<Line>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (n, raw) in lines.iter().enumerate() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Line>(raw) {
+            Ok(line) => out.push(line),
+            Err(_) if n + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => {
+                return Err(format!(
+                    "{}:{}: not a journal event ({e}); the run cannot be read past it",
+                    path.display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The journals in `dir`, newest run first.
+pub fn list(dir: &Path) -> Vec<(RunId, PathBuf)> {
+    let mut runs: Vec<(RunId, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let path = e.path();
+            let stem = path.file_name()?.to_str()?.strip_suffix(".jsonl")?;
+            Some((RunId::parse(stem)?, path))
+        })
+        .collect();
+    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    runs
+}

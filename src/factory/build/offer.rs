@@ -1,0 +1,113 @@
+//! What the factory lab offers a build, read before planning: the marketplace images it
+//! allows, its artifact sources with their artifacts and required parameters, its VM limit,
+//! and whether the identity may create VMs there.
+
+use serde::Deserialize;
+
+use super::plan::{ArtifactSourceOffer, FactoryOffer};
+use crate::arm::wire::{Artifact, ArtifactSource, DTL_API_VERSION, GalleryImage};
+use crate::arm::{ArmClient, ArmError};
+use crate::config::LabRef;
+use crate::factory::Inventory;
+
+/// A lab policy (`policySets/default/policies`): only what the VM limit needs.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Policy {
+    #[serde(default)]
+    properties: PolicyProperties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyProperties {
+    #[serde(default)]
+    fact_name: Option<String>,
+    #[serde(default)]
+    threshold: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// Reads what `factory` offers. `inventory` says whether the identity may write there.
+pub async fn read(
+    client: &ArmClient,
+    factory: &LabRef,
+    inventory: &Inventory,
+) -> Result<FactoryOffer, ArmError> {
+    let lab = factory.id();
+    let (gallery_path, sources_path, policies_path) = (
+        format!("{lab}/galleryimages"),
+        format!("{lab}/artifactsources"),
+        format!("{lab}/policysets/default/policies"),
+    );
+    let (gallery, sources, policies) = futures::try_join!(
+        client.list::<GalleryImage>(&gallery_path, DTL_API_VERSION),
+        client.list::<ArtifactSource>(&sources_path, DTL_API_VERSION),
+        client.list::<Policy>(&policies_path, DTL_API_VERSION),
+    )?;
+    let artifact_paths: Vec<String> = sources
+        .iter()
+        .map(|s| format!("{lab}/artifactsources/{}/artifacts", s.name))
+        .collect();
+    let artifact_lists = futures::future::try_join_all(
+        artifact_paths
+            .iter()
+            .map(|path| client.list::<Artifact>(path, DTL_API_VERSION)),
+    )
+    .await?;
+    let denied = inventory
+        .labs()
+        .map(|(_, l)| l)
+        .find(|l| factory.is(l.id.as_str()))
+        .and_then(|l| l.refusal().map(str::to_string));
+    Ok(FactoryOffer {
+        gallery: gallery
+            .into_iter()
+            .filter(|g| g.properties.enabled != Some(false))
+            .filter_map(|g| {
+                let r = g.properties.image_reference?;
+                Some((r.publisher?, r.offer?, r.sku?))
+            })
+            .collect(),
+        artifact_sources: sources
+            .iter()
+            .zip(artifact_lists)
+            .map(|(source, artifacts)| ArtifactSourceOffer {
+                name: source.name.clone(),
+                artifacts: artifacts
+                    .into_iter()
+                    .map(|a| {
+                        let required = required_parameters(a.properties.parameters.as_ref());
+                        (a.name, required)
+                    })
+                    .collect(),
+            })
+            .collect(),
+        vm_limit: policies.iter().find_map(|p| {
+            let props = &p.properties;
+            let enabled = props
+                .status
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case("enabled"));
+            (enabled && props.fact_name.as_deref() == Some("LabVmCount"))
+                .then(|| props.threshold.as_deref()?.trim().parse().ok())
+                .flatten()
+        }),
+        denied,
+    })
+}
+
+/// The parameters of an artifact that have no default and may not be empty.
+fn required_parameters(parameters: Option<&serde_json::Value>) -> Vec<String> {
+    let Some(map) = parameters.and_then(|p| p.as_object()) else {
+        return Vec::new();
+    };
+    map.iter()
+        .filter(|(_, spec)| {
+            spec.get("defaultValue").is_none()
+                && spec.get("allowEmpty").and_then(|v| v.as_bool()) != Some(true)
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}

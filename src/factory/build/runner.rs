@@ -1,0 +1,951 @@
+//! The runner: takes a plan (or a journal's run state, to resume) and drives every image
+//! through its stages, builds bounded by the plan's parallelism and copies by
+//! `[build] max_copies`, every stage under its timeout, reporting each step to a sink (the
+//! journal). A failed image is cleaned up and the others carry on; a cancelled run stops new
+//! work and removes what it made.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+use tokio::sync::{Mutex, Semaphore, watch};
+
+use super::journal::{
+    Event, Line, PlannedImage, Resource, RunOutcome, RunState, Stage, Step, StepError,
+    TargetOutcome,
+};
+use super::names::RunId;
+use super::plan::{BuildPlan, ImageJob, Target};
+use super::steps::{self, CATALOGUE_CONTAINER, STAGING_CONTAINER};
+use crate::arm::storage::{Access, BlobAccount, CopyStatus, blob};
+use crate::arm::{ArmClient, ArmError, Begun, PendingOperation, Poll};
+use crate::config::{BuildSettings, LabRef};
+
+/// What a run needs: one value instead of wide argument lists.
+pub struct Context {
+    pub client: ArmClient,
+    pub settings: BuildSettings,
+    /// Who the images name as their author.
+    pub author: String,
+    /// Becomes true when the run must stop (cancel, Ctrl-C, SIGTERM).
+    pub cancel: watch::Receiver<bool>,
+}
+
+/// Where a run's events go.
+pub trait Sink: Send + Sync {
+    fn emit(&self, event: Event);
+}
+
+/// The journal, and optionally a live feed of the same lines (for `build` to print).
+pub struct Recorder {
+    journal: super::journal::Journal,
+    live: Option<tokio::sync::mpsc::UnboundedSender<Line>>,
+}
+
+impl Recorder {
+    pub fn new(
+        journal: super::journal::Journal,
+        live: Option<tokio::sync::mpsc::UnboundedSender<Line>>,
+    ) -> Self {
+        Recorder { journal, live }
+    }
+}
+
+impl Sink for Recorder {
+    fn emit(&self, event: Event) {
+        let line = Line { at: now(), event };
+        if let Err(e) = self.journal.append(&line) {
+            tracing::warn!(journal = %self.journal.path().display(), error = %e, "cannot write the run journal");
+        }
+        if let Some(live) = &self.live {
+            let _ = live.send(line);
+        }
+    }
+}
+
+/// The time now, as journal lines carry it.
+pub fn now() -> String {
+    crate::human::rfc3339(OffsetDateTime::now_utc())
+}
+
+/// The images of a plan as its journal records them.
+pub fn planned(plan: &BuildPlan) -> Vec<PlannedImage> {
+    plan.jobs
+        .iter()
+        .map(|job| PlannedImage {
+            path: job.path.to_string(),
+            vm_name: job.vm_name.clone(),
+            image_name: job.image_name.clone(),
+            definition_hash: job.definition_hash.clone(),
+            targets: job.targets.iter().map(|t| t.lab.id()).collect(),
+        })
+        .collect()
+}
+
+/// Runs `plan` to its end. `from` is the run state of a journal being resumed (its images
+/// continue from where they stood); else the run starts fresh. Returns how it ended.
+pub async fn run(
+    ctx: Arc<Context>,
+    plan: &BuildPlan,
+    sink: Arc<dyn Sink>,
+    from: Option<RunState>,
+) -> RunOutcome {
+    let copies = Arc::new(Semaphore::new(ctx.settings.max_copies.max(1)));
+    let builds = Arc::new(Semaphore::new(plan.parallelism.max(1)));
+    let storage = Arc::new(StorageCache::default());
+    let mut tasks = Vec::new();
+    for job in &plan.jobs {
+        let state = from.as_ref().and_then(|s| {
+            s.images
+                .iter()
+                .find(|i| i.path == job.path.as_str())
+                .cloned()
+        });
+        let build = ImageBuild {
+            ctx: ctx.clone(),
+            sink: sink.clone(),
+            job: job.clone(),
+            factory: plan.factory.clone(),
+            location: plan.factory_location.clone(),
+            run: plan.run.clone(),
+            copies: copies.clone(),
+            storage: storage.clone(),
+            stage: std::sync::Mutex::new(state.as_ref().map_or(Stage::Queued, |s| s.stage)),
+            held: std::sync::Mutex::new(
+                state
+                    .as_ref()
+                    .map(|s| s.resources.clone())
+                    .unwrap_or_default(),
+            ),
+            settled: state
+                .as_ref()
+                .map(|s| {
+                    s.targets
+                        .iter()
+                        .filter(|t| t.outcome.is_some())
+                        .map(|t| t.lab.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let builds = builds.clone();
+        tasks.push(tokio::spawn(async move {
+            let _slot = builds.acquire_owned().await;
+            build.run().await
+        }));
+    }
+    let mut stages = Vec::new();
+    for task in tasks {
+        stages.push(task.await.unwrap_or(Stage::Failed));
+    }
+    let outcome = if *ctx.cancel.borrow() {
+        RunOutcome::Cancelled
+    } else if stages.iter().all(|s| *s == Stage::Done) {
+        RunOutcome::Done
+    } else {
+        RunOutcome::SomeFailed
+    };
+    sink.emit(Event::Finished { outcome });
+    outcome
+}
+
+/// Storage accounts already looked up in this run, by lab id.
+#[derive(Default)]
+struct StorageCache(Mutex<HashMap<String, BlobAccount>>);
+
+impl StorageCache {
+    async fn of(&self, client: &ArmClient, lab: &LabRef) -> Result<BlobAccount, ArmError> {
+        let key = lab.id().to_ascii_lowercase();
+        if let Some(found) = self.0.lock().await.get(&key) {
+            return Ok(found.clone());
+        }
+        let account = steps::lab_storage(client, lab).await?;
+        self.0.lock().await.insert(key, account.clone());
+        Ok(account)
+    }
+}
+
+/// Why an image stopped before it was done.
+enum Stop {
+    Failed(StepError),
+    Cancelled,
+}
+
+/// One image's build.
+struct ImageBuild {
+    ctx: Arc<Context>,
+    sink: Arc<dyn Sink>,
+    job: ImageJob,
+    factory: LabRef,
+    location: String,
+    run: RunId,
+    copies: Arc<Semaphore>,
+    storage: Arc<StorageCache>,
+    /// Where the image stands (from the journal, when resuming).
+    stage: std::sync::Mutex<Stage>,
+    /// What the run made for this image and has not removed (from the journal, when resuming,
+    /// and the events since).
+    held: std::sync::Mutex<Vec<Resource>>,
+    /// Target labs (ids) that already have their outcome, when resuming.
+    settled: Vec<String>,
+}
+
+impl ImageBuild {
+    fn image(&self) -> String {
+        self.job.path.to_string()
+    }
+
+    fn emit(&self, event: Event) {
+        {
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            match &event {
+                Event::Created { resource, .. } if !held.contains(resource) => {
+                    held.push(resource.clone())
+                }
+                Event::Removed { resource, .. } => held.retain(|r| r != resource),
+                _ => {}
+            }
+        }
+        self.sink.emit(event);
+    }
+
+    fn stage(&self) -> Stage {
+        *self.stage.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn enter(&self, stage: Stage) {
+        let changed = {
+            let mut current = self.stage.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::replace(&mut *current, stage) != stage
+        };
+        if changed {
+            self.emit(Event::Stage {
+                image: self.image(),
+                stage,
+            });
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        *self.ctx.cancel.borrow()
+    }
+
+    /// Sleeps `d`, or less if the run is cancelled meanwhile.
+    async fn pause(&self, d: Duration) -> Result<(), Stop> {
+        let mut cancel = self.ctx.cancel.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(d) => Ok(()),
+            _ = cancel.wait_for(|c| *c) => Err(Stop::Cancelled),
+        }
+    }
+
+    fn failed(&self, stage: Stage, error: &ArmError) -> Stop {
+        Stop::Failed(step_error(stage, error))
+    }
+
+    /// Runs `work` under `limit`, named `setting` in messages.
+    async fn timed<T>(
+        &self,
+        stage: Stage,
+        limit: Duration,
+        setting: &str,
+        work: impl std::future::Future<Output = Result<T, Stop>>,
+    ) -> Result<T, Stop> {
+        match tokio::time::timeout(limit, work).await {
+            Ok(result) => result,
+            Err(_) => Err(Stop::Failed(StepError {
+                stage,
+                code: "Timeout".into(),
+                message: format!(
+                    "{} took longer than {} ([build] {setting}); what it made is cleaned up",
+                    stage.label(),
+                    crate::human::duration(limit)
+                ),
+                details: Vec::new(),
+            })),
+        }
+    }
+
+    /// Follows an operation to its end, polling no faster than it asks.
+    async fn follow(&self, stage: Stage, op: &PendingOperation) -> Result<Vec<u8>, Stop> {
+        let client = &self.ctx.client;
+        let mut wait = client.first_wait(op);
+        let pacer = Pacer::new(client);
+        loop {
+            self.pause(wait).await?;
+            match client.poll(op).await {
+                Ok(Poll::Succeeded(body)) => return Ok(body),
+                Ok(Poll::Running(hint)) => wait = hint.unwrap_or_else(|| pacer.next()),
+                Err(e) => return Err(self.failed(stage, &e)),
+            }
+        }
+    }
+
+    async fn run(self) -> Stage {
+        if self.stage().is_final() {
+            return self.stage();
+        }
+        if self.cancelled() {
+            self.enter(Stage::Cancelled);
+            return Stage::Cancelled;
+        }
+        let outcome = self.build().await;
+        match outcome {
+            Ok(()) => Stage::Done,
+            Err(stop) => {
+                let (stage, error) = match stop {
+                    Stop::Cancelled => (Stage::Cancelled, None),
+                    Stop::Failed(e) => (Stage::Failed, Some(e)),
+                };
+                if let Some(error) = &error {
+                    self.emit(Event::Failed {
+                        image: self.image(),
+                        error: error.clone(),
+                    });
+                }
+                let keep_vm = stage == Stage::Failed && self.ctx.settings.keep_failed_vms;
+                self.clean_up(keep_vm, stage == Stage::Cancelled).await;
+                self.enter(stage);
+                stage
+            }
+        }
+    }
+
+    async fn build(&self) -> Result<(), Stop> {
+        let settings = self.ctx.settings.clone();
+        if self.stage() <= Stage::ApplyingArtifacts {
+            self.timed(
+                Stage::CreatingVm,
+                settings.vm_timeout,
+                "vm_timeout",
+                self.make_vm(),
+            )
+            .await?;
+        }
+        let vm_id = steps::vm_id(&self.factory, &self.job);
+        if self.stage() <= Stage::Generalizing {
+            self.enter(Stage::Generalizing);
+            self.timed(
+                Stage::Generalizing,
+                settings.generalize_timeout,
+                "generalize_timeout",
+                self.wait_deallocated(&vm_id),
+            )
+            .await?;
+            self.enter(Stage::Deallocated);
+        }
+        if self.stage() <= Stage::Capturing {
+            self.enter(Stage::Capturing);
+            let result = self
+                .timed(
+                    Stage::Capturing,
+                    settings.capture_timeout,
+                    "capture_timeout",
+                    self.capture(&vm_id),
+                )
+                .await;
+            // The disk's read access ends whatever happened to the copy.
+            self.revoke_access().await;
+            result?;
+        }
+        if self.stage() <= Stage::Distributing {
+            self.enter(Stage::Distributing);
+            self.distribute().await?;
+        }
+        self.enter(Stage::CleaningUp);
+        self.timed(
+            Stage::CleaningUp,
+            settings.cleanup_timeout,
+            "cleanup_timeout",
+            self.delete_vm(),
+        )
+        .await?;
+        self.enter(Stage::Done);
+        Ok(())
+    }
+
+    /// Creates the build VM (unless it is there) and follows it until its artifacts are applied.
+    async fn make_vm(&self) -> Result<(), Stop> {
+        let client = self.ctx.client.clone();
+        let id = steps::vm_id(&self.factory, &self.job);
+        let existing = steps::get_vm(&client, &id)
+            .await
+            .map_err(|e| self.failed(Stage::CreatingVm, &e))?;
+        let mut hint = None;
+        if existing.is_none() {
+            self.enter(Stage::CreatingVm);
+            let begun = steps::create_vm(
+                &client,
+                &self.factory,
+                &self.location,
+                &self.job,
+                self.run.as_str(),
+            )
+            .await
+            .map_err(|e| self.failed(Stage::CreatingVm, &e))?;
+            self.emit(Event::Created {
+                image: self.image(),
+                resource: Resource::Vm { id: id.clone() },
+            });
+            if let Begun::Pending(op) = begun {
+                hint = Some(client.first_wait(&op));
+                self.emit(Event::Begun {
+                    image: self.image(),
+                    step: Step::CreateVm,
+                    operation: op,
+                });
+            }
+        }
+        let pacer = Pacer::new(&client);
+        let mut last = None;
+        loop {
+            let vm = steps::get_vm(&client, &id)
+                .await
+                .map_err(|e| self.failed(Stage::ApplyingArtifacts, &e))?
+                .ok_or_else(|| {
+                    Stop::Failed(StepError {
+                        stage: Stage::CreatingVm,
+                        code: "VmGone".into(),
+                        message: format!(
+                            "the build VM {} disappeared while it was being created",
+                            self.job.vm_name
+                        ),
+                        details: Vec::new(),
+                    })
+                })?;
+            let p = &vm.properties;
+            let status = p.artifact_deployment_status.clone().unwrap_or_default();
+            let applied = status.artifacts_applied.unwrap_or(0).max(0) as u32;
+            let total = status
+                .total_artifacts
+                .unwrap_or(self.job.artifacts.len() as i32)
+                .max(0) as u32;
+            let current = p
+                .artifacts
+                .iter()
+                .flatten()
+                .find(|a| {
+                    a.status
+                        .as_deref()
+                        .is_some_and(|s| s.eq_ignore_ascii_case("installing"))
+                })
+                .and_then(|a| a.artifact_id.as_deref())
+                .and_then(|id| id.rsplit('/').next())
+                .map(str::to_string);
+            let state = p.provisioning_state.clone().unwrap_or_default();
+            if current.is_some() || applied > 0 {
+                self.enter(Stage::ApplyingArtifacts);
+            }
+            if last != Some((applied, total, current.clone())) {
+                self.emit(Event::Artifacts {
+                    image: self.image(),
+                    applied,
+                    total,
+                    current: current.clone(),
+                });
+                last = Some((applied, total, current));
+            }
+            if state.eq_ignore_ascii_case("succeeded") {
+                return Ok(());
+            }
+            if state.eq_ignore_ascii_case("failed") {
+                let details = steps::artifact_messages(&vm);
+                let (code, message) = if details.is_empty() {
+                    (
+                        "VmProvisioningFailed".to_string(),
+                        format!("the build VM {} failed to provision", self.job.vm_name),
+                    )
+                } else {
+                    (
+                        "ArtifactFailed".to_string(),
+                        format!(
+                            "an artifact failed on the build VM {} ({applied} of {total} applied)",
+                            self.job.vm_name
+                        ),
+                    )
+                };
+                return Err(Stop::Failed(StepError {
+                    stage: Stage::ApplyingArtifacts,
+                    code,
+                    message,
+                    details,
+                }));
+            }
+            let wait = hint.take().unwrap_or_else(|| pacer.next());
+            self.pause(wait).await?;
+        }
+    }
+
+    async fn wait_deallocated(&self, vm_id: &str) -> Result<(), Stop> {
+        let client = &self.ctx.client;
+        let compute = self.compute_id(vm_id).await?;
+        let pacer = Pacer::new(client);
+        loop {
+            let power = steps::power_state(client, &compute)
+                .await
+                .map_err(|e| self.failed(Stage::Generalizing, &e))?;
+            if power.as_deref() == Some("deallocated") {
+                return Ok(());
+            }
+            self.pause(pacer.next()).await?;
+        }
+    }
+
+    async fn compute_id(&self, vm_id: &str) -> Result<String, Stop> {
+        let vm = steps::get_vm(&self.ctx.client, vm_id)
+            .await
+            .map_err(|e| self.failed(Stage::Generalizing, &e))?;
+        vm.and_then(|v| v.properties.compute_id).ok_or_else(|| {
+            Stop::Failed(StepError {
+                stage: Stage::Generalizing,
+                code: "VmGone".into(),
+                message: format!(
+                    "the build VM {} or its compute VM is not there",
+                    self.job.vm_name
+                ),
+                details: Vec::new(),
+            })
+        })
+    }
+
+    /// Copies the VM's OS disk into the catalogue (unless a copy is there or under way).
+    async fn capture(&self, vm_id: &str) -> Result<(), Stop> {
+        let client = self.ctx.client.clone();
+        let settings = &self.ctx.settings;
+        let fail = |e: ArmError| Stop::Failed(step_error(Stage::Capturing, &e));
+        let account = self
+            .storage
+            .of(&client, &self.factory)
+            .await
+            .map_err(fail)?;
+        let blob_name = format!("{}.vhd", self.job.image_name);
+        let ttl = time::Duration::seconds(settings.capture_timeout.as_secs() as i64 + 3600);
+        let container = account
+            .container(CATALOGUE_CONTAINER, Access::Write, ttl)
+            .map_err(fail)?;
+        blob::create_container(&container).await.map_err(fail)?;
+        let target = account
+            .blob(CATALOGUE_CONTAINER, &blob_name, Access::Write, ttl)
+            .map_err(fail)?;
+        let existing = blob::copy_state(&target).await.map_err(fail)?;
+        let copying = match existing.as_ref().and_then(|(c, _)| c.clone()) {
+            Some(c) if c.status == CopyStatus::Success => false,
+            Some(c) if c.status == CopyStatus::Pending => true,
+            _ => {
+                let compute = self.compute_id(vm_id).await?;
+                let disk = steps::os_disk(&client, &compute).await.map_err(fail)?;
+                let begun = steps::grant_access(
+                    &client,
+                    &disk,
+                    settings.capture_timeout.as_secs().max(3600),
+                )
+                .await
+                .map_err(fail)?;
+                self.emit(Event::Created {
+                    image: self.image(),
+                    resource: Resource::DiskAccess { id: disk.clone() },
+                });
+                let body = match begun {
+                    Begun::Done(body) => body,
+                    Begun::Pending(op) => {
+                        self.emit(Event::Begun {
+                            image: self.image(),
+                            step: Step::GrantDiskAccess,
+                            operation: op.clone(),
+                        });
+                        self.follow(Stage::Capturing, &op).await?
+                    }
+                };
+                let source = steps::access_sas(&disk, &body).map_err(fail)?;
+                let metadata = steps::catalogue_metadata(&self.job, self.run.as_str(), &now());
+                blob::start_copy(&target, &source, &metadata)
+                    .await
+                    .map_err(fail)?;
+                self.emit(Event::Created {
+                    image: self.image(),
+                    resource: Resource::CatalogueBlob {
+                        url: target.public(),
+                    },
+                });
+                true
+            }
+        };
+        if copying {
+            self.follow_copy(Stage::Capturing, &target, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Polls a copy into `target` until it succeeds, emitting its percent.
+    async fn follow_copy(
+        &self,
+        stage: Stage,
+        target: &crate::arm::storage::SasUrl,
+        lab: Option<&str>,
+    ) -> Result<(), Stop> {
+        let pacer = Pacer::new(&self.ctx.client);
+        let mut last = None;
+        loop {
+            let state = blob::copy_state(target)
+                .await
+                .map_err(|e| self.failed(stage, &e))?
+                .and_then(|(c, _)| c);
+            let Some(state) = state else {
+                return Err(Stop::Failed(StepError {
+                    stage,
+                    code: "BlobGone".into(),
+                    message: format!("the copy into {} is not there any more", target.public()),
+                    details: Vec::new(),
+                }));
+            };
+            let percent = state.percent();
+            if last != Some(percent) {
+                self.emit(Event::Copy {
+                    image: self.image(),
+                    lab: lab.map(str::to_string),
+                    percent,
+                });
+                last = Some(percent);
+            }
+            match state.status {
+                CopyStatus::Success => return Ok(()),
+                CopyStatus::Pending => self.pause(pacer.next()).await?,
+                CopyStatus::Failed | CopyStatus::Aborted => {
+                    return Err(Stop::Failed(StepError {
+                        stage,
+                        code: format!("Copy{:?}", state.status),
+                        message: state
+                            .description
+                            .unwrap_or_else(|| "the copy did not finish".into()),
+                        details: Vec::new(),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Ends the disk's read access, if this run granted it (always, even after a failure).
+    async fn revoke_access(&self) {
+        let granted: Vec<String> = self.granted_disks();
+        for disk in granted {
+            let begun = steps::revoke_access(&self.ctx.client, &disk).await;
+            let done = match begun {
+                Ok(Begun::Done(_)) => Ok(()),
+                Ok(Begun::Pending(op)) => {
+                    self.emit(Event::Begun {
+                        image: self.image(),
+                        step: Step::RevokeDiskAccess,
+                        operation: op.clone(),
+                    });
+                    self.ctx.client.wait(&op).await.map(|_| ())
+                }
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(()) => self.emit(Event::Removed {
+                    image: self.image(),
+                    resource: Resource::DiskAccess { id: disk },
+                }),
+                Err(e) => {
+                    tracing::warn!(disk, error = %e, "cannot end the disk's read access; `imagefactory clean` retries")
+                }
+            }
+        }
+    }
+
+    fn granted_disks(&self) -> Vec<String> {
+        self.resources()
+            .into_iter()
+            .filter_map(|r| match r {
+                Resource::DiskAccess { id } => Some(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    async fn distribute(&self) -> Result<(), Stop> {
+        let pending: Vec<Target> = self
+            .job
+            .targets
+            .iter()
+            .filter(|t| !self.settled.iter().any(|lab| t.lab.is(lab)))
+            .cloned()
+            .collect();
+        let results =
+            futures::future::join_all(pending.iter().map(|t| self.distribute_to(t))).await;
+        let mut first_error = None;
+        for (target, result) in pending.iter().zip(results) {
+            let outcome = match result {
+                Ok(outcome) => outcome,
+                Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+                Err(Stop::Failed(error)) => {
+                    first_error.get_or_insert_with(|| error.clone());
+                    TargetOutcome::Failed { error }
+                }
+            };
+            self.emit(Event::Target {
+                image: self.image(),
+                lab: target.lab.id(),
+                outcome,
+            });
+        }
+        match first_error {
+            None => Ok(()),
+            Some(mut error) => {
+                error.message = format!("not every lab got the image: {}", error.message);
+                Err(Stop::Failed(error))
+            }
+        }
+    }
+
+    /// One target lab: its copy of the VHD, then its custom image, then the staging blob gone.
+    async fn distribute_to(&self, target: &Target) -> Result<TargetOutcome, Stop> {
+        let client = &self.ctx.client;
+        let settings = &self.ctx.settings;
+        let stage = Stage::Distributing;
+        let fail = |e: ArmError| Stop::Failed(step_error(stage, &e));
+        let lab = &target.lab;
+        if let Some(image) = steps::find_image(client, lab, &self.job.image_name)
+            .await
+            .map_err(fail)?
+        {
+            let ours = crate::factory::tags::get(image.tags.as_ref(), crate::factory::tags::RUN)
+                == Some(self.run.as_str());
+            if !ours {
+                return Ok(TargetOutcome::Skipped {
+                    why: format!("an image named {} is there already", self.job.image_name),
+                });
+            }
+            let state = image.properties.provisioning_state.as_deref().unwrap_or("");
+            if state.eq_ignore_ascii_case("succeeded") {
+                self.remove_staging(lab).await;
+                return Ok(TargetOutcome::Done { image: image.id });
+            }
+        }
+        let factory = self.storage.of(client, &self.factory).await.map_err(fail)?;
+        let account = self.storage.of(client, lab).await.map_err(fail)?;
+        let blob_name = format!("{}.vhd", self.job.image_name);
+        let ttl = time::Duration::seconds(settings.copy_timeout.as_secs() as i64 + 3600);
+        let staging = account
+            .blob(STAGING_CONTAINER, &blob_name, Access::Write, ttl)
+            .map_err(fail)?;
+        let copied = self.timed(stage, settings.copy_timeout, "copy_timeout", async {
+            let _permit = self.copies.acquire().await;
+            let existing = blob::copy_state(&staging)
+                .await
+                .map_err(fail)?
+                .and_then(|(c, _)| c);
+            match existing.map(|c| c.status) {
+                Some(CopyStatus::Success) => return Ok(()),
+                Some(CopyStatus::Pending) => {}
+                _ => {
+                    let container = account
+                        .container(STAGING_CONTAINER, Access::Write, ttl)
+                        .map_err(fail)?;
+                    blob::create_container(&container).await.map_err(fail)?;
+                    let source = factory
+                        .blob(CATALOGUE_CONTAINER, &blob_name, Access::Read, ttl)
+                        .map_err(fail)?;
+                    blob::start_copy(&staging, &source, &Default::default())
+                        .await
+                        .map_err(fail)?;
+                    self.emit(Event::Created {
+                        image: self.image(),
+                        resource: Resource::StagingBlob {
+                            lab: lab.id(),
+                            url: staging.public(),
+                        },
+                    });
+                }
+            }
+            self.follow_copy(stage, &staging, Some(&lab.id())).await
+        });
+        if let Err(stop) = copied.await {
+            self.remove_staging(lab).await;
+            return Err(stop);
+        }
+        let made = self.timed(stage, settings.image_timeout, "image_timeout", async {
+            let begun = steps::create_image(
+                client,
+                lab,
+                &self.job,
+                self.run.as_str(),
+                &self.ctx.author,
+                &staging.public(),
+            )
+            .await
+            .map_err(fail)?;
+            if let Begun::Pending(op) = begun {
+                self.emit(Event::Begun {
+                    image: self.image(),
+                    step: Step::CreateImage { lab: lab.id() },
+                    operation: op.clone(),
+                });
+                self.follow(stage, &op).await?;
+            }
+            Ok(())
+        });
+        let made = made.await;
+        self.remove_staging(lab).await;
+        made?;
+        let id = format!(
+            "{}/customimages/{}",
+            lab.id().to_ascii_lowercase(),
+            self.job.image_name.to_ascii_lowercase()
+        );
+        self.emit(Event::Created {
+            image: self.image(),
+            resource: Resource::Image {
+                lab: lab.id(),
+                id: id.clone(),
+            },
+        });
+        Ok(TargetOutcome::Done { image: id })
+    }
+
+    /// Deletes the staging blob in `lab` (nothing if it is not there).
+    async fn remove_staging(&self, lab: &LabRef) {
+        let Ok(account) = self.storage.of(&self.ctx.client, lab).await else {
+            return;
+        };
+        let blob_name = format!("{}.vhd", self.job.image_name);
+        let Ok(staging) = account.blob(
+            STAGING_CONTAINER,
+            &blob_name,
+            Access::Write,
+            time::Duration::hours(1),
+        ) else {
+            return;
+        };
+        match blob::delete(&staging).await {
+            Ok(true) => self.emit(Event::Removed {
+                image: self.image(),
+                resource: Resource::StagingBlob {
+                    lab: lab.id(),
+                    url: staging.public(),
+                },
+            }),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(blob = staging.public(), error = %e, "cannot delete a staging blob; `imagefactory clean` retries")
+            }
+        }
+    }
+
+    /// Deletes the build VM and waits until it is gone.
+    async fn delete_vm(&self) -> Result<(), Stop> {
+        let client = &self.ctx.client;
+        let id = steps::vm_id(&self.factory, &self.job);
+        let begun = steps::delete_vm(client, &id)
+            .await
+            .map_err(|e| self.failed(Stage::CleaningUp, &e))?;
+        if let Begun::Pending(op) = begun {
+            self.emit(Event::Begun {
+                image: self.image(),
+                step: Step::DeleteVm,
+                operation: op.clone(),
+            });
+            client
+                .wait(&op)
+                .await
+                .map_err(|e| self.failed(Stage::CleaningUp, &e))?;
+        }
+        self.emit(Event::Removed {
+            image: self.image(),
+            resource: Resource::Vm { id },
+        });
+        Ok(())
+    }
+
+    /// After a failure or a cancel: the disk access ended, staging blobs and (when cancelled)
+    /// an unfinished catalogue copy removed, the VM deleted unless it is to be kept.
+    async fn clean_up(&self, keep_vm: bool, cancelled: bool) {
+        self.enter(Stage::CleaningUp);
+        self.revoke_access().await;
+        for target in self.job.targets.clone() {
+            self.remove_staging(&target.lab).await;
+        }
+        if cancelled {
+            self.remove_unfinished_catalogue().await;
+        }
+        if !keep_vm {
+            let limit = self.ctx.settings.cleanup_timeout;
+            let deleted = tokio::time::timeout(limit, self.delete_vm()).await;
+            if !matches!(deleted, Ok(Ok(()))) {
+                tracing::warn!(
+                    vm = self.job.vm_name,
+                    "cannot delete the build VM; `imagefactory clean` finds it by its run tag"
+                );
+            }
+        }
+    }
+
+    async fn remove_unfinished_catalogue(&self) {
+        let Ok(account) = self.storage.of(&self.ctx.client, &self.factory).await else {
+            return;
+        };
+        let name = format!("{}.vhd", self.job.image_name);
+        let Ok(url) = account.blob(
+            CATALOGUE_CONTAINER,
+            &name,
+            Access::Write,
+            time::Duration::hours(1),
+        ) else {
+            return;
+        };
+        if let Ok(Some((Some(copy), _))) = blob::copy_state(&url).await
+            && copy.status != CopyStatus::Success
+            && blob::delete(&url).await.unwrap_or(false)
+        {
+            self.emit(Event::Removed {
+                image: self.image(),
+                resource: Resource::CatalogueBlob { url: url.public() },
+            });
+        }
+    }
+
+    /// What this image's run made and still holds.
+    fn resources(&self) -> Vec<Resource> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// How often to look at something that gives no `Retry-After`: a fraction of the time waited
+/// so far (so a wait overshoots its end by at most that fraction), between the client's floor
+/// and 10 s.
+struct Pacer {
+    started: Instant,
+    floor: Duration,
+}
+
+impl Pacer {
+    fn new(client: &ArmClient) -> Pacer {
+        Pacer {
+            started: Instant::now(),
+            floor: client.backoff(0),
+        }
+    }
+
+    fn next(&self) -> Duration {
+        (self.started.elapsed() / 10).clamp(self.floor, Duration::from_secs(10))
+    }
+}
+
+fn step_error(stage: Stage, error: &ArmError) -> StepError {
+    let (code, message) = match error {
+        ArmError::Api { code, message, .. } | ArmError::OperationFailed { code, message, .. } => {
+            (code.clone(), message.clone())
+        }
+        ArmError::Storage { code, message, .. } if !code.is_empty() => {
+            (code.clone(), message.clone())
+        }
+        other => ("Error".to_string(), other.to_string()),
+    };
+    StepError {
+        stage,
+        code,
+        message: crate::arm::redact::redact(&message),
+        details: Vec::new(),
+    }
+}

@@ -1,0 +1,396 @@
+//! The ARM and blob calls of each build stage, one function per call, with nothing about
+//! journals or progress: the runner decides when to call them and what to record.
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use serde::Deserialize;
+
+use super::plan::ImageJob;
+use crate::arm::storage::{BlobAccount, SasUrl};
+use crate::arm::wire::{
+    AccessUri, ArtifactInstallProperties, ArtifactParameterProperties, COMPUTE_API_VERSION,
+    ComputeVirtualMachine, CustomImage, CustomImageProperties, CustomImagePropertiesCustom,
+    DISK_API_VERSION, DTL_API_VERSION, GalleryImageReference, GrantAccessData, InstanceView, Lab,
+    LabVirtualMachine, LabVirtualMachineProperties, STORAGE_API_VERSION, StorageAccount,
+    StorageAccountKeys, Tags,
+};
+use crate::arm::{ArmClient, ArmError, Begun, Write};
+use crate::config::{LabRef, OsType};
+use crate::factory::tags;
+
+/// The container in the factory lab's storage account that holds captured VHDs: the
+/// catalogue (the original factory's name, so that its VHDs are found too).
+pub const CATALOGUE_CONTAINER: &str = "imagefactoryvhds";
+/// The container in a target lab's storage account that VHDs are staged in for a custom image.
+pub const STAGING_CONTAINER: &str = "uploads";
+/// The tag that carries an image's definition hash.
+pub const DEFINITION_TAG: &str = "ImageFactoryDefinition";
+/// The admin user of build VMs (its password is generated per VM and kept only in memory).
+pub const ADMIN_USER: &str = "factoryadmin";
+
+/// A generated admin password: 24 characters from all four classes Azure asks for. Held in
+/// memory for the one request that creates the VM; its `Debug` never shows it.
+pub struct Password(String);
+
+impl Password {
+    pub fn generate() -> Password {
+        const CLASSES: [&str; 4] = [
+            "ABCDEFGHJKLMNPQRSTUVWXYZ",
+            "abcdefghijkmnopqrstuvwxyz",
+            "23456789",
+            "!#%()*+,-.:=?@[]^_{}~",
+        ];
+        let mut rng = rand::rng();
+        let mut chars: Vec<char> = Vec::with_capacity(24);
+        for (i, _) in (0..24).enumerate() {
+            let class = CLASSES[i % CLASSES.len()].as_bytes();
+            chars.push(class[rng.random_range(0..class.len())] as char);
+        }
+        // Shuffle so that the classes are not in a fixed order.
+        for i in (1..chars.len()).rev() {
+            chars.swap(i, rng.random_range(0..=i));
+        }
+        Password(chars.into_iter().collect())
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(REDACTED)")
+    }
+}
+
+/// The lab VM id of `job`'s build VM in the factory lab.
+pub fn vm_id(factory: &LabRef, job: &ImageJob) -> String {
+    format!("{}/virtualmachines/{}", factory.id(), job.vm_name)
+}
+
+/// The tags every resource of a run carries.
+pub fn run_tags(job: &ImageJob, run: &str) -> Tags {
+    let mut tags = Tags::new();
+    tags.insert(tags::IMAGE_PATH.into(), job.path.to_string());
+    tags.insert(tags::RUN.into(), run.into());
+    tags
+}
+
+/// Starts creating the build VM: the base image, size, artifacts with the generalize artifact
+/// last, the run's tags, a generated password.
+pub async fn create_vm(
+    client: &ArmClient,
+    factory: &LabRef,
+    location: &str,
+    job: &ImageJob,
+    run: &str,
+) -> Result<Begun, ArmError> {
+    let artifacts = job
+        .artifacts
+        .iter()
+        .map(|a| ArtifactInstallProperties {
+            artifact_id: Some(format!(
+                "{}/artifactSources/{}/artifacts/{}",
+                factory.id(),
+                a.source,
+                a.name
+            )),
+            parameters: (!a.parameters.is_empty()).then(|| {
+                a.parameters
+                    .iter()
+                    .map(|(k, v)| ArtifactParameterProperties {
+                        name: Some(k.clone()),
+                        value: Some(v.clone()),
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let os = os_name(job.os);
+    let password = Password::generate();
+    let body = LabVirtualMachine {
+        id: String::new(),
+        name: String::new(),
+        kind: None,
+        location: Some(location.into()),
+        tags: Some(run_tags(job, run)),
+        properties: LabVirtualMachineProperties {
+            notes: Some(format!("imagefactory build VM of {} (run {run})", job.path)),
+            size: Some(job.vm_size.clone()),
+            user_name: Some(ADMIN_USER.into()),
+            password: Some(password.0),
+            is_authentication_with_ssh_key: Some(false),
+            gallery_image_reference: Some(GalleryImageReference {
+                offer: Some(job.base.offer.clone()),
+                publisher: Some(job.base.publisher.clone()),
+                sku: Some(job.base.sku.clone()),
+                os_type: Some(os.into()),
+                version: Some(job.base.version.clone()),
+            }),
+            artifacts: Some(artifacts),
+            allow_claim: Some(false),
+            disallow_public_ip_address: Some(true),
+            storage_type: Some("Premium".into()),
+            ..Default::default()
+        },
+    };
+    client
+        .begin(
+            Write::Put,
+            &vm_id(factory, job),
+            DTL_API_VERSION,
+            Some(&body),
+        )
+        .await
+}
+
+/// The lab VM with its artifacts, or `None` if it is not there.
+pub async fn get_vm(client: &ArmClient, id: &str) -> Result<Option<LabVirtualMachine>, ArmError> {
+    let path = format!("{id}?$expand=properties($expand=artifacts)");
+    match client.get(&path, DTL_API_VERSION).await {
+        Ok(vm) => Ok(Some(vm)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The compute VM's power state (`running`, `stopped`, `deallocated`), `None` while there is
+/// no compute VM yet.
+pub async fn power_state(client: &ArmClient, compute_id: &str) -> Result<Option<String>, ArmError> {
+    let path = format!("{compute_id}/instanceView");
+    match client.get::<InstanceView>(&path, COMPUTE_API_VERSION).await {
+        Ok(view) => Ok(view.power_state().map(str::to_string)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The id of the compute VM's OS managed disk.
+pub async fn os_disk(client: &ArmClient, compute_id: &str) -> Result<String, ArmError> {
+    let vm: ComputeVirtualMachine = client.get(compute_id, COMPUTE_API_VERSION).await?;
+    vm.properties
+        .storage_profile
+        .os_disk
+        .and_then(|d| d.managed_disk)
+        .and_then(|m| m.id)
+        .ok_or_else(|| ArmError::Decode {
+            resource: compute_id.into(),
+            reason: "the VM has no managed OS disk; only managed disks can be captured".into(),
+        })
+}
+
+/// Starts granting read access to `disk` for `seconds`.
+pub async fn grant_access(client: &ArmClient, disk: &str, seconds: u64) -> Result<Begun, ArmError> {
+    let body = GrantAccessData {
+        access: "Read".into(),
+        duration_in_seconds: seconds,
+        file_format: Some("VHD".into()),
+    };
+    client
+        .begin(
+            Write::Post,
+            &format!("{disk}/beginGetAccess"),
+            DISK_API_VERSION,
+            Some(&body),
+        )
+        .await
+}
+
+/// The read SAS in a finished `beginGetAccess`'s result.
+pub fn access_sas(disk: &str, body: &[u8]) -> Result<SasUrl, ArmError> {
+    let access: AccessUri = serde_json::from_slice(body).map_err(|e| ArmError::Decode {
+        resource: disk.into(),
+        reason: format!("the disk access result has no accessSAS ({e})"),
+    })?;
+    url::Url::parse(&access.access_sas)
+        .map(SasUrl::new)
+        .map_err(|_| ArmError::Decode {
+            resource: disk.into(),
+            reason: "the disk's accessSAS is not a URL".into(),
+        })
+}
+
+/// Starts revoking read access to `disk`.
+pub async fn revoke_access(client: &ArmClient, disk: &str) -> Result<Begun, ArmError> {
+    client
+        .begin::<()>(
+            Write::Post,
+            &format!("{disk}/endGetAccess"),
+            DISK_API_VERSION,
+            None,
+        )
+        .await
+}
+
+/// The lab's default storage account, reached through its own blob endpoint and signed for
+/// with its first key.
+pub async fn lab_storage(client: &ArmClient, lab: &LabRef) -> Result<BlobAccount, ArmError> {
+    let found: Lab = client.get(&lab.id(), DTL_API_VERSION).await?;
+    let account_id = found
+        .properties
+        .default_storage_account
+        .ok_or_else(|| ArmError::Decode {
+            resource: lab.id(),
+            reason: "the lab has no default storage account".into(),
+        })?;
+    let account: StorageAccount = client.get(&account_id, STORAGE_API_VERSION).await?;
+    let endpoint = account
+        .properties
+        .primary_endpoints
+        .blob
+        .ok_or_else(|| ArmError::Decode {
+            resource: account_id.clone(),
+            reason: "the storage account has no blob endpoint".into(),
+        })?;
+    let keys = client
+        .post::<()>(&format!("{account_id}/listKeys"), STORAGE_API_VERSION, None)
+        .await?;
+    let keys: StorageAccountKeys = serde_json::from_slice(&keys).map_err(|e| ArmError::Decode {
+        resource: account_id.clone(),
+        reason: format!("listKeys did not answer with keys ({e})"),
+    })?;
+    let key = keys
+        .keys
+        .iter()
+        .find(|k| k.permissions.eq_ignore_ascii_case("full"))
+        .or(keys.keys.first())
+        .ok_or_else(|| ArmError::Decode {
+            resource: account_id.clone(),
+            reason: "the storage account has no keys".into(),
+        })?;
+    let name = account_id.rsplit('/').next().unwrap_or_default();
+    BlobAccount::new(&endpoint, name, &key.value)
+}
+
+/// The catalogue metadata of a captured image (storage metadata values are ASCII: anything
+/// else is percent-encoded).
+pub fn catalogue_metadata(job: &ImageJob, run: &str, at: &str) -> BTreeMap<String, String> {
+    let ascii = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::CONTROLS)
+            .to_string()
+            .chars()
+            .map(|c| {
+                if c.is_ascii() {
+                    c.to_string()
+                } else {
+                    "%3F".into()
+                }
+            })
+            .collect::<String>()
+    };
+    BTreeMap::from([
+        ("imagepath".into(), ascii(job.path.as_str())),
+        ("imagename".into(), job.image_name.clone()),
+        ("ostype".into(), os_name(job.os).into()),
+        ("description".into(), ascii(&job.description)),
+        ("runid".into(), run.into()),
+        ("definitionhash".into(), job.definition_hash.clone()),
+        ("createdat".into(), at.into()),
+    ])
+}
+
+/// The custom image `name` in `lab`, if it is there.
+pub async fn find_image(
+    client: &ArmClient,
+    lab: &LabRef,
+    name: &str,
+) -> Result<Option<CustomImage>, ArmError> {
+    let path = format!("{}/customimages/{name}", lab.id());
+    match client.get(&path, DTL_API_VERSION).await {
+        Ok(image) => Ok(Some(image)),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Starts creating `job`'s custom image in `lab` from the VHD at `vhd` (its URL, no SAS).
+pub async fn create_image(
+    client: &ArmClient,
+    lab: &LabRef,
+    job: &ImageJob,
+    run: &str,
+    author: &str,
+    vhd: &str,
+) -> Result<Begun, ArmError> {
+    let mut tags = run_tags(job, run);
+    tags.insert(DEFINITION_TAG.into(), job.definition_hash.clone());
+    let body = CustomImage {
+        tags: Some(tags),
+        properties: CustomImageProperties {
+            vhd: Some(CustomImagePropertiesCustom {
+                image_name: Some(vhd.into()),
+                sys_prep: Some(job.os == OsType::Windows),
+                os_type: os_name(job.os).into(),
+            }),
+            description: (!job.description.is_empty()).then(|| job.description.clone()),
+            author: Some(author.into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let path = format!("{}/customimages/{}", lab.id(), job.image_name);
+    client
+        .begin(Write::Put, &path, DTL_API_VERSION, Some(&body))
+        .await
+}
+
+/// Starts deleting a lab VM.
+pub async fn delete_vm(client: &ArmClient, id: &str) -> Result<Begun, ArmError> {
+    client
+        .begin::<()>(Write::Delete, id, DTL_API_VERSION, None)
+        .await
+}
+
+/// The failing artifacts' own messages, one line each.
+pub fn artifact_messages(vm: &LabVirtualMachine) -> Vec<String> {
+    vm.properties
+        .artifacts
+        .iter()
+        .flatten()
+        .filter(|a| {
+            a.status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("failed"))
+        })
+        .map(|a| {
+            let name = a
+                .artifact_id
+                .as_deref()
+                .and_then(|id| id.rsplit('/').next())
+                .unwrap_or("artifact");
+            let mut text = format!(
+                "{name}: {}",
+                a.deployment_status_message.as_deref().unwrap_or("")
+            );
+            if let Some(ext) = &a.vm_extension_status_message {
+                text.push_str(&format!(" | {}", extension_text(ext)));
+            }
+            text
+        })
+        .collect()
+}
+
+/// The extension status message is a JSON list of `{code, message}`; its messages are the
+/// script's own output, which is what a person needs to read.
+fn extension_text(raw: &str) -> String {
+    #[derive(Deserialize)]
+    struct Status {
+        #[serde(default)]
+        message: String,
+    }
+    match serde_json::from_str::<Vec<Status>>(raw) {
+        Ok(list) => list
+            .into_iter()
+            .map(|s| s.message.trim().to_string())
+            .filter(|m| !m.is_empty())
+            .collect::<Vec<_>>()
+            .join(" | "),
+        Err(_) => raw.to_string(),
+    }
+}
+
+fn os_name(os: OsType) -> &'static str {
+    match os {
+        OsType::Windows => "Windows",
+        OsType::Linux => "Linux",
+    }
+}

@@ -457,8 +457,14 @@ pub fn host_name() -> String {
     }
 }
 
-/// Whether process `pid` exists on this machine.
+/// Whether process `pid` exists on this machine (a zombie, killed and not yet reaped, does not).
 pub fn process_alive(pid: u32) -> bool {
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        let state = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next());
+        return !matches!(state, Some('Z' | 'X'));
+    }
     // SAFETY: signal 0 only checks that the process exists and may be signalled.
     let Ok(pid) = i32::try_from(pid) else {
         return false;

@@ -87,7 +87,7 @@ pub enum Step {
 pub enum TargetOutcome {
     /// The image is there (its id).
     Done {
-        image: String,
+        image_id: String,
     },
     /// Nothing was done, and why (an image of that name was there already).
     Skipped {
@@ -556,4 +556,139 @@ pub fn list(dir: &Path) -> Vec<(RunId, PathBuf)> {
         .collect();
     runs.sort_by(|a, b| b.0.cmp(&a.0));
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(event: Event) -> Line {
+        Line {
+            at: "2026-11-27T10:00:00Z".into(),
+            event,
+        }
+    }
+
+    #[test]
+    fn every_event_reads_back_as_written() {
+        let op = PendingOperation {
+            resource: "/subscriptions/s/x".into(),
+            monitor: "https://management.azure.com/op?api-version=1".into(),
+            by_status: true,
+            retry_after: Some(10),
+        };
+        let error = StepError {
+            stage: Stage::Capturing,
+            code: "Code".into(),
+            message: "message".into(),
+            details: vec!["detail".into()],
+        };
+        let events = vec![
+            Event::Started {
+                run: RunId::parse("20261127t100000-abcd").unwrap(),
+                factory: "/subscriptions/s/resourceGroups/r/providers/Microsoft.DevTestLab/labs/f"
+                    .into(),
+                location: "westeurope".into(),
+                actor: "a".into(),
+                host: "h".into(),
+                pid: 7,
+                resumed: false,
+                images: vec![PlannedImage {
+                    path: "p".into(),
+                    vm_name: "v".into(),
+                    image_name: "i".into(),
+                    definition_hash: "0123456789abcdef".into(),
+                    targets: vec!["lab".into()],
+                }],
+            },
+            Event::Stage {
+                image: "p".into(),
+                stage: Stage::Distributing,
+            },
+            Event::Artifacts {
+                image: "p".into(),
+                applied: 1,
+                total: 2,
+                current: Some("a".into()),
+            },
+            Event::Copy {
+                image: "p".into(),
+                lab: Some("lab".into()),
+                percent: 50,
+            },
+            Event::Copy {
+                image: "p".into(),
+                lab: None,
+                percent: 5,
+            },
+            Event::Begun {
+                image: "p".into(),
+                step: Step::CreateImage { lab: "lab".into() },
+                operation: op.clone(),
+            },
+            Event::Begun {
+                image: "p".into(),
+                step: Step::CreateVm,
+                operation: op,
+            },
+            Event::Created {
+                image: "p".into(),
+                resource: Resource::Vm { id: "vm".into() },
+            },
+            Event::Removed {
+                image: "p".into(),
+                resource: Resource::StagingBlob {
+                    lab: "lab".into(),
+                    url: "u".into(),
+                },
+            },
+            Event::Target {
+                image: "p".into(),
+                lab: "lab".into(),
+                outcome: TargetOutcome::Done {
+                    image_id: "id".into(),
+                },
+            },
+            Event::Target {
+                image: "p".into(),
+                lab: "lab".into(),
+                outcome: TargetOutcome::Skipped { why: "w".into() },
+            },
+            Event::Target {
+                image: "p".into(),
+                lab: "lab".into(),
+                outcome: TargetOutcome::Failed {
+                    error: error.clone(),
+                },
+            },
+            Event::Failed {
+                image: "p".into(),
+                error,
+            },
+            Event::CancelAsked {
+                by: "signal".into(),
+            },
+            Event::Finished {
+                outcome: RunOutcome::SomeFailed,
+            },
+        ];
+        for event in events {
+            let written = serde_json::to_string(&line(event.clone())).unwrap();
+            let read: Line =
+                serde_json::from_str(&written).unwrap_or_else(|e| panic!("{e}: {written}"));
+            assert_eq!(read.event, event, "{written}");
+        }
+    }
+
+    #[test]
+    fn a_line_cut_short_at_the_end_is_skipped_and_one_in_the_middle_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = serde_json::to_string(&line(Event::CancelAsked { by: "x".into() })).unwrap();
+        let path = dir.path().join("r.jsonl");
+        std::fs::write(&path, format!("{good}\n{{\"at\":\"2026")).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 1);
+        std::fs::write(&path, format!("{{\"at\":\"2026\n{good}\n")).unwrap();
+        let error = read(&path).unwrap_err();
+        assert!(error.contains("r.jsonl:1: not a journal event"), "{error}");
+    }
 }

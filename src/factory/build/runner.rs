@@ -267,6 +267,23 @@ impl ImageBuild {
         }
     }
 
+    /// A read that outlasts passing trouble (throttling, a service briefly unavailable): it is
+    /// made again after a pause, until it answers or fails for real (or the stage times out).
+    async fn read<T, F, Fut>(&self, stage: Stage, mut call: F) -> Result<T, Stop>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ArmError>>,
+    {
+        let pacer = Pacer::new(&self.ctx.client);
+        loop {
+            match call().await {
+                Ok(value) => return Ok(value),
+                Err(e) if passing(&e) => self.pause(pacer.next()).await?,
+                Err(e) => return Err(self.failed(stage, &e)),
+            }
+        }
+    }
+
     /// Follows an operation to its end, polling no faster than it asks.
     async fn follow(&self, stage: Stage, op: &PendingOperation) -> Result<Vec<u8>, Stop> {
         let client = &self.ctx.client;
@@ -277,6 +294,7 @@ impl ImageBuild {
             match client.poll(op).await {
                 Ok(Poll::Succeeded(body)) => return Ok(body),
                 Ok(Poll::Running(hint)) => wait = hint.unwrap_or_else(|| pacer.next()),
+                Err(e) if passing(&e) => wait = pacer.next(),
                 Err(e) => return Err(self.failed(stage, &e)),
             }
         }
@@ -369,9 +387,9 @@ impl ImageBuild {
     async fn make_vm(&self) -> Result<(), Stop> {
         let client = self.ctx.client.clone();
         let id = steps::vm_id(&self.factory, &self.job);
-        let existing = steps::get_vm(&client, &id)
-            .await
-            .map_err(|e| self.failed(Stage::CreatingVm, &e))?;
+        let existing = self
+            .read(Stage::CreatingVm, || steps::get_vm(&client, &id))
+            .await?;
         let mut hint = None;
         if existing.is_none() {
             self.enter(Stage::CreatingVm);
@@ -400,8 +418,14 @@ impl ImageBuild {
         let pacer = Pacer::new(&client);
         let mut last = None;
         loop {
-            let vm = steps::get_vm(&client, &id)
-                .await
+            let vm = match steps::get_vm(&client, &id).await {
+                Err(e) if passing(&e) => {
+                    self.pause(pacer.next()).await?;
+                    continue;
+                }
+                other => other,
+            };
+            let vm = vm
                 .map_err(|e| self.failed(Stage::ApplyingArtifacts, &e))?
                 .ok_or_else(|| {
                     Stop::Failed(StepError {
@@ -482,9 +506,10 @@ impl ImageBuild {
         let compute = self.compute_id(vm_id).await?;
         let pacer = Pacer::new(client);
         loop {
-            let power = steps::power_state(client, &compute)
-                .await
-                .map_err(|e| self.failed(Stage::Generalizing, &e))?;
+            let power = match steps::power_state(client, &compute).await {
+                Err(e) if passing(&e) => None,
+                other => other.map_err(|e| self.failed(Stage::Generalizing, &e))?,
+            };
             if power.as_deref() == Some("deallocated") {
                 return Ok(());
             }
@@ -493,9 +518,11 @@ impl ImageBuild {
     }
 
     async fn compute_id(&self, vm_id: &str) -> Result<String, Stop> {
-        let vm = steps::get_vm(&self.ctx.client, vm_id)
-            .await
-            .map_err(|e| self.failed(Stage::Generalizing, &e))?;
+        let vm = self
+            .read(Stage::Generalizing, || {
+                steps::get_vm(&self.ctx.client, vm_id)
+            })
+            .await?;
         vm.and_then(|v| v.properties.compute_id).ok_or_else(|| {
             Stop::Failed(StepError {
                 stage: Stage::Generalizing,
@@ -528,13 +555,17 @@ impl ImageBuild {
         let target = account
             .blob(CATALOGUE_CONTAINER, &blob_name, Access::Write, ttl)
             .map_err(fail)?;
-        let existing = blob::copy_state(&target).await.map_err(fail)?;
+        let existing = self
+            .read(Stage::Capturing, || blob::copy_state(&target))
+            .await?;
         let copying = match existing.as_ref().and_then(|(c, _)| c.clone()) {
             Some(c) if c.status == CopyStatus::Success => false,
             Some(c) if c.status == CopyStatus::Pending => true,
             _ => {
                 let compute = self.compute_id(vm_id).await?;
-                let disk = steps::os_disk(&client, &compute).await.map_err(fail)?;
+                let disk = self
+                    .read(Stage::Capturing, || steps::os_disk(&client, &compute))
+                    .await?;
                 let begun = steps::grant_access(
                     &client,
                     &disk,
@@ -587,10 +618,15 @@ impl ImageBuild {
         let pacer = Pacer::new(&self.ctx.client);
         let mut last = None;
         loop {
-            let state = blob::copy_state(target)
-                .await
-                .map_err(|e| self.failed(stage, &e))?
-                .and_then(|(c, _)| c);
+            let state = match blob::copy_state(target).await {
+                Err(e) if passing(&e) => {
+                    self.pause(pacer.next()).await?;
+                    continue;
+                }
+                other => other
+                    .map_err(|e| self.failed(stage, &e))?
+                    .and_then(|(c, _)| c),
+            };
             let Some(state) = state else {
                 return Err(Stop::Failed(StepError {
                     stage,
@@ -706,9 +742,11 @@ impl ImageBuild {
         let stage = Stage::Distributing;
         let fail = |e: ArmError| Stop::Failed(step_error(stage, &e));
         let lab = &target.lab;
-        if let Some(image) = steps::find_image(client, lab, &self.job.image_name)
-            .await
-            .map_err(fail)?
+        if let Some(image) = self
+            .read(stage, || {
+                steps::find_image(client, lab, &self.job.image_name)
+            })
+            .await?
         {
             let ours = crate::factory::tags::get(image.tags.as_ref(), crate::factory::tags::RUN)
                 == Some(self.run.as_str());
@@ -720,11 +758,13 @@ impl ImageBuild {
             let state = image.properties.provisioning_state.as_deref().unwrap_or("");
             if state.eq_ignore_ascii_case("succeeded") {
                 self.remove_staging(lab).await;
-                return Ok(TargetOutcome::Done { image: image.id });
+                return Ok(TargetOutcome::Done { image_id: image.id });
             }
         }
-        let factory = self.storage.of(client, &self.factory).await.map_err(fail)?;
-        let account = self.storage.of(client, lab).await.map_err(fail)?;
+        let factory = self
+            .read(stage, || self.storage.of(client, &self.factory))
+            .await?;
+        let account = self.read(stage, || self.storage.of(client, lab)).await?;
         let blob_name = format!("{}.vhd", self.job.image_name);
         let ttl = time::Duration::seconds(settings.copy_timeout.as_secs() as i64 + 3600);
         let staging = account
@@ -732,9 +772,9 @@ impl ImageBuild {
             .map_err(fail)?;
         let copied = self.timed(stage, settings.copy_timeout, "copy_timeout", async {
             let _permit = self.copies.acquire().await;
-            let existing = blob::copy_state(&staging)
-                .await
-                .map_err(fail)?
+            let existing = self
+                .read(stage, || blob::copy_state(&staging))
+                .await?
                 .and_then(|(c, _)| c);
             match existing.map(|c| c.status) {
                 Some(CopyStatus::Success) => return Ok(()),
@@ -801,7 +841,7 @@ impl ImageBuild {
                 id: id.clone(),
             },
         });
-        Ok(TargetOutcome::Done { image: id })
+        Ok(TargetOutcome::Done { image_id: id })
     }
 
     /// Deletes the staging blob in `lab` (nothing if it is not there).
@@ -930,6 +970,14 @@ impl Pacer {
     fn next(&self) -> Duration {
         (self.started.elapsed() / 10).clamp(self.floor, Duration::from_secs(10))
     }
+}
+
+/// Whether a failed look at something under way is only a passing trouble (throttling that
+/// outlasted the client's retries, a service briefly unavailable, a lost connection): the
+/// look is made again later, within the stage's timeout, instead of failing the image.
+fn passing(error: &ArmError) -> bool {
+    matches!(error.status(), Some(429 | 500 | 502 | 503 | 504))
+        || matches!(error, ArmError::Transport { .. })
 }
 
 fn step_error(stage: Stage, error: &ArmError) -> StepError {

@@ -1,0 +1,588 @@
+//! Builds end to end: the binary runs `build`, `resume` against the emulator (in this process,
+//! over loopback, with the real client and credential), and the tests look at what the
+//! emulator's world holds afterwards: images where they belong and nowhere else, the catalogue,
+//! no VM, blob or disk access left behind.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use imagefactory::config;
+use imagefactory::factory::build::journal::{self, Event, RunState, Stage};
+use imagefactory::sim::{Fault, FaultPlan, FaultRule, SimHandle, SimOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imagefactory");
+const FACTORY_SUB: &str = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01";
+/// The VM the sample world's factory lab holds before any build.
+const STANDING_VM: &str = "factory-build-01";
+
+/// A home for the binary (config, state), a copy of the sample factory with extra settings,
+/// and the emulator.
+struct Bench {
+    home: tempfile::TempDir,
+    config: PathBuf,
+    sim: SimHandle,
+}
+
+impl Bench {
+    /// The sample factory with `extra` appended to its factory.toml, against an emulator with
+    /// `options`.
+    async fn new(options: SimOptions, extra: &str) -> Bench {
+        let home = tempfile::tempdir().unwrap();
+        let factory = home.path().join("factory");
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory"),
+            &factory,
+        );
+        let config = factory.join("factory.toml");
+        let mut text = std::fs::read_to_string(&config).unwrap();
+        text.push_str(extra);
+        std::fs::write(&config, text).unwrap();
+        let sim = common::start(common::demo_world(), options).await;
+        Bench { home, config, sim }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        for name in [
+            "IMAGEFACTORY_CONFIG",
+            "IMAGEFACTORY_STATE_DIR",
+            "TF_BUILD",
+            "GITHUB_ACTIONS",
+        ] {
+            command.env_remove(name);
+        }
+        let home = self.home.path();
+        command
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .envs(self.sim.exports())
+            .arg("--config")
+            .arg(&self.config)
+            .args(args)
+            .current_dir(home);
+        command
+    }
+
+    /// Runs the binary to its end (on a blocking thread: the emulator serves on this runtime).
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut command = self.command(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap()
+    }
+
+    fn journal_dir(&self) -> PathBuf {
+        self.home.path().join("state/imagefactory/runs")
+    }
+
+    fn run_state(&self) -> RunState {
+        let (_, path) = journal::list(&self.journal_dir())
+            .into_iter()
+            .next()
+            .expect("a journal");
+        RunState::fold(&journal::read(&path).unwrap()).expect("a run")
+    }
+
+    /// Labs (by name) holding an image tagged with `run`, with the image's name.
+    fn images_of(&self, run: &str) -> BTreeSet<(String, String)> {
+        self.sim.with_world(|w| {
+            w.labs()
+                .flat_map(|(_, l)| {
+                    l.images
+                        .iter()
+                        .filter(|i| {
+                            i.tags
+                                .as_ref()
+                                .and_then(|t| t.get("ImageFactoryRun"))
+                                .is_some_and(|r| r == run)
+                        })
+                        .map(|i| (l.lab.name.clone(), i.name.clone()))
+                })
+                .collect()
+        })
+    }
+
+    fn factory_vms(&self) -> Vec<String> {
+        self.sim.with_world(|w| {
+            w.subscription(FACTORY_SUB)
+                .unwrap()
+                .lab("rg-imagefactory", "ImageFactory")
+                .unwrap()
+                .vms
+                .iter()
+                .map(|v| v.name.clone())
+                .collect()
+        })
+    }
+
+    /// Blobs per container, over every account: (account, container, blob).
+    fn blobs(&self) -> Vec<(String, String, String)> {
+        self.sim.with_world(|w| {
+            w.storage
+                .iter()
+                .flat_map(|(account, store)| {
+                    store.containers.iter().flat_map(move |(c, blobs)| {
+                        blobs
+                            .keys()
+                            .map(move |b| (account.clone(), c.clone(), b.clone()))
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn nothing_left_behind(&self) {
+        assert_eq!(self.factory_vms(), [STANDING_VM], "no build VM is left");
+        let staged: Vec<_> = self
+            .blobs()
+            .into_iter()
+            .filter(|(_, c, _)| c == "uploads")
+            .collect();
+        assert!(staged.is_empty(), "staging blobs left: {staged:?}");
+        assert!(
+            self.sim.with_world(|w| w.disk_grants.is_empty()),
+            "disk access left granted"
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn fast_with(faults: &str) -> SimOptions {
+    SimOptions {
+        faults: FaultPlan::parse(faults).unwrap(),
+        ..common::fast()
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// (lab, path) pairs the sample configuration asks for, without the labs that refuse writes.
+fn expected_targets(config: &config::FactoryConfig) -> BTreeSet<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    for definition in &config.images {
+        for lab in config.labs.iter().filter(|l| l.receives(&definition.path)) {
+            if lab.lab.name != "Partner-NorthEurope" {
+                pairs.insert((lab.lab.name.clone(), definition.path.to_string()));
+            }
+        }
+    }
+    pairs
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn build_all_lands_every_image_where_it_is_subscribed_and_only_there() {
+    let bench = Bench::new(common::fast(), "").await;
+    let output = bench.run(&["build", "--all", "--json"]).await;
+    // The read-only partner lab cannot take images: the run is complete everywhere else, and
+    // says it is partial.
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("will not reach Partner-NorthEurope"),
+        "{}",
+        text(&output)
+    );
+    let state: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON state");
+    let run = state["run"].as_str().unwrap().to_string();
+    let config = config::load(&bench.config).unwrap();
+    let images = state["images"].as_array().unwrap();
+    assert_eq!(images.len(), config.images.len());
+    assert!(images.iter().all(|i| i["stage"] == "done"), "{state:#}");
+
+    // Every subscribed lab got exactly its images, named as planned, and no other lab did.
+    let names: std::collections::BTreeMap<String, String> = images
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["image_name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = expected_targets(&config)
+        .into_iter()
+        .map(|(lab, path)| (lab, names[&path].clone()))
+        .collect();
+    assert_eq!(bench.images_of(&run), expected);
+
+    // The catalogue holds one VHD per image with its metadata; nothing else is left.
+    let catalogue = bench.sim.with_world(|w| {
+        w.storage["aimagefactory"].containers["imagefactoryvhds"]
+            .iter()
+            .map(|(name, blob)| (name.clone(), blob.metadata.clone()))
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(catalogue.len(), config.images.len());
+    for (name, metadata) in &catalogue {
+        assert_eq!(metadata["runid"], run);
+        assert_eq!(format!("{}.vhd", metadata["imagename"]), *name);
+        assert!(names.values().any(|n| *n == metadata["imagename"]));
+        assert_eq!(metadata["definitionhash"].len(), 16);
+    }
+    bench.nothing_left_behind();
+
+    // Each image carries the run, its path and its definition hash, and the run's author.
+    bench.sim.with_world(|w| {
+        for (_, lab) in w.labs() {
+            for image in lab.images.iter().filter(|i| {
+                i.tags
+                    .as_ref()
+                    .is_some_and(|t| t.get("ImageFactoryRun") == Some(&run))
+            }) {
+                let tags = image.tags.as_ref().unwrap();
+                assert!(tags.contains_key("ImagePath"));
+                assert_eq!(tags["ImageFactoryDefinition"].len(), 16);
+                assert_eq!(
+                    image.properties.provisioning_state.as_deref(),
+                    Some("Succeeded")
+                );
+                let vhd = image.properties.vhd.as_ref().expect("made from a VHD");
+                assert!(
+                    !vhd.image_name.as_deref().unwrap().contains("sig="),
+                    "no SAS kept"
+                );
+            }
+        }
+    });
+
+    // The journal folds to the same state, and holds no secret.
+    let folded = bench.run_state();
+    assert!(folded.images.iter().all(|i| i.stage == Stage::Done));
+    assert!(
+        folded
+            .images
+            .iter()
+            .all(|i| i.resources.iter().all(|r| matches!(
+                r,
+                journal::Resource::CatalogueBlob { .. } | journal::Resource::Image { .. }
+            )))
+    );
+    let raw = std::fs::read_to_string(journal::path_of(&bench.journal_dir(), &folded.run)).unwrap();
+    for secret in ["sig=", "password", "accessSAS"] {
+        assert!(!raw.contains(secret), "the journal holds {secret}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_artifact_fails_its_images_with_the_artifacts_own_words_and_the_rest_finish() {
+    let bench = Bench::new(fast_with("artifact=windows-vscode"), "").await;
+    let output = bench
+        .run(&["build", "win2022/vs2022", "win2022/base", "--json"])
+        .await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    let image = |path: &str| state.images.iter().find(|i| i.path == path).unwrap();
+    let failed = image("win2022/vs2022");
+    assert_eq!(failed.stage, Stage::Failed);
+    let error = failed.error.as_ref().unwrap();
+    assert_eq!(error.stage, Stage::ApplyingArtifacts);
+    assert_eq!(error.code, "ArtifactFailed");
+    assert!(
+        error.details.iter().any(|d| d.contains("windows-vscode")
+            && d.contains("azure-cli not installed")
+            && d.contains("exited with code 1")),
+        "{error:?}"
+    );
+    assert_eq!(image("win2022/base").stage, Stage::Done);
+    let human = String::from_utf8_lossy(&output.stderr);
+    assert!(human.contains("FAILED at applying artifacts"), "{human}");
+    bench.nothing_left_behind();
+    assert!(
+        bench
+            .images_of(state.run.as_str())
+            .iter()
+            .all(|(_, name)| name == &image("win2022/base").image_name),
+        "the failed image reached no lab"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_capture_fails_the_image_and_cleans_up() {
+    let bench = Bench::new(fast_with("capture=fail"), "").await;
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    let error = state.images[0].error.clone().unwrap();
+    assert_eq!(error.stage, Stage::Capturing);
+    assert_eq!(error.code, "InternalDiskManagementError");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("InternalDiskManagementError"));
+    bench.nothing_left_behind();
+    assert!(bench.images_of(state.run.as_str()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_copy_times_out_the_other_labs_still_get_the_image() {
+    let bench = Bench::new(
+        fast_with("copy=stall,copy-into=aqawesteurope"),
+        "\n[build]\ncopy_timeout = \"2s\"\n",
+    )
+    .await;
+    let started = Instant::now();
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    let state = bench.run_state();
+    let image = &state.images[0];
+    assert_eq!(image.stage, Stage::Failed);
+    let qa = image
+        .targets
+        .iter()
+        .find(|t| t.lab.ends_with("QA-WestEurope"))
+        .unwrap();
+    let Some(journal::TargetOutcome::Failed { error }) = &qa.outcome else {
+        panic!("{qa:?}")
+    };
+    assert_eq!(error.code, "Timeout");
+    assert!(error.message.contains("copy_timeout"), "{error:?}");
+    let labs: BTreeSet<String> = bench
+        .images_of(state.run.as_str())
+        .into_iter()
+        .map(|(lab, _)| lab)
+        .collect();
+    assert_eq!(
+        labs,
+        BTreeSet::from(["Dev-WestEurope".to_string(), "Eng-WestEurope".to_string()])
+    );
+    bench.nothing_left_behind();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_storm_while_polling_is_waited_out() {
+    let bench = Bench::new(common::fast(), "").await;
+    // Every look at the build VM and at copies is throttled for a while.
+    for path in ["/virtualmachines/", "/instanceview", "/blob/"] {
+        bench.sim.inject(FaultRule {
+            method: Some("GET".into()),
+            path_contains: path.into(),
+            fault: Fault::Throttle {
+                retry_after: "0".into(),
+            },
+            times: 15,
+        });
+    }
+    let output = bench.run(&["build", "win2022/base"]).await;
+    // 3 only for the read-only partner lab; the run itself is done.
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    assert_eq!(state.outcome, Some(journal::RunOutcome::Done));
+    assert_eq!(state.images[0].stage, Stage::Done);
+    bench.nothing_left_behind();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_target_in_another_region_is_a_plan_error_and_nothing_is_created() {
+    let bench = Bench::new(common::recording(), "").await;
+    common::change_lab(
+        &bench.sim,
+        "7c4d2e9a-5b3f-4a61-9e0d-2f8b6c1a4e02",
+        "rg-eng-we",
+        "Eng-WestEurope",
+        |lab| lab.lab.location = Some("eastus".into()),
+    );
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("target lab Eng-WestEurope is in eastus, the factory lab in westeurope"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was created"), "{stderr}");
+    let writes: Vec<_> = bench
+        .sim
+        .recorded()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(!bench.journal_dir().exists(), "no run was started");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_factory_labs_vm_limit_is_a_plan_error() {
+    let bench = Bench::new(common::fast(), "").await;
+    common::change_lab(
+        &bench.sim,
+        FACTORY_SUB,
+        "rg-imagefactory",
+        "ImageFactory",
+        |lab| lab.vm_limit = Some(1),
+    );
+    let output = bench.run(&["build", "--plan", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("allows 1 VMs and has 1"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_names_what_it_will_make_and_creates_nothing() {
+    let bench = Bench::new(common::recording(), "").await;
+    let output = bench.run(&["build", "--plan", "--all", "--json"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let vs = plan["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "win2022/vs2022")
+        .unwrap();
+    assert_eq!(vs["vm_size"], "Standard_D8s_v5");
+    let artifacts: Vec<&str> = vs["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        artifacts,
+        [
+            "Public Repo/windows-chocolatey",
+            "Public Repo/windows-vscode",
+            "Public Repo/windows-sysprep"
+        ]
+    );
+    assert!(vs["vm_name"].as_str().unwrap().len() <= 15);
+    assert!(
+        plan["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["lab"] == "Partner-NorthEurope")
+    );
+    assert!(
+        bench.sim.recorded().iter().all(|r| r.method == "GET"),
+        "a plan only reads"
+    );
+}
+
+/// Waits until the journal of the only run has a line for which `until` holds.
+async fn wait_for_line(bench: &Bench, until: impl Fn(&Event) -> bool) -> RunState {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some((_, path)) = journal::list(&bench.journal_dir()).into_iter().next()
+            && let Ok(lines) = journal::read(&path)
+            && lines.iter().any(|l| until(&l.event))
+        {
+            return RunState::fold(&lines).unwrap();
+        }
+        assert!(Instant::now() < deadline, "the run never got there");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_detached_run_killed_mid_distribution_resumes_without_duplicates() {
+    // Slow enough that distribution lasts a few seconds.
+    let options = SimOptions {
+        speed: 100.0,
+        record: true,
+        ..SimOptions::default()
+    };
+    let bench = Bench::new(options, "").await;
+    let output = bench.run(&["build", "--detach", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("imagefactory watch"), "{said}");
+    let state = wait_for_line(
+        &bench,
+        |e| matches!(e, Event::Copy { lab: Some(_), percent, .. } if *percent > 0),
+    )
+    .await;
+    assert_ne!(state.pid, std::process::id());
+    // kill -9: no clean-up, no last words.
+    unsafe { libc::kill(state.pid as i32, libc::SIGKILL) };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let run = state.run.to_string();
+    let output = bench.run(&["resume", &run]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let state = bench.run_state();
+    assert_eq!(state.images[0].stage, Stage::Done);
+    let labs: Vec<String> = bench
+        .images_of(&run)
+        .into_iter()
+        .map(|(lab, _)| lab)
+        .collect();
+    assert_eq!(labs, ["Dev-WestEurope", "Eng-WestEurope", "QA-WestEurope"]);
+    // One VM, one disk access, one catalogue copy, one copy and one image per lab: no step
+    // done before the kill was done again.
+    let recorded = bench.sim.recorded();
+    let count = |method: &str, needle: &str| {
+        recorded
+            .iter()
+            .filter(|r| r.method == method && r.path.to_ascii_lowercase().contains(needle))
+            .count()
+    };
+    assert_eq!(count("PUT", "/virtualmachines/"), 1);
+    assert_eq!(count("POST", "/begingetaccess"), 1);
+    assert_eq!(count("PUT", "/imagefactoryvhds/"), 1);
+    assert_eq!(count("PUT", "/uploads/"), 3);
+    assert_eq!(count("PUT", "/customimages/"), 3);
+    bench.nothing_left_behind();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_the_run_and_removes_what_it_made() {
+    let options = SimOptions {
+        speed: 100.0,
+        ..SimOptions::default()
+    };
+    let bench = Bench::new(options, "").await;
+    let mut command = bench.command(&["build", "win2022/base", "win11/dev"]);
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_line(&bench, |e| {
+        matches!(
+            e,
+            Event::Stage {
+                stage: Stage::Capturing,
+                ..
+            }
+        )
+    })
+    .await;
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let state = bench.run_state();
+    assert!(state.cancel_asked.is_some());
+    assert!(
+        state.images.iter().all(|i| i.stage == Stage::Cancelled),
+        "{:?}",
+        state.images.iter().map(|i| i.stage).collect::<Vec<_>>()
+    );
+    bench.nothing_left_behind();
+    assert!(bench.images_of(state.run.as_str()).is_empty());
+    let catalogue = bench.blobs();
+    assert!(
+        catalogue.iter().all(|(_, c, _)| c != "imagefactoryvhds"),
+        "no half-copied VHD stays in the catalogue: {catalogue:?}"
+    );
+}

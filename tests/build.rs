@@ -586,3 +586,81 @@ async fn sigterm_stops_the_run_and_removes_what_it_made() {
         "no half-copied VHD stays in the catalogue: {catalogue:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_stops_a_detached_run_and_runs_and_watch_tell_how_it_ended() {
+    let options = SimOptions {
+        speed: 100.0,
+        ..SimOptions::default()
+    };
+    let bench = Bench::new(options, "").await;
+    let output = bench.run(&["build", "--detach", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let state = wait_for_line(&bench, |e| {
+        matches!(
+            e,
+            Event::Stage {
+                stage: Stage::Capturing,
+                ..
+            }
+        )
+    })
+    .await;
+    let run = state.run.to_string();
+    let listed = bench.run(&["runs", "--local", "--json"]).await;
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["run"], run.as_str());
+    assert_eq!(rows[0]["state"], "running", "{rows:#}");
+
+    let output = bench.run(&["cancel", &run]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let state = bench.run_state();
+    assert_eq!(state.outcome, Some(journal::RunOutcome::Cancelled));
+    assert_eq!(state.images[0].stage, Stage::Cancelled);
+    bench.nothing_left_behind();
+
+    let listed = bench.run(&["runs", "--local", "--json"]).await;
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["state"], "finished");
+    assert_eq!(rows[0]["outcome"], "cancelled");
+    // watch replays a finished run and exits as it ended.
+    let watched = bench.run(&["watch", &run]).await;
+    assert_eq!(watched.status.code(), Some(1), "{}", text(&watched));
+    let said = String::from_utf8_lossy(&watched.stdout);
+    assert!(said.contains("win2022/base: capturing"), "{said}");
+    assert!(said.contains("run finished: Cancelled"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_of_a_run_whose_process_died_cleans_up_itself() {
+    let options = SimOptions {
+        speed: 100.0,
+        ..SimOptions::default()
+    };
+    let bench = Bench::new(options, "").await;
+    let output = bench.run(&["build", "--detach", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let state = wait_for_line(&bench, |e| {
+        matches!(
+            e,
+            Event::Stage {
+                stage: Stage::ApplyingArtifacts,
+                ..
+            }
+        )
+    })
+    .await;
+    unsafe { libc::kill(state.pid as i32, libc::SIGKILL) };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let run = state.run.to_string();
+    let listed = bench.run(&["runs", "--local", "--json"]).await;
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["state"], "stopped", "{rows:#}");
+    let output = bench.run(&["cancel", &run]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(
+        bench.run_state().outcome,
+        Some(journal::RunOutcome::Cancelled)
+    );
+    bench.nothing_left_behind();
+}

@@ -104,6 +104,8 @@ fn estate(seed: u64, labs: usize) -> Inventory {
                 custom_image_id,
                 owner: None,
                 provisioning_state: Some("Succeeded".into()),
+                tags: Default::default(),
+                created: None,
             });
         }
         if !images.is_empty() && rng.chance(30) {

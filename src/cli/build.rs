@@ -37,7 +37,7 @@ pub struct BuildArgs {
     pub detach: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 pub struct ResumeArgs {
     /// The run to finish (as `runs` lists it).
     pub run: String,

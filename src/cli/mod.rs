@@ -12,6 +12,7 @@ mod output;
 mod pin;
 mod progress;
 mod retire;
+mod runs;
 mod sim;
 
 use std::path::PathBuf;
@@ -70,6 +71,12 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Finish a run whose process died (even by kill -9), from its journal.
     Resume(build::ResumeArgs),
+    /// The runs on this machine and those found in Azure through their tags.
+    Runs(runs::RunsArgs),
+    /// Follow a run live: stage per image, percent per copy, the failing step's words.
+    Watch(runs::WatchArgs),
+    /// Stop a run and remove what it made.
+    Cancel(runs::CancelArgs),
     /// Show the retention plan across every lab; with --yes, retire the images it names.
     Retire(retire::RetireArgs),
     /// Protect an image from retirement (a tag on the image).
@@ -91,6 +98,9 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::Images(args)) => images::run(&cli.global, args).await,
         Some(Command::Build(args)) => build::run(&cli.global, args).await,
         Some(Command::Resume(args)) => build::resume(&cli.global, args).await,
+        Some(Command::Runs(args)) => runs::runs(&cli.global, args).await,
+        Some(Command::Watch(args)) => runs::watch(&cli.global, args).await,
+        Some(Command::Cancel(args)) => runs::cancel(&cli.global, args).await,
         Some(Command::Retire(args)) => retire::run(&cli.global, args).await,
         Some(Command::Pin(args)) => pin::run_pin(&cli.global, args).await,
         Some(Command::Unpin(args)) => pin::run_unpin(&cli.global, args).await,

@@ -98,6 +98,12 @@ pub struct Vm {
     pub custom_image_id: Option<ResourceId>,
     pub owner: Option<String>,
     pub provisioning_state: Option<String>,
+    /// Its tags (a build VM carries its run's; `FactoryIgnore` keeps the janitor off it).
+    #[serde(default)]
+    pub tags: wire::Tags,
+    /// When it was made.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub created: Option<OffsetDateTime>,
 }
 
 /// A part of the estate that could not be read.
@@ -466,6 +472,10 @@ fn vm_from(vm: LabVirtualMachine) -> Vm {
         custom_image_id: vm.properties.custom_image_id.map(ResourceId::new),
         owner: vm.properties.created_by_user,
         provisioning_state: vm.properties.provisioning_state,
+        tags: vm.tags.unwrap_or_default(),
+        created: vm.properties.created_date.as_deref().and_then(|d| {
+            OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok()
+        }),
     }
 }
 

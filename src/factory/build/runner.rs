@@ -305,6 +305,11 @@ impl ImageBuild {
             return self.stage();
         }
         if self.cancelled() {
+            // A run cancelled before this image started has nothing to undo; one cancelled
+            // while its process was gone (resumed only to clean up) may have.
+            if self.stage() > Stage::Queued || !self.resources().is_empty() {
+                self.clean_up(false, true).await;
+            }
             self.enter(Stage::Cancelled);
             return Stage::Cancelled;
         }
@@ -391,6 +396,17 @@ impl ImageBuild {
             .read(Stage::CreatingVm, || steps::get_vm(&client, &id))
             .await?;
         let mut hint = None;
+        let held = self
+            .resources()
+            .iter()
+            .any(|r| matches!(r, Resource::Vm { .. }));
+        if existing.is_some() && !held {
+            // Made by a process that died before it could say so: it is this run's to remove.
+            self.emit(Event::Created {
+                image: self.image(),
+                resource: Resource::Vm { id: id.clone() },
+            });
+        }
         if existing.is_none() {
             self.enter(Stage::CreatingVm);
             let begun = steps::create_vm(
@@ -873,8 +889,12 @@ impl ImageBuild {
         }
     }
 
-    /// Deletes the build VM and waits until it is gone.
+    /// Deletes the build VM and waits until it is gone (nothing for a run that only
+    /// distributes).
     async fn delete_vm(&self) -> Result<(), Stop> {
+        if self.job.vm_name.is_empty() {
+            return Ok(());
+        }
         let client = &self.ctx.client;
         let id = steps::vm_id(&self.factory, &self.job);
         let begun = steps::delete_vm(client, &id)

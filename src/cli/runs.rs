@@ -1,0 +1,385 @@
+//! `runs`, `watch`, `cancel`: the runs on this machine (from their journals) and those found
+//! in Azure through their tags; following one live; stopping one.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::Global;
+use super::build::{host_name, process_alive};
+use super::context::inventory;
+use super::exit::Exit;
+use super::output::{Table, print_json, report_error, report_warning};
+use super::progress::Printer;
+use crate::factory::build::RunId;
+use crate::factory::build::journal::{self, Event, Line, RunOutcome, RunState};
+use crate::factory::build::runner::now;
+use crate::factory::tags;
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this machine's journals (no Azure reads).
+    #[arg(long)]
+    pub local: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The run to follow (as `runs` lists it).
+    pub run: String,
+    /// Print the run's final state as JSON when it ends.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run to stop.
+    pub run: String,
+}
+
+/// Where a run stands, as `runs` shows it.
+#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum Liveness {
+    /// Its process is alive on this machine.
+    Running,
+    /// It ended.
+    Finished,
+    /// Its process is gone before the end: `resume` finishes it.
+    Stopped,
+    /// Its process runs on another machine: this one cannot tell.
+    Elsewhere,
+}
+
+#[derive(Debug, Serialize)]
+struct RunRow {
+    run: String,
+    started: String,
+    by: String,
+    host: String,
+    state: Liveness,
+    outcome: Option<RunOutcome>,
+    images: usize,
+    done: usize,
+    failed: usize,
+    /// Only for runs found in Azure: what carries its tag.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    found: Option<Found>,
+}
+
+#[derive(Debug, Serialize, Default, Clone)]
+struct Found {
+    images: usize,
+    vms: usize,
+}
+
+/// A run's liveness from its state.
+pub fn liveness(state: &RunState) -> Liveness {
+    if state.outcome.is_some() {
+        Liveness::Finished
+    } else if state.host != host_name() {
+        Liveness::Elsewhere
+    } else if process_alive(state.pid) {
+        Liveness::Running
+    } else {
+        Liveness::Stopped
+    }
+}
+
+pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
+    let mut rows: Vec<RunRow> = Vec::new();
+    for (run, path) in journal::list(&journal::dir()) {
+        match journal::read(&path).map(|lines| RunState::fold(&lines)) {
+            Ok(Some(state)) => {
+                let (done, failed, _) = state.counts();
+                rows.push(RunRow {
+                    run: run.to_string(),
+                    started: state.started.clone(),
+                    by: state.actor.clone(),
+                    host: state.host.clone(),
+                    state: liveness(&state),
+                    outcome: state.outcome,
+                    images: state.images.len(),
+                    done,
+                    failed,
+                    found: None,
+                })
+            }
+            Ok(None) => report_warning(&format!("{} holds no run", path.display())),
+            Err(e) => report_warning(&e),
+        }
+    }
+    if !args.local {
+        let found = match inventory(global).await {
+            Ok((_, inventory)) => {
+                let mut found: BTreeMap<String, Found> = BTreeMap::new();
+                for (_, lab) in inventory.labs() {
+                    for image in &lab.images {
+                        if let Some(run) = tags::get(Some(&image.tags), tags::RUN) {
+                            found.entry(run.to_ascii_lowercase()).or_default().images += 1;
+                        }
+                    }
+                    for vm in &lab.vms {
+                        if let Some(run) = tags::get(Some(&vm.tags), tags::RUN) {
+                            found.entry(run.to_ascii_lowercase()).or_default().vms += 1;
+                        }
+                    }
+                }
+                found
+            }
+            Err(exit) => return exit,
+        };
+        for (run, what) in found {
+            match rows.iter_mut().find(|r| r.run == run) {
+                Some(row) => row.found = Some(what),
+                None => rows.push(RunRow {
+                    started: RunId::parse(&run)
+                        .map(|r| r.to_string())
+                        .unwrap_or_default(),
+                    run,
+                    by: "?".into(),
+                    host: "?".into(),
+                    state: Liveness::Elsewhere,
+                    outcome: None,
+                    images: 0,
+                    done: 0,
+                    failed: 0,
+                    found: Some(what),
+                }),
+            }
+        }
+    }
+    rows.sort_by(|a, b| b.run.cmp(&a.run));
+    if args.json {
+        let _ = print_json(&rows);
+        return Exit::Ok;
+    }
+    if rows.is_empty() {
+        println!(
+            "no runs on this machine or in Azure; `imagefactory build --plan --all` shows what a run would do"
+        );
+        return Exit::Ok;
+    }
+    let mut table = Table::new(vec!["RUN", "STATE", "IMAGES", "BY", "HOST", "IN AZURE"]);
+    for r in &rows {
+        let state = match (r.state, r.outcome) {
+            (Liveness::Finished, Some(o)) => format!("{o:?}").to_ascii_lowercase(),
+            (Liveness::Stopped, _) => "stopped (resume it)".into(),
+            (s, _) => format!("{s:?}").to_ascii_lowercase(),
+        };
+        table.row(vec![
+            r.run.clone(),
+            state,
+            if r.images == 0 {
+                "-".into()
+            } else {
+                format!("{} done, {} failed of {}", r.done, r.failed, r.images)
+            },
+            r.by.clone(),
+            r.host.clone(),
+            r.found
+                .as_ref()
+                .map(|f| format!("{} images, {} VMs", f.images, f.vms))
+                .unwrap_or_default(),
+        ]);
+    }
+    let _ = table.print();
+    Exit::Ok
+}
+
+/// The journal of `run`, or the usage error that says why there is none.
+fn journal_of(text: &str) -> Result<(RunId, PathBuf), Exit> {
+    let Some(run) = RunId::parse(text) else {
+        report_error(&format!(
+            "`{text}` is not a run id (they look like 20261127t091500-a1b2); `imagefactory runs` lists them"
+        ));
+        return Err(Exit::Usage);
+    };
+    let path = journal::path_of(&journal::dir(), &run);
+    if !path.is_file() {
+        report_error(&format!(
+            "no journal of run {run} on this machine ({}); `imagefactory runs` lists the runs here and in Azure",
+            path.display()
+        ));
+        return Err(Exit::Usage);
+    }
+    Ok((run, path))
+}
+
+pub async fn watch(_global: &Global, args: WatchArgs) -> Exit {
+    let (run, path) = match journal_of(&args.run) {
+        Ok(found) => found,
+        Err(exit) => return exit,
+    };
+    follow(&run, &path, args.json).await
+}
+
+/// Prints the run's journal so far, then each new line as it is written, until the run ends
+/// (or its process is gone).
+async fn follow(run: &RunId, path: &Path, json: bool) -> Exit {
+    let mut printer = Printer::new(None, json);
+    let mut tail = Tail::new(path);
+    let mut state: Option<RunState> = None;
+    let mut first = true;
+    loop {
+        let lines = match tail.read() {
+            Ok(lines) => lines,
+            Err(e) => {
+                report_error(&format!("cannot read {}: {e}", path.display()));
+                return Exit::Failure;
+            }
+        };
+        for line in &lines {
+            match &mut state {
+                Some(s) => s.apply(line),
+                None => state = RunState::begin(line),
+            }
+            printer.line(line);
+        }
+        if first {
+            printer.header(path);
+            first = false;
+        }
+        let Some(current) = &state else {
+            report_error(&format!("{} does not start with a run", path.display()));
+            return Exit::Failure;
+        };
+        if let Some(outcome) = current.outcome {
+            printer.finish(json);
+            return match outcome {
+                RunOutcome::Done => Exit::Ok,
+                RunOutcome::SomeFailed => Exit::Partial,
+                RunOutcome::Cancelled => Exit::Failure,
+            };
+        }
+        if liveness(current) == Liveness::Stopped {
+            printer.finish(json);
+            report_error(&format!(
+                "run {run} stopped before its end (its process {} is gone); `imagefactory resume {run}` finishes it",
+                current.pid
+            ));
+            return Exit::Failure;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
+    let (run, path) = match journal_of(&args.run) {
+        Ok(found) => found,
+        Err(exit) => return exit,
+    };
+    let state = match journal::read(&path).map(|l| RunState::fold(&l)) {
+        Ok(Some(state)) => state,
+        Ok(None) => {
+            report_error(&format!("{} does not start with a run", path.display()));
+            return Exit::Failure;
+        }
+        Err(e) => {
+            report_error(&e);
+            return Exit::Failure;
+        }
+    };
+    match liveness(&state) {
+        Liveness::Finished => {
+            println!("run {run} already ended; nothing to stop");
+            Exit::Ok
+        }
+        Liveness::Elsewhere => {
+            report_error(&format!(
+                "run {run} runs on {}: cancel it there (`imagefactory cancel {run}`), or stop its pipeline",
+                state.host
+            ));
+            Exit::Usage
+        }
+        Liveness::Running => {
+            // The run's own process cleans up: it stops on SIGTERM as on Ctrl-C.
+            // SAFETY: sending a signal to a process id read from our own journal.
+            let sent = unsafe { libc::kill(state.pid as i32, libc::SIGTERM) } == 0;
+            if !sent {
+                report_error(&format!(
+                    "cannot signal process {} of run {run}: {}",
+                    state.pid,
+                    std::io::Error::last_os_error()
+                ));
+                return Exit::Failure;
+            }
+            println!(
+                "asked process {} to stop run {run}; it cleans up what the run made",
+                state.pid
+            );
+            match follow(&run, &path, false).await {
+                Exit::Failure => Exit::Ok,
+                other => other,
+            }
+        }
+        Liveness::Stopped => {
+            // Nobody runs it: this process records the cancel, then cleans up as a resume
+            // would, with nothing new started.
+            if let Ok(journal) = journal::Journal::open(&journal::dir(), &run) {
+                let _ = journal.append(&Line {
+                    at: now(),
+                    event: Event::CancelAsked {
+                        by: crate::factory::audit::os_user(),
+                    },
+                });
+            }
+            println!("run {run} has no process; cleaning up what it made");
+            let global = _global;
+            match super::build::resume(
+                global,
+                super::build::ResumeArgs {
+                    run: run.to_string(),
+                    json: false,
+                },
+            )
+            .await
+            {
+                Exit::Failure => Exit::Ok,
+                other => other,
+            }
+        }
+    }
+}
+
+/// Reads a file's new complete lines as it grows.
+struct Tail {
+    path: PathBuf,
+    offset: u64,
+    partial: String,
+}
+
+impl Tail {
+    fn new(path: &Path) -> Tail {
+        Tail {
+            path: path.to_path_buf(),
+            offset: 0,
+            partial: String::new(),
+        }
+    }
+
+    fn read(&mut self) -> std::io::Result<Vec<Line>> {
+        let mut file = std::fs::File::open(&self.path)?;
+        file.seek(std::io::SeekFrom::Start(self.offset))?;
+        let mut text = String::new();
+        let read = file.read_to_string(&mut text)?;
+        self.offset += read as u64;
+        self.partial.push_str(&text);
+        let mut lines = Vec::new();
+        while let Some(end) = self.partial.find('\n') {
+            let raw: String = self.partial.drain(..=end).collect();
+            if let Ok(line) = serde_json::from_str::<Line>(raw.trim()) {
+                lines.push(line);
+            }
+        }
+        Ok(lines)
+    }
+}

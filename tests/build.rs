@@ -664,3 +664,83 @@ async fn cancel_of_a_run_whose_process_died_cleans_up_itself() {
     );
     bench.nothing_left_behind();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clean_removes_what_a_dead_run_left_and_never_an_ignored_vm() {
+    let options = SimOptions {
+        speed: 100.0,
+        ..SimOptions::default()
+    };
+    let bench = Bench::new(options, "").await;
+    let output = bench
+        .run(&["build", "--detach", "win2022/base", "win11/dev"])
+        .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    // Killed while capturing: the VM stands, its disk's read access is granted, a copy into the
+    // catalogue is half done.
+    let state = wait_for_line(
+        &bench,
+        |e| matches!(e, Event::Copy { lab: None, percent, .. } if *percent > 0),
+    )
+    .await;
+    unsafe { libc::kill(state.pid as i32, libc::SIGKILL) };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(bench.sim.with_world(|w| !w.disk_grants.is_empty()));
+    // Someone keeps one build VM for a look inside.
+    let kept = state.images[1].vm_name.clone();
+    common::change_lab(
+        &bench.sim,
+        FACTORY_SUB,
+        "rg-imagefactory",
+        "ImageFactory",
+        |lab| {
+            let vm = lab.vms.iter_mut().find(|v| v.name == kept).unwrap();
+            vm.tags
+                .get_or_insert_default()
+                .insert("FactoryIgnore".into(), "alice".into());
+        },
+    );
+
+    let preview = bench.run(&["clean", "--json"]).await;
+    assert_eq!(preview.status.code(), Some(0), "{}", text(&preview));
+    let plan: serde_json::Value = serde_json::from_slice(&preview.stdout).unwrap();
+    let removes: Vec<&str> = plan["remove"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        removes.contains(&state.images[0].vm_name.as_str()),
+        "{plan:#}"
+    );
+    assert!(!removes.contains(&kept.as_str()), "{plan:#}");
+    assert!(
+        plan["keep"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == kept.as_str()),
+        "{plan:#}"
+    );
+    assert_eq!(bench.factory_vms().len(), 3, "the preview changes nothing");
+
+    let output = bench.run(&["clean", "--yes"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let mut vms = bench.factory_vms();
+    vms.sort();
+    let mut expected = vec![STANDING_VM.to_string(), kept];
+    expected.sort();
+    assert_eq!(vms, expected);
+    assert!(
+        bench
+            .blobs()
+            .iter()
+            .all(|(_, c, _)| c != "uploads" && c != "imagefactoryvhds"),
+        "{:?}",
+        bench.blobs()
+    );
+    let audit =
+        std::fs::read_to_string(bench.home.path().join("state/imagefactory/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"action\":\"clean\""), "{audit}");
+}

@@ -1,6 +1,7 @@
 //! Headless subcommands over the same `factory` calls the console uses.
 
 mod build;
+mod clean;
 mod console;
 mod context;
 mod demo;
@@ -77,6 +78,8 @@ pub enum Command {
     Watch(runs::WatchArgs),
     /// Stop a run and remove what it made.
     Cancel(runs::CancelArgs),
+    /// Remove what runs no longer running left behind (preview without --yes).
+    Clean(clean::CleanArgs),
     /// Show the retention plan across every lab; with --yes, retire the images it names.
     Retire(retire::RetireArgs),
     /// Protect an image from retirement (a tag on the image).
@@ -101,6 +104,7 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::Runs(args)) => runs::runs(&cli.global, args).await,
         Some(Command::Watch(args)) => runs::watch(&cli.global, args).await,
         Some(Command::Cancel(args)) => runs::cancel(&cli.global, args).await,
+        Some(Command::Clean(args)) => clean::run(&cli.global, args).await,
         Some(Command::Retire(args)) => retire::run(&cli.global, args).await,
         Some(Command::Pin(args)) => pin::run_pin(&cli.global, args).await,
         Some(Command::Unpin(args)) => pin::run_unpin(&cli.global, args).await,

@@ -198,7 +198,8 @@ fn answer(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_string();
-            let (size, source_public, capture) = resolve_source(state, &world, &source)?;
+            let (size, source_public, capture, source_metadata) =
+                resolve_source(state, &world, &source)?;
             let fault = state.options.faults.copy.filter(|_| {
                 state
                     .options
@@ -223,13 +224,19 @@ fn answer(
                     "There is currently a pending copy operation.",
                 ));
             }
-            let metadata = headers
+            let given: BTreeMap<String, String> = headers
                 .iter()
                 .filter_map(|(k, v)| {
                     let key = k.as_str().strip_prefix("x-ms-meta-")?;
                     Some((key.to_string(), v.to_str().ok()?.to_string()))
                 })
                 .collect();
+            // As Copy Blob does: without metadata of its own, the copy takes the source's.
+            let metadata = if given.is_empty() {
+                source_metadata
+            } else {
+                given
+            };
             let id = uuid::Uuid::new_v4().to_string();
             blobs.insert(
                 name,
@@ -389,12 +396,13 @@ fn authorize(
     Ok(())
 }
 
-/// The source of a copy: its size, its URL without SAS, and whether it is a disk export.
+/// The source of a copy: its size, its URL without SAS, whether it is a disk export, and its
+/// metadata.
 fn resolve_source(
     state: &SimState,
     world: &World,
     source: &str,
-) -> Result<(u64, String, bool), StorageFault> {
+) -> Result<(u64, String, bool, BTreeMap<String, String>), StorageFault> {
     let cannot = |why: &str| {
         StorageFault::new(
             StatusCode::FORBIDDEN,
@@ -428,7 +436,7 @@ fn resolve_source(
     let mut public = url.clone();
     public.set_query(None);
     if account == DISK_EXPORT_ACCOUNT {
-        return Ok((OS_DISK_BYTES, public.to_string(), true));
+        return Ok((OS_DISK_BYTES, public.to_string(), true, BTreeMap::new()));
     }
     let found = world
         .storage
@@ -449,7 +457,12 @@ fn resolve_source(
             "The source blob is still being copied.",
         ));
     }
-    Ok((found.size, public.to_string(), false))
+    Ok((
+        found.size,
+        public.to_string(),
+        false,
+        found.metadata.clone(),
+    ))
 }
 
 fn find_blob<'w>(

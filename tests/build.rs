@@ -744,3 +744,71 @@ async fn clean_removes_what_a_dead_run_left_and_never_an_ignored_vm() {
         std::fs::read_to_string(bench.home.path().join("state/imagefactory/audit.jsonl")).unwrap();
     assert!(audit.contains("\"action\":\"clean\""), "{audit}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn distribute_back_fills_a_lab_added_later_from_the_catalogue() {
+    let bench = Bench::new(common::fast(), "").await;
+    let output = bench.run(&["build", "win2022/base", "--json"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let built: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let name = built["images"][0]["image_name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Training starts taking win2022 images.
+    let config = std::fs::read_to_string(&bench.config).unwrap();
+    let config = config.replace(
+        "image_paths = [\"win11/dev\", \"ubuntu2404/base\"]",
+        "image_paths = [\"win11/dev\", \"ubuntu2404/base\", \"win2022/base\"]",
+    );
+    std::fs::write(&bench.config, config).unwrap();
+
+    let preview = bench.run(&["distribute"]).await;
+    assert_eq!(preview.status.code(), Some(0), "{}", text(&preview));
+    let said = String::from_utf8_lossy(&preview.stdout);
+    assert!(said.contains(&name) && said.contains("Training"), "{said}");
+    assert!(said.contains("nothing was changed"), "{said}");
+    let labs_with = |name: &str| -> Vec<String> {
+        bench.sim.with_world(|w| {
+            w.labs()
+                .filter(|(_, l)| l.images.iter().any(|i| i.name == name))
+                .map(|(_, l)| l.lab.name.clone())
+                .collect()
+        })
+    };
+    let before = labs_with(&name);
+    assert!(!before.contains(&"Training".to_string()));
+
+    let output = bench
+        .run(&["distribute", "--yes", "--lab", "Training"])
+        .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let mut expected = before.clone();
+    expected.push("Training".into());
+    expected.sort();
+    let mut after = labs_with(&name);
+    after.sort();
+    assert_eq!(after, expected, "only Training got it");
+    // The back-filled image is the catalogue's: same definition hash, tagged by the run that
+    // distributed it.
+    let tags = bench.sim.with_world(|w| {
+        w.labs()
+            .find(|(_, l)| l.lab.name == "Training")
+            .and_then(|(_, l)| l.images.iter().find(|i| i.name == name).cloned())
+            .and_then(|i| i.tags)
+            .unwrap()
+    });
+    assert_eq!(
+        tags["ImageFactoryDefinition"],
+        built["images"][0]["definition_hash"].as_str().unwrap()
+    );
+    assert_ne!(tags["ImageFactoryRun"], built["run"].as_str().unwrap());
+    bench.nothing_left_behind();
+
+    let again = bench.run(&["distribute", "--lab", "Training"]).await;
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("nothing to distribute"),
+        "{}",
+        text(&again)
+    );
+}

@@ -123,7 +123,14 @@ pub async fn run(global: &Global, args: BuildArgs) -> Exit {
         return detach(global, &plan.run);
     }
     let exit = execute(
-        &context, &config, &plan, journal, started, None, &actor, args.json,
+        &context,
+        &config,
+        &plan,
+        journal,
+        Some(started),
+        None,
+        &actor,
+        args.json,
     )
     .await;
     if exit == Exit::Ok && !refused.is_empty() {
@@ -211,7 +218,7 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
         &config,
         &plan,
         journal,
-        started,
+        Some(started),
         Some((state, cancelled)),
         &actor,
         args.json,
@@ -279,14 +286,15 @@ fn show_plan(plan: &BuildPlan, json: bool) -> Exit {
     Exit::Ok
 }
 
-/// Runs `plan` in this process, printing progress, until it ends or is cancelled.
+/// Runs `plan` in this process, printing progress, until it ends or is cancelled. `started`
+/// is the line that says this process runs it, when the journal does not say so already.
 #[allow(clippy::too_many_arguments)]
-async fn execute(
+pub(super) async fn execute(
     context: &Context,
     _config: &FactoryConfig,
     plan: &BuildPlan,
     journal: Journal,
-    started: Event,
+    started: Option<Event>,
     from: Option<(RunState, bool)>,
     actor: &Actor,
     json: bool,
@@ -296,7 +304,9 @@ async fn execute(
     let recorder: Arc<Recorder> = Arc::new(Recorder::new(journal, Some(live_tx)));
     let (cancel_tx, cancel_rx) = watch::channel(from.as_ref().is_some_and(|(_, c)| *c));
     let (from_state, _) = from.map_or((None, false), |(s, c)| (Some(s), c));
-    recorder.emit(started);
+    if let Some(started) = started {
+        recorder.emit(started);
+    }
     // The fold starts from what the journal says so far, so the printer sees the whole run.
     let lines = journal::read(&path).unwrap_or_default();
     let mut printer = Printer::new(RunState::fold(&lines), json);

@@ -5,6 +5,7 @@ mod clean;
 mod console;
 mod context;
 mod demo;
+mod distribute;
 mod exit;
 mod images;
 mod import_legacy;
@@ -78,6 +79,8 @@ pub enum Command {
     Watch(runs::WatchArgs),
     /// Stop a run and remove what it made.
     Cancel(runs::CancelArgs),
+    /// Back-fill labs from the catalogue: the retained versions of the paths each subscribes to (preview without --yes).
+    Distribute(distribute::DistributeArgs),
     /// Remove what runs no longer running left behind (preview without --yes).
     Clean(clean::CleanArgs),
     /// Show the retention plan across every lab; with --yes, retire the images it names.
@@ -104,6 +107,7 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::Runs(args)) => runs::runs(&cli.global, args).await,
         Some(Command::Watch(args)) => runs::watch(&cli.global, args).await,
         Some(Command::Cancel(args)) => runs::cancel(&cli.global, args).await,
+        Some(Command::Distribute(args)) => distribute::run(&cli.global, args).await,
         Some(Command::Clean(args)) => clean::run(&cli.global, args).await,
         Some(Command::Retire(args)) => retire::run(&cli.global, args).await,
         Some(Command::Pin(args)) => pin::run_pin(&cli.global, args).await,

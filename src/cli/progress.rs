@@ -206,11 +206,17 @@ impl Printer {
     }
 
     fn describe(&mut self, line: &Line) -> Option<String> {
+        let label = |key: &str| {
+            self.state
+                .as_ref()
+                .map(|s| s.label(key))
+                .unwrap_or_else(|| key.to_string())
+        };
         match &line.event {
             Event::Started {
                 resumed: true, pid, ..
             } => Some(format!("resumed by process {pid}")),
-            Event::Stage { image, stage } => Some(format!("{image}: {}", stage.label())),
+            Event::Stage { image, stage } => Some(format!("{}: {}", label(image), stage.label())),
             Event::Artifacts {
                 image,
                 applied,
@@ -225,6 +231,7 @@ impl Printer {
                 percent,
             } => {
                 let quarter = percent / 25;
+                let name = label(image);
                 let key = (image.clone(), lab.clone());
                 if self.quarters.get(&key) == Some(&quarter) {
                     return None;
@@ -234,7 +241,7 @@ impl Printer {
                     .as_deref()
                     .map(|l| format!("copy to {}", lab_name(l)))
                     .unwrap_or_else(|| "capture".into());
-                Some(format!("{image}: {into} {percent}%"))
+                Some(format!("{name}: {into} {percent}%"))
             }
             Event::Target {
                 image,

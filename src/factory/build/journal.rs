@@ -138,6 +138,7 @@ pub enum RunOutcome {
 
 /// What happened in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Events about one image name it by its image name (unique within a run).
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The run began (or a process took it over: `resumed` is true).
@@ -425,8 +426,24 @@ impl RunState {
         }
     }
 
-    fn image_mut(&mut self, path: &str) -> Option<&mut ImageState> {
-        self.images.iter_mut().find(|i| i.path == path)
+    /// The image an event names: by its image name, unique in a run (a run that back-fills
+    /// may carry several versions of one path).
+    fn image_mut(&mut self, key: &str) -> Option<&mut ImageState> {
+        self.images.iter_mut().find(|i| i.image_name == key)
+    }
+
+    /// How to show the image an event names: its path, with the image name when the run has
+    /// several images of that path.
+    pub fn label(&self, key: &str) -> String {
+        let Some(image) = self.images.iter().find(|i| i.image_name == key) else {
+            return key.to_string();
+        };
+        let same_path = self.images.iter().filter(|i| i.path == image.path).count();
+        if same_path > 1 {
+            format!("{} ({})", image.path, image.image_name)
+        } else {
+            image.path.clone()
+        }
     }
 
     /// Whether every image has ended (the run may still be cleaning up until `Finished`).

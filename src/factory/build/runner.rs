@@ -192,8 +192,9 @@ struct ImageBuild {
 }
 
 impl ImageBuild {
+    /// How events name this image: its image name, unique within a run.
     fn image(&self) -> String {
-        self.job.path.to_string()
+        self.job.image_name.clone()
     }
 
     fn emit(&self, event: Event) {

@@ -1,0 +1,164 @@
+//! Back-fill from the catalogue (the original's separate distribution pipeline, run when
+//! `Labs.json` changed): a lab added to the configuration, or one that missed a run, gets the
+//! retained versions (`keep_latest`, newest first) of the paths it subscribes to that it does
+//! not have. Pure: configuration, inventory and catalogue in; image jobs that start at
+//! distribution out, with what is skipped and why.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::plan::{ImageJob, Skip, Target};
+use crate::config::{BaseImage, FactoryConfig, ImagePath, OsType};
+use crate::factory::Inventory;
+
+/// A captured VHD in the catalogue, from its metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueEntry {
+    pub path: ImagePath,
+    pub image_name: String,
+    pub os: OsType,
+    pub description: String,
+    pub run: String,
+    pub definition_hash: String,
+    /// When it was captured (RFC 3339), which orders versions.
+    pub created: String,
+}
+
+impl CatalogueEntry {
+    /// The entry a catalogue blob's metadata describes, if it describes one.
+    pub fn from_metadata(metadata: &BTreeMap<String, String>) -> Option<CatalogueEntry> {
+        let get = |k: &str| metadata.get(k).map(|v| decode(v));
+        Some(CatalogueEntry {
+            path: ImagePath::new(&get("imagepath")?),
+            image_name: get("imagename")?,
+            os: match get("ostype")?.to_ascii_lowercase().as_str() {
+                "linux" => OsType::Linux,
+                _ => OsType::Windows,
+            },
+            description: get("description").unwrap_or_default(),
+            run: get("runid").unwrap_or_default(),
+            definition_hash: get("definitionhash").unwrap_or_default(),
+            created: get("createdat").unwrap_or_default(),
+        })
+    }
+}
+
+fn decode(value: &str) -> String {
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// What a back-fill would do.
+#[derive(Debug, Clone, Default)]
+pub struct Backfill {
+    pub jobs: Vec<ImageJob>,
+    pub skipped: Vec<Skip>,
+}
+
+/// Plans the back-fill of `only` (a lab name) or of every configured lab.
+pub fn plan(
+    config: &FactoryConfig,
+    inventory: &Inventory,
+    catalogue: &[CatalogueEntry],
+    factory_location: &str,
+    only: Option<&str>,
+) -> Backfill {
+    let mut out = Backfill::default();
+    let mut jobs: BTreeMap<String, ImageJob> = BTreeMap::new();
+    for target in config
+        .labs
+        .iter()
+        .filter(|t| only.is_none_or(|name| t.lab.name.eq_ignore_ascii_case(name)))
+    {
+        let Some(lab) = inventory
+            .labs()
+            .map(|(_, l)| l)
+            .find(|l| target.lab.is(l.id.as_str()))
+        else {
+            continue;
+        };
+        let mut paths: Vec<&ImagePath> = catalogue
+            .iter()
+            .map(|e| &e.path)
+            .filter(|p| target.receives(p))
+            .collect();
+        paths.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        paths.dedup_by(|a, b| a.as_str() == b.as_str());
+        for path in paths {
+            let skip = |why: String| Skip {
+                path: path.clone(),
+                lab: Some(lab.name.clone()),
+                why,
+                refused: false,
+            };
+            if let Some(why) = lab.refusal() {
+                out.skipped.push(Skip {
+                    refused: true,
+                    ..skip(format!("the identity cannot create images there: {why}"))
+                });
+                continue;
+            }
+            if !lab.location.eq_ignore_ascii_case(factory_location) {
+                out.skipped.push(skip(format!(
+                    "the lab is in {}, the catalogue in {factory_location}",
+                    lab.location
+                )));
+                continue;
+            }
+            let keep = config
+                .images
+                .iter()
+                .find(|d| &d.path == path)
+                .map(|d| config.retention.with(&d.retention).keep_latest)
+                .unwrap_or(config.retention.keep_latest);
+            let mut versions: Vec<&CatalogueEntry> =
+                catalogue.iter().filter(|e| &e.path == path).collect();
+            versions.sort_by(|a, b| b.created.cmp(&a.created));
+            for entry in versions.into_iter().take(keep) {
+                let present = lab
+                    .images
+                    .iter()
+                    .any(|i| i.name.eq_ignore_ascii_case(&entry.image_name));
+                if present {
+                    continue;
+                }
+                jobs.entry(entry.image_name.clone())
+                    .or_insert_with(|| job_of(config, entry))
+                    .targets
+                    .push(Target {
+                        lab: target.lab.clone(),
+                        location: lab.location.clone(),
+                    });
+            }
+        }
+    }
+    out.jobs = jobs.into_values().collect();
+    out
+}
+
+/// A job that only distributes `entry` (no VM: it starts from the catalogue).
+fn job_of(config: &FactoryConfig, entry: &CatalogueEntry) -> ImageJob {
+    let definition = config.images.iter().find(|d| d.path == entry.path);
+    ImageJob {
+        path: entry.path.clone(),
+        os: entry.os,
+        description: definition
+            .map(|d| d.description.clone())
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| entry.description.clone()),
+        vm_name: String::new(),
+        vm_size: String::new(),
+        base: definition.map(|d| d.base.clone()).unwrap_or(BaseImage {
+            publisher: String::new(),
+            offer: String::new(),
+            sku: String::new(),
+            version: String::new(),
+        }),
+        artifacts: Vec::new(),
+        image_name: entry.image_name.clone(),
+        targets: Vec::new(),
+        definition_hash: entry.definition_hash.clone(),
+    }
+}

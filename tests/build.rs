@@ -488,7 +488,21 @@ async fn wait_for_line(bench: &Bench, until: impl Fn(&Event) -> bool) -> RunStat
         {
             return RunState::fold(&lines).unwrap();
         }
-        assert!(Instant::now() < deadline, "the run never got there");
+        if Instant::now() > deadline {
+            let mut said = String::new();
+            for entry in std::fs::read_dir(bench.journal_dir())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                said.push_str(&format!(
+                    "--- {}\n{}\n",
+                    entry.path().display(),
+                    std::fs::read_to_string(entry.path()).unwrap_or_default()
+                ));
+            }
+            panic!("the run never got there:\n{said}");
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -811,4 +825,70 @@ async fn distribute_back_fills_a_lab_added_later_from_the_catalogue() {
         "{}",
         text(&again)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retire_trims_the_catalogue_to_keep_latest_per_path() {
+    let bench = Bench::new(common::fast(), "").await;
+    bench.sim.change_world(|w| {
+        let container = w
+            .storage
+            .entry("aimagefactory".into())
+            .or_default()
+            .containers
+            .entry("imagefactoryvhds".into())
+            .or_default();
+        for (n, path) in [
+            (1, "win2022/base"),
+            (2, "win2022/base"),
+            (3, "win2022/base"),
+            (4, "win2022/base"),
+            (1, "win11/dev"),
+        ] {
+            let name = format!("{}-2026110{n}0000", path.replace('/', "-"));
+            container.insert(
+                format!("{name}.vhd"),
+                imagefactory::sim::world::Blob {
+                    size: 1024,
+                    metadata: [
+                        ("imagepath", path.to_string()),
+                        ("imagename", name.clone()),
+                        ("ostype", "Windows".into()),
+                        ("runid", format!("2026110{n}t000000-0000")),
+                        ("definitionhash", "0123456789abcdef".into()),
+                        ("createdat", format!("2026-11-0{n}T00:00:00Z")),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                    created: time::OffsetDateTime::now_utc(),
+                    copy: None,
+                },
+            );
+        }
+    });
+    let preview = bench.run(&["retire", "--json"]).await;
+    let doc: serde_json::Value = serde_json::from_slice(&preview.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&preview)));
+    let trims = doc["catalogue"].as_array().unwrap();
+    assert_eq!(trims.len(), 1, "{trims:#?}");
+    assert_eq!(trims[0]["blob"], "win2022-base-202611010000.vhd");
+    assert_eq!(trims[0]["remove"], true);
+    assert!(trims[0]["why"].as_str().unwrap().contains("keep_latest 3"));
+
+    let output = bench.run(&["retire", "--yes"]).await;
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("catalogue win2022-base-202611010000.vhd: removed"),
+        "{}",
+        text(&output)
+    );
+    let left: Vec<String> = bench
+        .blobs()
+        .into_iter()
+        .filter(|(_, c, _)| c == "imagefactoryvhds")
+        .map(|(_, _, b)| b)
+        .collect();
+    assert_eq!(left.len(), 4);
+    assert!(!left.contains(&"win2022-base-202611010000.vhd".to_string()));
 }

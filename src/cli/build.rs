@@ -44,6 +44,10 @@ pub struct ResumeArgs {
     /// Print the run's final state as JSON.
     #[arg(long)]
     pub json: bool,
+    /// The process that started the run and hands it over (`build --detach`): it may still be
+    /// exiting, and does not count as running it.
+    #[arg(long, hide = true, value_name = "PID")]
+    pub taking_over: Option<u32>,
 }
 
 pub async fn run(global: &Global, args: BuildArgs) -> Exit {
@@ -167,7 +171,11 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
         eprintln!("run {run} already finished ({outcome:?}); nothing to resume");
         return outcome_exit(outcome);
     }
-    if state.host == host_name() && state.pid != std::process::id() && process_alive(state.pid) {
+    if state.host == host_name()
+        && state.pid != std::process::id()
+        && Some(state.pid) != args.taking_over
+        && process_alive(state.pid)
+    {
         report_error(&format!(
             "run {run} is running in process {} on this machine; follow it with `imagefactory watch {run}`",
             state.pid
@@ -387,6 +395,8 @@ fn detach(global: &Global, run: &RunId) -> Exit {
     command
         .arg("resume")
         .arg(run.as_str())
+        .arg("--taking-over")
+        .arg(std::process::id().to_string())
         .stdin(std::process::Stdio::null())
         .stdout(
             file.try_clone()

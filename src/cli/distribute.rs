@@ -8,14 +8,12 @@ use super::build::{actor_name, execute, host_name};
 use super::context::Context;
 use super::exit::Exit;
 use super::output::{Table, report_error, report_warning};
-use crate::arm::storage::{Access, CopyStatus, blob};
 use crate::factory::Inventory;
 use crate::factory::audit::Actor;
-use crate::factory::build::backfill::{self, CatalogueEntry};
 use crate::factory::build::journal::{self, Event, Journal, Line, RunState, Stage};
 use crate::factory::build::runner::{self, now};
-use crate::factory::build::steps::{self, CATALOGUE_CONTAINER};
 use crate::factory::build::{BuildPlan, RunId};
+use crate::factory::build::{backfill, catalogue};
 
 #[derive(Debug, Args)]
 pub struct DistributeArgs {
@@ -77,8 +75,8 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         return Exit::Failure;
     };
     let location = factory.location.clone();
-    let catalogue = match read_catalogue(client, &config.factory).await {
-        Ok(c) => c,
+    let catalogue = match catalogue::read(client, &config.factory).await {
+        Ok(c) => c.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
         Err(e) => {
             report_error(&format!("cannot read the catalogue: {e}"));
             return Exit::Failure;
@@ -183,24 +181,4 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         args.json,
     )
     .await
-}
-
-/// The catalogue's complete captures, from their metadata.
-async fn read_catalogue(
-    client: &crate::arm::ArmClient,
-    factory: &crate::config::LabRef,
-) -> Result<Vec<CatalogueEntry>, crate::arm::ArmError> {
-    let account = steps::lab_storage(client, factory).await?;
-    let container =
-        account.container(CATALOGUE_CONTAINER, Access::Write, time::Duration::hours(1))?;
-    Ok(blob::list(&container, None)
-        .await?
-        .into_iter()
-        .filter(|b| {
-            b.copy
-                .as_ref()
-                .is_none_or(|c| c.status == CopyStatus::Success)
-        })
-        .filter_map(|b| CatalogueEntry::from_metadata(&b.metadata))
-        .collect())
 }

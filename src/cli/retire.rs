@@ -14,6 +14,8 @@ use super::output::{
 };
 use crate::arm::ResourceId;
 use crate::factory::audit::{Actor, AuditLog, state_dir};
+use crate::factory::build::journal::{self, RunState};
+use crate::factory::build::{catalogue, steps};
 use crate::factory::retire::{self, Guard, RetireOutcome, RetireResult, RetireTarget};
 use crate::factory::{Inventory, RetentionPlan, RetentionState, RetireReason, retention};
 
@@ -105,11 +107,19 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
     let targets = retire::targets_from_plan(&plan);
     let due = targets.len();
     let held_back: usize = plan.held_back().map(|(_, n, _)| n).sum();
+    // The catalogue is trimmed with the whole estate, not for one lab.
+    let trims = if args.lab.is_none() {
+        catalogue_trims(&context.client, config).await
+    } else {
+        Vec::new()
+    };
     if !args.yes {
         let written = if args.json {
-            print_json(&plan_json(&inventory, &plan, None))
+            let mut doc = plan_json(&inventory, &plan, None);
+            doc["catalogue"] = serde_json::to_value(&trims).unwrap_or_default();
+            print_json(&doc)
         } else {
-            print_plan(&inventory, &plan)
+            print_plan(&inventory, &plan).and_then(|()| print_trims(&trims))
         };
         if let Err(e) = written {
             report_error(&format!("cannot write the output: {e}"));
@@ -144,12 +154,15 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         Ok(outcomes) => outcomes,
         Err(exit) => return exit,
     };
+    let trimmed = apply_trims(&context.client, config, &trims, args.json).await;
     let retired = outcomes
         .iter()
         .filter(|o| matches!(o.result, RetireResult::Retired))
         .count();
     if args.json {
-        if let Err(e) = print_json(&plan_json(&inventory, &plan, Some(&outcomes))) {
+        let mut doc = plan_json(&inventory, &plan, Some(&outcomes));
+        doc["catalogue"] = serde_json::to_value(&trimmed).unwrap_or_default();
+        if let Err(e) = print_json(&doc) {
             report_error(&format!("cannot write the output: {e}"));
             return Exit::Failure;
         }
@@ -165,7 +178,8 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
         }
     }
     annotate_failures(&outcomes);
-    if retired == due && held_back == 0 && inventory.is_complete() {
+    let trim_failed = trimmed.iter().any(|t| t.result != "removed");
+    if retired == due && held_back == 0 && inventory.is_complete() && !trim_failed {
         Exit::Ok
     } else {
         Exit::Partial
@@ -487,4 +501,142 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
         totals.get(&RetentionState::TooYoung).copied().unwrap_or(0)
     );
     Ok(())
+}
+
+/// What retention trims from the catalogue (nothing when it cannot be read, with a warning).
+async fn catalogue_trims(
+    client: &crate::arm::ArmClient,
+    config: &crate::config::FactoryConfig,
+) -> Vec<catalogue::Trim> {
+    // Reading the catalogue takes the account's keys (a POST), which read-only mode refuses.
+    if client.read_only() {
+        return Vec::new();
+    }
+    let entries = match catalogue::read(client, &config.factory).await {
+        Ok(entries) => entries,
+        Err(e) => {
+            report_warning(&format!(
+                "the catalogue is left as it is: cannot read it ({e})"
+            ));
+            return Vec::new();
+        }
+    };
+    let running: Vec<RunState> = journal::list(&journal::dir())
+        .into_iter()
+        .filter_map(|(_, path)| RunState::fold(&journal::read(&path).ok()?))
+        .filter(|s| super::runs::liveness(s) == super::runs::Liveness::Running)
+        .collect();
+    let needed = |entry: &catalogue::CatalogueEntry| {
+        running.iter().find_map(|run| {
+            run.images
+                .iter()
+                .any(|i| i.image_name == entry.image_name && !i.stage.is_final())
+                .then(|| format!("run {} is distributing it", run.run))
+        })
+    };
+    catalogue::trim(config, &entries, &needed)
+}
+
+fn print_trims(trims: &[catalogue::Trim]) -> std::io::Result<()> {
+    if trims.is_empty() {
+        return Ok(());
+    }
+    println!("\nCatalogue (captured VHDs in the factory lab's storage):");
+    let mut table = Table::new(vec!["ACTION", "VHD", "PATH", "CAPTURED", "WHY"]);
+    for t in trims {
+        table.row(vec![
+            if t.remove { "delete" } else { "keep" }.into(),
+            t.blob.clone(),
+            t.entry.path.to_string(),
+            t.entry.created.clone(),
+            t.why.clone(),
+        ]);
+    }
+    table.print()
+}
+
+#[derive(serde::Serialize)]
+struct TrimResult<'a> {
+    #[serde(flatten)]
+    trim: &'a catalogue::Trim,
+    result: String,
+}
+
+/// Deletes the catalogue VHDs `trims` removes, auditing each.
+async fn apply_trims<'a>(
+    client: &crate::arm::ArmClient,
+    config: &crate::config::FactoryConfig,
+    trims: &'a [catalogue::Trim],
+    json: bool,
+) -> Vec<TrimResult<'a>> {
+    let removals: Vec<&catalogue::Trim> = trims.iter().filter(|t| t.remove).collect();
+    if removals.is_empty() {
+        return Vec::new();
+    }
+    let account = match steps::lab_storage(client, &config.factory).await {
+        Ok(a) => a,
+        Err(e) => {
+            report_error(&format!("cannot reach the catalogue: {e}"));
+            return removals
+                .into_iter()
+                .map(|trim| TrimResult {
+                    trim,
+                    result: format!("failed: {e}"),
+                })
+                .collect();
+        }
+    };
+    let actor = Actor::current(client).await;
+    let audit = match AuditLog::open(&state_dir()) {
+        Ok(a) => a,
+        Err(e) => {
+            report_error(&e.to_string());
+            return removals
+                .into_iter()
+                .map(|trim| TrimResult {
+                    trim,
+                    result: format!("not deleted: {e}"),
+                })
+                .collect();
+        }
+    };
+    let mut results = Vec::new();
+    for trim in removals {
+        let deleted = async {
+            let url = account.blob(
+                steps::CATALOGUE_CONTAINER,
+                &trim.blob,
+                crate::arm::storage::Access::Write,
+                time::Duration::hours(1),
+            )?;
+            crate::arm::storage::blob::delete(&url).await
+        }
+        .await;
+        let result = match &deleted {
+            Ok(_) => "removed".to_string(),
+            Err(e) => format!("failed: {e}"),
+        };
+        {
+            let _ = audit.record(&crate::factory::audit::AuditEntry {
+                at: OffsetDateTime::now_utc(),
+                who: &actor,
+                action: "trim-catalogue",
+                image: &trim.blob,
+                lab: &config.factory.name,
+                image_path: Some(trim.entry.path.as_str()),
+                state: None,
+                why: &trim.why,
+                result: if deleted.is_ok() { "removed" } else { "failed" },
+                detail: deleted.as_ref().err().map(|_| result.as_str()),
+            });
+        }
+        if !json {
+            println!("catalogue {}: {result}", trim.blob);
+        }
+        if deleted.is_err() {
+            report_error(&format!("catalogue {}: {result}", trim.blob));
+        }
+        results.push(TrimResult { trim, result });
+    }
+    results
 }

@@ -339,6 +339,7 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
                 super::build::ResumeArgs {
                     run: run.to_string(),
                     json: false,
+                    taking_over: None,
                 },
             )
             .await

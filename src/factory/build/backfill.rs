@@ -6,49 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
+use super::catalogue::CatalogueEntry;
 use super::plan::{ImageJob, Skip, Target};
-use crate::config::{BaseImage, FactoryConfig, ImagePath, OsType};
+use crate::config::{BaseImage, FactoryConfig, ImagePath};
 use crate::factory::Inventory;
-
-/// A captured VHD in the catalogue, from its metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CatalogueEntry {
-    pub path: ImagePath,
-    pub image_name: String,
-    pub os: OsType,
-    pub description: String,
-    pub run: String,
-    pub definition_hash: String,
-    /// When it was captured (RFC 3339), which orders versions.
-    pub created: String,
-}
-
-impl CatalogueEntry {
-    /// The entry a catalogue blob's metadata describes, if it describes one.
-    pub fn from_metadata(metadata: &BTreeMap<String, String>) -> Option<CatalogueEntry> {
-        let get = |k: &str| metadata.get(k).map(|v| decode(v));
-        Some(CatalogueEntry {
-            path: ImagePath::new(&get("imagepath")?),
-            image_name: get("imagename")?,
-            os: match get("ostype")?.to_ascii_lowercase().as_str() {
-                "linux" => OsType::Linux,
-                _ => OsType::Windows,
-            },
-            description: get("description").unwrap_or_default(),
-            run: get("runid").unwrap_or_default(),
-            definition_hash: get("definitionhash").unwrap_or_default(),
-            created: get("createdat").unwrap_or_default(),
-        })
-    }
-}
-
-fn decode(value: &str) -> String {
-    percent_encoding::percent_decode_str(value)
-        .decode_utf8_lossy()
-        .into_owned()
-}
 
 /// What a back-fill would do.
 #[derive(Debug, Clone, Default)]

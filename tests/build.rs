@@ -892,3 +892,44 @@ async fn retire_trims_the_catalogue_to_keep_latest_per_path() {
     assert_eq!(left.len(), 4);
     assert!(!left.contains(&"win2022-base-202611010000.vhd".to_string()));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_is_exact_after_a_build_and_sees_a_changed_definition() {
+    use imagefactory::factory::Inventory;
+    use imagefactory::factory::drift::{DriftStatus, drift};
+    let bench = Bench::new(common::fast(), "").await;
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let client = common::client(&bench.sim);
+    let config = config::load(&bench.config).unwrap();
+    let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
+    let rows: Vec<_> = drift(&inventory, &config)
+        .into_iter()
+        .filter(|d| d.path.as_str() == "win2022/base")
+        .collect();
+    let of = |lab: &str| rows.iter().find(|d| d.lab.as_str().ends_with(lab)).unwrap();
+    for lab in ["Dev-WestEurope", "QA-WestEurope", "Eng-WestEurope"] {
+        assert_eq!(of(lab).status, DriftStatus::Newest, "{lab}");
+        assert!(of(lab).exact && !of(lab).definition_changed, "{lab}");
+    }
+    // The read-only partner lab has only older builds (made by the original factory).
+    assert_eq!(of("Partner-NorthEurope").status, DriftStatus::Outdated);
+
+    let file = bench
+        .config
+        .parent()
+        .unwrap()
+        .join("images/win2022/base.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("corporate baseline", "corporate baseline v2"),
+    )
+    .unwrap();
+    let config = config::load(&bench.config).unwrap();
+    let changed = drift(&inventory, &config)
+        .into_iter()
+        .find(|d| d.path.as_str() == "win2022/base" && d.lab.as_str().ends_with("Dev-WestEurope"))
+        .unwrap();
+    assert!(changed.definition_changed);
+}

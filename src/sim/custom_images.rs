@@ -44,6 +44,9 @@ pub(super) fn put(
         ));
     }
     let mut world = state.world.lock().expect("world lock");
+    if let Some(vhd) = request.properties.vhd.as_ref() {
+        check_vhd(&world, at, vhd.image_name.as_deref().unwrap_or_default())?;
+    }
     let lab = lab_mut(&mut world, at)?;
     if let Some(source_vm) = request
         .properties
@@ -106,6 +109,54 @@ pub(super) fn put(
         effect,
         response,
     ))
+}
+
+/// A custom image from a VHD needs the VHD, whole, in the lab's own storage account, as
+/// DevTest Labs requires.
+fn check_vhd(world: &World, at: &LabAt, uri: &str) -> Result<(), ArmFault> {
+    let bad = |why: String| ArmFault::bad_request("InvalidVhdUri", why);
+    let url = url::Url::parse(uri).map_err(|_| bad(format!("The VHD '{uri}' is not a URI.")))?;
+    let parts: Vec<String> = url
+        .path()
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let [_, account, container, blob @ ..] = parts.as_slice() else {
+        return Err(bad(format!("The VHD '{uri}' names no blob.")));
+    };
+    let lab = world
+        .subscription(at.subscription)
+        .and_then(|s| s.lab(at.resource_group, at.lab))
+        .ok_or_else(|| ArmFault::not_found("Microsoft.DevTestLab/labs", at.lab))?;
+    let lab_account = lab
+        .lab
+        .properties
+        .default_storage_account
+        .as_deref()
+        .and_then(|id| id.rsplit('/').next())
+        .unwrap_or_default();
+    if !lab_account.eq_ignore_ascii_case(account) {
+        return Err(bad(format!(
+            "The VHD '{uri}' is not in the lab's storage account '{lab_account}'."
+        )));
+    }
+    let found = world
+        .storage
+        .get(&account.to_ascii_lowercase())
+        .and_then(|s| s.containers.get(container))
+        .and_then(|c| c.get(&blob.join("/")));
+    match found {
+        None => Err(bad(format!("The VHD '{uri}' does not exist."))),
+        Some(b) if b.copy.as_ref().is_some_and(|c| c.aborted) => {
+            Err(bad(format!("The VHD '{uri}' is incomplete.")))
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 pub(super) fn patch(state: &Arc<SimState>, at: &LabAt, name: &str, body: &Bytes) -> Answer {

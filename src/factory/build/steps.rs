@@ -24,8 +24,6 @@ use crate::factory::tags;
 pub const CATALOGUE_CONTAINER: &str = "imagefactoryvhds";
 /// The container in a target lab's storage account that VHDs are staged in for a custom image.
 pub const STAGING_CONTAINER: &str = "uploads";
-/// The tag that carries an image's definition hash.
-pub const DEFINITION_TAG: &str = "ImageFactoryDefinition";
 /// The admin user of build VMs (its password is generated per VM and kept only in memory).
 pub const ADMIN_USER: &str = "factoryadmin";
 
@@ -312,7 +310,7 @@ pub async fn create_image(
     vhd: &str,
 ) -> Result<Begun, ArmError> {
     let mut tags = run_tags(job, run);
-    tags.insert(DEFINITION_TAG.into(), job.definition_hash.clone());
+    tags.insert(tags::DEFINITION.into(), job.definition_hash.clone());
     let body = CustomImage {
         tags: Some(tags),
         properties: CustomImageProperties {

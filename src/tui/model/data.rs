@@ -1,8 +1,6 @@
 //! What the console shows, derived once per inventory: flat lists of labs and images in display
 //! order, the retention plan, and drift. Views and filters index into these.
 
-use std::collections::HashMap;
-
 use time::OffsetDateTime;
 
 use crate::config::{FactoryConfig, ImagePath};
@@ -25,16 +23,7 @@ pub struct ImageAt {
     pub image: usize,
 }
 
-/// How a lab stands for one image path it subscribes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriftStatus {
-    /// It has the newest image of the path (within a day of the newest anywhere).
-    Newest,
-    /// Its newest image of the path is older than the newest anywhere.
-    Outdated,
-    /// It has no image of the path.
-    Missing,
-}
+pub use crate::factory::drift::DriftStatus;
 
 /// One lab and one path it subscribes to.
 #[derive(Debug, Clone)]
@@ -44,10 +33,9 @@ pub struct DriftRow {
     pub status: DriftStatus,
     pub lab_newest: Option<OffsetDateTime>,
     pub newest_anywhere: Option<OffsetDateTime>,
+    /// The configuration's definition differs from what the newest build was made from.
+    pub definition_changed: bool,
 }
-
-/// Images distributed by one run land within hours of each other; a day apart is another build.
-const SAME_BUILD: time::Duration = time::Duration::hours(24);
 
 /// The derived view of one inventory.
 #[derive(Debug, Clone)]
@@ -159,42 +147,19 @@ impl Data {
     }
 }
 
+/// The factory's drift, with each lab as its flat index here.
 fn drift(data: &Data, config: &FactoryConfig) -> Vec<DriftRow> {
-    let mut newest_anywhere: HashMap<String, OffsetDateTime> = HashMap::new();
-    for at in &data.images {
-        let image = data.image(*at);
-        if let (Some(path), Some(created)) = (&image.image_path, image.created) {
-            let entry = newest_anywhere.entry(path.key()).or_insert(created);
-            *entry = (*entry).max(created);
-        }
-    }
-    let mut rows = Vec::new();
-    for l in 0..data.labs.len() {
-        let lab = data.lab(l);
-        let Some(target) = config.labs.iter().find(|t| t.lab.is(lab.id.as_str())) else {
-            continue;
-        };
-        for definition in config.images.iter().filter(|d| target.receives(&d.path)) {
-            let lab_newest = lab
-                .images
-                .iter()
-                .filter(|i| i.image_path.as_ref() == Some(&definition.path))
-                .filter_map(|i| i.created)
-                .max();
-            let anywhere = newest_anywhere.get(&definition.path.key()).copied();
-            let status = match (lab_newest, anywhere) {
-                (None, _) => DriftStatus::Missing,
-                (Some(mine), Some(best)) if mine + SAME_BUILD < best => DriftStatus::Outdated,
-                _ => DriftStatus::Newest,
-            };
-            rows.push(DriftRow {
-                lab: l,
-                path: definition.path.clone(),
-                status,
-                lab_newest,
-                newest_anywhere: anywhere,
-            });
-        }
-    }
-    rows
+    crate::factory::drift::drift(&data.inventory, config)
+        .into_iter()
+        .filter_map(|d| {
+            Some(DriftRow {
+                lab: data.lab_index(&d.lab)?,
+                path: d.path,
+                status: d.status,
+                lab_newest: d.lab_newest,
+                newest_anywhere: d.newest_anywhere,
+                definition_changed: d.definition_changed,
+            })
+        })
+        .collect()
 }

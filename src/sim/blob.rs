@@ -74,6 +74,8 @@ enum Op {
     CreateContainer,
     List,
     Copy,
+    /// Put Blob: content written directly (a block blob).
+    Upload,
     Abort,
     Properties,
     Delete,
@@ -85,7 +87,7 @@ impl Op {
         match self {
             Op::CreateContainer => "cw",
             Op::List => "l",
-            Op::Copy | Op::Abort => "cw",
+            Op::Copy | Op::Upload | Op::Abort => "cw",
             Op::Properties => "r",
             Op::Delete => "d",
         }
@@ -140,6 +142,7 @@ fn answer(
         (Method::GET, false, Some("container"), Some("list")) => Op::List,
         (Method::PUT, true, _, Some("copy")) => Op::Abort,
         (Method::PUT, true, _, None) if headers.contains_key("x-ms-copy-source") => Op::Copy,
+        (Method::PUT, true, _, None) if headers.contains_key("x-ms-blob-type") => Op::Upload,
         (Method::HEAD | Method::GET, true, _, None) => Op::Properties,
         (Method::DELETE, true, _, None) => Op::Delete,
         _ => {
@@ -160,14 +163,7 @@ fn answer(
             format!("The storage account {account} does not exist."),
         ));
     }
-    authorize(
-        &world,
-        &account,
-        &container,
-        blob.as_deref(),
-        &params,
-        op.needs(),
-    )?;
+    authorize(&world, &account, &container, blob.as_deref(), &params, op)?;
     let now = Instant::now();
     match op {
         Op::CreateContainer => {
@@ -264,6 +260,35 @@ fn answer(
             insert(h, "x-ms-copy-status", "pending");
             Ok(response)
         }
+        Op::Upload => {
+            let size = headers
+                .get("content-length")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let metadata = headers
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = k.as_str().strip_prefix("x-ms-meta-")?;
+                    Some((key.to_string(), v.to_str().ok()?.to_string()))
+                })
+                .collect();
+            let blobs = world
+                .storage
+                .get_mut(&account)
+                .and_then(|s| s.containers.get_mut(&container))
+                .ok_or_else(container_missing)?;
+            blobs.insert(
+                blob.unwrap_or_default(),
+                Blob {
+                    size,
+                    metadata,
+                    created: OffsetDateTime::now_utc(),
+                    copy: None,
+                },
+            );
+            Ok(status(StatusCode::CREATED))
+        }
         Op::Abort => {
             let copy_id = params.get("copyid").cloned().unwrap_or_default();
             let blob = find_blob(&mut world, &account, &container, blob.as_deref())?;
@@ -297,16 +322,18 @@ fn answer(
     }
 }
 
-/// Checks the request's service SAS against the account's keys, its time window, its
-/// permissions and its scope.
+/// Checks the request's SAS against the account's keys, its time window, its permissions and
+/// its scope: a service SAS for what is inside a container, an account SAS for that and for
+/// creating containers (which a service SAS cannot do).
 fn authorize(
     world: &World,
     account: &str,
     container: &str,
     blob: Option<&str>,
     params: &BTreeMap<String, String>,
-    needs: &str,
+    op: Op,
 ) -> Result<(), StorageFault> {
+    let needs = op.needs();
     let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
     let signature = get("sig");
     if signature.is_empty() {
@@ -323,7 +350,7 @@ fn authorize(
             .disk_grants
             .iter()
             .any(|(disk, sig)| sig == signature && disk_container(disk) == container);
-        if !granted || needs != "r" {
+        if !granted || op != Op::Properties {
             return Err(StorageFault::auth(
                 "Signature did not match, or access to the disk was revoked.",
             ));
@@ -338,6 +365,16 @@ fn authorize(
         get("sv"),
         get("spr"),
     );
+    if params.contains_key("ss") {
+        return authorize_account(account, params, op);
+    }
+    if op == Op::CreateContainer {
+        return Err(StorageFault::new(
+            StatusCode::FORBIDDEN,
+            "AuthorizationPermissionMismatch",
+            "This request is not authorized to perform this operation using this permission.",
+        ));
+    }
     let resource = match (sr, blob) {
         ("c", _) => format!("/blob/{account}/{container}"),
         ("b", Some(b)) => format!("/blob/{account}/{container}/{b}"),
@@ -396,6 +433,60 @@ fn authorize(
     Ok(())
 }
 
+/// An account SAS: signed by the account's key over its own string-to-sign, for the blob
+/// service, the resource type the operation acts on, and its permission.
+fn authorize_account(
+    account: &str,
+    params: &BTreeMap<String, String>,
+    op: Op,
+) -> Result<(), StorageFault> {
+    let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    let string_to_sign = [
+        account,
+        get("sp"),
+        get("ss"),
+        get("srt"),
+        get("st"),
+        get("se"),
+        get("sip"),
+        get("spr"),
+        get("sv"),
+        get("ses"),
+        "",
+    ]
+    .join("\n");
+    let matches = (1..=2).any(|n| {
+        let key = azure_core::credentials::Secret::new(account_key(account, n));
+        azure_core::hmac::hmac_sha256(&string_to_sign, &key).is_ok_and(|s| s == get("sig"))
+    });
+    if !matches {
+        return Err(StorageFault::auth("Signature did not match."));
+    }
+    let now = OffsetDateTime::now_utc();
+    let parse =
+        |s: &str| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
+    if !parse(get("se")).is_some_and(|e| now < e) {
+        return Err(StorageFault::auth(
+            "Signature not valid in the specified time frame.",
+        ));
+    }
+    let resource_type = match op {
+        Op::CreateContainer | Op::List => 'c',
+        _ => 'o',
+    };
+    let allowed = get("ss").contains('b')
+        && get("srt").contains(resource_type)
+        && op.needs().chars().any(|c| get("sp").contains(c));
+    if !allowed {
+        return Err(StorageFault::new(
+            StatusCode::FORBIDDEN,
+            "AuthorizationPermissionMismatch",
+            "This request is not authorized to perform this operation using this permission.",
+        ));
+    }
+    Ok(())
+}
+
 /// The source of a copy: its size, its URL without SAS, whether it is a disk export, and its
 /// metadata.
 fn resolve_source(
@@ -431,8 +522,15 @@ fn resolve_source(
         _ => return Err(cannot("the source names no blob")),
     };
     let params: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
-    authorize(world, &account, &container, Some(&blob), &params, "r")
-        .map_err(|f| cannot(&f.message))?;
+    authorize(
+        world,
+        &account,
+        &container,
+        Some(&blob),
+        &params,
+        Op::Properties,
+    )
+    .map_err(|f| cannot(&f.message))?;
     let mut public = url.clone();
     public.set_query(None);
     if account == DISK_EXPORT_ACCOUNT {

@@ -100,6 +100,16 @@ impl BlobAccount {
         Ok(SasUrl(url))
     }
 
+    /// The container's URL with an account SAS that may create it.
+    pub fn container_to_create(&self, container: &str, ttl: Duration) -> Result<SasUrl, ArmError> {
+        let sas = self
+            .signer
+            .sign_for_containers(OffsetDateTime::now_utc(), ttl)?;
+        let mut url = self.url(container, None);
+        url.set_query(Some(&sas));
+        Ok(SasUrl(url))
+    }
+
     /// The container's URL with a SAS allowing `access` for `ttl`.
     pub fn container(
         &self,
@@ -172,7 +182,8 @@ pub struct BlobEntry {
     pub copy: Option<CopyState>,
 }
 
-/// Creates the container if it is not there.
+/// Creates the container if it is not there. `container` carries an account SAS
+/// (`BlobAccount::container_to_create`): a service SAS cannot create its own container.
 pub async fn create_container(container: &SasUrl) -> Result<(), ArmError> {
     let client = BlobContainerClient::new(container.expose().clone(), None, None)
         .map_err(|e| storage_error("create container", container, e))?;

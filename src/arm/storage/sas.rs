@@ -104,6 +104,73 @@ impl SasSigner {
     }
 }
 
+impl SasSigner {
+    /// An account SAS that may create containers (a service SAS cannot: it is scoped to a
+    /// container that must exist already). Blob service, container resource type only.
+    pub fn sign_for_containers(
+        &self,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Result<String, ArmError> {
+        let start = iso(now - Duration::minutes(5));
+        let expiry = iso(now + ttl);
+        let (permissions, services, types) = ("wc", "b", "c");
+        let string_to_sign = account_string_to_sign(
+            &self.account,
+            permissions,
+            services,
+            types,
+            &start,
+            &expiry,
+            STORAGE_SERVICE_VERSION,
+        );
+        let signature = azure_core::hmac::hmac_sha256(&string_to_sign, &self.key).map_err(|e| {
+            ArmError::Usage(format!(
+                "cannot sign for storage account {}: its key is not base64 ({e})",
+                self.account
+            ))
+        })?;
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("sv", STORAGE_SERVICE_VERSION)
+            .append_pair("ss", services)
+            .append_pair("srt", types)
+            .append_pair("sp", permissions)
+            .append_pair("st", &start)
+            .append_pair("se", &expiry)
+            .append_pair("spr", "https,http")
+            .append_pair("sig", &signature);
+        Ok(query.finish())
+    }
+}
+
+/// The account SAS string-to-sign (versions 2020-12-06 and later), with no IP and no
+/// encryption scope; it ends with a newline.
+pub fn account_string_to_sign(
+    account: &str,
+    permissions: &str,
+    services: &str,
+    resource_types: &str,
+    start: &str,
+    expiry: &str,
+    version: &str,
+) -> String {
+    [
+        account,
+        permissions,
+        services,
+        resource_types,
+        start,
+        expiry,
+        "", // signed IP
+        "https,http",
+        version,
+        "", // encryption scope
+        "",
+    ]
+    .join("\n")
+}
+
 /// The service SAS string-to-sign (versions 2020-12-06 and later), with no identifier, IP,
 /// snapshot, encryption scope or response headers. `spr` is `https,http`, as the emulators
 /// serve plain HTTP on loopback.

@@ -566,7 +566,7 @@ impl ImageBuild {
         let blob_name = format!("{}.vhd", self.job.image_name);
         let ttl = time::Duration::seconds(settings.capture_timeout.as_secs() as i64 + 3600);
         let container = account
-            .container(CATALOGUE_CONTAINER, Access::Write, ttl)
+            .container_to_create(CATALOGUE_CONTAINER, time::Duration::hours(1))
             .map_err(fail)?;
         blob::create_container(&container).await.map_err(fail)?;
         let target = account
@@ -798,7 +798,7 @@ impl ImageBuild {
                 Some(CopyStatus::Pending) => {}
                 _ => {
                     let container = account
-                        .container(STAGING_CONTAINER, Access::Write, ttl)
+                        .container_to_create(STAGING_CONTAINER, time::Duration::hours(1))
                         .map_err(fail)?;
                     blob::create_container(&container).await.map_err(fail)?;
                     let source = factory

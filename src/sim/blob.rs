@@ -465,7 +465,7 @@ fn authorize_account(
     let now = OffsetDateTime::now_utc();
     let parse =
         |s: &str| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
-    if !parse(get("se")).is_some_and(|e| now < e) {
+    if parse(get("se")).is_none_or(|e| now >= e) {
         return Err(StorageFault::auth(
             "Signature not valid in the specified time frame.",
         ));

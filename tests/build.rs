@@ -933,3 +933,40 @@ async fn drift_is_exact_after_a_build_and_sees_a_changed_definition() {
         .unwrap();
     assert!(changed.definition_changed);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_a_pipeline_failures_are_annotations_and_the_plan_a_group() {
+    let bench = Bench::new(fast_with("artifact=windows-vscode"), "").await;
+    let mut command = bench.command(&["build", "win2022/vs2022", "win2022/base"]);
+    command.env("GITHUB_ACTIONS", "true");
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(stdout.contains("::group::plan of run"), "{stdout}");
+    assert!(stdout.contains("::endgroup::"), "{stdout}");
+    assert!(
+        stderr.contains("::error::win2022/vs2022 failed at applying artifacts: ArtifactFailed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("::warning::win2022/base will not reach Partner-NorthEurope"),
+        "{stderr}"
+    );
+
+    let mut command = bench.command(&["build", "win2022/base"]);
+    command.env("TF_BUILD", "True");
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("##[group]plan of run"), "{stdout}");
+    assert!(
+        stdout.contains("##vso[task.setprogress value=100;]images built"),
+        "{stdout}"
+    );
+}

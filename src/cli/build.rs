@@ -106,6 +106,10 @@ pub async fn run(global: &Global, args: BuildArgs) -> Exit {
         resumed: false,
         images: runner::planned(&plan),
     };
+    if super::output::in_pipeline() {
+        // A pipeline's log keeps what the run set out to do, folded away.
+        super::progress::print_plan(&plan);
+    }
     let refused: Vec<String> = plan
         .skipped
         .iter()

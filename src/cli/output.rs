@@ -44,6 +44,36 @@ fn annotate(level: &str, message: &str) -> String {
     }
 }
 
+/// Whether this runs inside a pipeline (Azure DevOps or GitHub Actions).
+pub fn in_pipeline() -> bool {
+    pipeline().is_some()
+}
+
+/// Opens a collapsible group in the pipeline's log (nothing outside a pipeline).
+pub fn group_start(title: &str) {
+    match pipeline() {
+        Some(Pipeline::AzureDevOps) => println!("##[group]{title}"),
+        Some(Pipeline::GitHubActions) => println!("::group::{title}"),
+        None => {}
+    }
+}
+
+/// Closes the group `group_start` opened.
+pub fn group_end() {
+    match pipeline() {
+        Some(Pipeline::AzureDevOps) => println!("##[endgroup]"),
+        Some(Pipeline::GitHubActions) => println!("::endgroup::"),
+        None => {}
+    }
+}
+
+/// The task's progress in Azure DevOps (its percent in the run's timeline).
+pub fn progress(percent: usize, what: &str) {
+    if pipeline() == Some(Pipeline::AzureDevOps) {
+        println!("##vso[task.setprogress value={percent};]{what}");
+    }
+}
+
 /// Writes an error to stderr.
 pub fn report_error(message: &str) {
     eprintln!("{}", annotate("error", message));

@@ -102,8 +102,14 @@ fn base_text(job: &crate::factory::build::ImageJob) -> String {
     )
 }
 
-/// Prints the plan for a person.
+/// Prints the plan for a person (a collapsed group in a pipeline's log).
 pub fn print_plan(plan: &BuildPlan) {
+    super::output::group_start(&format!("plan of run {}", plan.run));
+    write_plan(plan);
+    super::output::group_end();
+}
+
+fn write_plan(plan: &BuildPlan) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -216,7 +222,18 @@ impl Printer {
             Event::Started {
                 resumed: true, pid, ..
             } => Some(format!("resumed by process {pid}")),
-            Event::Stage { image, stage } => Some(format!("{}: {}", label(image), stage.label())),
+            Event::Stage { image, stage } => {
+                if stage.is_final()
+                    && let Some(state) = &self.state
+                {
+                    let ended = state.images.iter().filter(|i| i.stage.is_final()).count();
+                    super::output::progress(
+                        ended * 100 / state.images.len().max(1),
+                        "images built",
+                    );
+                }
+                Some(format!("{}: {}", label(image), stage.label()))
+            }
             Event::Artifacts {
                 image,
                 applied,

@@ -468,14 +468,6 @@ impl ImageState {
             .iter_mut()
             .find(|t| t.lab.eq_ignore_ascii_case(lab))
     }
-
-    /// The build VM's id, while the run has it.
-    pub fn vm(&self) -> Option<&str> {
-        self.resources.iter().find_map(|r| match r {
-            Resource::Vm { id } => Some(id.as_str()),
-            _ => None,
-        })
-    }
 }
 
 fn step_key(step: &Step) -> String {

@@ -41,7 +41,7 @@ fn op(n: u64) -> PendingOperation {
     PendingOperation {
         resource: format!("/r/{n}"),
         monitor: format!("https://arm/op/{n}?api-version=1"),
-        by_status: n % 2 == 0,
+        by_status: n.is_multiple_of(2),
         retry_after: Some(n % 5),
     }
 }

@@ -278,6 +278,25 @@ async fn long_running_create_and_delete_follow_azure_async_operation() {
 }
 
 #[tokio::test]
+async fn an_operation_is_polled_when_its_retry_after_ms_says_not_at_the_floor() {
+    // Create (90 s) and delete (20 s) at speed 300: 0.3 s and 0.07 s, said in
+    // `retry-after-ms` since whole seconds cannot say it. The test client's floor is 10 ms: a
+    // client that ignored the hint would poll about 35 times.
+    let sim = create_and_delete(SimOptions {
+        speed: 300.0,
+        record: true,
+        ..SimOptions::default()
+    })
+    .await;
+    let polls = sim
+        .recorded()
+        .iter()
+        .filter(|r| r.path.contains("/operations/"))
+        .count();
+    assert!((2..=4).contains(&polls), "one poll or so per operation: {polls}");
+}
+
+#[tokio::test]
 async fn long_running_operations_also_work_with_location_only() {
     let sim = create_and_delete(SimOptions {
         speed: 300.0,
@@ -627,7 +646,8 @@ async fn no_more_requests_are_in_flight_than_the_concurrency_bound() {
 
 #[tokio::test]
 async fn the_client_slows_down_before_arm_throttles_it() {
-    let sim = start(demo_world(), fast()).await;
+    // At Azure's own speed: the bucket refills per second of Azure's time.
+    let sim = start(demo_world(), SimOptions::default()).await;
     let client = client(&sim);
     // ARM's read bucket holds 250 requests: 300 reads in a row run it low.
     for _ in 0..300 {
@@ -643,7 +663,7 @@ async fn the_client_slows_down_before_arm_throttles_it() {
 
 #[tokio::test]
 async fn the_emulator_throttles_a_burst_with_the_token_bucket() {
-    let sim = start(demo_world(), fast()).await;
+    let sim = start(demo_world(), SimOptions::default()).await;
     let http = reqwest::Client::new();
     let token = sim.mint_token();
     let url = format!(

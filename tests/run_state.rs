@@ -43,6 +43,7 @@ fn op(n: u64) -> PendingOperation {
         monitor: format!("https://arm/op/{n}?api-version=1"),
         by_status: n.is_multiple_of(2),
         retry_after: Some(n % 5),
+        retry_after_ms: n.is_multiple_of(3).then_some(n % 700),
     }
 }
 

@@ -25,6 +25,9 @@ pub struct PendingOperation {
     /// `Retry-After` of the answer that started it, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// `retry-after-ms` of that answer, when it sent one (finer than whole seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 /// What a write did: finished at once (with the answer's body), or started an operation.
@@ -105,8 +108,10 @@ impl ArmClient {
     /// How long to wait before the first poll of `op`.
     pub fn first_wait(&self, op: &PendingOperation) -> Duration {
         let floor = self.options().min_poll_interval;
-        op.retry_after
-            .map(|s| Duration::from_secs(s).max(floor))
+        op.retry_after_ms
+            .map(Duration::from_millis)
+            .or(op.retry_after.map(Duration::from_secs))
+            .map(|d| d.max(floor))
             .unwrap_or(floor * 2)
     }
 
@@ -144,11 +149,7 @@ impl ArmClient {
         if !op.by_status && reply.status != StatusCode::ACCEPTED {
             return Ok(Poll::Succeeded(reply.body));
         }
-        let options = self.options();
-        let hint = header_str(&reply.headers, "retry-after")
-            .and_then(|v| options.retry.retry_after(v))
-            .map(|d| d.max(options.min_poll_interval));
-        Ok(Poll::Running(hint))
+        Ok(Poll::Running(self.poll_hint(&reply.headers)))
     }
 
     /// Follows the operation an answer started, if it started one. Returns `None` when the
@@ -162,6 +163,18 @@ impl ArmClient {
             Some(op) => self.wait(&op).await.map(Some),
             None => Ok(None),
         }
+    }
+
+    /// How long an answer asks to wait before the next look: `retry-after-ms` (or
+    /// `x-ms-retry-after-ms`) when sent, else `Retry-After`; at least the configured floor.
+    fn poll_hint(&self, headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+        let options = self.options();
+        let ms = ["retry-after-ms", "x-ms-retry-after-ms"]
+            .iter()
+            .find_map(|h| header_str(headers, h)?.trim().parse::<u64>().ok())
+            .map(|ms| Duration::from_millis(ms).min(options.retry.max_delay));
+        ms.or_else(|| header_str(headers, "retry-after").and_then(|v| options.retry.retry_after(v)))
+            .map(|d| d.max(options.min_poll_interval))
     }
 
     /// The wait after the `polls`th look at something that gave no `Retry-After`: doubling
@@ -193,5 +206,8 @@ fn pending(resource: &str, first: &Reply) -> Result<Option<PendingOperation>, Ar
         monitor: monitor.into(),
         by_status,
         retry_after: header_str(&first.headers, "retry-after").and_then(|v| v.trim().parse().ok()),
+        retry_after_ms: header_str(&first.headers, "retry-after-ms")
+            .or(header_str(&first.headers, "x-ms-retry-after-ms"))
+            .and_then(|v| v.trim().parse().ok()),
     }))
 }

@@ -90,7 +90,7 @@ pub fn start(
             }
         }
     }
-    headers.insert("retry-after", HeaderValue::from(poll_hint(delay)));
+    insert_hints(headers, delay);
     let worker = state.clone();
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
@@ -119,6 +119,15 @@ pub fn start(
 /// Whole seconds to wait before the next poll, as `Retry-After` carries them.
 fn poll_hint(left: std::time::Duration) -> u64 {
     left.as_secs().min(10)
+}
+
+/// `Retry-After` in whole seconds, and `retry-after-ms` (as Azure services send it, and
+/// azure_core reads it) for waits that whole seconds cannot say: an emulator running faster
+/// than Azure has many.
+fn insert_hints(headers: &mut axum::http::HeaderMap, left: std::time::Duration) {
+    headers.insert("retry-after", HeaderValue::from(poll_hint(left)));
+    let ms = left.min(std::time::Duration::from_secs(10)).as_millis() as u64;
+    headers.insert("retry-after-ms", HeaderValue::from(ms));
 }
 
 /// `GET` of a `Location` monitor: 202 with `Retry-After` while running; once it succeeded,
@@ -153,9 +162,7 @@ pub fn poll(state: &SimState, id: &str) -> Result<Response, ArmFault> {
         let left = op
             .finishes_at
             .saturating_duration_since(std::time::Instant::now());
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from(poll_hint(left)));
+        insert_hints(response.headers_mut(), left);
         Ok(response)
     } else {
         Ok(json(StatusCode::OK, &body))

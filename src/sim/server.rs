@@ -156,6 +156,9 @@ fn subscription_of(path: &str) -> String {
 /// Takes one request from the subscription's bucket; `Err` holds the seconds until one is back.
 fn take_token(state: &SimState, subscription: &str, write: bool) -> Result<f64, u64> {
     let (size, refill) = if write { WRITE_BUCKET } else { READ_BUCKET };
+    // The bucket refills per second of Azure's time, which `--speed` compresses like every
+    // other duration: a run at speed 100 may ask 100 times as often.
+    let refill = refill * state.options.speed.max(0.001);
     let key = format!("{subscription}/{write}");
     let mut buckets = state.buckets.lock().expect("bucket lock");
     let now = Instant::now();

@@ -585,6 +585,7 @@ mod tests {
             monitor: "https://management.azure.com/op?api-version=1".into(),
             by_status: true,
             retry_after: Some(10),
+            retry_after_ms: None,
         };
         let error = StepError {
             stage: Stage::Capturing,

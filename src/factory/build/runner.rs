@@ -150,19 +150,39 @@ pub async fn run(
     outcome
 }
 
-/// Storage accounts already looked up in this run, by lab id.
+/// Storage accounts already looked up in this run, by lab id: each lab is looked up once however many images ask at the same moment, and each of its
+/// containers is made once.
 #[derive(Default)]
-struct StorageCache(Mutex<HashMap<String, BlobAccount>>);
+struct StorageCache {
+    accounts: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BlobAccount>>>>,
+    containers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>,
+}
 
 impl StorageCache {
     async fn of(&self, client: &ArmClient, lab: &LabRef) -> Result<BlobAccount, ArmError> {
         let key = lab.id().to_ascii_lowercase();
-        if let Some(found) = self.0.lock().await.get(&key) {
-            return Ok(found.clone());
-        }
-        let account = steps::lab_storage(client, lab).await?;
-        self.0.lock().await.insert(key, account.clone());
-        Ok(account)
+        let cell = self.accounts.lock().await.entry(key).or_default().clone();
+        cell.get_or_try_init(|| steps::lab_storage(client, lab))
+            .await
+            .cloned()
+    }
+
+    /// Makes `container` in `lab`'s account unless this run made (or found) it already.
+    async fn container(
+        &self,
+        client: &ArmClient,
+        lab: &LabRef,
+        container: &str,
+    ) -> Result<(), ArmError> {
+        let key = format!("{}/{container}", lab.id().to_ascii_lowercase());
+        let cell = self.containers.lock().await.entry(key).or_default().clone();
+        cell.get_or_try_init(|| async {
+            let account = self.of(client, lab).await?;
+            let url = account.container_to_create(container, time::Duration::hours(1))?;
+            blob::create_container(&url).await
+        })
+        .await
+        .map(|_| ())
     }
 }
 
@@ -565,10 +585,19 @@ impl ImageBuild {
             .map_err(fail)?;
         let blob_name = format!("{}.vhd", self.job.image_name);
         let ttl = time::Duration::seconds(settings.capture_timeout.as_secs() as i64 + 3600);
-        let container = account
-            .container_to_create(CATALOGUE_CONTAINER, time::Duration::hours(1))
-            .map_err(fail)?;
-        blob::create_container(&container).await.map_err(fail)?;
+        self.read(Stage::Capturing, || {
+            self.storage
+                .container(&client, &self.factory, CATALOGUE_CONTAINER)
+        })
+        .await?;
+        // The target labs' storage is looked up while the capture runs, so that distribution
+        // starts the moment it ends.
+        for target in &self.job.targets {
+            let (storage, client, lab) = (self.storage.clone(), client.clone(), target.lab.clone());
+            tokio::spawn(async move {
+                let _ = storage.container(&client, &lab, STAGING_CONTAINER).await;
+            });
+        }
         let target = account
             .blob(CATALOGUE_CONTAINER, &blob_name, Access::Write, ttl)
             .map_err(fail)?;
@@ -634,6 +663,8 @@ impl ImageBuild {
     ) -> Result<(), Stop> {
         let pacer = Pacer::new(&self.ctx.client);
         let mut last = None;
+        // The first progress seen, to tell the copy's pace and look again when it should end.
+        let mut first: Option<(Instant, u64)> = None;
         loop {
             let state = match blob::copy_state(target).await {
                 Err(e) if passing(&e) => {
@@ -663,7 +694,18 @@ impl ImageBuild {
             }
             match state.status {
                 CopyStatus::Success => return Ok(()),
-                CopyStatus::Pending => self.pause(pacer.next()).await?,
+                CopyStatus::Pending => {
+                    let now = Instant::now();
+                    let (since, copied) = *first.get_or_insert((now, state.copied));
+                    // Look again when the copy's own pace says it ends (so a copy costs a few
+                    // looks and ends on time), but at least every 10 s while it runs, for its
+                    // progress; until it has moved, as the pacer says.
+                    let wait = match copy_eta(since, copied, now, &state) {
+                        Some(eta) => eta.clamp(self.ctx.client.backoff(0), Duration::from_secs(10)),
+                        None => pacer.next(),
+                    };
+                    self.pause(wait).await?
+                }
                 CopyStatus::Failed | CopyStatus::Aborted => {
                     return Err(Stop::Failed(StepError {
                         stage,
@@ -797,10 +839,10 @@ impl ImageBuild {
                 Some(CopyStatus::Success) => return Ok(()),
                 Some(CopyStatus::Pending) => {}
                 _ => {
-                    let container = account
-                        .container_to_create(STAGING_CONTAINER, time::Duration::hours(1))
-                        .map_err(fail)?;
-                    blob::create_container(&container).await.map_err(fail)?;
+                    self.read(stage, || {
+                        self.storage.container(client, lab, STAGING_CONTAINER)
+                    })
+                    .await?;
                     let source = factory
                         .blob(CATALOGUE_CONTAINER, &blob_name, Access::Read, ttl)
                         .map_err(fail)?;
@@ -991,6 +1033,19 @@ impl Pacer {
     fn next(&self) -> Duration {
         (self.started.elapsed() / 10).clamp(self.floor, Duration::from_secs(10))
     }
+}
+
+/// When a copy should end, from its pace since it was first seen (`None` before it moved).
+fn copy_eta(
+    since: Instant,
+    copied_then: u64,
+    now: Instant,
+    state: &crate::arm::storage::CopyState,
+) -> Option<Duration> {
+    let moved = state.copied.checked_sub(copied_then).filter(|m| *m > 0)?;
+    let per_byte = now.duration_since(since).as_secs_f64() / moved as f64;
+    let left = state.total.saturating_sub(state.copied) as f64 * per_byte;
+    Some(Duration::from_secs_f64(left.min(3600.0)))
 }
 
 /// Whether a failed look at something under way is only a passing trouble (throttling that

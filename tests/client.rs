@@ -293,7 +293,10 @@ async fn an_operation_is_polled_when_its_retry_after_ms_says_not_at_the_floor() 
         .iter()
         .filter(|r| r.path.contains("/operations/"))
         .count();
-    assert!((2..=4).contains(&polls), "one poll or so per operation: {polls}");
+    assert!(
+        (2..=4).contains(&polls),
+        "one poll or so per operation: {polls}"
+    );
 }
 
 #[tokio::test]

@@ -44,6 +44,9 @@ fn op(n: u64) -> PendingOperation {
         by_status: n.is_multiple_of(2),
         retry_after: Some(n % 5),
         retry_after_ms: n.is_multiple_of(3).then_some(n % 700),
+        result_at: n
+            .is_multiple_of(4)
+            .then(|| format!("https://arm/result/{n}")),
     }
 }
 
@@ -77,6 +80,7 @@ fn pending_key(step: &Step) -> String {
     match step {
         Step::CreateImage { lab } => format!("create_image:{}", lab.to_ascii_lowercase()),
         Step::CreateVm => "create_vm".into(),
+        Step::StopVm => "stop_vm".into(),
         Step::GrantDiskAccess => "grant_disk_access".into(),
         Step::RevokeDiskAccess => "revoke_disk_access".into(),
         Step::DeleteVm => "delete_vm".into(),

@@ -28,6 +28,10 @@ pub struct PendingOperation {
     /// `retry-after-ms` of that answer, when it sent one (finer than whole seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// For an action (POST) followed through `Azure-AsyncOperation`: the `Location` its result
+    /// is read from once it succeeded, as ARM's guidelines have it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_at: Option<String>,
 }
 
 /// What a write did: finished at once (with the answer's body), or started an operation.
@@ -75,7 +79,7 @@ impl ArmClient {
             Write::Delete => Method::DELETE,
         };
         let reply = self.send(method, url, body.as_ref()).await?;
-        match pending(path, &reply)? {
+        match pending(path, &reply, write == Write::Post)? {
             Some(op) => Ok(Begun::Pending(op)),
             None => Ok(Begun::Done(reply.body)),
         }
@@ -133,7 +137,19 @@ impl ArmClient {
         };
         if let Some(result) = status {
             match result.status.to_ascii_lowercase().as_str() {
-                "succeeded" => return Ok(Poll::Succeeded(Vec::new())),
+                "succeeded" => {
+                    let Some(at) = op.result_at.as_deref().filter(|_| op.by_status) else {
+                        return Ok(Poll::Succeeded(Vec::new()));
+                    };
+                    let url = Url::parse(at).map_err(|e| ArmError::Decode {
+                        resource: op.resource.clone(),
+                        reason: format!("the result URL is not a URL: {e}"),
+                    })?;
+                    let result = self
+                        .send_as(Method::GET, url, None, super::permits::Priority::Continue)
+                        .await?;
+                    return Ok(Poll::Succeeded(result.body));
+                }
                 "failed" | "canceled" | "cancelled" => {
                     let error = result.error.unwrap_or_default();
                     return Err(ArmError::OperationFailed {
@@ -159,7 +175,7 @@ impl ArmClient {
         resource: &str,
         first: &Reply,
     ) -> Result<Option<Vec<u8>>, ArmError> {
-        match pending(resource, first)? {
+        match pending(resource, first, false)? {
             Some(op) => self.wait(&op).await.map(Some),
             None => Ok(None),
         }
@@ -184,8 +200,13 @@ impl ArmClient {
     }
 }
 
-/// The operation an answer started, if it started one.
-fn pending(resource: &str, first: &Reply) -> Result<Option<PendingOperation>, ArmError> {
+/// The operation an answer started, if it started one. For an `action`, the `Location` is
+/// kept as where its result is read.
+fn pending(
+    resource: &str,
+    first: &Reply,
+    action: bool,
+) -> Result<Option<PendingOperation>, ArmError> {
     if !matches!(first.status, StatusCode::CREATED | StatusCode::ACCEPTED) {
         return Ok(None);
     }
@@ -209,5 +230,6 @@ fn pending(resource: &str, first: &Reply) -> Result<Option<PendingOperation>, Ar
         retry_after_ms: header_str(&first.headers, "retry-after-ms")
             .or(header_str(&first.headers, "x-ms-retry-after-ms"))
             .and_then(|v| v.trim().parse().ok()),
+        result_at: location.filter(|_| action && by_status).map(str::to_string),
     }))
 }

@@ -67,15 +67,12 @@ pub async fn run(global: &Global, args: BuildArgs) -> Exit {
         );
         return Exit::Usage;
     }
-    let context = match Context::new(global) {
-        Ok(c) => c,
+    let (context, config) = match super::context::with_config(
+        global,
+        "build needs a factory configuration (factory.toml with [factory] and images/)",
+    ) {
+        Ok(found) => found,
         Err(exit) => return exit,
-    };
-    let Some(config) = context.config.clone() else {
-        report_error(
-            "build needs a factory configuration (factory.toml with [factory] and images/); pass --config FILE or set IMAGEFACTORY_CONFIG",
-        );
-        return Exit::Usage;
     };
     let plan = match make_plan(&context, &config, &selection).await {
         Ok(plan) => plan,
@@ -96,16 +93,7 @@ pub async fn run(global: &Global, args: BuildArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let started = Event::Started {
-        run: plan.run.clone(),
-        factory: plan.factory.id(),
-        location: plan.factory_location.clone(),
-        actor: actor_name(&actor),
-        host: host_name(),
-        pid: std::process::id(),
-        resumed: false,
-        images: runner::planned(&plan),
-    };
+    let started = started_here(&plan, &actor, false);
     if super::output::in_pipeline() {
         // A pipeline's log keeps what the run set out to do, folded away.
         super::progress::print_plan(&plan);
@@ -186,15 +174,12 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
         ));
         return Exit::Usage;
     }
-    let context = match Context::new(global) {
-        Ok(c) => c,
+    let (context, config) = match super::context::with_config(
+        global,
+        "resume needs the factory configuration the run was started with",
+    ) {
+        Ok(found) => found,
         Err(exit) => return exit,
-    };
-    let Some(config) = context.config.clone() else {
-        report_error(
-            "resume needs the factory configuration the run was started with; pass --config FILE",
-        );
-        return Exit::Usage;
     };
     let plan = match resume::plan_of(&state, &config) {
         Ok(plan) => plan,
@@ -214,16 +199,7 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
         }
     };
     let actor = Actor::current(&context.client).await;
-    let started = Event::Started {
-        run: run.clone(),
-        factory: state.factory.clone(),
-        location: state.location.clone(),
-        actor: actor_name(&actor),
-        host: host_name(),
-        pid: std::process::id(),
-        resumed: true,
-        images: Vec::new(),
-    };
+    let started = started_here(&plan, &actor, true);
     let cancelled = state.cancel_asked.is_some();
     execute(
         &context,
@@ -329,7 +305,7 @@ pub(super) async fn execute(
     let interrupt = {
         let recorder = recorder.clone();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            super::context::interrupted().await;
             eprintln!(
                 "stopping: nothing new starts; cleaning up what the run made (this takes a few minutes in Azure)"
             );
@@ -396,6 +372,12 @@ fn detach(global: &Global, run: &RunId) -> Exit {
     if let Some(n) = global.concurrency {
         command.arg("--concurrency").arg(n.to_string());
     }
+    if global.read_only {
+        command.arg("--read-only");
+    }
+    if global.verbose {
+        command.arg("--verbose");
+    }
     command
         .arg("resume")
         .arg(run.as_str())
@@ -441,22 +423,22 @@ fn detach(global: &Global, run: &RunId) -> Exit {
     }
 }
 
-/// Waits for Ctrl-C or SIGTERM.
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
+/// The line that says this process runs `plan`: a new run lists its images, a resumed one
+/// only takes it over.
+pub fn started_here(plan: &BuildPlan, actor: &Actor, resumed: bool) -> Event {
+    Event::Started {
+        run: plan.run.clone(),
+        factory: plan.factory.id(),
+        location: plan.factory_location.clone(),
+        actor: actor_name(actor),
+        host: host_name(),
+        pid: std::process::id(),
+        resumed,
+        images: if resumed {
+            Vec::new()
+        } else {
+            runner::planned(plan)
+        },
     }
 }
 

@@ -5,7 +5,6 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Global;
-use super::context::Context;
 use super::exit::Exit;
 use super::output::{Table, print_json, report_error, report_warning};
 use super::runs::{Liveness, liveness};
@@ -37,15 +36,12 @@ struct Outcome<'a> {
 }
 
 pub async fn run(global: &Global, args: CleanArgs) -> Exit {
-    let context = match Context::new(global) {
-        Ok(c) => c,
+    let (context, config) = match super::context::with_config(
+        global,
+        "clean needs the factory configuration (its factory lab and target labs)",
+    ) {
+        Ok(found) => found,
         Err(exit) => return exit,
-    };
-    let Some(config) = context.config.clone() else {
-        report_error(
-            "clean needs the factory configuration (its factory lab and target labs); pass --config FILE",
-        );
-        return Exit::Usage;
     };
     let client = &context.client;
     let inventory = match Inventory::refresh(client, Some(&config)).await {
@@ -217,7 +213,7 @@ async fn read_blobs(client: &ArmClient, config: &FactoryConfig) -> Vec<BlobSeen>
                         .copy
                         .as_ref()
                         .is_none_or(|c| c.status == crate::arm::storage::CopyStatus::Success),
-                    created: None,
+                    created: e.created,
                     name: e.name,
                 })
                 .collect(),

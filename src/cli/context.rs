@@ -85,27 +85,47 @@ pub async fn inventory(global: &Global) -> Result<(Context, Inventory), Exit> {
     }
 }
 
+/// Waits for Ctrl-C or SIGTERM.
+pub async fn interrupted() {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
+/// The context of a command that needs the factory configuration, or the usage error that
+/// says so (`what` names the command and why it needs it).
+pub fn with_config(global: &Global, what: &str) -> Result<(Context, FactoryConfig), Exit> {
+    let context = Context::new(global)?;
+    match context.config.clone() {
+        Some(config) => Ok((context, config)),
+        None => {
+            report_error(&format!(
+                "{what}; pass --config FILE or set IMAGEFACTORY_CONFIG (see README, Configuration)"
+            ));
+            Err(Exit::Usage)
+        }
+    }
+}
+
 /// A cancellation raised by ctrl-c or SIGTERM: the work stops starting new steps, lets what is
 /// in flight finish and be recorded, and the command ends normally.
 pub fn stop_on_interrupt() -> crate::factory::Cancel {
     let cancel = crate::factory::Cancel::new();
     let raise = cancel.clone();
     tokio::spawn(async move {
-        #[cfg(unix)]
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let terminate = std::future::pending::<()>();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = terminate => {}
-        }
+        interrupted().await;
         eprintln!(
             "stopping: nothing new starts; waiting for what is in flight (ctrl-c again quits at once)"
         );

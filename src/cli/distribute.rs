@@ -4,14 +4,13 @@
 use clap::Args;
 
 use super::Global;
-use super::build::{actor_name, execute, host_name};
-use super::context::Context;
+use super::build::{execute, started_here};
 use super::exit::Exit;
 use super::output::{Table, report_error, report_warning};
 use crate::factory::Inventory;
 use crate::factory::audit::Actor;
 use crate::factory::build::journal::{self, Event, Journal, Line, RunState, Stage};
-use crate::factory::build::runner::{self, now};
+use crate::factory::build::runner::now;
 use crate::factory::build::{BuildPlan, RunId};
 use crate::factory::build::{backfill, catalogue};
 
@@ -29,15 +28,12 @@ pub struct DistributeArgs {
 }
 
 pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
-    let context = match Context::new(global) {
-        Ok(c) => c,
+    let (context, config) = match super::context::with_config(
+        global,
+        "distribute needs the factory configuration (its factory lab and target labs)",
+    ) {
+        Ok(found) => found,
         Err(exit) => return exit,
-    };
-    let Some(config) = context.config.clone() else {
-        report_error(
-            "distribute needs the factory configuration (its factory lab and target labs); pass --config FILE",
-        );
-        return Exit::Usage;
     };
     if let Some(name) = &args.lab
         && !config
@@ -145,16 +141,7 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
     // The run starts at distribution: its journal says so before anything is done.
     let mut lines = vec![Line {
         at: now(),
-        event: Event::Started {
-            run: run.clone(),
-            factory: plan.factory.id(),
-            location: location.clone(),
-            actor: actor_name(&actor),
-            host: host_name(),
-            pid: std::process::id(),
-            resumed: false,
-            images: runner::planned(&plan),
-        },
+        event: started_here(&plan, &actor, false),
     }];
     lines.extend(plan.jobs.iter().map(|j| Line {
         at: now(),

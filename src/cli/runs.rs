@@ -316,10 +316,8 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
                 "asked process {} to stop run {run}; it cleans up what the run made",
                 state.pid
             );
-            match follow(&run, &path, false).await {
-                Exit::Failure => Exit::Ok,
-                other => other,
-            }
+            follow(&run, &path, false).await;
+            ended_cancelled(&run, &path)
         }
         Liveness::Stopped => {
             // Nobody runs it: this process records the cancel, then cleans up as a resume
@@ -334,7 +332,7 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
             }
             println!("run {run} has no process; cleaning up what it made");
             let global = _global;
-            match super::build::resume(
+            super::build::resume(
                 global,
                 super::build::ResumeArgs {
                     run: run.to_string(),
@@ -342,11 +340,26 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
                     taking_over: None,
                 },
             )
-            .await
-            {
-                Exit::Failure => Exit::Ok,
-                other => other,
-            }
+            .await;
+            ended_cancelled(&run, &path)
+        }
+    }
+}
+
+/// Exit 0 when the journal says the run ended, else says why not and fails: a cancel that
+/// did not clean up must not look like one that did.
+fn ended_cancelled(run: &RunId, path: &Path) -> Exit {
+    match journal::read(path).map(|l| RunState::fold(&l)) {
+        Ok(Some(state)) if state.outcome.is_some() => Exit::Ok,
+        Ok(_) => {
+            report_error(&format!(
+                "run {run} did not end: what it made may still be there; `imagefactory clean` shows it"
+            ));
+            Exit::Failure
+        }
+        Err(e) => {
+            report_error(&e);
+            Exit::Failure
         }
     }
 }

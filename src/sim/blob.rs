@@ -115,16 +115,7 @@ fn answer(
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Response, StorageFault> {
-    let parts: Vec<String> = path
-        .trim_start_matches('/')
-        .splitn(4, '/')
-        .skip(1)
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let parts = blob_path(path);
     let params: BTreeMap<String, String> =
         url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .into_owned()
@@ -220,13 +211,7 @@ fn answer(
                     "There is currently a pending copy operation.",
                 ));
             }
-            let given: BTreeMap<String, String> = headers
-                .iter()
-                .filter_map(|(k, v)| {
-                    let key = k.as_str().strip_prefix("x-ms-meta-")?;
-                    Some((key.to_string(), v.to_str().ok()?.to_string()))
-                })
-                .collect();
+            let given = metadata_of(headers);
             // As Copy Blob does: without metadata of its own, the copy takes the source's.
             let metadata = if given.is_empty() {
                 source_metadata
@@ -266,13 +251,7 @@ fn answer(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            let metadata = headers
-                .iter()
-                .filter_map(|(k, v)| {
-                    let key = k.as_str().strip_prefix("x-ms-meta-")?;
-                    Some((key.to_string(), v.to_str().ok()?.to_string()))
-                })
-                .collect();
+            let metadata = metadata_of(headers);
             let blobs = world
                 .storage
                 .get_mut(&account)
@@ -507,16 +486,7 @@ fn resolve_source(
     if origin != state.base || !path.starts_with("/blob/") {
         return Err(cannot("the source is not a blob this service can reach"));
     }
-    let parts: Vec<String> = path
-        .trim_start_matches('/')
-        .splitn(4, '/')
-        .skip(1)
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
-        .collect();
+    let parts = blob_path(&path);
     let (account, container, blob) = match parts.as_slice() {
         [a, c, b] => (a.to_ascii_lowercase(), c.clone(), b.clone()),
         _ => return Err(cannot("the source names no blob")),
@@ -577,6 +547,11 @@ fn find_blob<'w>(
     blobs
         .get_mut(blob.unwrap_or_default())
         .ok_or_else(blob_missing)
+}
+
+/// Whether `blob` is whole: written, or copied to the end.
+pub(super) fn is_whole(blob: &Blob) -> bool {
+    copy_status(blob, Instant::now()).0 == "success"
 }
 
 /// A copy's status, bytes copied, and why it failed, at `now`.
@@ -690,6 +665,30 @@ fn list_xml(
         .headers_mut()
         .insert("content-type", HeaderValue::from_static("application/xml"));
     response
+}
+
+/// Account, container and blob of a `/blob/...` path, decoded.
+fn blob_path(path: &str) -> Vec<String> {
+    path.trim_start_matches('/')
+        .splitn(4, '/')
+        .skip(1)
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// The `x-ms-meta-*` headers of a request, as blob metadata.
+fn metadata_of(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = k.as_str().strip_prefix("x-ms-meta-")?;
+            Some((key.to_string(), v.to_str().ok()?.to_string()))
+        })
+        .collect()
 }
 
 fn status(code: StatusCode) -> Response {

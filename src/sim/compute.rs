@@ -1,6 +1,6 @@
 //! The compute side of a lab VM, as Azure shows it: the compute VM behind `computeId` (its OS
 //! disk and its instance view's power state) and the managed disk's read access
-//! (`beginGetAccess` / `endGetAccess`, long-running, with `Location` monitors only).
+//! (`beginGetAccess` / `endGetAccess`, long-running; the result is read at the `Location`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -38,9 +38,11 @@ pub fn os_disk_id(compute_id: &str) -> String {
 }
 
 /// `.../providers/Microsoft.Compute/...` under a subscription (`lower` and `seg` from there on).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn dispatch(
     state: &Arc<SimState>,
     method: &Method,
+    query: Option<&str>,
     api_version: &str,
     subscription: &str,
     seg: &[&str],
@@ -48,8 +50,13 @@ pub(super) fn dispatch(
     body: &Bytes,
 ) -> Answer {
     match lower {
+        // The same URL serves both monitors: `monitor=true` asks for the result.
         ["locations", _, "operations", _] if method == Method::GET => {
-            operations::result(state, seg[3])
+            if query_has_monitor(query) {
+                operations::result(state, seg[3])
+            } else {
+                operations::poll(state, seg[3])
+            }
         }
         ["virtualmachines", _, rest @ ..] if method == Method::GET => {
             check_version(api_version, COMPUTE_API_VERSION)?;
@@ -259,6 +266,11 @@ fn instance_view(power: &str) -> InstanceView {
             },
         ],
     }
+}
+
+fn query_has_monitor(query: Option<&str>) -> bool {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .any(|(k, v)| k == "monitor" && v == "true")
 }
 
 fn check_version(got: &str, want: &str) -> Result<(), ArmFault> {

@@ -26,12 +26,7 @@ pub(super) fn put(
     location: &str,
     body: &Bytes,
 ) -> Answer {
-    let mut request: CustomImage = serde_json::from_slice(body).map_err(|e| {
-        ArmFault::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let mut request: CustomImage = super::reply::parse_body(body)?;
     let p = &request.properties;
     if p.vm.is_none()
         && p.vhd.is_none()
@@ -152,9 +147,9 @@ fn check_vhd(world: &World, at: &LabAt, uri: &str) -> Result<(), ArmFault> {
         .and_then(|c| c.get(&blob.join("/")));
     match found {
         None => Err(bad(format!("The VHD '{uri}' does not exist."))),
-        Some(b) if b.copy.as_ref().is_some_and(|c| c.aborted) => {
-            Err(bad(format!("The VHD '{uri}' is incomplete.")))
-        }
+        Some(b) if !super::blob::is_whole(b) => Err(bad(format!(
+            "The VHD '{uri}' is incomplete: its copy has not finished."
+        ))),
         Some(_) => Ok(()),
     }
 }
@@ -167,12 +162,7 @@ pub(super) fn patch(state: &Arc<SimState>, at: &LabAt, name: &str, body: &Bytes)
         #[serde(default)]
         properties: Option<serde_json::Value>,
     }
-    let fragment: Fragment = serde_json::from_slice(body).map_err(|e| {
-        ArmFault::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let fragment: Fragment = super::reply::parse_body(body)?;
     let mut world = state.world.lock().expect("world lock");
     let lab = lab_mut(&mut world, at)?;
     let image = lab

@@ -23,6 +23,7 @@ const ARTIFACT_SECS: f64 = 60.0;
 const GENERALIZE_SECS: f64 = 120.0;
 const DEALLOCATE_SECS: f64 = 60.0;
 const VM_DELETE_SECS: f64 = 60.0;
+const STOP_SECS: f64 = 30.0;
 
 pub(super) fn put(
     state: &Arc<SimState>,
@@ -31,12 +32,7 @@ pub(super) fn put(
     location: &str,
     body: &Bytes,
 ) -> Answer {
-    let request: LabVirtualMachine = serde_json::from_slice(body).map_err(|e| {
-        ArmFault::bad_request(
-            "InvalidRequestContent",
-            format!("The request content was invalid and could not be deserialized: '{e}'."),
-        )
-    })?;
+    let request: LabVirtualMachine = super::reply::parse_body(body)?;
     let p = &request.properties;
     let os = p
         .gallery_image_reference
@@ -143,6 +139,7 @@ pub(super) fn put(
         artifacts: durations,
         deallocate: state.scaled(DEALLOCATE_SECS),
         failing,
+        stopped_at: None,
     };
     let creation = build.creation_time();
     lab.builds.push(build);
@@ -224,6 +221,34 @@ fn same(a: &Option<String>, b: &Option<String>) -> bool {
     }
 }
 
+/// `POST .../virtualmachines/{name}/stop`: DevTest Labs deallocates the VM, through a
+/// long-running operation.
+pub(super) fn stop(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str) -> Answer {
+    let mut world = state.world.lock().expect("world lock");
+    let lab = lab_mut(&mut world, at)?;
+    if !lab.vms.iter().any(|v| v.name.eq_ignore_ascii_case(name)) {
+        return Err(ArmFault::not_found("virtualmachines", name));
+    }
+    let delay = state.scaled(STOP_SECS);
+    if let Some(build) = lab
+        .builds
+        .iter_mut()
+        .find(|b| b.vm.eq_ignore_ascii_case(name))
+    {
+        let at = Instant::now() + delay;
+        build.stopped_at = Some(build.stopped_at.map_or(at, |t| t.min(at)));
+    }
+    Ok(operations::start(
+        state,
+        Provider::DevTestLab,
+        at.subscription,
+        location,
+        STOP_SECS,
+        Box::new(|_| Ok(None)),
+        empty(StatusCode::ACCEPTED),
+    ))
+}
+
 pub(super) fn delete(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str) -> Answer {
     let mut world = state.world.lock().expect("world lock");
     let lab = lab_mut(&mut world, at)?;
@@ -234,12 +259,32 @@ pub(super) fn delete(state: &Arc<SimState>, at: &LabAt, name: &str, location: &s
     else {
         return Ok(empty(StatusCode::NO_CONTENT));
     };
-    vm.properties.provisioning_state = Some("Deleting".into());
     let disk = vm
         .properties
         .compute_id
         .as_deref()
         .map(super::compute::os_disk_id);
+    if let Some(disk) = &disk
+        && world.disk_grants.contains_key(&disk.to_ascii_lowercase())
+    {
+        // As Azure: a disk exported through a SAS cannot be deleted until access is ended.
+        return Err(ArmFault::new(
+            StatusCode::CONFLICT,
+            "OperationNotAllowed",
+            format!(
+                "Disk '{}' has an active SAS URI: end its access (endGetAccess) before deleting the virtual machine '{name}'.",
+                disk.rsplit('/').next().unwrap_or_default()
+            ),
+        ));
+    }
+    let lab = lab_mut(&mut world, at)?;
+    if let Some(vm) = lab
+        .vms
+        .iter_mut()
+        .find(|v| v.name.eq_ignore_ascii_case(name))
+    {
+        vm.properties.provisioning_state = Some("Deleting".into());
+    }
     let (owned, vm_name) = (OwnedLabAt::of(at), name.to_string());
     let effect: Effect = Box::new(move |world: &mut World| {
         if let Some(disk) = &disk {

@@ -22,8 +22,8 @@ pub enum Provider {
     /// DevTest Labs: `Azure-AsyncOperation` (`.../operations/{id}`) and a `Location`
     /// (`.../operationResults/{id}?...&monitor=true`).
     DevTestLab,
-    /// Compute (disks): `Location` only, as the spec's examples show, answering with the
-    /// result body once done.
+    /// Compute (disks): `Azure-AsyncOperation` and a `Location` (the spec's examples show only
+    /// the latter) that answers with the result body once done.
     Compute,
 }
 
@@ -80,12 +80,21 @@ pub fn start(
             }
         }
         Provider::Compute => {
-            let monitor = format!(
-                "{}/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location}/operations/{id}?monitor=true&api-version={}",
-                state.base,
-                crate::arm::wire::DISK_API_VERSION
-            );
-            if let Ok(v) = HeaderValue::from_str(&monitor) {
+            // As Compute answers disk actions: an `Azure-AsyncOperation` status resource, and
+            // a `Location` that answers with the action's result once it is done.
+            let monitor = |extra: &str| {
+                format!(
+                    "{}/subscriptions/{subscription}/providers/Microsoft.Compute/locations/{location}/operations/{id}?{extra}api-version={}",
+                    state.base,
+                    crate::arm::wire::DISK_API_VERSION
+                )
+            };
+            if !state.options.location_only_operations
+                && let Ok(v) = HeaderValue::from_str(&monitor(""))
+            {
+                headers.insert("azure-asyncoperation", v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&monitor("monitor=true&")) {
                 headers.insert("location", v);
             }
         }

@@ -41,6 +41,16 @@ impl ArmFault {
 
 pub type Answer = Result<Response, ArmFault>;
 
+/// A request body as `T`, or the 400 ARM answers a body it cannot read with.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ArmFault> {
+    serde_json::from_slice(body).map_err(|e| {
+        ArmFault::bad_request(
+            "InvalidRequestContent",
+            format!("The request content was invalid and could not be deserialized: '{e}'."),
+        )
+    })
+}
+
 /// A JSON answer with ARM's headers.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();

@@ -73,6 +73,7 @@ pub(super) fn dispatch(
                 "microsoft.compute" => super::compute::dispatch(
                     state,
                     method,
+                    query,
                     &api_version,
                     segments[1],
                     seg,
@@ -292,6 +293,11 @@ fn lab_resource(
             let location = lab.location();
             drop(world);
             super::lab_vms::put(state, at, original[1], &location, body)
+        }
+        (Method::POST, ["virtualmachines", _, "stop"]) => {
+            let location = lab.location();
+            drop(world);
+            super::lab_vms::stop(state, at, original[1], &location)
         }
         (Method::DELETE, ["virtualmachines", _]) => {
             let location = lab.location();

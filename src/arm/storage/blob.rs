@@ -180,6 +180,8 @@ pub struct BlobEntry {
     pub metadata: BTreeMap<String, String>,
     pub size: u64,
     pub copy: Option<CopyState>,
+    /// When the blob was made (the copy's start, for a copy).
+    pub created: Option<OffsetDateTime>,
 }
 
 /// Creates the container if it is not there. `container` carries an account SAS
@@ -261,7 +263,9 @@ pub async fn list(container: &SasUrl, prefix: Option<&str>) -> Result<Vec<BlobEn
         };
         let properties = item.properties.unwrap_or_default();
         let size = properties.content_length.unwrap_or(0);
+        let created = properties.creation_time.or(properties.last_modified);
         found.push(BlobEntry {
+            created,
             name: item.name.unwrap_or_default(),
             metadata: item
                 .metadata

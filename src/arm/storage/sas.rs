@@ -57,6 +57,16 @@ impl SasSigner {
         }
     }
 
+    /// HMAC-SHA256 of `string_to_sign` with the account key, base64.
+    fn signature(&self, string_to_sign: &str) -> Result<String, ArmError> {
+        azure_core::hmac::hmac_sha256(string_to_sign, &self.key).map_err(|e| {
+            ArmError::Usage(format!(
+                "cannot sign for storage account {}: its key is not base64 ({e})",
+                self.account
+            ))
+        })
+    }
+
     /// The account signed for.
     pub fn account(&self) -> &str {
         &self.account
@@ -85,12 +95,7 @@ impl SasSigner {
             STORAGE_SERVICE_VERSION,
             kind,
         );
-        let signature = azure_core::hmac::hmac_sha256(&string_to_sign, &self.key).map_err(|e| {
-            ArmError::Usage(format!(
-                "cannot sign for storage account {}: its key is not base64 ({e})",
-                self.account
-            ))
-        })?;
+        let signature = self.signature(&string_to_sign)?;
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query
             .append_pair("sv", STORAGE_SERVICE_VERSION)
@@ -124,12 +129,7 @@ impl SasSigner {
             &expiry,
             STORAGE_SERVICE_VERSION,
         );
-        let signature = azure_core::hmac::hmac_sha256(&string_to_sign, &self.key).map_err(|e| {
-            ArmError::Usage(format!(
-                "cannot sign for storage account {}: its key is not base64 ({e})",
-                self.account
-            ))
-        })?;
+        let signature = self.signature(&string_to_sign)?;
         let mut query = url::form_urlencoded::Serializer::new(String::new());
         query
             .append_pair("sv", STORAGE_SERVICE_VERSION)

@@ -68,12 +68,7 @@ pub fn plan(
                 )));
                 continue;
             }
-            let keep = config
-                .images
-                .iter()
-                .find(|d| &d.path == path)
-                .map(|d| config.retention.with(&d.retention).keep_latest)
-                .unwrap_or(config.retention.keep_latest);
+            let keep = super::catalogue::keep_latest(config, path);
             let mut versions: Vec<&CatalogueEntry> =
                 catalogue.iter().filter(|e| &e.path == path).collect();
             versions.sort_by(|a, b| b.created.cmp(&a.created));

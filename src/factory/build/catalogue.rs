@@ -69,6 +69,16 @@ pub async fn read(
         .collect())
 }
 
+/// How many versions of `path` retention keeps (its definition's override, else the policy's).
+pub fn keep_latest(config: &FactoryConfig, path: &ImagePath) -> usize {
+    config
+        .images
+        .iter()
+        .find(|d| &d.path == path)
+        .map(|d| config.retention.with(&d.retention).keep_latest)
+        .unwrap_or(config.retention.keep_latest)
+}
+
 /// A catalogue VHD retention removes, or keeps because a run needs it, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Trim {
@@ -96,12 +106,7 @@ pub fn trim(
     for versions in by_path.values_mut() {
         versions.sort_by(|a, b| b.1.created.cmp(&a.1.created));
         let path = &versions[0].1.path;
-        let keep = config
-            .images
-            .iter()
-            .find(|d| &d.path == path)
-            .map(|d| config.retention.with(&d.retention).keep_latest)
-            .unwrap_or(config.retention.keep_latest);
+        let keep = keep_latest(config, path);
         for (rank, (blob, entry)) in versions.iter().map(|e| (&e.0, &e.1)).enumerate().skip(keep) {
             let (remove, why) = match needed(entry) {
                 Some(why) => (false, why),

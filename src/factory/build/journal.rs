@@ -75,6 +75,7 @@ pub enum Resource {
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     CreateVm,
+    StopVm,
     GrantDiskAccess,
     RevokeDiskAccess,
     CreateImage { lab: String },
@@ -497,14 +498,28 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (creating if needed) the journal of `run` in `dir`, for appending.
+    /// Opens (creating if needed) the journal of `run` in `dir`, for appending, and holds it:
+    /// one process writes a run at a time (another gets `WouldBlock`). A line left cut short
+    /// by a process that died writing it is ended first, so the next one stands on its own.
     pub fn open(dir: &Path, run: &RunId) -> std::io::Result<Journal> {
         std::fs::create_dir_all(dir)?;
         let path = path_of(dir, run);
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&path)?;
+        hold(&file)?;
+        let len = file.metadata()?.len();
+        if len > 0 {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+            }
+        }
         Ok(Journal {
             path,
             file: Mutex::new(file),
@@ -523,6 +538,29 @@ impl Journal {
         file.write_all(text.as_bytes())?;
         file.flush()
     }
+}
+
+/// Takes the journal for this process (released when the file is closed).
+#[cfg(unix)]
+fn hold(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    // SAFETY: flock on a descriptor this function borrows; it does not outlive the file.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(());
+    }
+    let error = std::io::Error::last_os_error();
+    if error.kind() == std::io::ErrorKind::WouldBlock {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "another process is running this run",
+        ));
+    }
+    Err(error)
+}
+
+#[cfg(not(unix))]
+fn hold(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// Reads a journal. A last line cut short (the process killed while writing it) is skipped;
@@ -586,6 +624,7 @@ mod tests {
             by_status: true,
             retry_after: Some(10),
             retry_after_ms: None,
+            result_at: None,
         };
         let error = StepError {
             stage: Stage::Capturing,

@@ -99,7 +99,7 @@ pub async fn run(
         let state = from.as_ref().and_then(|s| {
             s.images
                 .iter()
-                .find(|i| i.path == job.path.as_str())
+                .find(|i| i.image_name == job.image_name)
                 .cloned()
         });
         let build = ImageBuild {
@@ -123,11 +123,11 @@ pub async fn run(
                 .map(|s| {
                     s.targets
                         .iter()
-                        .filter(|t| t.outcome.is_some())
-                        .map(|t| t.lab.clone())
+                        .filter_map(|t| Some((t.lab.clone(), t.outcome.clone()?)))
                         .collect()
                 })
                 .unwrap_or_default(),
+            failed_before: state.as_ref().and_then(|s| s.error.clone()),
         };
         let builds = builds.clone();
         tasks.push(tokio::spawn(async move {
@@ -208,7 +208,10 @@ struct ImageBuild {
     /// and the events since).
     held: std::sync::Mutex<Vec<Resource>>,
     /// Target labs (ids) that already have their outcome, when resuming.
-    settled: Vec<String>,
+    settled: Vec<(String, TargetOutcome)>,
+    /// The error the image failed with before this process took over (it died cleaning up):
+    /// the image ends failed, whatever is left to clean.
+    failed_before: Option<StepError>,
 }
 
 impl ImageBuild {
@@ -334,7 +337,11 @@ impl ImageBuild {
             self.enter(Stage::Cancelled);
             return Stage::Cancelled;
         }
-        let outcome = self.build().await;
+        let outcome = match self.failed_before.clone() {
+            Some(error) => Err(Stop::Failed(error)),
+            None => self.build().await,
+        };
+        let recorded = self.failed_before.is_some();
         match outcome {
             Ok(()) => Stage::Done,
             Err(stop) => {
@@ -342,13 +349,17 @@ impl ImageBuild {
                     Stop::Cancelled => (Stage::Cancelled, None),
                     Stop::Failed(e) => (Stage::Failed, Some(e)),
                 };
-                if let Some(error) = &error {
+                if let Some(error) = error.as_ref().filter(|_| !recorded) {
                     self.emit(Event::Failed {
                         image: self.image(),
                         error: error.clone(),
                     });
                 }
-                let keep_vm = stage == Stage::Failed && self.ctx.settings.keep_failed_vms;
+                // A VM is kept for a look inside only if it failed before its disk was captured:
+                // after that it is generalized and of no use to anyone.
+                let keep_vm = stage == Stage::Failed
+                    && self.ctx.settings.keep_failed_vms
+                    && error.as_ref().is_some_and(|e| e.stage < Stage::Capturing);
                 self.clean_up(keep_vm, stage == Stage::Cancelled).await;
                 self.enter(stage);
                 stage
@@ -542,6 +553,7 @@ impl ImageBuild {
         let client = &self.ctx.client;
         let compute = self.compute_id(vm_id).await?;
         let pacer = Pacer::new(client);
+        let mut stopping = false;
         loop {
             let power = match steps::power_state(client, &compute).await {
                 Err(e) if passing(&e) => None,
@@ -549,6 +561,21 @@ impl ImageBuild {
             };
             if power.as_deref() == Some("deallocated") {
                 return Ok(());
+            }
+            if power.as_deref() == Some("stopped") && !stopping {
+                // Shut down by the generalize, still allocated: deallocate it, or its disk
+                // cannot be read.
+                stopping = true;
+                match steps::stop_vm(client, vm_id).await {
+                    Ok(Begun::Pending(op)) => self.emit(Event::Begun {
+                        image: self.image(),
+                        step: Step::StopVm,
+                        operation: op,
+                    }),
+                    Ok(Begun::Done(_)) => {}
+                    Err(e) if passing(&e) => stopping = false,
+                    Err(e) => return Err(self.failed(Stage::Generalizing, &e)),
+                }
             }
             self.pause(pacer.next()).await?;
         }
@@ -612,6 +639,12 @@ impl ImageBuild {
                 let disk = self
                     .read(Stage::Capturing, || steps::os_disk(&client, &compute))
                     .await?;
+                // Recorded before it is asked for: access that was granted while no one noted it
+                // would never be ended (ending access nobody granted is harmless).
+                self.emit(Event::Created {
+                    image: self.image(),
+                    resource: Resource::DiskAccess { id: disk.clone() },
+                });
                 let begun = steps::grant_access(
                     &client,
                     &disk,
@@ -619,10 +652,6 @@ impl ImageBuild {
                 )
                 .await
                 .map_err(fail)?;
-                self.emit(Event::Created {
-                    image: self.image(),
-                    resource: Resource::DiskAccess { id: disk.clone() },
-                });
                 let body = match begun {
                     Begun::Done(body) => body,
                     Begun::Pending(op) => {
@@ -631,7 +660,10 @@ impl ImageBuild {
                             step: Step::GrantDiskAccess,
                             operation: op.clone(),
                         });
-                        self.follow(Stage::Capturing, &op).await?
+                        // Not cut short by a cancel: a grant still on its way would land after
+                        // the clean-up ended access, and keep the disk (and the VM) from being
+                        // deleted. It takes seconds.
+                        client.wait(&op).await.map_err(fail)?
                     }
                 };
                 let source = steps::access_sas(&disk, &body).map_err(fail)?;
@@ -710,9 +742,12 @@ impl ImageBuild {
                     return Err(Stop::Failed(StepError {
                         stage,
                         code: format!("Copy{:?}", state.status),
-                        message: state
-                            .description
-                            .unwrap_or_else(|| "the copy did not finish".into()),
+                        message: crate::arm::redact::redact(
+                            state
+                                .description
+                                .as_deref()
+                                .unwrap_or("the copy did not finish"),
+                        ),
                         details: Vec::new(),
                     }));
                 }
@@ -764,12 +799,16 @@ impl ImageBuild {
             .job
             .targets
             .iter()
-            .filter(|t| !self.settled.iter().any(|lab| t.lab.is(lab)))
+            .filter(|t| !self.settled.iter().any(|(lab, _)| t.lab.is(lab)))
             .cloned()
             .collect();
         let results =
             futures::future::join_all(pending.iter().map(|t| self.distribute_to(t))).await;
-        let mut first_error = None;
+        // A lab that failed before this process took over still counts.
+        let mut first_error = self.settled.iter().find_map(|(_, o)| match o {
+            TargetOutcome::Failed { error } => Some(error.clone()),
+            _ => None,
+        });
         for (target, result) in pending.iter().zip(results) {
             let outcome = match result {
                 Ok(outcome) => outcome,
@@ -814,11 +853,50 @@ impl ImageBuild {
                     why: format!("an image named {} is there already", self.job.image_name),
                 });
             }
-            let state = image.properties.provisioning_state.as_deref().unwrap_or("");
-            if state.eq_ignore_ascii_case("succeeded") {
+            // Ours, from before this process took over: wait for it rather than make it again.
+            let image_id = image.id.clone();
+            let settled = self
+                .timed(stage, settings.image_timeout, "image_timeout", async {
+                    let pacer = Pacer::new(client);
+                    let mut image = image;
+                    loop {
+                        let state = image
+                            .properties
+                            .provisioning_state
+                            .clone()
+                            .unwrap_or_default();
+                        if state.eq_ignore_ascii_case("succeeded") {
+                            return Ok(true);
+                        }
+                        if state.eq_ignore_ascii_case("failed") {
+                            return Ok(false);
+                        }
+                        self.pause(pacer.next()).await?;
+                        match self
+                            .read(stage, || {
+                                steps::find_image(client, lab, &self.job.image_name)
+                            })
+                            .await?
+                        {
+                            Some(found) => image = found,
+                            None => return Ok(false),
+                        }
+                    }
+                })
+                .await?;
+            if settled {
                 self.remove_staging(lab).await;
-                return Ok(TargetOutcome::Done { image_id: image.id });
+                return Ok(TargetOutcome::Done { image_id });
             }
+            return Err(Stop::Failed(StepError {
+                stage,
+                code: "ImageFailed".into(),
+                message: format!(
+                    "the custom image {} in {} failed or vanished while it was being created",
+                    self.job.image_name, lab.name
+                ),
+                details: Vec::new(),
+            }));
         }
         let factory = self
             .read(stage, || self.storage.of(client, &self.factory))
@@ -829,8 +907,9 @@ impl ImageBuild {
         let staging = account
             .blob(STAGING_CONTAINER, &blob_name, Access::Write, ttl)
             .map_err(fail)?;
+        // The copy's timeout starts when it may start: waiting for a turn is not its time.
+        let _permit = self.copies.acquire().await;
         let copied = self.timed(stage, settings.copy_timeout, "copy_timeout", async {
-            let _permit = self.copies.acquire().await;
             let existing = self
                 .read(stage, || blob::copy_state(&staging))
                 .await?
@@ -846,7 +925,13 @@ impl ImageBuild {
                     let source = factory
                         .blob(CATALOGUE_CONTAINER, &blob_name, Access::Read, ttl)
                         .map_err(fail)?;
-                    blob::start_copy(&staging, &source, &Default::default())
+                    // Its own run's id: without metadata of its own the copy would take the
+                    // catalogue's, and the janitor would take it for the capturing run's.
+                    let metadata = std::collections::BTreeMap::from([
+                        ("runid".to_string(), self.run.to_string()),
+                        ("imagename".to_string(), self.job.image_name.clone()),
+                    ]);
+                    blob::start_copy(&staging, &source, &metadata)
                         .await
                         .map_err(fail)?;
                     self.emit(Event::Created {

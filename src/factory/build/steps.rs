@@ -331,6 +331,14 @@ pub async fn create_image(
         .await
 }
 
+/// Starts stopping a lab VM: DevTest Labs deallocates it (a VM that shut itself down, as a
+/// generalize does, stays allocated on Azure until someone deallocates it).
+pub async fn stop_vm(client: &ArmClient, id: &str) -> Result<Begun, ArmError> {
+    client
+        .begin::<()>(Write::Post, &format!("{id}/stop"), DTL_API_VERSION, None)
+        .await
+}
+
 /// Starts deleting a lab VM.
 pub async fn delete_vm(client: &ArmClient, id: &str) -> Result<Begun, ArmError> {
     client
@@ -362,7 +370,8 @@ pub fn artifact_messages(vm: &LabVirtualMachine) -> Vec<String> {
             if let Some(ext) = &a.vm_extension_status_message {
                 text.push_str(&format!(" | {}", extension_text(ext)));
             }
-            text
+            // A script's output may echo a secret parameter or a download URL with its SAS.
+            crate::arm::redact::redact(&text)
         })
         .collect()
 }

@@ -22,6 +22,8 @@ pub struct VmBuild {
     pub deallocate: Duration,
     /// The artifact that fails, with the messages it fails with.
     pub failing: Option<(usize, ArtifactFailure)>,
+    /// When a stop asked of DevTest Labs deallocates it (sooner than on its own).
+    pub stopped_at: Option<Instant>,
 }
 
 /// What a failing artifact reports.
@@ -63,7 +65,7 @@ impl VmBuild {
             elapsed -= *d;
         }
         BuildPhase::Generalized {
-            deallocated: elapsed >= self.deallocate,
+            deallocated: elapsed >= self.deallocate || self.stopped_at.is_some_and(|at| now >= at),
         }
     }
 

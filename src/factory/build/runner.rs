@@ -567,11 +567,16 @@ impl ImageBuild {
                 // cannot be read.
                 stopping = true;
                 match steps::stop_vm(client, vm_id).await {
-                    Ok(Begun::Pending(op)) => self.emit(Event::Begun {
-                        image: self.image(),
-                        step: Step::StopVm,
-                        operation: op,
-                    }),
+                    Ok(Begun::Pending(op)) => {
+                        self.emit(Event::Begun {
+                            image: self.image(),
+                            step: Step::StopVm,
+                            operation: op.clone(),
+                        });
+                        // Its operation says when it is done, better than guessing at the VM.
+                        self.follow(Stage::Generalizing, &op).await?;
+                        continue;
+                    }
                     Ok(Begun::Done(_)) => {}
                     Err(e) if passing(&e) => stopping = false,
                     Err(e) => return Err(self.failed(Stage::Generalizing, &e)),

@@ -269,6 +269,16 @@ async fn build_all_lands_every_image_where_it_is_subscribed_and_only_there() {
         }
     });
 
+    // watch replays it and exits as the build did: done, but a lab was left out.
+    let watched = bench.run(&["watch", &run]).await;
+    assert_eq!(watched.status.code(), Some(3), "{}", text(&watched));
+    assert!(
+        String::from_utf8_lossy(&watched.stderr)
+            .contains("left out: Win2016/Datacenter → Partner-NorthEurope"),
+        "{}",
+        text(&watched)
+    );
+
     // The journal folds to the same state, and holds no secret.
     let folded = bench.run_state();
     assert!(folded.images.iter().all(|i| i.stage == Stage::Done));
@@ -642,7 +652,7 @@ async fn cancel_stops_a_detached_run_and_runs_and_watch_tell_how_it_ended() {
     assert_eq!(watched.status.code(), Some(1), "{}", text(&watched));
     let said = String::from_utf8_lossy(&watched.stdout);
     assert!(said.contains("win2022/base: capturing"), "{said}");
-    assert!(said.contains("run finished: Cancelled"), "{said}");
+    assert!(said.contains("run finished: cancelled"), "{said}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -966,7 +976,7 @@ async fn in_a_pipeline_failures_are_annotations_and_the_plan_a_group() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("##[group]plan of run"), "{stdout}");
     assert!(
-        stdout.contains("##vso[task.setprogress value=100;]images built"),
+        stdout.contains("##vso[task.setprogress value=100;]images ended"),
         "{stdout}"
     );
 }

@@ -119,6 +119,7 @@ fn journal(seed: u64) -> (Vec<Line>, Model, Vec<String>, Vec<String>) {
                     targets: labs.clone(),
                 })
                 .collect(),
+            left_out: vec!["path/9 → LabX: refused".into()],
         },
     )];
     let mut model = Model {
@@ -312,6 +313,7 @@ fn journal(seed: u64) -> (Vec<Line>, Model, Vec<String>, Vec<String>) {
                         pid,
                         resumed: true,
                         images: Vec::new(),
+                        left_out: Vec::new(),
                     }
                 } else {
                     let outcome = [
@@ -342,6 +344,8 @@ proptest! {
         prop_assert_eq!(state.pid, model.pid);
         prop_assert_eq!(&state.cancel_asked, &model.cancel);
         prop_assert_eq!(state.outcome, model.outcome);
+        // What the run left out is said once, when it starts; a process taking over keeps it.
+        prop_assert_eq!(&state.left_out, &vec!["path/9 → LabX: refused".to_string()]);
         for image in &state.images {
             let name = &image.image_name;
             prop_assert_eq!(image.stage, model.stage[name], "stage of {}", name);
@@ -449,6 +453,7 @@ fn started(images: &[(&str, &str)]) -> Line {
                     targets: Vec::new(),
                 })
                 .collect(),
+            left_out: Vec::new(),
         },
     )
 }

@@ -160,7 +160,10 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
         return Exit::Failure;
     };
     if let Some(outcome) = state.outcome {
-        eprintln!("run {run} already finished ({outcome:?}); nothing to resume");
+        eprintln!(
+            "run {run} already finished ({}); nothing to resume",
+            super::progress::outcome_words(outcome)
+        );
         return outcome_exit(outcome);
     }
     if state.host == host_name()
@@ -438,6 +441,22 @@ pub fn started_here(plan: &BuildPlan, actor: &Actor, resumed: bool) -> Event {
             Vec::new()
         } else {
             runner::planned(plan)
+        },
+        left_out: if resumed {
+            Vec::new()
+        } else {
+            plan.skipped
+                .iter()
+                .filter(|s| s.refused)
+                .map(|s| {
+                    format!(
+                        "{} → {}: {}",
+                        s.path,
+                        s.lab.as_deref().unwrap_or("?"),
+                        s.why
+                    )
+                })
+                .collect()
         },
     }
 }

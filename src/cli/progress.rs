@@ -221,7 +221,7 @@ impl Printer {
         match &line.event {
             Event::Started {
                 resumed: true, pid, ..
-            } => Some(format!("resumed by process {pid}")),
+            } => Some(format!("continued by process {pid}")),
             Event::Stage { image, stage } => {
                 if stage.is_final()
                     && let Some(state) = &self.state
@@ -229,7 +229,7 @@ impl Printer {
                     let ended = state.images.iter().filter(|i| i.stage.is_final()).count();
                     super::output::progress(
                         ended * 100 / state.images.len().max(1),
-                        "images built",
+                        "images ended",
                     );
                 }
                 Some(format!("{}: {}", label(image), stage.label()))
@@ -241,7 +241,7 @@ impl Printer {
                 current,
             } => current
                 .as_ref()
-                .map(|c| format!("{image}: artifact {} of {total}: {c}", applied + 1)),
+                .map(|c| format!("{}: artifact {} of {total}: {c}", label(image), applied + 1)),
             Event::Copy {
                 image,
                 lab,
@@ -281,8 +281,12 @@ impl Printer {
                 }
             }),
             Event::Failed { image, error } => {
-                let mut text =
-                    format!("{image}: FAILED at {}: {}", error.stage.label(), error.code);
+                let mut text = format!(
+                    "{}: FAILED at {}: {}",
+                    label(image),
+                    error.stage.label(),
+                    error.code
+                );
                 text.push_str(&format!("\n          {}", error.message));
                 for d in &error.details {
                     text.push_str(&format!("\n          {d}"));
@@ -290,7 +294,9 @@ impl Printer {
                 Some(text)
             }
             Event::CancelAsked { by } => Some(format!("cancel asked ({by}): cleaning up")),
-            Event::Finished { outcome } => Some(format!("run finished: {outcome:?}")),
+            Event::Finished { outcome } => {
+                Some(format!("run finished: {}", outcome_words(*outcome)))
+            }
             _ => None,
         }
     }
@@ -337,11 +343,15 @@ pub fn print_summary(state: &RunState) {
         for image in state.images.iter().filter(|i| i.stage == Stage::Failed) {
             if let Some(e) = &image.error {
                 report_error(&format!(
-                    "{} failed at {}: {}: {}",
+                    "{} failed at {}: {}: {}{}",
                     image.path,
                     e.stage.label(),
                     e.code,
-                    e.message
+                    e.message,
+                    e.details
+                        .first()
+                        .map(|d| format!(" — {d}"))
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -350,6 +360,19 @@ pub fn print_summary(state: &RunState) {
         "\n{done} done, {failed} failed, {cancelled} cancelled of {}",
         state.images.len()
     );
+    for left in &state.left_out {
+        super::output::report_warning(&format!("left out: {left}"));
+    }
+}
+
+/// How a run ended, in words.
+pub fn outcome_words(outcome: crate::factory::build::journal::RunOutcome) -> &'static str {
+    use crate::factory::build::journal::RunOutcome;
+    match outcome {
+        RunOutcome::Done => "done",
+        RunOutcome::SomeFailed => "some images failed",
+        RunOutcome::Cancelled => "cancelled",
+    }
 }
 
 /// A lab's name from its id (or the text itself).

@@ -171,7 +171,7 @@ pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
     let mut table = Table::new(vec!["RUN", "STATE", "IMAGES", "BY", "HOST", "IN AZURE"]);
     for r in &rows {
         let state = match (r.state, r.outcome) {
-            (Liveness::Finished, Some(o)) => format!("{o:?}").to_ascii_lowercase(),
+            (Liveness::Finished, Some(o)) => super::progress::outcome_words(o).to_string(),
             (Liveness::Stopped, _) => "stopped (resume it)".into(),
             (s, _) => format!("{s:?}").to_ascii_lowercase(),
         };
@@ -255,6 +255,8 @@ async fn follow(run: &RunId, path: &Path, json: bool) -> Exit {
         if let Some(outcome) = current.outcome {
             printer.finish(json);
             return match outcome {
+                // As the build itself exits: done, but not everywhere it was meant to go.
+                RunOutcome::Done if !current.left_out.is_empty() => Exit::Partial,
                 RunOutcome::Done => Exit::Ok,
                 RunOutcome::SomeFailed => Exit::Partial,
                 RunOutcome::Cancelled => Exit::Failure,

@@ -57,7 +57,7 @@ pub fn plan(
             if let Some(why) = lab.refusal() {
                 out.skipped.push(Skip {
                     refused: true,
-                    ..skip(format!("the identity cannot create images there: {why}"))
+                    ..skip(format!("the identity may not change this lab: {why}"))
                 });
                 continue;
             }

@@ -157,6 +157,10 @@ pub enum Event {
         resumed: bool,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         images: Vec<PlannedImage>,
+        /// Labs the run leaves out and why (the identity may not change them): the run cannot
+        /// be complete, and says so however it is read.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left_out: Vec<String>,
     },
     Stage {
         image: String,
@@ -262,6 +266,8 @@ pub struct RunState {
     pub images: Vec<ImageState>,
     pub cancel_asked: Option<String>,
     pub outcome: Option<RunOutcome>,
+    /// Labs the run left out, and why.
+    pub left_out: Vec<String>,
 }
 
 impl RunState {
@@ -275,6 +281,7 @@ impl RunState {
             host,
             pid,
             images,
+            left_out,
             ..
         } = &line.event
         else {
@@ -316,6 +323,7 @@ impl RunState {
                 .collect(),
             cancel_asked: None,
             outcome: None,
+            left_out: left_out.clone(),
         })
     }
 
@@ -649,6 +657,7 @@ mod tests {
                     definition_hash: "0123456789abcdef".into(),
                     targets: vec!["lab".into()],
                 }],
+                left_out: vec!["p → lab: why".into()],
             },
             Event::Stage {
                 image: "p".into(),

@@ -220,7 +220,7 @@ pub fn plan(
                 skipped.push(Skip {
                     path: path.clone(),
                     lab: Some(lab.name.clone()),
-                    why: format!("the identity cannot create images there: {why}"),
+                    why: format!("the identity may not change this lab: {why}"),
                     refused: true,
                 });
                 continue;

@@ -404,18 +404,29 @@ impl ImageBuild {
             self.revoke_access().await;
             result?;
         }
-        if self.stage() <= Stage::Distributing {
-            self.enter(Stage::Distributing);
-            self.distribute().await?;
-        }
-        self.enter(Stage::CleaningUp);
-        self.timed(
+        // Once captured, the VM is of no more use: it goes while the image is distributed, so
+        // that a slow lab holds no VM (nor a slot of the factory lab's VM limit).
+        let delete_vm = self.timed(
             Stage::CleaningUp,
             settings.cleanup_timeout,
             "cleanup_timeout",
             self.delete_vm(),
-        )
-        .await?;
+        );
+        let distributed = async {
+            if self.stage() <= Stage::Distributing {
+                self.enter(Stage::Distributing);
+                self.distribute().await
+            } else {
+                Ok(())
+            }
+        };
+        let (distributed, deleted) = tokio::join!(distributed, delete_vm);
+        distributed?;
+        self.enter(Stage::CleaningUp);
+        if let Err(Stop::Failed(e)) = deleted {
+            // Every lab has the image: a VM that would not go is the janitor's, not a failure.
+            tracing::warn!(vm = self.job.vm_name, error = %e, "the build VM was not deleted; `imagefactory clean` removes it");
+        }
         self.enter(Stage::Done);
         Ok(())
     }
@@ -807,35 +818,58 @@ impl ImageBuild {
             .filter(|t| !self.settled.iter().any(|(lab, _)| t.lab.is(lab)))
             .cloned()
             .collect();
-        let results =
-            futures::future::join_all(pending.iter().map(|t| self.distribute_to(t))).await;
-        // A lab that failed before this process took over still counts.
-        let mut first_error = self.settled.iter().find_map(|(_, o)| match o {
-            TargetOutcome::Failed { error } => Some(error.clone()),
-            _ => None,
-        });
-        for (target, result) in pending.iter().zip(results) {
-            let outcome = match result {
-                Ok(outcome) => outcome,
-                Err(Stop::Cancelled) => return Err(Stop::Cancelled),
-                Err(Stop::Failed(error)) => {
-                    first_error.get_or_insert_with(|| error.clone());
-                    TargetOutcome::Failed { error }
-                }
+        // Each lab's outcome is recorded the moment it settles, so that a cancel or a stalled
+        // lab does not hide the labs that already have the image.
+        let results = futures::future::join_all(pending.iter().map(|t| async move {
+            let result = self.distribute_to(t).await;
+            let outcome = match &result {
+                Ok(outcome) => Some(outcome.clone()),
+                Err(Stop::Failed(error)) => Some(TargetOutcome::Failed {
+                    error: error.clone(),
+                }),
+                Err(Stop::Cancelled) => None,
             };
-            self.emit(Event::Target {
-                image: self.image(),
-                lab: target.lab.id(),
-                outcome,
-            });
-        }
-        match first_error {
-            None => Ok(()),
-            Some(mut error) => {
-                error.message = format!("not every lab got the image: {}", error.message);
-                Err(Stop::Failed(error))
+            if let Some(outcome) = outcome {
+                self.emit(Event::Target {
+                    image: self.image(),
+                    lab: t.lab.id(),
+                    outcome,
+                });
+            }
+            (t, result)
+        }))
+        .await;
+        // A lab that failed before this process took over still counts.
+        let mut failed: Vec<(String, StepError)> = self
+            .settled
+            .iter()
+            .filter_map(|(lab, o)| match o {
+                TargetOutcome::Failed { error } => Some((lab.clone(), error.clone())),
+                _ => None,
+            })
+            .collect();
+        for (target, result) in results {
+            match result {
+                Ok(_) => {}
+                Err(Stop::Cancelled) => return Err(Stop::Cancelled),
+                Err(Stop::Failed(error)) => failed.push((target.lab.id(), error)),
             }
         }
+        let Some((_, first)) = failed.first() else {
+            return Ok(());
+        };
+        let labs: Vec<&str> = failed
+            .iter()
+            .map(|(lab, _)| lab.rsplit('/').next().unwrap_or(lab))
+            .collect();
+        let mut error = first.clone();
+        error.message = format!(
+            "{} did not get the image ({}); the others did. `imagefactory distribute --lab {}` tries again from the catalogue",
+            labs.join(", "),
+            error.message,
+            labs[0]
+        );
+        Err(Stop::Failed(error))
     }
 
     /// One target lab: its copy of the VHD, then its custom image, then the staging blob gone.

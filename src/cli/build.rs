@@ -413,7 +413,13 @@ fn detach(global: &Global, run: &RunId) -> Exit {
                 child.id()
             );
             println!("  follow it:  imagefactory watch {run}");
-            println!("  stop it:    imagefactory cancel {run}");
+            // `cancel` of a run whose process died cleans up itself: it needs the configuration.
+            let config = global
+                .config
+                .as_ref()
+                .map(|c| format!(" --config {}", c.display()))
+                .unwrap_or_default();
+            println!("  stop it:    imagefactory{config} cancel {run}");
             println!("  its log:    {}", log.display());
             Exit::Ok
         }

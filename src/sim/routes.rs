@@ -434,22 +434,39 @@ fn check_can_write(sub: &SimSubscription, path: &str) -> Result<(), ArmFault> {
 }
 
 fn authorization_failed(action: &str, path: &str) -> ArmFault {
-    let kind = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .chunks(2)
-        .skip(3)
-        .map(|c| c[0].to_string())
-        .collect::<Vec<_>>()
-        .join("/");
     ArmFault::new(
         StatusCode::FORBIDDEN,
         "AuthorizationFailed",
         format!(
-            "The client '{PRINCIPAL_UPN}' with object id '{PRINCIPAL_OID}' does not have authorization to perform action 'Microsoft.DevTestLab/{kind}/{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+            "The client '{PRINCIPAL_UPN}' with object id '{PRINCIPAL_OID}' does not have authorization to perform action '{}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+            action_of(path, action)
         ),
     )
+}
+
+/// The RBAC action a request needs, as ARM names it: the provider's namespace, the resource
+/// types, then `read`/`write`/`delete`, or for an action on a resource (`.../listKeys`), its
+/// name and `action`.
+fn action_of(path: &str, verb: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let Some(at) = segments
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case("providers"))
+    else {
+        return format!("Microsoft.Resources/subscriptions/{verb}");
+    };
+    let namespace = segments
+        .get(at + 1)
+        .copied()
+        .unwrap_or("Microsoft.Resources");
+    let rest = &segments[(at + 2).min(segments.len())..];
+    let types: Vec<&str> = rest.chunks(2).map(|c| c[0]).collect();
+    if rest.len() % 2 == 1 {
+        // An odd segment at the end is an action on the resource before it.
+        format!("{namespace}/{}/action", types.join("/"))
+    } else {
+        format!("{namespace}/{}/{verb}", types.join("/"))
+    }
 }
 
 fn unknown(method: &Method, path: &str) -> ArmFault {

@@ -259,6 +259,16 @@ mod tests {
             ["running", "ignored", "elsewhere-new", "Staging:live"]
         );
         assert!(plan.keep[1].why().contains("FactoryIgnore"));
+        // Exactly the grace after it was made, a run unknown here is taken as over.
+        let boundary = [vm("elsewhere-edge", &[("ImageFactoryRun", "far")], 12)];
+        let edge = super::plan(
+            &boundary,
+            &[],
+            &liveness,
+            now(),
+            Duration::from_secs(12 * 3600),
+        );
+        assert_eq!(names(&edge.remove), ["elsewhere-edge"]);
         assert!(plan.keep[2].why().contains("12h"), "{}", plan.keep[2].why());
     }
 }

@@ -12,7 +12,6 @@ use super::exit::Exit;
 use super::output::{print_json, report_error, report_warning};
 use super::progress::Printer;
 use crate::config::{FactoryConfig, ImagePath};
-use crate::factory::Inventory;
 use crate::factory::audit::Actor;
 use crate::factory::build::journal::{self, Event, Journal, RunOutcome, RunState};
 use crate::factory::build::runner::{self, Recorder, Sink};
@@ -224,18 +223,8 @@ async fn make_plan(
     config: &FactoryConfig,
     selection: &Selection,
 ) -> Result<BuildPlan, Exit> {
-    let inventory = Inventory::refresh(&context.client, Some(config))
-        .await
-        .map_err(|e| {
-            report_error(&e.to_string());
-            Exit::Failure
-        })?;
-    for p in &inventory.problems {
-        report_warning(&format!(
-            "{} {} could not be read: {}",
-            p.scope, p.name, p.error
-        ));
-    }
+    let inventory = super::context::read_inventory(context).await?;
+    super::output::report_problems(&inventory.problems);
     let offer = offer::read(&context.client, &config.factory, &inventory)
         .await
         .map_err(|e| {

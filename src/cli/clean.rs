@@ -11,7 +11,6 @@ use super::runs::{Liveness, liveness};
 use crate::arm::storage::{Access, blob};
 use crate::arm::{ArmClient, ArmError, Begun};
 use crate::config::{FactoryConfig, LabRef};
-use crate::factory::Inventory;
 use crate::factory::audit::{Actor, AuditEntry, AuditLog};
 use crate::factory::build::janitor::{
     self, BlobPlace, BlobSeen, CleanPlan, Item, RunLiveness, VmSeen,
@@ -44,12 +43,9 @@ pub async fn run(global: &Global, args: CleanArgs) -> Exit {
         Err(exit) => return exit,
     };
     let client = &context.client;
-    let inventory = match Inventory::refresh(client, Some(&config)).await {
+    let inventory = match super::context::read_inventory(&context).await {
         Ok(i) => i,
-        Err(e) => {
-            report_error(&e.to_string());
-            return Exit::Failure;
-        }
+        Err(exit) => return exit,
     };
     let vms: Vec<VmSeen> = inventory
         .labs()

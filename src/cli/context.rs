@@ -76,13 +76,19 @@ fn demo_config() -> Option<PathBuf> {
 /// Builds the context and reads the whole inventory: what every listing command starts with.
 pub async fn inventory(global: &Global) -> Result<(Context, Inventory), Exit> {
     let context = Context::new(global)?;
-    match Inventory::refresh(&context.client, context.config.as_ref()).await {
-        Ok(inventory) => Ok((context, inventory)),
-        Err(e) => {
+    let inventory = read_inventory(&context).await?;
+    Ok((context, inventory))
+}
+
+/// Reads the inventory through `context` (its configuration's labs, when it has one), or
+/// reports why it cannot be read.
+pub async fn read_inventory(context: &Context) -> Result<Inventory, Exit> {
+    Inventory::refresh(&context.client, context.config.as_ref())
+        .await
+        .map_err(|e| {
             report_error(&e.to_string());
-            Err(Exit::Failure)
-        }
-    }
+            Exit::Failure
+        })
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -7,7 +7,6 @@ use super::Global;
 use super::build::{execute, started_here};
 use super::exit::Exit;
 use super::output::{Table, report_error, report_warning};
-use crate::factory::Inventory;
 use crate::factory::audit::Actor;
 use crate::factory::build::journal::{self, Event, Journal, Line, RunState, Stage};
 use crate::factory::build::runner::now;
@@ -52,12 +51,9 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         return Exit::Usage;
     }
     let client = &context.client;
-    let inventory = match Inventory::refresh(client, Some(&config)).await {
+    let inventory = match super::context::read_inventory(&context).await {
         Ok(i) => i,
-        Err(e) => {
-            report_error(&e.to_string());
-            return Exit::Failure;
-        }
+        Err(exit) => return exit,
     };
     let Some(factory) = inventory
         .labs()

@@ -192,16 +192,9 @@ fn find_vm<'w>(
     seg: &[&str],
 ) -> Option<(&'w SimLab, &'w LabVirtualMachine)> {
     let wanted = format!("/virtualmachines/{}", seg[1].to_ascii_lowercase());
-    world
-        .labs()
-        .filter(|(s, _)| s.id.eq_ignore_ascii_case(subscription))
-        .flat_map(|(_, lab)| lab.vms.iter().map(move |vm| (lab, vm)))
-        .find(|(_, vm)| {
-            vm.properties
-                .compute_id
-                .as_deref()
-                .is_some_and(|c| c.to_ascii_lowercase().ends_with(&wanted))
-        })
+    find_by_compute_id(world, subscription, |c| {
+        c.to_ascii_lowercase().ends_with(&wanted)
+    })
 }
 
 fn find_vm_by_disk<'w>(
@@ -210,16 +203,22 @@ fn find_vm_by_disk<'w>(
     disk: &str,
 ) -> Option<(&'w SimLab, &'w LabVirtualMachine)> {
     let wanted = format!("/disks/{}", disk.to_ascii_lowercase());
+    find_by_compute_id(world, subscription, |c| {
+        os_disk_id(c).to_ascii_lowercase().ends_with(&wanted)
+    })
+}
+
+/// The lab VM of `subscription` whose compute VM's id satisfies `matches`.
+fn find_by_compute_id<'w>(
+    world: &'w World,
+    subscription: &str,
+    matches: impl Fn(&str) -> bool,
+) -> Option<(&'w SimLab, &'w LabVirtualMachine)> {
     world
         .labs()
         .filter(|(s, _)| s.id.eq_ignore_ascii_case(subscription))
         .flat_map(|(_, lab)| lab.vms.iter().map(move |vm| (lab, vm)))
-        .find(|(_, vm)| {
-            vm.properties
-                .compute_id
-                .as_deref()
-                .is_some_and(|c| os_disk_id(c).to_ascii_lowercase().ends_with(&wanted))
-        })
+        .find(|(_, vm)| vm.properties.compute_id.as_deref().is_some_and(&matches))
 }
 
 fn compute_view(vm: &LabVirtualMachine) -> ComputeVirtualMachine {

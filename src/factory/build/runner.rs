@@ -215,6 +215,11 @@ struct ImageBuild {
 }
 
 impl ImageBuild {
+    /// The VHD's blob name, in the catalogue and in each lab's staging container alike.
+    fn vhd(&self) -> String {
+        format!("{}.vhd", self.job.image_name)
+    }
+
     /// How events name this image: its image name, unique within a run.
     fn image(&self) -> String {
         self.job.image_name.clone()
@@ -626,7 +631,7 @@ impl ImageBuild {
             .of(&client, &self.factory)
             .await
             .map_err(fail)?;
-        let blob_name = format!("{}.vhd", self.job.image_name);
+        let blob_name = self.vhd();
         let ttl = time::Duration::seconds(settings.capture_timeout.as_secs() as i64 + 3600);
         self.read(Stage::Capturing, || {
             self.storage
@@ -941,7 +946,7 @@ impl ImageBuild {
             .read(stage, || self.storage.of(client, &self.factory))
             .await?;
         let account = self.read(stage, || self.storage.of(client, lab)).await?;
-        let blob_name = format!("{}.vhd", self.job.image_name);
+        let blob_name = self.vhd();
         let ttl = time::Duration::seconds(settings.copy_timeout.as_secs() as i64 + 3600);
         let staging = account
             .blob(STAGING_CONTAINER, &blob_name, Access::Write, ttl)
@@ -1032,7 +1037,7 @@ impl ImageBuild {
         let Ok(account) = self.storage.of(&self.ctx.client, lab).await else {
             return;
         };
-        let blob_name = format!("{}.vhd", self.job.image_name);
+        let blob_name = self.vhd();
         let Ok(staging) = account.blob(
             STAGING_CONTAINER,
             &blob_name,
@@ -1112,7 +1117,7 @@ impl ImageBuild {
         let Ok(account) = self.storage.of(&self.ctx.client, &self.factory).await else {
             return;
         };
-        let name = format!("{}.vhd", self.job.image_name);
+        let name = self.vhd();
         let Ok(url) = account.blob(
             CATALOGUE_CONTAINER,
             &name,

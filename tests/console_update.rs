@@ -180,7 +180,7 @@ async fn retiring_marked_images_confirms_first_and_counts_what_the_filter_hides(
         1,
         "the effect carries only the lab involved"
     );
-    assert!(matches!(model.overlay, Overlay::Progress(_)));
+    assert!(matches!(model.overlay, Overlay::Job(_)));
 }
 
 #[tokio::test]
@@ -576,14 +576,14 @@ async fn stopping_a_running_retirement_asks_then_cancels_and_quits_when_done() {
         matches!(effects.as_slice(), [Effect::Hold(r)] if *r == req),
         "{effects:?}"
     );
-    assert!(matches!(&model.overlay, Overlay::Progress(p) if p.stop_asked));
+    assert!(matches!(&model.overlay, Overlay::Job(w) if w.stop_asked));
     assert!(render(&mut model, 120, 40, "dark").contains("Stop the retirement and quit?"));
     let effects = update(&mut model, ch('n'));
     assert!(
         matches!(effects.as_slice(), [Effect::Release(r)] if *r == req),
         "{effects:?}"
     );
-    assert!(matches!(&model.overlay, Overlay::Progress(p) if !p.stop_asked && !p.quit_after));
+    assert!(matches!(&model.overlay, Overlay::Job(w) if !w.stop_asked && !w.quit_after));
     // ctrl-c asks (holding the work), y stops it.
     assert!(matches!(
         update(&mut model, ctrl('c')).as_slice(),
@@ -652,11 +652,12 @@ fn check_progress(
             ),
         );
     }
-    let Overlay::Progress(p) = &model.overlay else {
-        panic!("progress")
+    let Overlay::Job(w) = &model.overlay else {
+        panic!("the retirement's window")
     };
-    assert_eq!(p.results.len(), targets.len());
-    assert!(!p.done);
+    let job = model.jobs.get(w.job).unwrap();
+    assert_eq!(job.items.len(), targets.len());
+    assert!(job.is_running());
     assert_eq!(
         model.data.as_ref().unwrap().images.len(),
         before,
@@ -672,10 +673,10 @@ fn check_progress(
         matches!(effects.as_slice(), [Effect::RefreshInventory(_)]),
         "{effects:?}"
     );
-    let Overlay::Progress(p) = &model.overlay else {
-        panic!("progress")
+    let Overlay::Job(w) = &model.overlay else {
+        panic!("the retirement's window")
     };
-    assert!(p.done);
+    assert!(!model.jobs.get(w.job).unwrap().is_running());
     update(model, key(KeyCode::Esc));
     assert!(matches!(model.overlay, Overlay::None));
 }

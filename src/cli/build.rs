@@ -13,6 +13,7 @@ use super::output::{print_json, report_error, report_warning};
 use super::progress::Printer;
 use crate::config::{FactoryConfig, ImagePath};
 use crate::factory::audit::Actor;
+use crate::factory::build::background::{self, host_name, process_alive};
 use crate::factory::build::journal::{self, Event, Journal, RunOutcome, RunState};
 use crate::factory::build::runner::{self, Recorder, Sink};
 use crate::factory::build::{BuildPlan, RunId, Selection, offer, plan, resume};
@@ -341,66 +342,14 @@ fn outcome_exit(outcome: RunOutcome) -> Exit {
 /// Starts `imagefactory resume RUN` in a new session, detached from this terminal, and says
 /// how to follow it.
 fn detach(global: &Global, run: &RunId) -> Exit {
-    let log_dir = journal::dir();
-    let log = log_dir.join(format!("{run}.log"));
-    let file = match std::fs::File::create(&log) {
-        Ok(f) => f,
-        Err(e) => {
-            report_error(&format!("cannot write {}: {e}", log.display()));
-            return Exit::Failure;
-        }
-    };
-    let exe = std::env::current_exe().unwrap_or_else(|_| "imagefactory".into());
-    let mut command = std::process::Command::new(exe);
-    if let Some(config) = &global.config {
-        command.arg("--config").arg(config);
-    }
-    if let Some(endpoint) = &global.endpoint {
-        command.arg("--endpoint").arg(endpoint.as_str());
-    }
-    if let Some(auth) = global.auth {
-        command.arg("--auth").arg(auth.as_str());
-    }
-    if let Some(n) = global.concurrency {
-        command.arg("--concurrency").arg(n.to_string());
-    }
-    if global.read_only {
-        command.arg("--read-only");
-    }
-    if global.verbose {
-        command.arg("--verbose");
-    }
-    command
-        .arg("resume")
-        .arg(run.as_str())
-        .arg("--taking-over")
-        .arg(std::process::id().to_string())
-        .stdin(std::process::Stdio::null())
-        .stdout(
-            file.try_clone()
-                .map(Into::into)
-                .unwrap_or(std::process::Stdio::null()),
-        )
-        .stderr(std::process::Stdio::from(file));
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // A new session: no controlling terminal, so a closed SSH session does not hang it up.
-        unsafe {
-            command.pre_exec(|| {
-                if libc::setsid() == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    match command.spawn() {
-        Ok(child) => {
-            println!(
-                "run {run} started in the background (process {})",
-                child.id()
-            );
+    let log = journal::dir().join(format!("{run}.log"));
+    let pid = std::process::id().to_string();
+    let args = global
+        .invocation()
+        .args(&["resume", run.as_str(), "--taking-over", &pid]);
+    match background::spawn_detached(&args, &log) {
+        Ok(pid) => {
+            println!("run {run} started in the background (process {pid})");
             println!("  follow it:  imagefactory watch {run}");
             // `cancel` of a run whose process died cleans up itself: it needs the configuration.
             let config = global
@@ -421,73 +370,4 @@ fn detach(global: &Global, run: &RunId) -> Exit {
     }
 }
 
-/// The line that says this process runs `plan`: a new run lists its images, a resumed one
-/// only takes it over.
-pub fn started_here(plan: &BuildPlan, actor: &Actor, resumed: bool) -> Event {
-    Event::Started {
-        run: plan.run.clone(),
-        factory: plan.factory.id(),
-        location: plan.factory_location.clone(),
-        actor: actor_name(actor),
-        host: host_name(),
-        pid: std::process::id(),
-        resumed,
-        images: if resumed {
-            Vec::new()
-        } else {
-            runner::planned(plan)
-        },
-        left_out: if resumed {
-            Vec::new()
-        } else {
-            plan.skipped
-                .iter()
-                .filter(|s| s.refused)
-                .map(|s| {
-                    format!(
-                        "{} → {}: {}",
-                        s.path,
-                        s.lab.as_deref().unwrap_or("?"),
-                        s.why
-                    )
-                })
-                .collect()
-        },
-    }
-}
-
-/// Who the journal and the images name: the principal when known, else the OS user.
-pub fn actor_name(actor: &Actor) -> String {
-    actor
-        .principal
-        .clone()
-        .unwrap_or_else(|| actor.user.clone())
-}
-
-/// This machine's name.
-pub fn host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    if ok {
-        String::from_utf8_lossy(&buf[..end]).into_owned()
-    } else {
-        "unknown".into()
-    }
-}
-
-/// Whether process `pid` exists on this machine (a zombie, killed and not yet reaped, does not).
-pub fn process_alive(pid: u32) -> bool {
-    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        let state = stat
-            .rsplit_once(") ")
-            .and_then(|(_, rest)| rest.chars().next());
-        return !matches!(state, Some('Z' | 'X'));
-    }
-    // SAFETY: signal 0 only checks that the process exists and may be signalled.
-    let Ok(pid) = i32::try_from(pid) else {
-        return false;
-    };
-    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
-}
+pub use crate::factory::build::background::{actor_name, started_here};

@@ -4,14 +4,12 @@
 use clap::Args;
 
 use super::Global;
-use super::build::{execute, started_here};
+use super::build::execute;
 use super::exit::Exit;
 use super::output::{Table, report_error, report_warning};
 use crate::factory::audit::Actor;
-use crate::factory::build::journal::{self, Event, Journal, Line, RunState, Stage};
-use crate::factory::build::runner::now;
-use crate::factory::build::{BuildPlan, RunId};
-use crate::factory::build::{backfill, catalogue};
+use crate::factory::build::backfill;
+use crate::factory::build::journal::{self, Journal, RunState};
 
 #[derive(Debug, Args)]
 pub struct DistributeArgs {
@@ -55,33 +53,14 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         Ok(i) => i,
         Err(exit) => return exit,
     };
-    let Some(factory) = inventory
-        .labs()
-        .map(|(_, l)| l)
-        .find(|l| config.factory.is(l.id.as_str()))
-    else {
-        report_error(&format!(
-            "the factory lab {} cannot be read; its catalogue is in its storage account",
-            config.factory.name
-        ));
-        return Exit::Failure;
-    };
-    let location = factory.location.clone();
-    let catalogue = match catalogue::read(client, &config.factory).await {
-        Ok(c) => c.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
+    let plan = match backfill::plan_run(client, &config, &inventory, args.lab.as_deref()).await {
+        Ok(plan) => plan,
         Err(e) => {
-            report_error(&format!("cannot read the catalogue: {e}"));
+            report_error(&e);
             return Exit::Failure;
         }
     };
-    let backfill = backfill::plan(
-        &config,
-        &inventory,
-        &catalogue,
-        &location,
-        args.lab.as_deref(),
-    );
-    for s in &backfill.skipped {
+    for s in &plan.skipped {
         report_warning(&format!(
             "{} → {}: {}",
             s.path,
@@ -89,14 +68,14 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
             s.why
         ));
     }
-    if backfill.jobs.is_empty() {
+    if plan.jobs.is_empty() {
         println!(
             "every lab has the retained versions of the paths it subscribes to; nothing to distribute"
         );
         return Exit::Ok;
     }
     let mut table = Table::new(vec!["PATH", "IMAGE", "LAB"]);
-    for job in &backfill.jobs {
+    for job in &plan.jobs {
         for t in &job.targets {
             table.row(vec![
                 job.path.to_string(),
@@ -112,19 +91,9 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         );
         return Exit::Ok;
     }
-    let run = RunId::new(time::OffsetDateTime::now_utc(), rand::random());
-    let plan = BuildPlan {
-        run: run.clone(),
-        factory: config.factory.clone(),
-        factory_location: location.clone(),
-        parallelism: config.defaults.parallelism.max(1),
-        jobs: backfill.jobs,
-        skipped: backfill.skipped,
-        errors: Vec::new(),
-    };
     let actor = Actor::current(client).await;
     let dir = journal::dir();
-    let journal = match Journal::open(&dir, &run) {
+    let journal = match Journal::open(&dir, &plan.run) {
         Ok(j) => j,
         Err(e) => {
             report_error(&format!(
@@ -135,17 +104,7 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         }
     };
     // The run starts at distribution: its journal says so before anything is done.
-    let mut lines = vec![Line {
-        at: now(),
-        event: started_here(&plan, &actor, false),
-    }];
-    lines.extend(plan.jobs.iter().map(|j| Line {
-        at: now(),
-        event: Event::Stage {
-            image: j.image_name.clone(),
-            stage: Stage::Distributing,
-        },
-    }));
+    let lines = crate::factory::build::background::first_lines(&plan, &actor, true);
     for line in &lines {
         if let Err(e) = journal.append(line) {
             report_error(&format!("cannot write the run journal: {e}"));

@@ -62,6 +62,20 @@ pub struct Global {
     pub verbose: bool,
 }
 
+impl Global {
+    /// These options as a background process is given them.
+    pub fn invocation(&self) -> crate::factory::build::background::Invocation {
+        crate::factory::build::background::Invocation {
+            config: self.config.clone(),
+            endpoint: self.endpoint.clone(),
+            auth: self.auth.map(|a| a.as_str().to_string()),
+            concurrency: self.concurrency,
+            read_only: self.read_only,
+            verbose: self.verbose,
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

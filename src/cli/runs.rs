@@ -2,7 +2,6 @@
 //! in Azure through their tags; following one live; stopping one.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,12 +9,12 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Global;
-use super::build::{host_name, process_alive};
 use super::context::inventory;
 use super::exit::Exit;
 use super::output::{Table, print_json, report_error, report_warning};
 use super::progress::Printer;
 use crate::factory::build::RunId;
+pub use crate::factory::build::background::{Liveness, Tail, liveness};
 use crate::factory::build::journal::{self, Event, Line, RunOutcome, RunState};
 use crate::factory::build::runner::now;
 use crate::factory::tags;
@@ -45,20 +44,6 @@ pub struct CancelArgs {
     pub run: String,
 }
 
-/// Where a run stands, as `runs` shows it.
-#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
-#[serde(rename_all = "snake_case")]
-pub enum Liveness {
-    /// Its process is alive on this machine.
-    Running,
-    /// It ended.
-    Finished,
-    /// Its process is gone before the end: `resume` finishes it.
-    Stopped,
-    /// Its process runs on another machine: this one cannot tell.
-    Elsewhere,
-}
-
 #[derive(Debug, Serialize)]
 struct RunRow {
     run: String,
@@ -79,19 +64,6 @@ struct RunRow {
 struct Found {
     images: usize,
     vms: usize,
-}
-
-/// A run's liveness from its state.
-pub fn liveness(state: &RunState) -> Liveness {
-    if state.outcome.is_some() {
-        Liveness::Finished
-    } else if state.host != host_name() {
-        Liveness::Elsewhere
-    } else if process_alive(state.pid) {
-        Liveness::Running
-    } else {
-        Liveness::Stopped
-    }
 }
 
 pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
@@ -304,13 +276,10 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
         }
         Liveness::Running => {
             // The run's own process cleans up: it stops on SIGTERM as on Ctrl-C.
-            // SAFETY: sending a signal to a process id read from our own journal.
-            let sent = unsafe { libc::kill(state.pid as i32, libc::SIGTERM) } == 0;
-            if !sent {
+            if let Err(e) = crate::factory::build::background::terminate(state.pid) {
                 report_error(&format!(
-                    "cannot signal process {} of run {run}: {}",
-                    state.pid,
-                    std::io::Error::last_os_error()
+                    "cannot signal process {} of run {run}: {e}",
+                    state.pid
                 ));
                 return Exit::Failure;
             }
@@ -363,39 +332,5 @@ fn ended_cancelled(run: &RunId, path: &Path) -> Exit {
             report_error(&e);
             Exit::Failure
         }
-    }
-}
-
-/// Reads a file's new complete lines as it grows.
-struct Tail {
-    path: PathBuf,
-    offset: u64,
-    partial: String,
-}
-
-impl Tail {
-    fn new(path: &Path) -> Tail {
-        Tail {
-            path: path.to_path_buf(),
-            offset: 0,
-            partial: String::new(),
-        }
-    }
-
-    fn read(&mut self) -> std::io::Result<Vec<Line>> {
-        let mut file = std::fs::File::open(&self.path)?;
-        file.seek(std::io::SeekFrom::Start(self.offset))?;
-        let mut text = String::new();
-        let read = file.read_to_string(&mut text)?;
-        self.offset += read as u64;
-        self.partial.push_str(&text);
-        let mut lines = Vec::new();
-        while let Some(end) = self.partial.find('\n') {
-            let raw: String = self.partial.drain(..=end).collect();
-            if let Ok(line) = serde_json::from_str::<Line>(raw.trim()) {
-                lines.push(line);
-            }
-        }
-        Ok(lines)
     }
 }

@@ -18,6 +18,7 @@ use super::effect::Effect;
 use super::keymap::KeyMap;
 use super::model::{Identity, Level, Model, ReqId};
 use super::msg::{Msg, Payload};
+use super::runs::{RunContext, WatchRequest};
 use super::settings::Settings;
 use super::update::{init, update};
 use super::view::view;
@@ -25,6 +26,8 @@ use crate::arm::ArmClient;
 use crate::arm::wire::DTL_API_VERSION;
 use crate::config::FactoryConfig;
 use crate::factory::audit::{Actor, AuditLog, state_dir};
+use crate::factory::build::background::Invocation;
+use crate::factory::build::journal;
 use crate::factory::{Cancel, Inventory, pin, retire};
 
 /// What effects need from the outside world.
@@ -36,6 +39,21 @@ struct Context {
     tx: UnboundedSender<Msg>,
     /// The cancellation of each running piece of work, by the request that started it.
     cancels: Arc<Mutex<HashMap<ReqId, Cancel>>>,
+    /// How background runs are started (the same Azure, credential and configuration).
+    invocation: Invocation,
+    /// The journal watcher.
+    watcher: UnboundedSender<WatchRequest>,
+}
+
+impl Context {
+    fn runs(&self) -> RunContext {
+        RunContext {
+            client: self.client.clone(),
+            config: self.config.clone(),
+            invocation: self.invocation.clone(),
+            tx: self.tx.clone(),
+        }
+    }
 }
 
 /// Runs the console until the operator quits. The terminal is restored on every way out,
@@ -64,12 +82,24 @@ pub async fn run(
         update(&mut model, Msg::Cached(Box::new(inventory)));
     }
     let (tx, mut rx) = unbounded_channel();
+    let invocation = Invocation {
+        config: config.as_ref().map(|c| c.path.clone()),
+        endpoint: Some(client.endpoint().clone()),
+        auth: client.auth_mode().map(|m| m.as_str().to_string()),
+        concurrency: None,
+        read_only,
+        verbose: false,
+    };
+    model.invocation = invocation.clone();
+    let watcher = super::runs::watch(journal::dir(), tx.clone());
     let context = Context {
         client,
         config,
         cache,
         tx,
         cancels: Arc::default(),
+        invocation,
+        watcher,
     };
 
     let mut terminal = ratatui::init();
@@ -155,6 +185,17 @@ fn next_wake(model: &Model) -> Duration {
         let into = (model.now - read).whole_seconds().rem_euclid(60);
         deadlines.push(model.now + time::Duration::seconds(60 - into));
     }
+    // A run going on screen shows the time in each stage: once a second.
+    if model.runs.live() > 0
+        && matches!(
+            model.route().view,
+            super::model::View::Builds
+                | super::model::View::Run { .. }
+                | super::model::View::RunImage { .. }
+        )
+    {
+        deadlines.push(model.now + time::Duration::seconds(1));
+    }
     let now = OffsetDateTime::now_utc();
     deadlines
         .into_iter()
@@ -169,6 +210,34 @@ fn spawn(effect: Effect, context: &Context) {
     match effect {
         Effect::Copy(text) => copy_to_clipboard(&text),
         Effect::Suspend => {}
+        Effect::ScanJournals => {
+            let _ = context.watcher.send(WatchRequest::Scan);
+        }
+        Effect::RereadJournal(run) => {
+            let _ = context.watcher.send(WatchRequest::Reread(run));
+            let _ = context.watcher.send(WatchRequest::Scan);
+        }
+        Effect::PlanBuild(req, inventory, selection) => {
+            tokio::spawn(super::runs::plan_build(
+                context.runs(),
+                req,
+                inventory,
+                selection,
+            ));
+        }
+        Effect::PlanDistribution(req, inventory, only) => {
+            tokio::spawn(super::runs::plan_distribution(
+                context.runs(),
+                req,
+                inventory,
+                only,
+            ));
+        }
+        Effect::StartRun(req, plan, distribution) => {
+            tokio::spawn(super::runs::start(context.runs(), req, plan, distribution));
+        }
+        Effect::CancelRun(req, run) => super::runs::cancel(context.runs(), req, run),
+        Effect::ResumeRun(req, run) => super::runs::resume(context.runs(), req, run),
         Effect::LoadPrincipal => {
             tokio::spawn(async move {
                 let principal = context.client.principal().await;

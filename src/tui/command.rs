@@ -39,6 +39,12 @@ pub enum CommandId {
     CopyLink,
     Messages,
     Suspend,
+    Builds,
+    Jobs,
+    Build,
+    CancelRun,
+    ResumeRun,
+    Distribute,
 }
 
 /// Where a command applies.
@@ -69,9 +75,27 @@ pub struct Command {
 use CommandId::*;
 use ViewKind as V;
 
-const LISTS: &[ViewKind] = &[V::Labs, V::Images, V::Retention, V::Drift, V::Defs];
+const LISTS: &[ViewKind] = &[
+    V::Labs,
+    V::Images,
+    V::Retention,
+    V::Drift,
+    V::Defs,
+    V::Builds,
+    V::Run,
+    V::Jobs,
+];
 const IMAGE_ROWS: &[ViewKind] = &[V::Images, V::Retention];
-const WITH_IDS: &[ViewKind] = &[V::Labs, V::Images, V::Retention, V::Drift, V::Detail];
+const MARKABLE: &[ViewKind] = &[V::Images, V::Retention, V::Defs];
+const WITH_IDS: &[ViewKind] = &[
+    V::Labs,
+    V::Images,
+    V::Retention,
+    V::Drift,
+    V::Detail,
+    V::RunImage,
+];
+const RUNS: &[ViewKind] = &[V::Builds, V::Run, V::RunImage];
 
 /// The table.
 pub const COMMANDS: &[Command] = &[
@@ -190,7 +214,7 @@ pub const COMMANDS: &[Command] = &[
         name: "open",
         aliases: &[],
         keys: &["enter"],
-        help: "open: a lab's images, a plan's lab, an image's detail",
+        help: "open: a lab's images, an image's detail, a run, a run's image",
         scope: Scope::Views(LISTS),
         changes_azure: false,
         hint: true,
@@ -210,8 +234,8 @@ pub const COMMANDS: &[Command] = &[
         name: "mark",
         aliases: &[],
         keys: &["space"],
-        help: "mark or unmark the image",
-        scope: Scope::Views(IMAGE_ROWS),
+        help: "mark or unmark the image or definition",
+        scope: Scope::Views(MARKABLE),
         changes_azure: false,
         hint: true,
     },
@@ -221,7 +245,7 @@ pub const COMMANDS: &[Command] = &[
         aliases: &[],
         keys: &["ctrl-space", "U"],
         help: "clear all marks",
-        scope: Scope::Views(IMAGE_ROWS),
+        scope: Scope::Views(MARKABLE),
         changes_azure: false,
         hint: false,
     },
@@ -374,6 +398,66 @@ pub const COMMANDS: &[Command] = &[
         scope: Scope::Views(&[V::Retention]),
         changes_azure: true,
         hint: true,
+    },
+    Command {
+        id: Builds,
+        name: "builds",
+        aliases: &["runs"],
+        keys: &["6"],
+        help: "build and distribution runs (here and found in Azure)",
+        scope: Scope::Global,
+        changes_azure: false,
+        hint: false,
+    },
+    Command {
+        id: Jobs,
+        name: "jobs",
+        aliases: &[],
+        keys: &["7"],
+        help: "this console's jobs (retirements, pins, runs started)",
+        scope: Scope::Global,
+        changes_azure: false,
+        hint: false,
+    },
+    Command {
+        id: Build,
+        name: "build",
+        aliases: &[],
+        keys: &["b"],
+        help: "build the marked definitions (or all): the plan first",
+        scope: Scope::Views(&[V::Defs]),
+        changes_azure: true,
+        hint: true,
+    },
+    Command {
+        id: CancelRun,
+        name: "cancel",
+        aliases: &[],
+        keys: &["x"],
+        help: "stop the run and remove what it made (asks first)",
+        scope: Scope::Views(RUNS),
+        changes_azure: true,
+        hint: true,
+    },
+    Command {
+        id: ResumeRun,
+        name: "resume",
+        aliases: &[],
+        keys: &["r"],
+        help: "finish a run whose process is gone (asks first)",
+        scope: Scope::Views(RUNS),
+        changes_azure: true,
+        hint: true,
+    },
+    Command {
+        id: Distribute,
+        name: "distribute",
+        aliases: &[],
+        keys: &[],
+        help: "copy retained images from the catalogue to labs missing them (:distribute LAB)",
+        scope: Scope::Global,
+        changes_azure: true,
+        hint: false,
     },
     Command {
         id: ApplyAll,

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
+use crate::factory::build::{BuildPlan, Selection};
 use crate::factory::pin::PinChange;
 use crate::factory::retire::RetireTarget;
 
@@ -31,6 +32,23 @@ pub enum Effect {
     Hold(ReqId),
     /// Let held work go on.
     Release(ReqId),
+    /// Plan a build of these definitions against this inventory (reads what the factory
+    /// lab offers).
+    PlanBuild(ReqId, Box<Inventory>, Selection),
+    /// Plan a distribution from the catalogue, to one lab or every configured lab.
+    PlanDistribution(ReqId, Box<Inventory>, Option<String>),
+    /// Start a planned run in the background (a process of its own, which outlives the
+    /// console); `distribution` when its images start at distribution.
+    StartRun(ReqId, Box<BuildPlan>, bool),
+    /// Stop a run (its process cleans up; a run without one is cleaned up by a background
+    /// `cancel`).
+    CancelRun(ReqId, String),
+    /// Finish a run whose process is gone, in the background.
+    ResumeRun(ReqId, String),
+    /// Read a run's journal again from its start (a read was missed).
+    RereadJournal(String),
+    /// Look for new journals now (a run was just started).
+    ScanJournals,
     /// Suspend the console (ctrl-z): give the terminal back until the shell resumes it.
     Suspend,
 }

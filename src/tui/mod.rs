@@ -8,6 +8,7 @@ pub mod effect;
 pub mod keymap;
 pub mod model;
 pub mod msg;
+mod runs;
 mod settings;
 pub mod theme;
 pub mod update;

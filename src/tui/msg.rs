@@ -3,9 +3,10 @@
 use crossterm::event::KeyEvent;
 use time::OffsetDateTime;
 
-use super::model::{Level, ReqId};
+use super::model::{JournalRead, Level, ReqId};
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
+use crate::factory::build::BuildPlan;
 use crate::factory::retire::RetireOutcome;
 
 /// A message to `update`.
@@ -21,6 +22,8 @@ pub enum Msg {
     Loaded(ReqId, Payload),
     /// One image of a retirement settled.
     Retired(ReqId, RetireOutcome),
+    /// New lines of a run's journal (from the journal watcher).
+    Journal(JournalRead),
     Flash(Level, String),
 }
 
@@ -36,4 +39,11 @@ pub enum Payload {
     RetireDone,
     /// Who the credential signs in as, if its token says.
     Principal(Option<crate::arm::Principal>),
+    /// The plan of a build (`distribution` false) or a distribution from the catalogue.
+    RunPlan {
+        distribution: bool,
+        plan: Result<Box<BuildPlan>, String>,
+    },
+    /// A run was started, stopped or resumed in the background (what to say), or why not.
+    RunAction(Result<String, String>),
 }

@@ -118,3 +118,41 @@ fn job_of(config: &FactoryConfig, entry: &CatalogueEntry) -> ImageJob {
         definition_hash: entry.definition_hash.clone(),
     }
 }
+
+/// Plans a distribution run: reads the catalogue in the factory lab's storage, then plans the
+/// back-fill of `only` (a lab name) or every configured lab, as a run whose images start at
+/// distribution.
+pub async fn plan_run(
+    client: &crate::arm::ArmClient,
+    config: &FactoryConfig,
+    inventory: &Inventory,
+    only: Option<&str>,
+) -> Result<super::BuildPlan, String> {
+    let Some(factory) = inventory
+        .labs()
+        .map(|(_, l)| l)
+        .find(|l| config.factory.is(l.id.as_str()))
+    else {
+        return Err(format!(
+            "the factory lab {} cannot be read; its catalogue is in its storage account",
+            config.factory.name
+        ));
+    };
+    let location = factory.location.clone();
+    let catalogue = super::catalogue::read(client, &config.factory)
+        .await
+        .map_err(|e| format!("cannot read the catalogue: {e}"))?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect::<Vec<_>>();
+    let backfill = plan(config, inventory, &catalogue, &location, only);
+    Ok(super::BuildPlan {
+        run: super::RunId::new(time::OffsetDateTime::now_utc(), rand::random()),
+        factory: config.factory.clone(),
+        factory_location: location,
+        parallelism: config.defaults.parallelism.max(1),
+        jobs: backfill.jobs,
+        skipped: backfill.skipped,
+        errors: Vec::new(),
+    })
+}

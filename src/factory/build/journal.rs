@@ -239,6 +239,8 @@ pub struct ImageState {
     pub stage: Stage,
     /// When it entered its stage.
     pub since: String,
+    /// Each stage it entered, with when (the first is `queued`, when the run began).
+    pub history: Vec<(Stage, String)>,
     /// Artifacts applied, of how many, and the one being applied.
     pub artifacts: Option<(u32, u32, Option<String>)>,
     /// Percent of the capture copied into the catalogue.
@@ -305,6 +307,7 @@ impl RunState {
                     definition_hash: p.definition_hash.clone(),
                     stage: Stage::Queued,
                     since: line.at.clone(),
+                    history: vec![(Stage::Queued, line.at.clone())],
                     artifacts: None,
                     capture: None,
                     targets: p
@@ -353,6 +356,7 @@ impl RunState {
                 {
                     i.stage = *stage;
                     i.since = line.at.clone();
+                    i.history.push((*stage, line.at.clone()));
                 }
             }
             Event::Artifacts {

@@ -2,6 +2,7 @@
 //! its fold, the steps (ARM and blob calls per stage) and the runner.
 
 pub mod backfill;
+pub mod background;
 pub mod catalogue;
 pub mod janitor;
 pub mod journal;

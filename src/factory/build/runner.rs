@@ -538,8 +538,10 @@ impl ImageBuild {
                 return Ok(());
             }
             if state.eq_ignore_ascii_case("failed") {
-                let details = steps::artifact_messages(&vm);
-                let (code, message) = if details.is_empty() {
+                let mut details = steps::artifact_messages(&vm);
+                let failed_artifact = !details.is_empty();
+                details.extend(steps::artifact_statuses(&vm));
+                let (code, message) = if !failed_artifact {
                     (
                         "VmProvisioningFailed".to_string(),
                         format!("the build VM {} failed to provision", self.job.vm_name),

@@ -376,6 +376,35 @@ pub fn artifact_messages(vm: &LabVirtualMachine) -> Vec<String> {
         .collect()
 }
 
+/// How each artifact that did not fail ended (`name: succeeded`, `name: pending`), to show
+/// after a failure's own words: what ran before it, and what never ran.
+pub fn artifact_statuses(vm: &LabVirtualMachine) -> Vec<String> {
+    vm.properties
+        .artifacts
+        .iter()
+        .flatten()
+        .filter(|a| {
+            !a.status
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("failed"))
+        })
+        .map(|a| {
+            let name = a
+                .artifact_id
+                .as_deref()
+                .and_then(|id| id.rsplit('/').next())
+                .unwrap_or("artifact");
+            format!(
+                "{name}: {}",
+                a.status
+                    .as_deref()
+                    .unwrap_or("not started")
+                    .to_ascii_lowercase()
+            )
+        })
+        .collect()
+}
+
 /// The extension status message is a JSON list of `{code, message}`; its messages are the
 /// script's own output, which is what a person needs to read.
 fn extension_text(raw: &str) -> String {

@@ -68,7 +68,14 @@ impl Data {
                 format!("drift {} {}", self.lab(row.lab).id.key(), row.path.key())
             }
             Row::Problem(p) => format!("problem {}", self.inventory.problems.get(p)?.id),
-            Row::Def(_) | Row::Line(_) | Row::Message(_) => return None,
+            // Runs and jobs keep their indices for the session; the others are positions.
+            Row::Def(_)
+            | Row::Line(_)
+            | Row::Message(_)
+            | Row::Run(_)
+            | Row::RunImage(_)
+            | Row::RunTarget(..)
+            | Row::Job(_) => return None,
         })
     }
 

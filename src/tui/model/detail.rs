@@ -35,6 +35,7 @@ fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
 pub fn detail_lines(model: &Model) -> Vec<DetailLine> {
     match model.routes.last().map(|r| &r.view) {
         Some(View::Detail { id }) => lines_for(model, id),
+        Some(View::RunImage { .. }) => super::run_image_lines(model),
         _ => Vec::new(),
     }
 }

@@ -2,8 +2,11 @@
 
 mod data;
 mod detail;
+mod jobs;
 mod route;
 mod rows;
+pub mod run_lines;
+mod runs;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -14,8 +17,13 @@ use time::OffsetDateTime;
 
 pub use data::{Data, DriftRow, DriftStatus, ImageAt, LabAt};
 pub use detail::{DetailKind, DetailLine, detail_lines};
+pub use jobs::{ItemOutcome, Job, JobItem, JobKind, Jobs};
 pub use route::{Filter, Route, Row, SortKey, View, ViewKind};
 pub use rows::rebuild;
+pub use run_lines::{
+    copy_left, in_stage, run_counts, run_image_lines, run_image_vm, stage_timeline,
+};
+pub use runs::{Folded, JournalRead, RunEntry, Runs};
 
 use super::keymap::KeyMap;
 use crate::config::FactoryConfig;
@@ -97,9 +105,26 @@ pub enum Button {
     Include,
 }
 
+/// What a confirmation does when confirmed.
+#[derive(Debug, Clone)]
+pub enum ConfirmAction {
+    /// Retire `targets` (and the unusual ones, when included).
+    Retire,
+    /// Start this run (a build, or a distribution from the catalogue) in the background.
+    StartRun {
+        plan: Box<crate::factory::build::BuildPlan>,
+        distribution: bool,
+    },
+    /// Stop a run and remove what it made.
+    CancelRun(String),
+    /// Finish a run whose process is gone.
+    ResumeRun(String),
+}
+
 /// A confirmation of a change to Azure: it names what will change, starts on Cancel, counts
 /// what the filter hides, and above a threshold wants the count typed.
 pub struct Confirm {
+    pub action: ConfirmAction,
     pub title: String,
     /// What will happen, one line each (image names with their lab, state and reason).
     pub items: Vec<String>,
@@ -116,6 +141,8 @@ pub struct Confirm {
     pub include_unusual: bool,
     /// What the change leaves out and why (labs where the identity cannot delete).
     pub notes: Vec<String>,
+    /// What stops the change altogether (a plan's errors): Confirm refuses while there are any.
+    pub blockers: Vec<String>,
     /// The text to type before Confirm works, for large changes.
     pub typed_required: Option<String>,
     pub typed: TextArea<'static>,
@@ -123,6 +150,26 @@ pub struct Confirm {
 }
 
 impl Confirm {
+    /// A confirmation of `action` with these lines, starting on Cancel.
+    pub fn new(action: ConfirmAction, title: String, items: Vec<String>) -> Confirm {
+        Confirm {
+            action,
+            title,
+            items,
+            hidden: 0,
+            targets: Vec::new(),
+            unusual_items: Vec::new(),
+            unusual_targets: Vec::new(),
+            unusual_warnings: Vec::new(),
+            include_unusual: false,
+            notes: Vec::new(),
+            blockers: Vec::new(),
+            typed_required: None,
+            typed: TextArea::default(),
+            focus: Button::Cancel,
+        }
+    }
+
     /// How many images Confirm would retire now.
     pub fn count(&self) -> usize {
         self.targets.len()
@@ -134,22 +181,14 @@ impl Confirm {
     }
 }
 
-/// A retirement in progress: each image's result as it settles.
+/// A job's window: its results as they settle. It closes while the job works (the job goes
+/// on); while it runs, stopping asks first.
 #[derive(Debug, Clone)]
-pub struct Progress {
-    pub req: ReqId,
-    pub total: usize,
-    /// (lab, image, result, detail)
-    pub results: Vec<(String, String, &'static str, String)>,
-    /// Images deleted so far; they leave the local data in one go when the retirement ends,
-    /// rather than one re-plan per image.
-    pub retired: Vec<crate::arm::ResourceId>,
-    pub done: bool,
+pub struct JobWindow {
+    pub job: ReqId,
     pub scroll: usize,
-    /// The operator asked to stop (q, Esc or ctrl-c while it runs): the question is on screen.
+    /// The operator asked to stop (x, q or ctrl-c while it runs): the question is on screen.
     pub stop_asked: bool,
-    /// Stopping was confirmed: nothing new starts, what is in flight finishes.
-    pub stopping: bool,
     /// Quit the console once the work has stopped.
     pub quit_after: bool,
 }
@@ -173,7 +212,7 @@ pub enum Overlay {
     Palette(Box<Palette>),
     Confirm(Box<Confirm>),
     Pin(Box<PinDialog>),
-    Progress(Progress),
+    Job(JobWindow),
 }
 
 /// The raw JSON of the resource a detail view shows.
@@ -205,6 +244,12 @@ pub struct Model {
     /// Every message shown in the flash line, in full (oldest first, bounded).
     pub messages: Vec<Message>,
     pub detail: Option<DetailJson>,
+    /// Work this console started (retirements, pins, run starts).
+    pub jobs: Jobs,
+    /// Build and distribution runs, from the journals here and Azure's tags.
+    pub runs: Runs,
+    /// The options a background run is started with (config, endpoint, credential).
+    pub invocation: crate::factory::build::background::Invocation,
     pub keymap: KeyMap,
     pub refresh_every: Duration,
     /// Requests in flight, by purpose.
@@ -244,6 +289,9 @@ impl Model {
             flash: None,
             messages: Vec::new(),
             detail: None,
+            jobs: Jobs::default(),
+            runs: Runs::default(),
+            invocation: Default::default(),
             keymap,
             refresh_every: Duration::from_secs(120),
             pending: HashMap::new(),

@@ -15,6 +15,10 @@ pub enum ViewKind {
     Defs,
     Detail,
     Messages,
+    Builds,
+    Run,
+    RunImage,
+    Jobs,
 }
 
 /// A view and what it is about.
@@ -34,6 +38,19 @@ pub enum View {
     },
     /// Every message of this session, newest first, in full.
     Messages,
+    /// Build and distribution runs, newest first.
+    Builds,
+    /// One run: a row per image with its stage and copies.
+    Run {
+        run: String,
+    },
+    /// One image of a run: its stages, error, artifacts' own words, what was cleaned up.
+    RunImage {
+        run: String,
+        image: String,
+    },
+    /// This console's jobs (retirements, pins, run starts).
+    Jobs,
 }
 
 impl View {
@@ -46,6 +63,10 @@ impl View {
             View::Defs => ViewKind::Defs,
             View::Detail { .. } => ViewKind::Detail,
             View::Messages => ViewKind::Messages,
+            View::Builds => ViewKind::Builds,
+            View::Run { .. } => ViewKind::Run,
+            View::RunImage { .. } => ViewKind::RunImage,
+            View::Jobs => ViewKind::Jobs,
         }
     }
 }
@@ -70,6 +91,14 @@ pub enum Row {
     /// A subscription or configured lab that could not be read (index into the inventory's
     /// problems).
     Problem(usize),
+    /// A run (index into `Runs::entries`).
+    Run(usize),
+    /// An image of the run shown (index into its state's images).
+    RunImage(usize),
+    /// A target lab of an image of the run shown (image, target).
+    RunTarget(usize, usize),
+    /// A job (index into `Jobs::list`).
+    Job(usize),
 }
 
 /// A row filter: a regex, or its inverse with a leading `!`.

@@ -29,6 +29,62 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                 }
             }
         }
+        (View::Builds, _) => {
+            for r in model.runs.newest_first() {
+                let entry = &model.runs.entries[r];
+                text.clear();
+                let _ = write!(text, "{}", entry.id);
+                if let Some(state) = &entry.state {
+                    let _ = write!(text, " {} {} {:?}", state.actor, state.host, entry.liveness);
+                    for image in &state.images {
+                        let _ = write!(text, " {}", image.path);
+                    }
+                }
+                if keep(&text) {
+                    rows.push(Row::Run(r));
+                }
+            }
+        }
+        (View::Run { run }, _) => {
+            if let Some(state) = model.runs.get(run).and_then(|e| e.state.as_ref()) {
+                for (i, image) in state.images.iter().enumerate() {
+                    text.clear();
+                    let _ = write!(
+                        text,
+                        "{} {} {}",
+                        image.path,
+                        image.image_name,
+                        image.stage.label()
+                    );
+                    if !keep(&text) {
+                        continue;
+                    }
+                    rows.push(Row::RunImage(i));
+                    // Copies are shown lab by lab while they go, and a lab that failed stays.
+                    for (t, target) in image.targets.iter().enumerate() {
+                        let failed = matches!(
+                            target.outcome,
+                            Some(crate::factory::build::journal::TargetOutcome::Failed { .. })
+                        );
+                        if image.stage == crate::factory::build::journal::Stage::Distributing
+                            || failed
+                        {
+                            rows.push(Row::RunTarget(i, t));
+                        }
+                    }
+                }
+            }
+        }
+        (View::RunImage { .. }, _) => {
+            rows.extend((0..super::run_image_lines(model).len()).map(Row::Line));
+        }
+        (View::Jobs, _) => {
+            for (j, job) in model.jobs.list.iter().enumerate().rev() {
+                if keep(&format!("{} {}", job.kind.label(), job.title)) {
+                    rows.push(Row::Job(j));
+                }
+            }
+        }
         (_, None) => {}
         (View::Labs, Some(data)) => {
             for (s, sub) in data.inventory.subscriptions.iter().enumerate() {

@@ -16,7 +16,8 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
     use CommandId::*;
     let page = (model.body_height() / 2).max(1);
     match id {
-        Quit => model.quit = true,
+        // A retirement in flight is asked about first; runs go on in their own processes.
+        Quit => return super::jobs::interrupt(model),
         Back => back(model),
         Help => model.overlay = Overlay::Help { scroll: 0 },
         Palette => model.overlay = Overlay::Palette(Box::new(super::dialogs::new_palette())),
@@ -50,6 +51,8 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Drift => switch(model, View::Drift),
         Defs => switch(model, View::Defs),
         Messages => push(model, View::Messages),
+        Builds => switch(model, View::Builds),
+        Jobs => push(model, View::Jobs),
         Suspend => return vec![Effect::Suspend],
         Refresh => return replies::refresh(model),
         Sort => {
@@ -63,9 +66,16 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
             model.rebuild_top();
         }
         CopyId | CopyLink => return copy(model, id == CopyLink),
-        TogglePin | RetireMarked | ApplyLab | ApplyAll if model.read_only => {
+        TogglePin | RetireMarked | ApplyLab | ApplyAll | Build | CancelRun | ResumeRun
+        | Distribute
+            if model.read_only =>
+        {
             refuse_read_only(model, id);
         }
+        Build => return super::builds::build(model, None),
+        CancelRun => return super::builds::cancel(model),
+        ResumeRun => return super::builds::resume(model),
+        Distribute => return super::builds::distribute(model, ""),
         TogglePin => return toggle_pin(model),
         RetireMarked => retire_marked(model),
         ApplyLab => apply_plan(model, true),
@@ -135,6 +145,9 @@ pub fn current_image(model: &Model) -> Option<usize> {
 
 /// The resource id of the row under the cursor.
 fn current_id(model: &Model) -> Option<ResourceId> {
+    if let View::RunImage { .. } = model.route().view {
+        return super::super::model::run_image_vm(model).map(|id| ResourceId::new(&id));
+    }
     let data = model.data.as_ref()?;
     match (&model.route().view, model.route().current()?) {
         (View::Detail { id }, _) => Some(id.clone()),
@@ -146,6 +159,32 @@ fn current_id(model: &Model) -> Option<ResourceId> {
 }
 
 fn open(model: &mut Model) -> Vec<Effect> {
+    // Runs and jobs need no inventory.
+    match (model.route().view.clone(), model.route().current()) {
+        (View::Builds, Some(Row::Run(r))) => {
+            let run = model.runs.entries[r].id.clone();
+            push(model, View::Run { run });
+            return Vec::new();
+        }
+        (View::Run { run }, Some(Row::RunImage(i) | Row::RunTarget(i, _))) => {
+            let image = model
+                .runs
+                .get(&run)
+                .and_then(|e| e.state.as_ref())
+                .and_then(|s| s.images.get(i))
+                .map(|i| i.image_name.clone());
+            if let Some(image) = image {
+                push(model, View::RunImage { run, image });
+            }
+            return Vec::new();
+        }
+        (View::Jobs, Some(Row::Job(j))) => {
+            let id = model.jobs.list[j].id;
+            super::jobs::open_window(model, id);
+            return Vec::new();
+        }
+        _ => {}
+    }
     let Some(data) = model.data.as_ref() else {
         return Vec::new();
     };
@@ -187,6 +226,9 @@ fn open(model: &mut Model) -> Vec<Effect> {
             model.rebuild_top();
         }
         Row::Image(_) => return detail(model),
+        Row::Run(_) | Row::RunImage(_) | Row::RunTarget(..) | Row::Job(_) => {
+            unreachable!("opened before the data is needed")
+        }
         Row::Problem(p) => {
             let problem = &data.inventory.problems[p];
             let text = format!(
@@ -227,6 +269,14 @@ fn detail(model: &mut Model) -> Vec<Effect> {
 }
 
 fn mark(model: &mut Model) {
+    if let (Some(Row::Def(d)), Some(config)) = (model.route().current(), &model.config) {
+        let key = super::builds::def_mark(&config.images[d].path);
+        if !model.marks.remove(&key) {
+            model.marks.insert(key);
+        }
+        move_cursor(model, 1);
+        return;
+    }
     let Some(i) = current_image(model) else {
         return;
     };
@@ -477,6 +527,8 @@ fn confirm(
     let (items, targets) = usual.into_iter().unzip();
     let (unusual_items, unusual_targets) = unusual.into_iter().unzip();
     let mut dialog = Confirm {
+        action: super::super::model::ConfirmAction::Retire,
+        blockers: Vec::new(),
         title,
         items,
         hidden,

@@ -5,7 +5,9 @@ use ratatui_textarea::TextArea;
 
 use super::super::command::{self, CommandId};
 use super::super::effect::Effect;
-use super::super::model::{Button, Filter, Level, Model, Overlay, Palette, Progress, View};
+use super::super::model::{
+    Button, ConfirmAction, Filter, JobKind, Level, Model, Overlay, Palette, View,
+};
 use super::commands::{push, run_command, switch};
 use crate::factory::pin::PinChange;
 
@@ -191,6 +193,13 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
         model.flash(Level::Error, format!("no command :{name}{hint}"));
         return Vec::new();
     };
+    if !argument.is_empty() && !model.read_only {
+        match command.id {
+            CommandId::Build => return super::builds::build_paths(model, &argument),
+            CommandId::Distribute => return super::builds::distribute(model, &argument),
+            _ => {}
+        }
+    }
     if command.id == CommandId::Images && !argument.is_empty() {
         // The lab named exactly, else the one lab whose name starts with what was typed.
         let matches = lab_matches(model, &argument);
@@ -284,37 +293,15 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 model.flash(Level::Warn, format!("type {required} to confirm"));
                 return Vec::new();
             }
-            if confirm.count() == 0 {
-                let why = if confirm.unusual_targets.is_empty() {
-                    "nothing to retire: every chosen image is left out (see why in the list); Cancel"
-                } else {
-                    "nothing to retire: every chosen image is unusual; include them explicitly, or Cancel"
-                };
-                model.flash(Level::Warn, why);
+            if let Some(first) = confirm.blockers.first() {
+                let text = format!("the plan cannot run: {first}; fix it, then try again");
+                model.flash(Level::Error, text);
                 return Vec::new();
             }
-            let mut targets = std::mem::take(&mut confirm.targets);
-            if confirm.include_unusual {
-                targets.append(&mut confirm.unusual_targets);
-            }
-            let Some(data) = &model.data else {
-                return Vec::new();
+            return match confirm.action.clone() {
+                ConfirmAction::Retire => start_retirement(model),
+                other => super::builds::confirmed(model, other),
             };
-            let labs = involved_labs(&data.inventory, &targets);
-            let now = data.plan.now;
-            let req = model.request("retire");
-            model.overlay = Overlay::Progress(Progress {
-                req,
-                total: targets.len(),
-                results: Vec::new(),
-                retired: Vec::new(),
-                done: false,
-                scroll: 0,
-                stop_asked: false,
-                stopping: false,
-                quit_after: false,
-            });
-            return vec![Effect::Retire(req, Box::new(labs), targets, now)];
         }
         _ if confirm.typed_required.is_some() => {
             confirm.typed.input(key);
@@ -381,6 +368,8 @@ pub fn pin_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     };
     model.flash(Level::Info, format!("{verb} {name}…"));
     let req = model.request("pin");
+    let title = format!("{verb} {name} in {lab}");
+    model.jobs.start(req, JobKind::Pin, title, 1, model.now);
     vec![Effect::SetPin(req, image, lab, change)]
 }
 
@@ -400,74 +389,36 @@ fn next_button(confirm: &super::super::model::Confirm, forward: bool) -> Button 
     }]
 }
 
-/// A retirement's results: scroll with j/k; Esc or Enter closes once it is done. While it
-/// runs, q or Esc asks whether to stop it (y stops, n carries on).
-pub fn progress_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
-    let Overlay::Progress(progress) = &mut model.overlay else {
+/// Confirmed: retire the chosen images (and the unusual ones, when included), as a job.
+fn start_retirement(model: &mut Model) -> Vec<Effect> {
+    let Overlay::Confirm(confirm) = &mut model.overlay else {
         return Vec::new();
     };
-    if progress.stop_asked && !progress.done {
-        match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => {
-                progress.stop_asked = false;
-                progress.stopping = true;
-                let req = progress.req;
-                model.flash(
-                    Level::Warn,
-                    "stopping: no new delete starts; those in flight finish and are recorded",
-                );
-                return vec![Effect::Cancel(req)];
-            }
-            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                progress.stop_asked = false;
-                progress.quit_after = false;
-                return vec![Effect::Release(progress.req)];
-            }
-            _ => {}
-        }
+    if confirm.count() == 0 {
+        let why = if confirm.unusual_targets.is_empty() {
+            "nothing to retire: every chosen image is left out (see why in the list); Cancel"
+        } else {
+            "nothing to retire: every chosen image is unusual; include them explicitly, or Cancel"
+        };
+        model.flash(Level::Warn, why);
         return Vec::new();
     }
-    let last = progress.results.len().saturating_sub(1);
-    let page = 10;
-    match key.code {
-        KeyCode::Char('j') | KeyCode::Down => progress.scroll = (progress.scroll + 1).min(last),
-        KeyCode::Char('k') | KeyCode::Up => progress.scroll = progress.scroll.saturating_sub(1),
-        KeyCode::Char('G') | KeyCode::End => progress.scroll = last,
-        KeyCode::Char('g') | KeyCode::Home => progress.scroll = 0,
-        KeyCode::PageDown => progress.scroll = (progress.scroll + page).min(last),
-        KeyCode::PageUp => progress.scroll = progress.scroll.saturating_sub(page),
-        KeyCode::Char('d') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            progress.scroll = (progress.scroll + page).min(last)
-        }
-        KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-            progress.scroll = progress.scroll.saturating_sub(page)
-        }
-        KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') if progress.done => {
-            model.overlay = Overlay::None
-        }
-        KeyCode::Esc | KeyCode::Char('q') if progress.stopping => {
-            let left = progress.total - progress.results.len();
-            model.flash(
-                Level::Info,
-                format!("stopping: waiting for {left} in flight"),
-            );
-        }
-        KeyCode::Esc | KeyCode::Char('q') => {
-            progress.stop_asked = true;
-            progress.quit_after = key.code == KeyCode::Char('q');
-            // Nothing new starts while the operator decides.
-            return vec![Effect::Hold(progress.req)];
-        }
-        KeyCode::Enter => {
-            let left = progress.total - progress.results.len();
-            model.flash(
-                Level::Info,
-                format!("still retiring: {left} images to go (q or Esc stops it)"),
-            );
-        }
-        _ => {}
+    let mut targets = std::mem::take(&mut confirm.targets);
+    if confirm.include_unusual {
+        targets.append(&mut confirm.unusual_targets);
     }
-    Vec::new()
+    let title = confirm.title.clone();
+    let Some(data) = &model.data else {
+        return Vec::new();
+    };
+    let labs = involved_labs(&data.inventory, &targets);
+    let now = data.plan.now;
+    let req = model.request("retire");
+    model
+        .jobs
+        .start(req, JobKind::Retire, title, targets.len(), model.now);
+    super::jobs::open_window(model, req);
+    vec![Effect::Retire(req, Box::new(labs), targets, now)]
 }
 
 /// The part of the inventory a retirement touches: its labs, so the effect owns what it needs.

@@ -1,7 +1,9 @@
 //! `update`: a message in, the model changed, effects out. No I/O, no awaiting, no clock.
 
+mod builds;
 mod commands;
 mod dialogs;
+mod jobs;
 mod replies;
 
 use crossterm::event::{KeyCode, KeyModifiers};
@@ -20,27 +22,6 @@ pub fn init(model: &mut Model) -> Vec<Effect> {
     effects
 }
 
-/// ctrl-c: quits at once when nothing runs; while a retirement runs, asks first (a second
-/// ctrl-c, or y, stops it), then quits once it has stopped cleanly.
-fn interrupt(model: &mut Model) -> Vec<Effect> {
-    model.dirty = true;
-    if let Overlay::Progress(progress) = &mut model.overlay
-        && !progress.done
-    {
-        progress.quit_after = true;
-        if progress.stop_asked || progress.stopping {
-            progress.stop_asked = false;
-            progress.stopping = true;
-            return vec![Effect::Cancel(progress.req)];
-        }
-        progress.stop_asked = true;
-        // Nothing new starts while the operator decides.
-        return vec![Effect::Hold(progress.req)];
-    }
-    model.quit = true;
-    Vec::new()
-}
-
 /// Applies one message.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -53,7 +34,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             // dialog or the help.
             if key.modifiers.contains(KeyModifiers::CONTROL) {
                 match key.code {
-                    KeyCode::Char('c') => return interrupt(model),
+                    KeyCode::Char('c') => return jobs::interrupt(model),
                     KeyCode::Char('z') => return vec![Effect::Suspend],
                     _ => {}
                 }
@@ -63,7 +44,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 Overlay::Pin(_) => dialogs::pin_key(model, key),
                 Overlay::Palette(_) => dialogs::palette_key(model, key),
                 Overlay::Help { .. } => dialogs::help_key(model, key),
-                Overlay::Progress(_) => dialogs::progress_key(model, key),
+                Overlay::Job(_) => jobs::window_key(model, key),
                 Overlay::None if model.filter_input.is_some() => dialogs::filter_key(model, key),
                 Overlay::None => match model.keymap.command(&key) {
                     Some(id) => run_command(model, id),
@@ -85,7 +66,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Tick(now) => replies::tick(model, now),
         Msg::Cached(inventory) => replies::cached(model, *inventory),
         Msg::Loaded(req, payload) => replies::loaded(model, req, payload),
-        Msg::Retired(req, outcome) => replies::retired(model, req, outcome),
+        Msg::Retired(req, outcome) => jobs::retired(model, req, outcome),
+        Msg::Journal(read) => builds::journal(model, read),
         Msg::Flash(level, text) => {
             model.flash(level, text);
             Vec::new()

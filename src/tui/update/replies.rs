@@ -3,11 +3,10 @@
 use time::OffsetDateTime;
 
 use super::super::effect::Effect;
-use super::super::model::{Data, Level, Model, Overlay};
+use super::super::model::{Data, ItemOutcome, JobItem, Level, Model};
 use super::super::msg::Payload;
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
-use crate::factory::retire::{RetireOutcome, RetireResult};
 
 /// Starts a refresh unless one is running.
 pub fn refresh(model: &mut Model) -> Vec<Effect> {
@@ -75,7 +74,13 @@ fn set_data(model: &mut Model, inventory: Inventory) {
             .iter()
             .map(|at| data.image(*at).id.key())
             .collect();
-        model.marks.retain(|m| live.contains(m));
+        // Marked definitions are not images: they stay.
+        model
+            .marks
+            .retain(|m| m.starts_with("def:") || live.contains(m));
+    }
+    if let Some(data) = &model.data {
+        model.runs.found_in_azure(&data.inventory);
     }
     model.rebuild_all();
     if let Some(data) = &model.data {
@@ -149,17 +154,27 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
         }
         Payload::Pin(id, result) => {
             model.settle("pin", req);
-            match result {
-                Ok(pin) => {
-                    let text = match &pin {
-                        Some(_) => format!("pinned {}: retention will keep it", id.name()),
-                        None => format!("unpinned {}", id.name()),
-                    };
-                    set_pin(model, &id, pin);
-                    model.flash(Level::Info, text);
-                }
-                Err(e) => model.flash(Level::Error, format!("{}: {e}", id.name())),
+            let item = match &result {
+                Ok(Some(_)) => (
+                    ItemOutcome::Done,
+                    "pinned: retention will keep it".to_string(),
+                ),
+                Ok(None) => (ItemOutcome::Done, "unpinned".to_string()),
+                Err(e) => (ItemOutcome::Failed, e.clone()),
+            };
+            model.jobs.settle(
+                req,
+                JobItem {
+                    subject: id.name().to_string(),
+                    outcome: item.0,
+                    detail: item.1,
+                },
+            );
+            if let Ok(pin) = result {
+                set_pin(model, &id, pin);
             }
+            // The job's end says how it went, in the flash and the messages.
+            super::jobs::end(model, req);
         }
         Payload::Principal(principal) => {
             if let Some(p) = principal {
@@ -171,11 +186,13 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
             }
         }
         Payload::RetireDone => {
-            if !model.settle("retire", req) {
-                return Vec::new();
-            }
-            return retire_done(model);
+            model.settle("retire", req);
+            return retire_done(model, req);
         }
+        Payload::RunPlan { distribution, plan } => {
+            return super::builds::plan_ready(model, req, distribution, plan);
+        }
+        Payload::RunAction(result) => super::builds::action_done(model, req, result),
     }
     Vec::new()
 }
@@ -206,24 +223,6 @@ fn set_pin(model: &mut Model, id: &ResourceId, pin: Option<String>) {
     set_data(model, inventory);
 }
 
-pub fn retired(model: &mut Model, req: u64, outcome: RetireOutcome) -> Vec<Effect> {
-    if let Overlay::Progress(progress) = &mut model.overlay
-        && progress.req == req
-    {
-        progress.results.push((
-            outcome.lab.clone(),
-            outcome.name.clone(),
-            outcome.result.as_str(),
-            outcome.result.detail().unwrap_or_default(),
-        ));
-        if matches!(outcome.result, RetireResult::Retired) {
-            progress.retired.push(outcome.image);
-        }
-        model.dirty = true;
-    }
-    Vec::new()
-}
-
 /// Takes retired images out of the local data and plans once; the refresh that follows
 /// confirms it.
 fn remove_images(model: &mut Model, ids: &[ResourceId]) {
@@ -241,38 +240,8 @@ fn remove_images(model: &mut Model, ids: &[ResourceId]) {
     set_data(model, inventory);
 }
 
-fn retire_done(model: &mut Model) -> Vec<Effect> {
-    let retired = match &mut model.overlay {
-        Overlay::Progress(progress) => std::mem::take(&mut progress.retired),
-        _ => Vec::new(),
-    };
+fn retire_done(model: &mut Model, req: u64) -> Vec<Effect> {
+    let retired = super::jobs::end(model, req);
     remove_images(model, &retired);
-    if let Overlay::Progress(progress) = &mut model.overlay {
-        progress.done = true;
-        progress.stop_asked = false;
-        if progress.quit_after {
-            model.quit = true;
-        }
-        let retired = progress.results.iter().filter(|r| r.2 == "retired").count();
-        let stopped = if progress.stopping { "stopped: " } else { "" };
-        let text = format!(
-            "{stopped}retired {retired} of {}; {} not retired (see the list)",
-            progress.total,
-            progress.total - retired
-        );
-        // What needs a look comes first: failures, then skips, then what went.
-        progress.results.sort_by_key(|r| match r.2 {
-            "failed" => 0,
-            "skipped" => 1,
-            _ => 2,
-        });
-        progress.scroll = 0;
-        let level = if retired == progress.total {
-            Level::Info
-        } else {
-            Level::Warn
-        };
-        model.flash(level, text);
-    }
     refresh(model)
 }

@@ -31,6 +31,23 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
         badges.push(Span::raw(" "));
     }
+    // Work going on, here or in the runs this machine follows: it does not hide in a dialog.
+    let runs = model.runs.live();
+    let jobs = model.jobs.running().count();
+    if runs + jobs > 0 {
+        let mut what = Vec::new();
+        if runs > 0 {
+            what.push(crate::human::count(runs, "run"));
+        }
+        if jobs > 0 {
+            what.push(crate::human::count(jobs, "job"));
+        }
+        badges.push(Span::styled(
+            format!(" ▶ {} ", what.join(", ")),
+            theme.heading,
+        ));
+        badges.push(Span::raw(" "));
+    }
     if model.identity.emulator {
         badges.push(Span::styled(" EMULATOR ", theme.badge_emulator));
     }
@@ -131,6 +148,10 @@ fn crumb(model: &Model, route: &Route) -> String {
         View::Defs => "Definitions".into(),
         View::Detail { id } => format!("Detail({})", id.name()),
         View::Messages => "Messages".into(),
+        View::Builds => "Builds".into(),
+        View::Run { run } => format!("Run({run})"),
+        View::RunImage { image, .. } => format!("Image({image})"),
+        View::Jobs => "Jobs".into(),
     }
 }
 

@@ -1,4 +1,4 @@
-//! What covers the view: help, the palette, a confirmation, a retirement's progress.
+//! What covers the view: help, the palette, a confirmation, a job's window.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,7 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::super::command::COMMANDS;
-use super::super::model::{Button, Confirm, Model, Palette, PinDialog, Progress};
+use super::super::model::{
+    Button, Confirm, ConfirmAction, ItemOutcome, JobWindow, Model, Palette, PinDialog,
+};
 use super::super::theme::Theme;
 use super::super::widget::popup::centred;
 
@@ -165,16 +167,32 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
     )));
 
     let mut body: Vec<Line> = Vec::new();
+    let intro = match &confirm.action {
+        ConfirmAction::Retire => "This deletes these custom images from Azure:",
+        ConfirmAction::StartRun {
+            distribution: false,
+            ..
+        } => "This creates a build VM for each, then an image in each lab after the arrow:",
+        ConfirmAction::StartRun {
+            distribution: true, ..
+        } => "This copies each image from the catalogue into the labs after the arrow:",
+        ConfirmAction::CancelRun(_) => "What happens:",
+        ConfirmAction::ResumeRun(_) => "These carry on from where they stopped:",
+    };
     if !confirm.items.is_empty() {
+        body.push(Line::from(Span::styled(intro, theme.text)));
+    }
+    for blocker in &confirm.blockers {
         body.push(Line::from(Span::styled(
-            "This deletes these custom images from Azure:",
-            theme.text,
+            format!("Stops the run: {blocker}"),
+            theme.flash_error,
         )));
     }
     let body_lines = confirm.items.len()
         + confirm.unusual_items.len()
         + confirm.unusual_warnings.len()
         + confirm.notes.len()
+        + confirm.blockers.len()
         + 3;
     let wanted = body_lines + footer.len() + 2;
     let area = centred(
@@ -184,7 +202,9 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
     );
     let inner_height = area.height.saturating_sub(2) as usize;
     let room = inner_height
-        .saturating_sub(footer.len() + 1 + usize::from(unusual) + confirm.notes.len())
+        .saturating_sub(
+            footer.len() + 1 + usize::from(unusual) + confirm.notes.len() + confirm.blockers.len(),
+        )
         .max(2);
     // The unusual ones get at least half the room: they are what must not be missed.
     let unusual_room = confirm
@@ -196,7 +216,10 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
         theme,
         &confirm.items,
         room - unusual_room,
-        theme.state_retire,
+        match confirm.action {
+            ConfirmAction::Retire => theme.state_retire,
+            _ => theme.text,
+        },
     );
     if unusual {
         let included = if confirm.include_unusual {
@@ -225,9 +248,14 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
             )));
         }
     }
+    let left_out = if matches!(confirm.action, ConfirmAction::Retire) {
+        "Left out: "
+    } else {
+        ""
+    };
     for note in &confirm.notes {
         body.push(Line::from(Span::styled(
-            format!("Left out: {note}"),
+            format!("{left_out}{note}"),
             theme.flash_warn,
         )));
     }
@@ -265,7 +293,19 @@ fn buttons<'a>(theme: &Theme, confirm: &Confirm) -> Line<'a> {
         button("Cancel".into(), confirm.focus == Button::Cancel, false),
         Span::raw("   "),
         button(
-            format!("Retire {}", confirm.count()),
+            match &confirm.action {
+                _ if !confirm.blockers.is_empty() => "Cannot start".to_string(),
+                ConfirmAction::Retire => format!("Retire {}", confirm.count()),
+                ConfirmAction::StartRun {
+                    distribution: false,
+                    ..
+                } => "Start the build".into(),
+                ConfirmAction::StartRun {
+                    distribution: true, ..
+                } => "Start distributing".into(),
+                ConfirmAction::CancelRun(_) => "Cancel the run".into(),
+                ConfirmAction::ResumeRun(_) => "Resume the run".into(),
+            },
             confirm.focus == Button::Confirm,
             true,
         ),
@@ -368,8 +408,11 @@ pub fn pin(theme: &Theme, frame: &mut Frame, dialog: &PinDialog) {
     );
 }
 
-/// A retirement's results, as they arrive.
-pub fn progress(theme: &Theme, frame: &mut Frame, progress: &Progress) {
+/// A job's results, as they settle.
+pub fn job(model: &Model, theme: &Theme, frame: &mut Frame, window: &JobWindow) {
+    let Some(job) = model.jobs.get(window.job) else {
+        return;
+    };
     let full = frame.area();
     // Below the header, which says where and who.
     let below = Rect {
@@ -378,59 +421,68 @@ pub fn progress(theme: &Theme, frame: &mut Frame, progress: &Progress) {
         ..full
     };
     let area = centred(below, 90, below.height);
-    let done = progress.results.len();
-    let heading = if progress.done && progress.stopping {
-        format!(
-            "Stopped: {done} of {} settled; what had not started was left alone. Esc closes · j/k/G scroll",
-            progress.total
-        )
-    } else if progress.done {
-        format!(
-            "Done: {done} of {} settled. Esc closes · j/k/G scroll",
-            progress.total
-        )
-    } else if progress.stopping {
-        format!(
-            "Stopping: {done} of {} settled; no new delete starts, those in flight finish…",
-            progress.total
-        )
-    } else {
-        format!(
-            "Retiring: {done} of {} settled… (q or Esc stops it)",
-            progress.total
-        )
+    let settled = job.items.len();
+    let heading = match (job.is_running(), job.stopping) {
+        (false, true) => format!(
+            "Stopped: {settled} of {} settled; what had not started was left alone. Esc closes · j/k/G scroll",
+            job.total
+        ),
+        (false, false) => format!(
+            "Done: {settled} of {} settled. Esc closes · j/k/G scroll",
+            job.total
+        ),
+        (true, true) => format!(
+            "Stopping: {settled} of {} settled; nothing new starts, what is in flight finishes…",
+            job.total
+        ),
+        (true, false) if job.kind.stoppable() => format!(
+            "Working: {settled} of {} settled… Esc closes (it goes on) · x stops it",
+            job.total
+        ),
+        (true, false) => format!(
+            "Working: {settled} of {} settled… Esc closes (it goes on)",
+            job.total
+        ),
     };
-    let mut lines = vec![Line::from(Span::styled(heading, theme.heading))];
-    if progress.stop_asked && !progress.done {
-        let then = if progress.quit_after { " and quit" } else { "" };
+    let mut lines = vec![
+        Line::from(Span::styled(job.title.clone(), theme.text)),
+        Line::from(Span::styled(heading, theme.heading)),
+    ];
+    if window.stop_asked && job.is_running() {
+        let then = if window.quit_after { " and quit" } else { "" };
         lines.push(Line::from(Span::styled(
             format!(
-                "Stop the retirement{then}? Images already deleted stay deleted; the rest are left alone. y stops · n carries on"
+                "Stop the {}{then}? What is done stays done; the rest is left alone. y stops · n carries on",
+                job.kind.noun()
             ),
             theme.flash_warn,
         )));
     }
-    for (lab, name, result, detail) in progress.results.iter().skip(progress.scroll) {
-        let style = match *result {
-            "retired" => theme.flash_info,
-            "skipped" => theme.flash_warn,
-            _ => theme.flash_error,
+    for item in job.items.iter().skip(window.scroll) {
+        let style = match item.outcome {
+            ItemOutcome::Done => theme.flash_info,
+            ItemOutcome::Skipped => theme.flash_warn,
+            ItemOutcome::Failed => theme.flash_error,
         };
-        let detail = if detail.is_empty() {
+        let detail = if item.detail.is_empty() {
             String::new()
         } else {
-            format!(": {detail}")
+            format!(": {}", item.detail)
         };
         lines.push(Line::from(vec![
-            Span::styled(format!(" {result:<8}"), style),
-            Span::styled(format!(" {lab} / {name}{detail}"), theme.text),
+            Span::styled(format!(" {:<8}", item.outcome.label(job.kind)), style),
+            Span::styled(format!(" {}{detail}", item.subject), theme.text),
         ]));
     }
+    let title = match job.kind {
+        super::super::model::JobKind::Retire => "Retirement".to_string(),
+        kind => format!("Job: {}", kind.label()),
+    };
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(frame_box(theme, "Retirement")),
+            .block(frame_box(theme, &title)),
         area,
     );
 }

@@ -1,5 +1,6 @@
 //! `view`: draws the model. Reads only; builds only what is on screen.
 
+mod builds;
 mod chrome;
 mod dialogs;
 mod lists;
@@ -59,6 +60,10 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         View::Defs => lists::definitions(model, theme, frame, body),
         View::Detail { .. } => lists::detail(model, theme, frame, body),
         View::Messages => lists::messages(model, theme, frame, body),
+        View::Builds => builds::runs(model, theme, frame, body),
+        View::Run { .. } => builds::run(model, theme, frame, body),
+        View::RunImage { .. } => lists::detail(model, theme, frame, body),
+        View::Jobs => builds::jobs(model, theme, frame, body),
     }
     chrome::footer(model, theme, frame, footer);
     match &model.overlay {
@@ -67,6 +72,6 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         Overlay::Palette(p) => dialogs::palette(model, theme, frame, p),
         Overlay::Confirm(c) => dialogs::confirm(model, theme, frame, c),
         Overlay::Pin(p) => dialogs::pin(theme, frame, p),
-        Overlay::Progress(p) => dialogs::progress(theme, frame, p),
+        Overlay::Job(w) => dialogs::job(model, theme, frame, w),
     }
 }

@@ -1,0 +1,308 @@
+//! Runs outside the process that started them: which host and process run a journal's run and
+//! whether it still lives, starting a run in its own session (it outlives the terminal, the SSH
+//! session and the console), and reading a journal as it grows.
+
+use std::ffi::OsString;
+use std::io::{Read, Seek};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::journal::{Event, Journal, Line, RunState, Stage};
+use super::plan::BuildPlan;
+use crate::factory::audit::Actor;
+
+/// Where a run stands as seen from this machine.
+#[derive(Debug, Serialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum Liveness {
+    /// Its process is alive on this machine.
+    Running,
+    /// It ended.
+    Finished,
+    /// Its process is gone before the end: `resume` finishes it.
+    Stopped,
+    /// Its process runs on another machine: this one cannot tell.
+    Elsewhere,
+}
+
+impl Liveness {
+    /// Whether the run may still change.
+    pub fn is_live(self) -> bool {
+        matches!(self, Liveness::Running | Liveness::Elsewhere)
+    }
+}
+
+/// A run's liveness from its state (reads the process table).
+pub fn liveness(state: &RunState) -> Liveness {
+    if state.outcome.is_some() {
+        Liveness::Finished
+    } else if state.host != host_name() {
+        Liveness::Elsewhere
+    } else if process_alive(state.pid) {
+        Liveness::Running
+    } else {
+        Liveness::Stopped
+    }
+}
+
+/// This machine's name.
+pub fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that many bytes.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    if ok {
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        "unknown".into()
+    }
+}
+
+/// Whether process `pid` exists on this machine (a zombie, killed and not yet reaped, does not).
+pub fn process_alive(pid: u32) -> bool {
+    if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        let state = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.chars().next());
+        return !matches!(state, Some('Z' | 'X'));
+    }
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
+}
+
+/// Asks process `pid` to stop (SIGTERM: a run stops on it as on Ctrl-C, cleaning up).
+pub fn terminate(pid: u32) -> std::io::Result<()> {
+    let pid = i32::try_from(pid).map_err(std::io::Error::other)?;
+    // SAFETY: sending a signal to a process id read from our own journal.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Starts this program with `args` in a new session, detached from the terminal, its output
+/// in `log`; returns its process id. Nothing waits for it: it is not this process's child for
+/// long (the kernel re-parents it when this one exits).
+pub fn spawn_detached(args: &[OsString], log: &Path) -> std::io::Result<u32> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::File::create(log)?;
+    let exe = std::env::current_exe().unwrap_or_else(|_| "imagefactory".into());
+    let mut command = std::process::Command::new(exe);
+    command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // A new session: no controlling terminal, so a closed SSH session does not hang it up.
+        // SAFETY: setsid is async-signal-safe, the only call between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::setsid() == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let child = command.spawn()?;
+    let pid = child.id();
+    // Reap it if it ends while this process lives, so it does not linger as a zombie that
+    // `process_alive` would have to tell apart.
+    std::thread::spawn(move || {
+        let mut child = child;
+        let _ = child.wait();
+    });
+    Ok(pid)
+}
+
+/// Reads a journal's new complete lines as it grows.
+#[derive(Debug)]
+pub struct Tail {
+    path: PathBuf,
+    offset: u64,
+    partial: String,
+}
+
+impl Tail {
+    pub fn new(path: &Path) -> Tail {
+        Tail {
+            path: path.to_path_buf(),
+            offset: 0,
+            partial: String::new(),
+        }
+    }
+
+    /// The bytes read so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The complete lines written since the last read (a line cut short waits for its end;
+    /// one that is not an event is skipped, as `journal::read` reports it).
+    pub fn read(&mut self) -> std::io::Result<Vec<Line>> {
+        let mut file = std::fs::File::open(&self.path)?;
+        if file.metadata()?.len() == self.offset {
+            return Ok(Vec::new());
+        }
+        file.seek(std::io::SeekFrom::Start(self.offset))?;
+        let mut text = String::new();
+        let read = file.read_to_string(&mut text)?;
+        self.offset += read as u64;
+        self.partial.push_str(&text);
+        let mut lines = Vec::new();
+        while let Some(end) = self.partial.find('\n') {
+            let raw: String = self.partial.drain(..=end).collect();
+            if let Ok(line) = serde_json::from_str::<Line>(raw.trim()) {
+                lines.push(line);
+            }
+        }
+        Ok(lines)
+    }
+}
+
+/// The global options a background process is started with, so that it reaches the same
+/// Azure (or emulator) with the same credential and configuration as the one that started it.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    pub config: Option<PathBuf>,
+    pub endpoint: Option<url::Url>,
+    /// The credential mode's name (`managed-identity`, `cli`, ...).
+    pub auth: Option<String>,
+    pub concurrency: Option<u16>,
+    pub read_only: bool,
+    pub verbose: bool,
+}
+
+impl Invocation {
+    /// The command-line arguments that carry these options, followed by `command`.
+    pub fn args(&self, command: &[&str]) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if let Some(config) = &self.config {
+            // Absolute: the background process may not keep this one's directory in mind.
+            let config = std::path::absolute(config).unwrap_or_else(|_| config.clone());
+            args.extend(["--config".into(), config.into_os_string()]);
+        }
+        if let Some(endpoint) = &self.endpoint {
+            args.extend(["--endpoint".into(), endpoint.as_str().into()]);
+        }
+        if let Some(auth) = &self.auth {
+            args.extend(["--auth".into(), auth.into()]);
+        }
+        if let Some(n) = self.concurrency {
+            args.extend(["--concurrency".into(), n.to_string().into()]);
+        }
+        if self.read_only {
+            args.push("--read-only".into());
+        }
+        if self.verbose {
+            args.push("--verbose".into());
+        }
+        args.extend(command.iter().map(OsString::from));
+        args
+    }
+}
+
+/// The line that says this process runs `plan`: a new run lists its images, a resumed one
+/// only takes it over.
+pub fn started_here(plan: &BuildPlan, actor: &Actor, resumed: bool) -> Event {
+    Event::Started {
+        run: plan.run.clone(),
+        factory: plan.factory.id(),
+        location: plan.factory_location.clone(),
+        actor: actor_name(actor),
+        host: host_name(),
+        pid: std::process::id(),
+        resumed,
+        images: if resumed {
+            Vec::new()
+        } else {
+            super::runner::planned(plan)
+        },
+        left_out: if resumed {
+            Vec::new()
+        } else {
+            plan.skipped
+                .iter()
+                .filter(|s| s.refused)
+                .map(|s| {
+                    format!(
+                        "{} → {}: {}",
+                        s.path,
+                        s.lab.as_deref().unwrap_or("?"),
+                        s.why
+                    )
+                })
+                .collect()
+        },
+    }
+}
+
+/// Who the journal and the images name: the principal when known, else the OS user.
+pub fn actor_name(actor: &Actor) -> String {
+    actor
+        .principal
+        .clone()
+        .unwrap_or_else(|| actor.user.clone())
+}
+
+/// The first lines of a run's journal: it started, and for a distribution (images that are
+/// in the catalogue already) each image at the distributing stage.
+pub fn first_lines(plan: &BuildPlan, actor: &Actor, distribution: bool) -> Vec<Line> {
+    let now = super::runner::now();
+    let mut lines = vec![Line {
+        at: now.clone(),
+        event: started_here(plan, actor, false),
+    }];
+    if distribution {
+        lines.extend(plan.jobs.iter().map(|j| Line {
+            at: now.clone(),
+            event: Event::Stage {
+                image: j.image_name.clone(),
+                stage: Stage::Distributing,
+            },
+        }));
+    }
+    lines
+}
+
+/// Starts `plan` in the background: its journal's first lines, then `resume` in a process of
+/// its own session that takes the run over. Returns the process id and the path of its log.
+pub fn start(
+    plan: &BuildPlan,
+    actor: &Actor,
+    distribution: bool,
+    invocation: &Invocation,
+) -> Result<(u32, PathBuf), String> {
+    let dir = super::journal::dir();
+    let journal = Journal::open(&dir, &plan.run).map_err(|e| {
+        format!(
+            "cannot write the run journal in {}: {e}; nothing was created",
+            dir.display()
+        )
+    })?;
+    for line in first_lines(plan, actor, distribution) {
+        journal
+            .append(&line)
+            .map_err(|e| format!("cannot write the run journal: {e}; nothing was created"))?;
+    }
+    // The journal is released before the background process takes it.
+    drop(journal);
+    let run = plan.run.as_str();
+    let log = dir.join(format!("{run}.log"));
+    let pid = std::process::id().to_string();
+    let args = invocation.args(&["resume", run, "--taking-over", &pid]);
+    let child = spawn_detached(&args, &log).map_err(|e| {
+        format!("cannot start the background run: {e}; `imagefactory resume {run}` runs it here")
+    })?;
+    Ok((child, log))
+}

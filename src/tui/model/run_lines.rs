@@ -1,0 +1,240 @@
+//! What the run views say about an image: the time spent in each stage, an estimate of what
+//! is left, and the lines of an image's detail (the failing step, the ARM error, each
+//! artifact's own words, the VM, and what the run removed or kept). Pure.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::detail::{DetailKind, DetailLine};
+use super::{Model, View};
+use crate::factory::build::journal::{ImageState, Resource, RunState, Stage, TargetOutcome};
+use crate::human::duration;
+
+/// A journal time.
+pub fn at(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// Each stage the image went through and how long it spent there (the current one up to
+/// `now`, unless the image or the run has ended).
+pub fn stage_timeline(
+    image: &ImageState,
+    run: &RunState,
+    now: OffsetDateTime,
+) -> Vec<(Stage, Duration)> {
+    let end = if image.stage.is_final() {
+        None
+    } else if run.outcome.is_some() {
+        at(&run.updated)
+    } else {
+        Some(now)
+    };
+    let mut out = Vec::with_capacity(image.history.len());
+    for (i, (stage, since)) in image.history.iter().enumerate() {
+        let until = match image.history.get(i + 1) {
+            Some((_, next)) => at(next),
+            None if stage.is_final() => continue,
+            None => end,
+        };
+        let spent = match (at(since), until) {
+            (Some(a), Some(b)) if b > a => (b - a).try_into().unwrap_or_default(),
+            _ => Duration::ZERO,
+        };
+        out.push((*stage, spent));
+    }
+    out
+}
+
+/// How long the image has been in its stage.
+pub fn in_stage(image: &ImageState, now: OffsetDateTime) -> Duration {
+    at(&image.since)
+        .filter(|s| now > *s)
+        .and_then(|s| (now - s).try_into().ok())
+        .unwrap_or_default()
+}
+
+/// What is left of the image's copies, from their pace so far (none before a copy has moved).
+pub fn copy_left(image: &ImageState, now: OffsetDateTime) -> Option<Duration> {
+    let percent = match image.stage {
+        Stage::Capturing => image.capture?,
+        Stage::Distributing => image
+            .targets
+            .iter()
+            .filter(|t| t.outcome.is_none())
+            .filter_map(|t| t.percent)
+            .min()?,
+        _ => return None,
+    };
+    if percent == 0 || percent >= 100 {
+        return None;
+    }
+    let spent = in_stage(image, now).as_secs_f64();
+    Some(Duration::from_secs_f64(
+        spent * f64::from(100 - percent) / f64::from(percent),
+    ))
+}
+
+/// What a run's row says about its progress: `2 done, 1 failed of 5`.
+pub fn run_counts(state: &RunState) -> String {
+    let (done, failed, cancelled) = state.counts();
+    let mut parts = vec![format!("{done} done")];
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if cancelled > 0 {
+        parts.push(format!("{cancelled} cancelled"));
+    }
+    format!("{} of {}", parts.join(", "), state.images.len())
+}
+
+fn line(kind: DetailKind, text: impl Into<String>) -> DetailLine {
+    DetailLine {
+        kind,
+        text: text.into(),
+    }
+}
+
+fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
+    line(DetailKind::Field, format!("{name:<15} {value}"))
+}
+
+/// The image of a run that a `RunImage` view shows.
+pub fn shown_image<'m>(
+    model: &'m Model,
+    run: &str,
+    image: &str,
+) -> Option<(&'m RunState, &'m ImageState)> {
+    let state = model.runs.get(run)?.state.as_ref()?;
+    let image = state.images.iter().find(|i| i.image_name == image)?;
+    Some((state, image))
+}
+
+/// The lines of the view of one image of a run.
+pub fn run_image_lines(model: &Model) -> Vec<DetailLine> {
+    let Some(View::RunImage { run, image }) = model.routes.last().map(|r| &r.view) else {
+        return Vec::new();
+    };
+    let Some((state, image)) = shown_image(model, run, image) else {
+        return vec![line(
+            DetailKind::Note,
+            format!("{image} is not in the journal of run {run}"),
+        )];
+    };
+    let mut out = vec![line(
+        DetailKind::Heading,
+        format!("{} in run {}", image.path, state.run),
+    )];
+    out.push(field("Stage", image.stage.label()));
+    out.push(field("Image name", &image.image_name));
+    out.push(field("Build VM", &image.vm_name));
+    if let Some(error) = &image.error {
+        out.push(line(
+            DetailKind::Heading,
+            format!("Failed at {}", error.stage.label()),
+        ));
+        out.push(field("Error", &error.code));
+        out.push(field("Message", &error.message));
+        for d in &error.details {
+            out.push(line(DetailKind::Field, format!("  {d}")));
+        }
+    }
+    out.push(line(DetailKind::Heading, "Stages"));
+    for (stage, spent) in stage_timeline(image, state, model.now) {
+        out.push(field(stage.label(), duration(spent)));
+    }
+    if let Some((applied, total, current)) = &image.artifacts {
+        let now = current
+            .as_ref()
+            .map(|c| format!(", applying {c}"))
+            .unwrap_or_default();
+        out.push(field(
+            "Artifacts",
+            format!("{applied} of {total} applied{now}"),
+        ));
+    }
+    if let Some(p) = image.capture {
+        out.push(field("Capture", format!("{p}%")));
+    }
+    out.push(line(DetailKind::Heading, "Target labs"));
+    if image.targets.is_empty() {
+        out.push(line(DetailKind::Note, "(none)"));
+    }
+    for t in &image.targets {
+        let name = crate::arm::ResourceId::new(&t.lab).name().to_string();
+        let how = match &t.outcome {
+            Some(TargetOutcome::Done { .. }) => "done: the image is there".to_string(),
+            Some(TargetOutcome::Skipped { why }) => format!("skipped: {why}"),
+            Some(TargetOutcome::Failed { error }) => {
+                format!("failed: {}: {}", error.code, error.message)
+            }
+            None => match t.percent {
+                Some(p) => format!("copying {p}%"),
+                None => "waiting".into(),
+            },
+        };
+        out.push(field(&name, how));
+    }
+    out.push(line(
+        DetailKind::Heading,
+        "What the run made and still holds",
+    ));
+    let vm = image.resources.iter().find_map(|r| match r {
+        Resource::Vm { id } => Some(id.clone()),
+        _ => None,
+    });
+    if image.resources.is_empty() {
+        let note = if image.stage.is_final() {
+            "nothing: everything it made was removed (the images in target labs stay)"
+        } else {
+            "nothing yet"
+        };
+        out.push(line(DetailKind::Note, note));
+    }
+    for r in &image.resources {
+        let text = match r {
+            Resource::Vm { id } => format!("build VM {id}"),
+            Resource::DiskAccess { id } => format!("read access to disk {id}"),
+            Resource::CatalogueBlob { url } => format!("catalogue VHD {url}"),
+            Resource::StagingBlob { lab, url } => format!("staging VHD in {lab}: {url}"),
+            Resource::Image { lab, id } => format!("image in {lab}: {id}"),
+        };
+        out.push(line(DetailKind::Field, format!("  {text}")));
+    }
+    if let (Some(_), true) = (&vm, image.stage == Stage::Failed) {
+        out.push(line(
+            DetailKind::Note,
+            "the build VM was kept (keep_failed_vms): c copies its id, C its portal link; `imagefactory clean` removes it",
+        ));
+    }
+    if image.stage == Stage::Failed {
+        out.push(line(
+            DetailKind::Note,
+            format!("build it again: imagefactory build {}", image.path),
+        ));
+    }
+    out
+}
+
+/// The build VM's id of the shown run image, if the run still holds it, else the factory
+/// lab's id of the VM as named (for `c`/`C`).
+pub fn run_image_vm(model: &Model) -> Option<String> {
+    let Some(View::RunImage { run, image }) = model.routes.last().map(|r| &r.view) else {
+        return None;
+    };
+    let (state, image) = shown_image(model, run, image)?;
+    image
+        .resources
+        .iter()
+        .find_map(|r| match r {
+            Resource::Vm { id } => Some(id.clone()),
+            _ => None,
+        })
+        .or_else(|| {
+            Some(format!(
+                "{}/virtualmachines/{}",
+                state.factory, image.vm_name
+            ))
+        })
+}

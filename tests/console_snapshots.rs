@@ -4,6 +4,8 @@
 mod common;
 #[path = "console/fixture.rs"]
 mod fixture;
+#[path = "console/runs.rs"]
+mod runs;
 
 use crossterm::event::KeyCode;
 use fixture::*;
@@ -149,6 +151,50 @@ fn scenarios() -> Vec<(&'static str, Setup)> {
                     update(m, Msg::Retired(*req, outcome));
                 }
             }
+        }),
+        ("builds", |m| {
+            runs::with_runs(m);
+            update(m, ch('6'));
+        }),
+        ("run_in_progress", |m| {
+            runs::with_runs(m);
+            update(m, ch('6'));
+            update(m, key(KeyCode::Enter));
+            update(m, ch('j'));
+        }),
+        ("run_failed_image", |m| {
+            runs::with_runs(m);
+            update(m, ch('6'));
+            update(m, key(KeyCode::Enter));
+            update(m, ch('G'));
+            update(m, key(KeyCode::Enter));
+        }),
+        ("build_plan_error", |m| {
+            update(m, ch('5'));
+            update(m, ch(' '));
+            update(m, ch(' '));
+            let effects = update(m, ch('b'));
+            let [Effect::PlanBuild(req, inventory, selection)] = effects.as_slice() else {
+                panic!("b plans the build: {effects:?}")
+            };
+            // No offer read: the base images are unknown to the factory lab, a plan error.
+            let plan = imagefactory::factory::build::plan(
+                m.config.as_deref().unwrap(),
+                inventory,
+                &imagefactory::factory::build::FactoryOffer::default(),
+                selection,
+                imagefactory::factory::build::RunId::parse("20261120t120000-0c0c").unwrap(),
+            );
+            update(
+                m,
+                Msg::Loaded(
+                    *req,
+                    Payload::RunPlan {
+                        distribution: false,
+                        plan: Ok(Box::new(plan)),
+                    },
+                ),
+            );
         }),
     ]
 }

@@ -49,6 +49,10 @@ pub fn journal(model: &mut Model, read: JournalRead) -> Vec<Effect> {
                 super::super::model::run_counts(state)
             );
             model.flash(level, text);
+            // The images it made (and the VMs it removed) are in Azure now.
+            let effects = super::replies::refresh(model);
+            rebuild_runs(model);
+            return effects;
         } else if liveness_before == Some(Liveness::Running) && entry.liveness == Liveness::Stopped
         {
             let text = format!(
@@ -58,6 +62,12 @@ pub fn journal(model: &mut Model, read: JournalRead) -> Vec<Effect> {
             model.flash(Level::Error, text);
         }
     }
+    rebuild_runs(model);
+    Vec::new()
+}
+
+/// The run views show what the runs say now.
+fn rebuild_runs(model: &mut Model) {
     if matches!(
         model.route().view,
         View::Builds | View::Run { .. } | View::RunImage { .. }
@@ -65,7 +75,6 @@ pub fn journal(model: &mut Model, read: JournalRead) -> Vec<Effect> {
         model.rebuild_top();
     }
     model.dirty = true;
-    Vec::new()
 }
 
 /// The definitions marked in the Definitions view, or under the cursor, or none (all).
@@ -269,14 +278,17 @@ pub fn plan_ready(
             )
         })
         .collect();
-    let blockers = plan
-        .errors
-        .iter()
-        .map(|e| match &e.path {
+    let mut blockers: Vec<String> = Vec::new();
+    for e in &plan.errors {
+        let text = match &e.path {
             Some(p) => format!("{p}: {}", e.message),
             None => e.message.clone(),
-        })
-        .collect();
+        };
+        // One missing source can fail several artifacts: say it once.
+        if !blockers.contains(&text) {
+            blockers.push(text);
+        }
+    }
     let action = ConfirmAction::StartRun { plan, distribution };
     let mut confirm = Confirm::new(action, title, items);
     confirm.notes = notes;

@@ -188,22 +188,36 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
             theme.flash_error,
         )));
     }
-    let body_lines = confirm.items.len()
-        + confirm.unusual_items.len()
-        + confirm.unusual_warnings.len()
-        + confirm.notes.len()
-        + confirm.blockers.len()
+    // Long lines wrap: count the screen lines they take, so that nothing is cut off.
+    let inner_width = full.width.min(96).saturating_sub(2).max(20) as usize;
+    let wrapped = |lines: &[String], indent: usize| -> usize {
+        lines
+            .iter()
+            .map(|l| (l.chars().count() + indent).div_ceil(inner_width).max(1))
+            .sum()
+    };
+    let body_lines = wrapped(&confirm.items, 2)
+        + wrapped(&confirm.unusual_items, 2)
+        + wrapped(&confirm.unusual_warnings, 4)
+        + wrapped(&confirm.notes, 10)
+        + wrapped(&confirm.blockers, 15)
         + 3;
     let wanted = body_lines + footer.len() + 2;
-    let area = centred(
-        full,
-        96,
-        (wanted as u16).min(full.height.saturating_sub(2)).min(30),
-    );
+    // Below the header, which says where and who.
+    let below = Rect {
+        y: full.y + 2,
+        height: full.height.saturating_sub(3),
+        ..full
+    };
+    let area = centred(below, 96, (wanted as u16).min(below.height));
     let inner_height = area.height.saturating_sub(2) as usize;
     let room = inner_height
         .saturating_sub(
-            footer.len() + 1 + usize::from(unusual) + confirm.notes.len() + confirm.blockers.len(),
+            footer.len()
+                + 1
+                + usize::from(unusual)
+                + wrapped(&confirm.notes, 10)
+                + wrapped(&confirm.blockers, 15),
         )
         .max(2);
     // The unusual ones get at least half the room: they are what must not be missed.

@@ -370,7 +370,9 @@ pub fn definitions(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) 
                 cells.push(Line::from(d.artifacts.len().to_string()));
             }
             cells.push(Line::from(receivers));
-            Some(VisibleRow::plain(cells))
+            let mut row = VisibleRow::plain(cells);
+            row.marked = model.marks.contains(&format!("def:{}", d.path.key()));
+            Some(row)
         })
         .collect();
     table::draw(
@@ -492,6 +494,14 @@ pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
-        .title(title(model, theme, "Detail", lines.len()));
+        .title(title(
+            model,
+            theme,
+            match route.view {
+                super::super::model::View::RunImage { .. } => "Run image",
+                _ => "Detail",
+            },
+            lines.len(),
+        ));
     frame.render_widget(Paragraph::new(text).block(block), area);
 }

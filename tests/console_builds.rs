@@ -1,0 +1,409 @@
+//! Builds in the console, driven by messages: journal reads in any order, the run views, the
+//! build dialog, cancel and resume asked first, and read-only mode.
+
+mod common;
+#[path = "console/fixture.rs"]
+mod fixture;
+#[path = "console/runs.rs"]
+mod runs;
+
+use crossterm::event::KeyCode;
+use fixture::*;
+use imagefactory::factory::build::background::Liveness;
+use imagefactory::factory::build::journal::{Event, Line, RunOutcome, RunState};
+use imagefactory::factory::build::{BuildPlan, FactoryOffer, RunId, Selection};
+use imagefactory::tui::effect::Effect;
+use imagefactory::tui::model::{ConfirmAction, Model, Overlay, View, detail_lines};
+use imagefactory::tui::msg::{Msg, Payload};
+use imagefactory::tui::update::update;
+use runs::*;
+
+fn state_of(model: &Model, run: &str) -> RunState {
+    model.runs.get(run).unwrap().state.clone().unwrap()
+}
+
+/// A plan of `paths` by the real planner; with an empty offer every base image is unknown,
+/// which is a plan error.
+fn plan_of(model: &Model, paths: &[&str]) -> BuildPlan {
+    let config = model.config.clone().unwrap();
+    let inventory = &model.data.as_ref().unwrap().inventory;
+    let selection = Selection::Paths(
+        paths
+            .iter()
+            .map(|p| imagefactory::config::ImagePath::new(p))
+            .collect(),
+    );
+    imagefactory::factory::build::plan(
+        &config,
+        inventory,
+        &FactoryOffer::default(),
+        &selection,
+        RunId::parse("20261120t120000-0c0c").unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn journal_reads_fold_in_any_order_and_out_of_date_ones_are_dropped() {
+    let mut model = model().await;
+    let lines = live_run();
+    let (first, second) = lines.split_at(10);
+    let middle = bytes(first);
+    // The second half before the first: a read was missed, so the journal is read again.
+    let effects = feed(&mut model, RUN, middle, second, Liveness::Running);
+    assert!(
+        matches!(effects.as_slice(), [Effect::RereadJournal(r)] if r == RUN),
+        "{effects:?}"
+    );
+    assert!(model.runs.get(RUN).is_none());
+    // Another run's lines in between change nothing of this one.
+    feed(&mut model, OLD_RUN, 0, &old_run(), Liveness::Finished);
+    assert!(feed(&mut model, RUN, 0, first, Liveness::Running).is_empty());
+    assert!(feed(&mut model, RUN, middle, second, Liveness::Running).is_empty());
+    // The same read again (the watcher restarted) is out of date: dropped.
+    assert!(feed(&mut model, RUN, middle, second, Liveness::Running).is_empty());
+    assert!(feed(&mut model, RUN, 0, first, Liveness::Running).is_empty());
+    assert_eq!(state_of(&model, RUN), RunState::fold(&lines).unwrap());
+    assert_eq!(
+        state_of(&model, OLD_RUN),
+        RunState::fold(&old_run()).unwrap()
+    );
+    assert_eq!(model.runs.live(), 1, "the old run ended");
+}
+
+#[tokio::test]
+async fn the_builds_view_lists_runs_newest_first_and_reaches_a_failed_artifacts_words_in_three_keys()
+ {
+    let mut model = model().await;
+    with_runs(&mut model);
+    update(&mut model, ch('6'));
+    assert_eq!(model.route().view, View::Builds);
+    let screen = render(&mut model, 120, 40, "dark");
+    let newer = screen.find(RUN).expect("the live run is listed");
+    let older = screen.find(OLD_RUN).expect("the old run is listed");
+    assert!(newer < older, "newest first:\n{screen}");
+    assert!(screen.contains("▶ 1 run"), "the header counts the live run");
+    // Enter, G, Enter: the run, its last image (the failed one), its detail.
+    update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.route().view, View::Run { run: RUN.into() });
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("└ Eng-WestEurope"), "{screen}");
+    assert!(
+        screen.contains("40%"),
+        "the copy's percent as a bar:\n{screen}"
+    );
+    update(&mut model, ch('G'));
+    update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(model.route().view, View::RunImage { .. }));
+    let text: Vec<String> = detail_lines(&model).into_iter().map(|l| l.text).collect();
+    let all = text.join("\n");
+    assert!(all.contains("ArtifactFailed"), "{all}");
+    assert!(
+        all.contains("Installation of VS Code failed: exit code 1603"),
+        "the artifact's own words:\n{all}"
+    );
+    assert!(all.contains("windows-sysprep: pending"), "{all}");
+    assert!(all.contains("build VM"), "the VM it kept:\n{all}");
+    // c copies the build VM's id.
+    let effects = update(&mut model, ch('c'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Copy(id)] if id.ends_with("virtualmachines/bwin11-dev-")),
+        "{effects:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_that_ends_posts_a_message_that_stays_and_reads_the_inventory_again() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    let end = vec![Line {
+        at: "2026-11-20T12:00:00Z".into(),
+        event: Event::Finished {
+            outcome: RunOutcome::SomeFailed,
+        },
+    }];
+    let effects = feed(
+        &mut model,
+        RUN,
+        bytes(&live_run()),
+        &end,
+        Liveness::Finished,
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RefreshInventory(_))),
+        "the images it made are read: {effects:?}"
+    );
+    let flash = model.flash.clone().unwrap().text;
+    assert!(
+        flash.contains(RUN) && flash.contains("some images failed"),
+        "{flash}"
+    );
+    assert!(model.messages.iter().any(|m| m.text == flash));
+    assert_eq!(model.runs.live(), 0);
+    // An old run read for the first time (already ended) posts nothing.
+    let messages = model.messages.len();
+    feed(
+        &mut model,
+        "20261101t000000-0001",
+        0,
+        &old_run_as("20261101t000000-0001"),
+        Liveness::Finished,
+    );
+    assert_eq!(model.messages.len(), messages);
+}
+
+fn old_run_as(run: &str) -> Vec<Line> {
+    let mut lines = old_run();
+    if let Event::Started { run: r, .. } = &mut lines[0].event {
+        *r = RunId::parse(run).unwrap();
+    }
+    lines
+}
+
+#[tokio::test]
+async fn cancel_asks_first_and_stops_only_when_confirmed() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    update(&mut model, ch('6'));
+    update(&mut model, key(KeyCode::Enter));
+    assert!(update(&mut model, ch('x')).is_empty());
+    let Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("cancel asks first")
+    };
+    assert!(matches!(&confirm.action, ConfirmAction::CancelRun(r) if r == RUN));
+    assert!(confirm.items.iter().any(|i| i.contains("process 4242")));
+    // It starts on Cancel: Enter changes nothing.
+    assert!(update(&mut model, key(KeyCode::Enter)).is_empty());
+    assert!(matches!(model.overlay, Overlay::None));
+    update(&mut model, ch('x'));
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::CancelRun(req, run)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(run, RUN);
+    assert!(model.jobs.get(*req).unwrap().is_running());
+    update(
+        &mut model,
+        Msg::Loaded(
+            *req,
+            Payload::RunAction(Ok("asked process 4242 to stop".into())),
+        ),
+    );
+    assert!(!model.jobs.get(*req).unwrap().is_running());
+    assert!(
+        model
+            .flash
+            .clone()
+            .unwrap()
+            .text
+            .contains("asked process 4242")
+    );
+    // The old run has ended: nothing to cancel.
+    update(&mut model, ch('6'));
+    update(&mut model, ch('j'));
+    assert!(update(&mut model, ch('x')).is_empty());
+    assert!(matches!(model.overlay, Overlay::None));
+    assert!(model.flash.clone().unwrap().text.contains("already ended"));
+}
+
+#[tokio::test]
+async fn resume_is_offered_only_for_a_run_whose_process_is_gone() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    update(&mut model, ch('6'));
+    update(&mut model, ch('r'));
+    assert!(matches!(model.overlay, Overlay::None));
+    assert!(
+        model
+            .flash
+            .clone()
+            .unwrap()
+            .text
+            .contains("needs no resume")
+    );
+    // The watcher finds its process gone.
+    feed(&mut model, RUN, bytes(&live_run()), &[], Liveness::Stopped);
+    assert!(
+        model
+            .flash
+            .clone()
+            .unwrap()
+            .text
+            .contains("stopped before its end"),
+        "a run that stops is said at once"
+    );
+    assert!(render(&mut model, 120, 40, "dark").contains("stopped (r resumes)"));
+    update(&mut model, ch('r'));
+    let Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("resume asks first")
+    };
+    assert_eq!(
+        confirm.items,
+        vec!["ubuntu2204/docker: from distributing".to_string()],
+        "what carries on"
+    );
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::ResumeRun(_, r), Effect::ScanJournals] if r == RUN),
+        "{effects:?}"
+    );
+}
+
+#[tokio::test]
+async fn building_marked_definitions_shows_the_plan_and_its_errors_block_it() {
+    let mut model = model().await;
+    update(&mut model, ch('5'));
+    update(&mut model, ch(' '));
+    update(&mut model, ch(' '));
+    let effects = update(&mut model, ch('b'));
+    let [Effect::PlanBuild(old_req, _, Selection::Paths(paths))] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let old_req = *old_req;
+    let marked: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
+    assert_eq!(
+        marked,
+        ["ubuntu2204/docker", "ubuntu2404/base"],
+        "the two definitions marked at the top of the list"
+    );
+    // Asked again before the first answer: the first answer is out of date.
+    let effects = update(&mut model, ch('b'));
+    let [Effect::PlanBuild(req, ..)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    let req = *req;
+    let bad = plan_of(&model, &["ubuntu2204/docker", "ubuntu2404/base"]);
+    assert!(!bad.errors.is_empty(), "no offer: unknown base images");
+    update(
+        &mut model,
+        Msg::Loaded(
+            old_req,
+            Payload::RunPlan {
+                distribution: false,
+                plan: Ok(Box::new(bad.clone())),
+            },
+        ),
+    );
+    assert!(
+        matches!(model.overlay, Overlay::None),
+        "out of date: dropped"
+    );
+    update(
+        &mut model,
+        Msg::Loaded(
+            req,
+            Payload::RunPlan {
+                distribution: false,
+                plan: Ok(Box::new(bad.clone())),
+            },
+        ),
+    );
+    let Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("the plan is shown")
+    };
+    // Each error once (one missing source fails several artifacts alike).
+    let mut distinct: Vec<(Option<String>, &str)> = bad
+        .errors
+        .iter()
+        .map(|e| (e.path.as_ref().map(|p| p.to_string()), e.message.as_str()))
+        .collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(confirm.blockers.len(), distinct.len());
+    assert!(
+        confirm
+            .blockers
+            .iter()
+            .any(|b| b.contains("does not offer the base image"))
+    );
+    update(&mut model, key(KeyCode::Tab));
+    assert!(
+        update(&mut model, key(KeyCode::Enter)).is_empty(),
+        "a plan with errors does not start"
+    );
+    assert!(model.flash.clone().unwrap().text.contains("cannot run"));
+    update(&mut model, key(KeyCode::Esc));
+
+    // The same plan without its errors starts, and the screen follows the run.
+    let mut good = bad;
+    good.errors.clear();
+    let effects = update(&mut model, ch('b'));
+    let [Effect::PlanBuild(req, ..)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    update(
+        &mut model,
+        Msg::Loaded(
+            *req,
+            Payload::RunPlan {
+                distribution: false,
+                plan: Ok(Box::new(good)),
+            },
+        ),
+    );
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::StartRun(_, plan, false), Effect::ScanJournals] if plan.run.as_str() == "20261120t120000-0c0c"
+        ),
+        "{effects:?}"
+    );
+    assert_eq!(
+        model.route().view,
+        View::Run {
+            run: "20261120t120000-0c0c".into()
+        }
+    );
+    assert!(model.marks.is_empty(), "the marks did their job");
+}
+
+#[tokio::test]
+async fn build_and_distribute_from_the_palette_check_their_arguments() {
+    let mut model = model().await;
+    update(&mut model, ch(':'));
+    type_text(&mut model, "build win2022/bse");
+    assert!(update(&mut model, key(KeyCode::Enter)).is_empty());
+    let flash = model.flash.clone().unwrap().text;
+    assert!(flash.contains("did you mean win2022/base"), "{flash}");
+    update(&mut model, ch(':'));
+    type_text(&mut model, "build win2022/base");
+    let effects = update(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::PlanBuild(_, _, Selection::Paths(p))] if p.len() == 1),
+        "{effects:?}"
+    );
+    update(&mut model, ch(':'));
+    type_text(&mut model, "distribute qa-westeurope");
+    let effects = update(&mut model, key(KeyCode::Enter));
+    assert!(
+        matches!(effects.as_slice(), [Effect::PlanDistribution(_, _, Some(l))] if l == "QA-WestEurope"),
+        "{effects:?}"
+    );
+}
+
+#[tokio::test]
+async fn read_only_shows_runs_but_cannot_build_cancel_or_resume() {
+    let mut model = model_with(inventory().await, true);
+    with_runs(&mut model);
+    update(&mut model, ch('6'));
+    assert_eq!(model.route().rows.len(), 2);
+    update(&mut model, key(KeyCode::Enter));
+    for c in ['x', 'r'] {
+        assert!(update(&mut model, ch(c)).is_empty());
+        assert!(matches!(model.overlay, Overlay::None));
+        assert!(model.flash.clone().unwrap().text.contains("read-only"));
+    }
+    update(&mut model, ch('5'));
+    assert!(update(&mut model, ch('b')).is_empty());
+    assert!(model.flash.clone().unwrap().text.contains("read-only"));
+    let help = {
+        update(&mut model, ch('?'));
+        render(&mut model, 120, 40, "dark")
+    };
+    assert!(!help.contains("build the marked"), "{help}");
+}

@@ -16,9 +16,14 @@ struct Emulator {
 
 impl Emulator {
     fn start() -> Emulator {
+        Emulator::start_with(&["--speed", "200"])
+    }
+
+    fn start_with(args: &[&str]) -> Emulator {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(BIN)
-            .args(["sim", "--speed", "200"])
+            .arg("sim")
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -125,13 +130,17 @@ impl Terminal {
 
     /// Waits until the screen shows `text` (or panics with the screen it saw).
     fn wait_for(&self, text: &str) -> String {
+        self.wait_for_within(text, Duration::from_secs(20))
+    }
+
+    fn wait_for_within(&self, text: &str, limit: Duration) -> String {
         let started = Instant::now();
         loop {
             let screen = self.screen();
             if screen.contains(text) {
                 return screen;
             }
-            if started.elapsed() > Duration::from_secs(20) {
+            if started.elapsed() > limit {
                 panic!("timed out waiting for {text:?}; the screen was:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -333,4 +342,104 @@ fn the_demo_starts_and_the_terminal_is_restored_on_quit() {
             .count()
             == 1
     );
+}
+
+/// The run id on the screen (in the breadcrumbs or a row).
+fn run_id_on(screen: &str) -> String {
+    let re = regex::Regex::new(r"\d{8}t\d{6}-[0-9a-f]{4}").unwrap();
+    re.find(screen)
+        .unwrap_or_else(|| panic!("no run id on the screen:\n{screen}"))
+        .as_str()
+        .to_string()
+}
+
+#[test]
+#[ignore = "needs tmux; run with --include-ignored"]
+fn a_build_started_in_the_console_survives_the_console_and_is_found_again() {
+    require_tmux();
+    // Slow enough to see it distribute, and to close the console while it does.
+    let emulator = Emulator::start_with(&["--speed", "20"]);
+    let state = tempfile::tempdir().unwrap();
+    let term = Terminal::start("build", &console_command(&emulator, state.path(), ""));
+    term.wait_for("Contoso");
+    // Mark the first two definitions and build them: the plan first, starting on Cancel.
+    term.keys(&["5", "Space", "Space", "b"]);
+    term.wait_for("Start the build");
+    term.keys(&["Tab", "Enter"]);
+    let screen = term.wait_for_within("distributing", Duration::from_secs(90));
+    let run = run_id_on(&screen);
+    assert!(screen.contains("ubuntu2204/docker"), "{screen}");
+
+    // The SSH session drops: the console goes, the run does not.
+    drop(term);
+    let term = Terminal::start("again", &console_command(&emulator, state.path(), ""));
+    term.wait_for("Contoso");
+    term.keys(&["6"]);
+    let screen = term.wait_for(&run);
+    let row = screen.lines().find(|l| l.contains(&run)).unwrap();
+    assert!(
+        row.contains("running") || row.contains("done"),
+        "the run is found, still going (or just done): {row}"
+    );
+    term.keys(&["Enter"]);
+    let screen = term.wait_for_within("2 done of 2", Duration::from_secs(120));
+    assert!(screen.contains("done"), "{screen}");
+
+    // Azure holds the run's images (two labs each; Partner-NorthEurope is read-only: left
+    // out) and none of its build VMs.
+    let out = emulator.cli(&["--config", CONFIG, "runs", "--json"]);
+    let runs: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let found = runs
+        .iter()
+        .find(|r| r["run"].as_str() == Some(run.as_str()))
+        .unwrap_or_else(|| panic!("{run} in {runs:#?}"));
+    assert_eq!(found["found"]["images"], 4, "{found:#}");
+    assert_eq!(found["found"]["vms"], 0, "{found:#}");
+    for (lab, path) in [
+        ("Dev-WestEurope", "ubuntu2404/base"),
+        ("Training", "ubuntu2404/base"),
+        ("QA-WestEurope", "ubuntu2204/docker"),
+        ("Eng-WestEurope", "ubuntu2204/docker"),
+    ] {
+        let newest = images_of(&emulator, lab)
+            .into_iter()
+            .filter(|i| i["image_path"] == path)
+            .max_by_key(|i| i["created"].as_str().unwrap_or("").to_string())
+            .unwrap();
+        assert!(
+            newest["name"].as_str().unwrap().contains("20261127")
+                || newest["retention"]["state"] == "current",
+            "{lab} has the new {path}: {newest:#}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs tmux; run with --include-ignored"]
+fn a_failing_artifacts_own_words_are_one_key_from_the_builds_view() {
+    require_tmux();
+    let emulator =
+        Emulator::start_with(&["--speed", "200", "--faults", "artifact=linux-apt-package"]);
+    let state = tempfile::tempdir().unwrap();
+    let term = Terminal::start("fail", &console_command(&emulator, state.path(), ""));
+    term.wait_for("Contoso");
+    term.keys(&[":"]);
+    term.type_text("build ubuntu2204/docker");
+    term.keys(&["Enter"]);
+    term.wait_for("Start the build");
+    term.keys(&["Tab", "Enter"]);
+    term.wait_for_within("some failed", Duration::from_secs(60));
+    // From the Builds view: Enter on the run shows the failing artifact's own words.
+    term.keys(&["6", "Enter"]);
+    let screen = term.wait_for("linux-apt-package");
+    assert!(
+        screen.contains("linux-apt-package: The artifact"),
+        "the artifact's message on the run's row:\n{screen}"
+    );
+    // And its whole story one more key away.
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("Failed at applying artifacts");
+    assert!(screen.contains("ArtifactFailed"), "{screen}");
+    assert!(screen.contains("failed to apply"), "{screen}");
+    assert!(screen.contains("503"), "the script's own output:\n{screen}");
 }

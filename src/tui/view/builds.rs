@@ -188,16 +188,13 @@ fn image_progress(image: &ImageState) -> String {
                 .count();
             format!("{done} of {} labs", image.targets.len())
         }
+        // The failing thing's own words first: what on-call reads before opening it.
         Stage::Failed => image
             .error
             .as_ref()
-            .map(|e| {
-                let first = e
-                    .details
-                    .first()
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default();
-                format!("{} at {}{first}", e.code, e.stage.label())
+            .map(|e| match e.details.first() {
+                Some(d) => d.clone(),
+                None => format!("{}: {}", e.code, e.message),
             })
             .unwrap_or_default(),
         _ => String::new(),
@@ -278,7 +275,8 @@ pub fn run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         Column::fixed("IMAGE", 22),
         Column::fixed("STAGE", 12),
         Column::fixed("IN STAGE", 8),
-        Column::fill("PROGRESS", 16),
+        // What is happening now, or the failing thing's words, before the timeline.
+        Column::fixed("PROGRESS", 24),
     ];
     if wide {
         columns.push(Column::fill("TIMELINE", 20));
@@ -301,7 +299,8 @@ pub fn run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                         stage_style(theme, image.stage),
                     )),
                     Line::from(in_stage),
-                    Line::from(image_progress(image)),
+                    // The whole text is one Enter away; the timeline keeps some room.
+                    Line::from(super::ellipsis(&image_progress(image), 48)),
                 ];
                 if wide {
                     let timeline: Vec<String> = stage_timeline(image, state, model.now)

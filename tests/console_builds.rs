@@ -269,11 +269,12 @@ async fn building_marked_definitions_shows_the_plan_and_its_errors_block_it() {
         ["ubuntu2204/docker", "ubuntu2404/base"],
         "the two definitions marked at the top of the list"
     );
-    // Asked again before the first answer: the first answer is out of date.
+    // Asked again before the first answer: the first plan is stopped, its answer out of date.
     let effects = update(&mut model, ch('b'));
-    let [Effect::PlanBuild(req, ..)] = effects.as_slice() else {
+    let [Effect::Cancel(stopped), Effect::PlanBuild(req, ..)] = effects.as_slice() else {
         panic!("{effects:?}")
     };
+    assert_eq!(*stopped, old_req);
     let req = *req;
     let bad = plan_of(&model, &["ubuntu2204/docker", "ubuntu2404/base"]);
     assert!(!bad.errors.is_empty(), "no offer: unknown base images");

@@ -39,6 +39,9 @@ struct Context {
     tx: UnboundedSender<Msg>,
     /// The cancellation of each running piece of work, by the request that started it.
     cancels: Arc<Mutex<HashMap<ReqId, Cancel>>>,
+    /// Tasks that only read (plans): a superseded one is aborted, by the request that
+    /// started it.
+    tasks: Arc<Mutex<HashMap<ReqId, tokio::task::AbortHandle>>>,
     /// How background runs are started (the same Azure, credential and configuration).
     invocation: Invocation,
     /// The journal watcher.
@@ -98,6 +101,7 @@ pub async fn run(
         cache,
         tx,
         cancels: Arc::default(),
+        tasks: Arc::default(),
         invocation,
         watcher,
     };
@@ -218,20 +222,22 @@ fn spawn(effect: Effect, context: &Context) {
             let _ = context.watcher.send(WatchRequest::Scan);
         }
         Effect::PlanBuild(req, inventory, selection) => {
-            tokio::spawn(super::runs::plan_build(
+            let task = tokio::spawn(super::runs::plan_build(
                 context.runs(),
                 req,
                 inventory,
                 selection,
             ));
+            track(&context, req, task);
         }
         Effect::PlanDistribution(req, inventory, only) => {
-            tokio::spawn(super::runs::plan_distribution(
+            let task = tokio::spawn(super::runs::plan_distribution(
                 context.runs(),
                 req,
                 inventory,
                 only,
             ));
+            track(&context, req, task);
         }
         Effect::StartRun(req, plan, distribution) => {
             tokio::spawn(super::runs::start(context.runs(), req, plan, distribution));
@@ -245,6 +251,11 @@ fn spawn(effect: Effect, context: &Context) {
                     .tx
                     .send(Msg::Loaded(0, Payload::Principal(principal)));
             });
+        }
+        Effect::Cancel(req)
+            if let Some(task) = context.tasks.lock().expect("task lock").remove(&req) =>
+        {
+            task.abort();
         }
         Effect::Cancel(req) | Effect::Hold(req) | Effect::Release(req) => {
             if let Some(cancel) = context.cancels.lock().expect("cancel lock").get(&req) {
@@ -346,6 +357,20 @@ fn spawn(effect: Effect, context: &Context) {
             });
         }
     }
+}
+
+/// Keeps the abort handle of a read-only task until it ends, so that it can be stopped when
+/// superseded.
+fn track(context: &Context, req: ReqId, task: tokio::task::JoinHandle<()>) {
+    let tasks = context.tasks.clone();
+    tasks
+        .lock()
+        .expect("task lock")
+        .insert(req, task.abort_handle());
+    tokio::spawn(async move {
+        let _ = task.await;
+        tasks.lock().expect("task lock").remove(&req);
+    });
 }
 
 /// ctrl-z: the terminal goes back to the shell as it was, the process stops (SIGTSTP, as a

@@ -118,13 +118,15 @@ pub fn build(model: &mut Model, selection: Option<Selection>) -> Vec<Effect> {
     };
     let selection = selection.unwrap_or_else(|| marked_selection(model));
     let inventory = Box::new(data.inventory.clone());
+    let mut effects = superseded_plan(model);
     let req = model.request("run-plan");
     let what = match &selection {
         Selection::All => "every definition".to_string(),
         Selection::Paths(p) => crate::human::count(p.len(), "definition"),
     };
     model.flash(Level::Info, format!("planning a build of {what}…"));
-    vec![Effect::PlanBuild(req, inventory, selection)]
+    effects.push(Effect::PlanBuild(req, inventory, selection));
+    effects
 }
 
 /// `:build PATH...`: the paths must be definitions (a typo gets the nearest one).
@@ -194,9 +196,21 @@ pub fn distribute(model: &mut Model, lab: &str) -> Vec<Effect> {
         return Vec::new();
     };
     let inventory = Box::new(data.inventory.clone());
+    let mut effects = superseded_plan(model);
     let req = model.request("run-plan");
     model.flash(Level::Info, "reading the catalogue…");
-    vec![Effect::PlanDistribution(req, inventory, only)]
+    effects.push(Effect::PlanDistribution(req, inventory, only));
+    effects
+}
+
+/// A plan still being made when another is asked for is not needed any more: stop it.
+fn superseded_plan(model: &Model) -> Vec<Effect> {
+    model
+        .pending
+        .get("run-plan")
+        .map(|old| Effect::Cancel(*old))
+        .into_iter()
+        .collect()
 }
 
 /// A plan arrived: its confirmation shows what it would make, what it skips and why, and the

@@ -8,6 +8,7 @@
 //! `cargo bench --bench console`.
 
 mod fleet;
+mod tmux_console;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -158,98 +159,19 @@ fn main() {
 /// Runs the real console in tmux against `imagefactory sim` serving the fleet, waits for it to
 /// load, then reads its CPU time from /proc before and after a minute of idleness.
 fn idle_cpu(spec: &str) -> Result<(f64, u64), String> {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    let bin = env!("CARGO_BIN_EXE_imagefactory");
     let window: u64 = std::env::var("BENCH_IDLE_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let mut sim = Command::new(bin)
-        .args(["sim", "--world", spec, "--page-size", "100"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let stdout = sim.stdout.take().ok_or("no stdout")?;
-    let exports: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .take(4)
-        .map(|l| l.unwrap_or_default().replace("export ", ""))
-        .collect();
     let state = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let socket = format!("imagefactory-bench-{}", std::process::id());
-    let command = format!(
-        "env {} IMAGEFACTORY_STATE_DIR={} TERM=xterm-256color {bin}",
-        exports.join(" "),
-        state.path().display()
-    );
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-    };
-    let started = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
+    let session = tmux_console::Session::start(
         "idle",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        &command,
-    ])
-    .map_err(|e| format!("tmux: {e}"))?;
-    if !started.status.success() {
-        let _ = sim.kill();
-        return Err("tmux did not start".into());
-    }
-    let result = (|| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = String::from_utf8_lossy(
-                &tmux(&["capture-pane", "-p", "-t", "idle"])
-                    .map_err(|e| e.to_string())?
-                    .stdout,
-            )
-            .into_owned();
-            if screen.contains("updated") {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("the console did not load:\n{screen}"));
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        let pid = String::from_utf8_lossy(
-            &tmux(&["list-panes", "-t", "idle", "-F", "#{pane_pid}"])
-                .map_err(|e| e.to_string())?
-                .stdout,
-        )
-        .trim()
-        .to_string();
-        let cpu = || -> Result<f64, String> {
-            // The pane runs `env`, which execs the console: same pid.
-            let stat =
-                std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .ok_or("bad stat")?
-                .1
-                .split_whitespace()
-                .collect();
-            let ticks: f64 = fields[11].parse::<f64>().map_err(|e| e.to_string())?
-                + fields[12].parse::<f64>().map_err(|e| e.to_string())?;
-            Ok(ticks / 100.0)
-        };
-        let before = cpu()?;
-        std::thread::sleep(Duration::from_secs(window));
-        Ok((cpu()? - before, window))
-    })();
-    let _ = tmux(&["kill-server"]);
-    let _ = sim.kill();
-    result
+        &["--world", spec, "--page-size", "100"],
+        state.path(),
+        200,
+        50,
+    )?;
+    let before = session.cpu_seconds()?;
+    std::thread::sleep(Duration::from_secs(window));
+    Ok((session.cpu_seconds()? - before, window))
 }

@@ -27,6 +27,8 @@ use imagefactory::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+mod tmux_console;
+
 const IMAGES: usize = 50;
 const LABS: usize = 4;
 const FACTORY: &str =
@@ -244,128 +246,39 @@ fn main() {
 /// The real console in tmux, on the run view of the live run, while this process appends a
 /// copy's progress to its journal 4 times a second.
 fn live_cpu(state: &Path, journal: &Path, run: &RunId) -> Result<(f64, u64), String> {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    let bin = env!("CARGO_BIN_EXE_imagefactory");
     let window: u64 = std::env::var("BENCH_LIVE_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(30);
-    let mut sim = Command::new(bin)
-        .args(["sim"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let stdout = sim.stdout.take().ok_or("no stdout")?;
-    let exports: Vec<String> = BufReader::new(stdout)
-        .lines()
-        .take(4)
-        .map(|l| l.unwrap_or_default().replace("export ", ""))
-        .collect();
-    let socket = format!("imagefactory-bench-runs-{}", std::process::id());
-    let command = format!(
-        "env {} IMAGEFACTORY_STATE_DIR={} XDG_CACHE_HOME={} TERM=xterm-256color {bin}",
-        exports.join(" "),
-        state.display(),
-        state.display()
-    );
-    let tmux = |args: &[&str]| {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-    };
-    let ok = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "live",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &command,
-    ])
-    .map_err(|e| format!("tmux: {e}"))?
-    .status
-    .success();
-    if !ok {
-        let _ = sim.kill();
-        return Err("tmux did not start".into());
+    let session = tmux_console::Session::start("runs", &[], state, 120, 40)?;
+    session.keys(&["6", "Enter"]);
+    std::thread::sleep(Duration::from_secs(1));
+    if !session.screen().contains(run.as_str()) {
+        return Err(format!("the run view did not open:\n{}", session.screen()));
     }
-    let screen = || {
-        String::from_utf8_lossy(
-            &tmux(&["capture-pane", "-p", "-t", "live"])
-                .map(|o| o.stdout)
-                .unwrap_or_default(),
-        )
-        .into_owned()
-    };
-    let result = (|| {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !screen().contains("updated") {
-            if Instant::now() > deadline {
-                return Err(format!("the console did not load:\n{}", screen()));
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        tmux(&["send-keys", "-t", "live", "6"]).map_err(|e| e.to_string())?;
-        std::thread::sleep(Duration::from_millis(300));
-        tmux(&["send-keys", "-t", "live", "Enter"]).map_err(|e| e.to_string())?;
-        std::thread::sleep(Duration::from_secs(1));
-        if !screen().contains(run.as_str()) {
-            return Err(format!("the run view did not open:\n{}", screen()));
-        }
-        let pid = String::from_utf8_lossy(
-            &tmux(&["list-panes", "-t", "live", "-F", "#{pane_pid}"])
-                .map_err(|e| e.to_string())?
-                .stdout,
-        )
-        .trim()
-        .to_string();
-        let cpu = || -> Result<f64, String> {
-            let stat =
-                std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .ok_or("bad stat")?
-                .1
-                .split_whitespace()
-                .collect();
-            Ok((fields[11].parse::<f64>().map_err(|e| e.to_string())?
-                + fields[12].parse::<f64>().map_err(|e| e.to_string())?)
-                / 100.0)
+    let before = session.cpu_seconds()?;
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(journal)
+        .map_err(|e| e.to_string())?;
+    let end = Instant::now() + Duration::from_secs(window);
+    let mut percent = 40u8;
+    while Instant::now() < end {
+        percent = if percent >= 99 { 40 } else { percent + 1 };
+        let line = Line {
+            at: at(time::OffsetDateTime::now_utc()),
+            event: Event::Copy {
+                image: format!("image-007-{}", run.as_str()),
+                lab: Some(lab(1)),
+                percent,
+            },
         };
-        let before = cpu()?;
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(journal)
-            .map_err(|e| e.to_string())?;
-        let end = Instant::now() + Duration::from_secs(window);
-        let mut percent = 40u8;
-        while Instant::now() < end {
-            percent = if percent >= 99 { 40 } else { percent + 1 };
-            let line = Line {
-                at: at(time::OffsetDateTime::now_utc()),
-                event: Event::Copy {
-                    image: format!("image-007-{}", run.as_str()),
-                    lab: Some(lab(1)),
-                    percent,
-                },
-            };
-            writeln!(file, "{}", serde_json::to_string(&line).unwrap())
-                .map_err(|e| e.to_string())?;
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        let shown = screen();
-        if !shown.contains('%') {
-            return Err(format!("the run view shows no copy:\n{shown}"));
-        }
-        Ok((cpu()? - before, window))
-    })();
-    let _ = tmux(&["kill-server"]);
-    let _ = sim.kill();
-    result
+        writeln!(file, "{}", serde_json::to_string(&line).unwrap()).map_err(|e| e.to_string())?;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let shown = session.screen();
+    if !shown.contains('%') {
+        return Err(format!("the run view shows no copy:\n{shown}"));
+    }
+    Ok((session.cpu_seconds()? - before, window))
 }

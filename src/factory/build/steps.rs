@@ -358,11 +358,7 @@ pub fn artifact_messages(vm: &LabVirtualMachine) -> Vec<String> {
                 .is_some_and(|s| s.eq_ignore_ascii_case("failed"))
         })
         .map(|a| {
-            let name = a
-                .artifact_id
-                .as_deref()
-                .and_then(|id| id.rsplit('/').next())
-                .unwrap_or("artifact");
+            let name = artifact_name(a);
             let mut text = format!(
                 "{name}: {}",
                 a.deployment_status_message.as_deref().unwrap_or("")
@@ -374,6 +370,14 @@ pub fn artifact_messages(vm: &LabVirtualMachine) -> Vec<String> {
             crate::arm::redact::redact(&text)
         })
         .collect()
+}
+
+/// An artifact's name: the last segment of its id.
+fn artifact_name(a: &crate::arm::wire::ArtifactInstallProperties) -> &str {
+    a.artifact_id
+        .as_deref()
+        .and_then(|id| id.rsplit('/').next())
+        .unwrap_or("artifact")
 }
 
 /// How each artifact that did not fail ended (`name: succeeded`, `name: pending`), to show
@@ -389,11 +393,7 @@ pub fn artifact_statuses(vm: &LabVirtualMachine) -> Vec<String> {
                 .is_some_and(|s| s.eq_ignore_ascii_case("failed"))
         })
         .map(|a| {
-            let name = a
-                .artifact_id
-                .as_deref()
-                .and_then(|id| id.rsplit('/').next())
-                .unwrap_or("artifact");
+            let name = artifact_name(a);
             format!(
                 "{name}: {}",
                 a.status

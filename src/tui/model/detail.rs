@@ -19,14 +19,14 @@ pub struct DetailLine {
     pub text: String,
 }
 
-fn line(kind: DetailKind, text: impl Into<String>) -> DetailLine {
+pub(super) fn line(kind: DetailKind, text: impl Into<String>) -> DetailLine {
     DetailLine {
         kind,
         text: text.into(),
     }
 }
 
-fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
+pub(super) fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
     // A name as long as the column (a VM's) still gets a space before its value.
     line(DetailKind::Field, format!("{name:<15} {value}"))
 }

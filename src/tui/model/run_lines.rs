@@ -7,7 +7,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::detail::{DetailKind, DetailLine};
+use super::detail::{DetailKind, DetailLine, field, line};
 use super::{Model, View};
 use crate::factory::build::journal::{ImageState, Resource, RunState, Stage, TargetOutcome};
 use crate::human::duration;
@@ -87,17 +87,6 @@ pub fn run_counts(state: &RunState) -> String {
         parts.push(format!("{cancelled} cancelled"));
     }
     format!("{} of {}", parts.join(", "), state.images.len())
-}
-
-fn line(kind: DetailKind, text: impl Into<String>) -> DetailLine {
-    DetailLine {
-        kind,
-        text: text.into(),
-    }
-}
-
-fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
-    line(DetailKind::Field, format!("{name:<15} {value}"))
 }
 
 /// The image of a run that a `RunImage` view shows.

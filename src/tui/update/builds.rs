@@ -109,15 +109,10 @@ pub fn build(model: &mut Model, selection: Option<Selection>) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let Some(data) = &model.data else {
-        model.flash(
-            Level::Warn,
-            "the inventory is still being read: try again in a moment",
-        );
+    let Some(inventory) = inventory_for_plan(model) else {
         return Vec::new();
     };
     let selection = selection.unwrap_or_else(|| marked_selection(model));
-    let inventory = Box::new(data.inventory.clone());
     let mut effects = superseded_plan(model);
     let req = model.request("run-plan");
     let what = match &selection {
@@ -188,19 +183,28 @@ pub fn distribute(model: &mut Model, lab: &str) -> Vec<Effect> {
             }
         }
     };
-    let Some(data) = &model.data else {
-        model.flash(
-            Level::Warn,
-            "the inventory is still being read: try again in a moment",
-        );
+    let Some(inventory) = inventory_for_plan(model) else {
         return Vec::new();
     };
-    let inventory = Box::new(data.inventory.clone());
     let mut effects = superseded_plan(model);
     let req = model.request("run-plan");
     model.flash(Level::Info, "reading the catalogue…");
     effects.push(Effect::PlanDistribution(req, inventory, only));
     effects
+}
+
+/// The inventory a plan starts from, or a word that it is still being read.
+fn inventory_for_plan(model: &mut Model) -> Option<Box<crate::factory::Inventory>> {
+    match &model.data {
+        Some(data) => Some(Box::new(data.inventory.clone())),
+        None => {
+            model.flash(
+                Level::Warn,
+                "the inventory is still being read: try again in a moment",
+            );
+            None
+        }
+    }
 }
 
 /// A plan still being made when another is asked for is not needed any more: stop it.

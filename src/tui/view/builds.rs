@@ -14,20 +14,10 @@ use super::super::model::{
 use super::super::theme::Theme;
 use super::super::widget::table::{self, Column, VisibleRow};
 use super::chrome::title;
-use super::lists::empty;
+use super::lists::{empty, visible};
 use crate::factory::build::background::Liveness;
 use crate::factory::build::journal::{ImageState, RunOutcome, RunState, Stage, TargetOutcome};
 use crate::human::duration;
-
-/// The rows of the top route that fit in `area` (less `above` lines), and the selection.
-fn visible(model: &Model, area: Rect) -> (Vec<Row>, Option<usize>) {
-    let route = model.route();
-    let height = area.height.saturating_sub(3) as usize;
-    let (start, end) = table::window(route.rows.len(), route.cursor, route.offset, height);
-    let rows = route.rows.get(start..end).unwrap_or(&[]).to_vec();
-    let selected = (route.cursor >= start && route.cursor < end).then(|| route.cursor - start);
-    (rows, selected)
-}
 
 /// A percentage as a bar of `width` cells and the number: `██████░░░░  60%`.
 pub fn bar(percent: u8, width: usize) -> String {

@@ -29,7 +29,7 @@ pub fn state_style(theme: &Theme, state: RetentionState) -> Style {
 }
 
 /// The rows of the top route that fit in `area`, and the selection's place among them.
-fn visible(model: &Model, area: Rect) -> (Vec<Row>, Option<usize>) {
+pub(super) fn visible(model: &Model, area: Rect) -> (Vec<Row>, Option<usize>) {
     let route = model.route();
     let height = area.height.saturating_sub(3) as usize;
     let (start, end) = table::window(route.rows.len(), route.cursor, route.offset, height);

@@ -55,6 +55,7 @@ fn journal(run: &RunId, start: time::OffsetDateTime, pid: u32, ended: bool) -> V
             actor: "alice@contoso.com".into(),
             host: host_name(),
             pid,
+            process: None,
             resumed: false,
             images: (0..IMAGES)
                 .map(|i| PlannedImage {

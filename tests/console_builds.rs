@@ -410,3 +410,95 @@ async fn read_only_shows_runs_but_cannot_build_cancel_or_resume() {
     };
     assert!(!help.contains("build the marked"), "{help}");
 }
+
+#[tokio::test]
+async fn a_missed_read_keeps_the_run_on_screen_and_its_end_read_again_is_still_said() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    let all = bytes(&live_run());
+    let end = vec![Line {
+        at: "2026-11-20T12:00:00Z".into(),
+        event: Event::Finished {
+            outcome: RunOutcome::Done,
+        },
+    }];
+    // A read past what was folded: read again, but what is known stays shown meanwhile.
+    let effects = feed(&mut model, RUN, all + 10, &end, Liveness::Finished);
+    assert!(matches!(effects.as_slice(), [Effect::RereadJournal(r)] if r == RUN));
+    assert!(model.runs.get(RUN).unwrap().state.is_some());
+    // A read that is not from the start is of no use now.
+    assert!(feed(&mut model, RUN, all, &end, Liveness::Finished).is_empty());
+    assert!(
+        model
+            .runs
+            .get(RUN)
+            .unwrap()
+            .state
+            .as_ref()
+            .unwrap()
+            .outcome
+            .is_none()
+    );
+    // The whole journal, with its end: the end is said.
+    let mut whole = live_run();
+    whole.extend(end);
+    let effects = feed(&mut model, RUN, 0, &whole, Liveness::Finished);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RefreshInventory(_)))
+    );
+    assert!(model.flash.clone().unwrap().text.contains("ended: done"));
+    assert_eq!(state_of(&model, RUN), RunState::fold(&whole).unwrap());
+}
+
+#[tokio::test]
+async fn quitting_while_a_run_is_handed_over_waits_for_it_and_the_run_is_left_alone_meanwhile() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    feed(&mut model, RUN, bytes(&live_run()), &[], Liveness::Stopped);
+    update(&mut model, ch('6'));
+    update(&mut model, ch('r'));
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::ResumeRun(req, _), Effect::ScanJournals] = effects.as_slice() else {
+        panic!("{} effects", effects.len())
+    };
+    let req = *req;
+    // While it is handed over, neither r nor x starts anything else for that run.
+    assert!(update(&mut model, ch('r')).is_empty());
+    let flash = model.flash.clone().unwrap().text;
+    assert!(flash.contains("wait a moment"), "{flash}");
+    assert!(update(&mut model, ch('x')).is_empty());
+    assert!(matches!(model.overlay, Overlay::None));
+    // q waits until the run is handed over, then quits.
+    update(&mut model, ch('q'));
+    assert!(!model.quit);
+    assert!(model.flash.clone().unwrap().text.contains("quitting once"));
+    let effects = update(
+        &mut model,
+        Msg::Loaded(req, Payload::RunAction(Ok("resumed in process 77".into()))),
+    );
+    assert!(model.quit);
+    assert!(matches!(effects.as_slice(), [Effect::ScanJournals]));
+}
+
+#[tokio::test]
+async fn read_only_refuses_run_commands_typed_in_the_palette_too() {
+    let mut model = model_with(inventory().await, true);
+    with_runs(&mut model);
+    for typed in ["build win2022/base", "distribute", "cancel", "resume"] {
+        update(&mut model, ch(':'));
+        type_text(&mut model, typed);
+        assert!(
+            update(&mut model, key(KeyCode::Enter)).is_empty(),
+            "{typed}"
+        );
+        let flash = model
+            .flash
+            .clone()
+            .map(|f| f.text)
+            .unwrap_or_else(|| panic!("{typed}: nothing said"));
+        assert!(flash.contains("read-only"), "{typed}: {flash}");
+    }
+}

@@ -74,6 +74,7 @@ struct Model {
     cancel: Option<String>,
     outcome: Option<RunOutcome>,
     pid: u32,
+    process: Option<String>,
 }
 
 fn pending_key(step: &Step) -> String {
@@ -106,6 +107,7 @@ fn journal(seed: u64) -> (Vec<Line>, Model, Vec<String>, Vec<String>) {
             actor: "a".into(),
             host: "h".into(),
             pid: 1,
+            process: None,
             resumed: false,
             images: images
                 .iter()
@@ -304,6 +306,9 @@ fn journal(seed: u64) -> (Vec<Line>, Model, Vec<String>, Vec<String>) {
                 if rng.chance(50) {
                     let pid = 2 + rng.below(100) as u32;
                     model.pid = pid;
+                    // Some processes say which they are, some (older journals) do not.
+                    let process = rng.chance(2).then(|| format!("boot:{pid}"));
+                    model.process = process.clone();
                     Event::Started {
                         run: RunId::parse("20261127t100000-abcd").unwrap(),
                         factory: "/labs/f".into(),
@@ -311,6 +316,7 @@ fn journal(seed: u64) -> (Vec<Line>, Model, Vec<String>, Vec<String>) {
                         actor: "a".into(),
                         host: "h".into(),
                         pid,
+                        process,
                         resumed: true,
                         images: Vec::new(),
                         left_out: Vec::new(),
@@ -342,6 +348,7 @@ proptest! {
         prop_assert_eq!(&state.updated, &lines.last().unwrap().at);
         prop_assert_eq!(&state.started, &lines[0].at);
         prop_assert_eq!(state.pid, model.pid);
+        prop_assert_eq!(&state.process, &model.process);
         prop_assert_eq!(&state.cancel_asked, &model.cancel);
         prop_assert_eq!(state.outcome, model.outcome);
         // What the run left out is said once, when it starts; a process taking over keeps it.
@@ -442,6 +449,7 @@ fn started(images: &[(&str, &str)]) -> Line {
             actor: "a".into(),
             host: "h".into(),
             pid: 1,
+            process: None,
             resumed: false,
             images: images
                 .iter()

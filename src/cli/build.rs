@@ -13,7 +13,7 @@ use super::output::{print_json, report_error, report_warning};
 use super::progress::Printer;
 use crate::config::{FactoryConfig, ImagePath};
 use crate::factory::audit::Actor;
-use crate::factory::build::background::{self, host_name, process_alive};
+use crate::factory::build::background::{self, host_name};
 use crate::factory::build::journal::{self, Event, Journal, RunOutcome, RunState};
 use crate::factory::build::runner::{self, Recorder, Sink};
 use crate::factory::build::{BuildPlan, RunId, Selection, offer, plan, resume};
@@ -169,7 +169,7 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
     if state.host == host_name()
         && state.pid != std::process::id()
         && Some(state.pid) != args.taking_over
-        && process_alive(state.pid)
+        && background::runs_it(&state)
     {
         report_error(&format!(
             "run {run} is running in process {} on this machine; follow it with `imagefactory watch {run}`",

@@ -28,7 +28,15 @@ pub async fn run(global: &Global) -> Exit {
         );
         return Exit::Usage;
     }
-    match tui::run(context.client, context.config, settings, read_only).await {
+    match tui::run(
+        context.client,
+        context.config,
+        settings,
+        read_only,
+        global.demo,
+    )
+    .await
+    {
         Ok(()) => Exit::Ok,
         Err(e @ (tui::ConsoleError::Settings(_) | tui::ConsoleError::Setting { .. })) => {
             report_error(&e.to_string());

@@ -276,7 +276,7 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
         }
         Liveness::Running => {
             // The run's own process cleans up: it stops on SIGTERM as on Ctrl-C.
-            if let Err(e) = crate::factory::build::background::terminate(state.pid) {
+            if let Err(e) = crate::factory::build::background::terminate(&state) {
                 report_error(&format!(
                     "cannot signal process {} of run {run}: {e}",
                     state.pid

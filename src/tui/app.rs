@@ -66,19 +66,16 @@ pub async fn run(
     config: Option<FactoryConfig>,
     settings: Settings,
     read_only: bool,
+    demo: bool,
 ) -> Result<(), ConsoleError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = settings.theme(no_color)?;
     let keymap = KeyMap::new(&settings.keys, read_only)?;
     let config = config.map(Arc::new);
     let now = OffsetDateTime::now_utc();
-    let mut model = Model::new(
-        identity(&client, config.as_deref()),
-        config.clone(),
-        keymap,
-        read_only,
-        now,
-    );
+    let mut identity = identity(&client, config.as_deref());
+    identity.demo = demo;
+    let mut model = Model::new(identity, config.clone(), keymap, read_only, now);
     model.refresh_every = settings.refresh_every();
     let cache = cache_path(client.endpoint());
     if let Some(inventory) = read_cache(&cache) {
@@ -172,6 +169,7 @@ fn identity(client: &ArmClient, config: Option<&FactoryConfig>) -> Identity {
         factory: config.map(|c| c.factory.name.clone()),
         endpoint: endpoint.to_string(),
         emulator,
+        demo: false,
     }
 }
 
@@ -242,8 +240,13 @@ fn spawn(effect: Effect, context: &Context) {
         Effect::StartRun(req, plan, distribution) => {
             tokio::spawn(super::runs::start(context.runs(), req, plan, distribution));
         }
-        Effect::CancelRun(req, run) => super::runs::cancel(context.runs(), req, run),
-        Effect::ResumeRun(req, run) => super::runs::resume(context.runs(), req, run),
+        Effect::CancelRun(req, run) => {
+            let ctx = context.runs();
+            tokio::task::spawn_blocking(move || super::runs::cancel(ctx, req, run));
+        }
+        Effect::ResumeRun(req, run) => {
+            tokio::spawn(super::runs::resume(context.runs(), req, run));
+        }
         Effect::LoadPrincipal => {
             tokio::spawn(async move {
                 let principal = context.client.principal().await;

@@ -189,17 +189,93 @@ pub async fn plan_distribution(
     );
 }
 
-/// Starts a planned run in a background process.
+/// Starts a planned run in a background process, and waits until that process has taken the
+/// run over (its own first line in the journal) or has ended. A process that ends first made
+/// nothing in Azure: the run is recorded as cancelled, with the end of its log as the reason.
 pub async fn start(ctx: RunContext, req: u64, plan: Box<BuildPlan>, distribution: bool) {
     let actor = Actor::current(&ctx.client).await;
-    let result =
-        background::start(&plan, &actor, distribution, &ctx.invocation).map(|(pid, log)| {
-            format!(
+    let result = match background::start(&plan, &actor, distribution, &ctx.invocation) {
+        Err(e) => Err(e),
+        Ok((pid, log)) => match taken_over(&plan.run, pid).await {
+            TakeOver::Taken => Ok(format!(
                 "started in process {pid}, which outlives this console; its log: {}",
                 log.display()
-            )
-        });
+            )),
+            TakeOver::Slow => Ok(format!(
+                "process {pid} is still starting the run; its log: {}",
+                log.display()
+            )),
+            TakeOver::Ended => {
+                let why = log_tail(&log);
+                end_unstarted(&plan.run, &why);
+                Err(format!(
+                    "the background process ended before it took the run over: {why} (its log: {})",
+                    log.display()
+                ))
+            }
+        },
+    };
     ctx.reply(req, Payload::RunAction(result));
+}
+
+/// How a hand-over to a background process went.
+enum TakeOver {
+    Taken,
+    /// Not yet, after a minute; the process still lives.
+    Slow,
+    Ended,
+}
+
+/// Waits until process `pid` names itself in the journal of `run`, or ends.
+async fn taken_over(run: &RunId, pid: u32) -> TakeOver {
+    let path = journal::path_of(&journal::dir(), run);
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let state = journal::read(&path).ok().and_then(|l| RunState::fold(&l));
+        if state.is_some_and(|s| s.pid == pid) {
+            return TakeOver::Taken;
+        }
+        if !background::process_alive(pid) {
+            return TakeOver::Ended;
+        }
+    }
+    TakeOver::Slow
+}
+
+/// The last lines of a background process's log: what it said before it ended.
+fn log_tail(log: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("--- "))
+        .collect();
+    let tail = lines[lines.len().saturating_sub(2)..].join(" / ");
+    if tail.is_empty() {
+        "it wrote nothing".into()
+    } else {
+        crate::arm::redact::redact(&tail)
+    }
+}
+
+/// Records that a run never started: nobody took it over, so nothing was made.
+fn end_unstarted(run: &RunId, why: &str) {
+    let Ok(journal) = journal::Journal::open(&journal::dir(), run) else {
+        return;
+    };
+    let now = crate::factory::build::runner::now();
+    for event in [
+        journal::Event::CancelAsked {
+            by: format!("the console: its background process ended before starting ({why})"),
+        },
+        journal::Event::Finished {
+            outcome: journal::RunOutcome::Cancelled,
+        },
+    ] {
+        let _ = journal.append(&journal::Line {
+            at: now.clone(),
+            event,
+        });
+    }
 }
 
 /// Stops a run: its process cleans up on SIGTERM; a run without a process is cleaned up by
@@ -215,7 +291,7 @@ pub fn cancel(ctx: RunContext, req: u64, run: String) {
             Liveness::Elsewhere => {
                 Err(format!("run {run} runs on {}: cancel it there", state.host))
             }
-            Liveness::Running => background::terminate(state.pid)
+            Liveness::Running => background::terminate(&state)
                 .map(|()| {
                     format!(
                         "asked process {} to stop; it cleans up what the run made",
@@ -239,12 +315,27 @@ pub fn cancel(ctx: RunContext, req: u64, run: String) {
     ctx.reply(req, Payload::RunAction(result));
 }
 
-/// Finishes a run whose process is gone, in a background process.
-pub fn resume(ctx: RunContext, req: u64, run: String) {
+/// Finishes a run whose process is gone, in a background process, and waits until it has
+/// taken the run over (or says why it could not).
+pub async fn resume(ctx: RunContext, req: u64, run: String) {
     let log = journal::dir().join(format!("{run}.log"));
     let args = ctx.invocation.args(&["resume", &run]);
-    let result = background::spawn_detached(&args, &log)
-        .map(|pid| format!("resumed in process {pid}, which outlives this console"))
-        .map_err(|e| format!("cannot resume: {e}; run `imagefactory resume {run}`"));
+    let result = match (background::spawn_detached(&args, &log), RunId::parse(&run)) {
+        (Err(e), _) => Err(format!(
+            "cannot resume: {e}; run `imagefactory resume {run}`"
+        )),
+        (Ok(_), None) => Err(format!("{run} is not a run id")),
+        (Ok(pid), Some(id)) => match taken_over(&id, pid).await {
+            TakeOver::Taken => Ok(format!(
+                "resumed in process {pid}, which outlives this console"
+            )),
+            TakeOver::Slow => Ok(format!("process {pid} is still taking the run over")),
+            TakeOver::Ended => Err(format!(
+                "the resume ended at once: {} (its log: {})",
+                log_tail(&log),
+                log.display()
+            )),
+        },
+    };
     ctx.reply(req, Payload::RunAction(result));
 }

@@ -55,6 +55,7 @@ pub fn model_with(inventory: Inventory, read_only: bool) -> Model {
         factory: Some("ImageFactory".into()),
         endpoint: "http://127.0.0.1:8080/".into(),
         emulator: true,
+        demo: false,
     };
     let keymap = KeyMap::new(&HashMap::new(), read_only).unwrap();
     let mut model = Model::new(

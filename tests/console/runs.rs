@@ -68,6 +68,7 @@ pub fn started(run: &str, minute: u32, images: Vec<PlannedImage>) -> Line {
             actor: "alice@contoso.com".into(),
             host: "jumpbox-1".into(),
             pid: 4242,
+            process: None,
             resumed: false,
             images,
             left_out: Vec::new(),

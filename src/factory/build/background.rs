@@ -33,17 +33,38 @@ impl Liveness {
     }
 }
 
-/// A run's liveness from its state (reads the process table).
+/// A run's liveness from its state (reads the process table). The process must be the one
+/// the journal names: alive, and (when the journal says) started when that one was.
 pub fn liveness(state: &RunState) -> Liveness {
     if state.outcome.is_some() {
         Liveness::Finished
     } else if state.host != host_name() {
         Liveness::Elsewhere
-    } else if process_alive(state.pid) {
+    } else if runs_it(state) {
         Liveness::Running
     } else {
         Liveness::Stopped
     }
+}
+
+/// Whether the process the journal names is alive and is that process (not another one the
+/// system has given its pid since).
+pub fn runs_it(state: &RunState) -> bool {
+    process_alive(state.pid)
+        && state
+            .process
+            .as_ref()
+            .is_none_or(|mark| process_mark(state.pid).as_ref() == Some(mark))
+}
+
+/// Which process `pid` is: this boot's id and the process's start time (clock ticks since
+/// boot), which together no other process shares.
+pub fn process_mark(pid: u32) -> Option<String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22, counted after the command name (which may hold spaces) closes.
+    let start = stat.rsplit_once(") ")?.1.split_whitespace().nth(19)?;
+    Some(format!("{}:{start}", boot.trim()))
 }
 
 /// This machine's name.
@@ -74,9 +95,22 @@ pub fn process_alive(pid: u32) -> bool {
     unsafe { libc::kill(pid, 0) == 0 || *libc::__errno_location() == libc::EPERM }
 }
 
-/// Asks process `pid` to stop (SIGTERM: a run stops on it as on Ctrl-C, cleaning up).
-pub fn terminate(pid: u32) -> std::io::Result<()> {
-    let pid = i32::try_from(pid).map_err(std::io::Error::other)?;
+/// Asks the process running `state` to stop (SIGTERM: a run stops on it as on Ctrl-C, cleaning
+/// up). Never this process (a console that started the run and is handing it over), and
+/// never a process that is not the one the journal names.
+pub fn terminate(state: &RunState) -> std::io::Result<()> {
+    if state.pid == std::process::id() {
+        return Err(std::io::Error::other(
+            "its background process has not taken it over yet",
+        ));
+    }
+    if !runs_it(state) {
+        return Err(std::io::Error::other(format!(
+            "process {} is not the run's any more",
+            state.pid
+        )));
+    }
+    let pid = i32::try_from(state.pid).map_err(std::io::Error::other)?;
     // SAFETY: sending a signal to a process id read from our own journal.
     if unsafe { libc::kill(pid, libc::SIGTERM) } == 0 {
         Ok(())
@@ -92,7 +126,23 @@ pub fn spawn_detached(args: &[OsString], log: &Path) -> std::io::Result<u32> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = std::fs::File::create(log)?;
+    // Appended to: an earlier process's log says why it stopped, and must stay.
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    {
+        use std::io::Write;
+        let _ = writeln!(
+            file,
+            "--- {} imagefactory {}",
+            super::runner::now(),
+            args.iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
     let exe = std::env::current_exe().unwrap_or_else(|_| "imagefactory".into());
     let mut command = std::process::Command::new(exe);
     command
@@ -142,9 +192,10 @@ impl Tail {
         }
     }
 
-    /// The bytes read so far.
+    /// The bytes of complete lines read so far (a line still being written is not counted,
+    /// so that consecutive reads join up at line ends).
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.offset - self.partial.len() as u64
     }
 
     /// The complete lines written since the last read (a line cut short waits for its end;
@@ -222,6 +273,7 @@ pub fn started_here(plan: &BuildPlan, actor: &Actor, resumed: bool) -> Event {
         actor: actor_name(actor),
         host: host_name(),
         pid: std::process::id(),
+        process: process_mark(std::process::id()),
         resumed,
         images: if resumed {
             Vec::new()
@@ -305,4 +357,95 @@ pub fn start(
         format!("cannot start the background run: {e}; `imagefactory resume {run}` runs it here")
     })?;
     Ok((child, log))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::factory::build::journal::Event;
+
+    fn line(by: &str) -> String {
+        let line = Line {
+            at: "2026-11-27T10:00:00Z".into(),
+            event: Event::CancelAsked { by: by.into() },
+        };
+        serde_json::to_string(&line).unwrap() + "\n"
+    }
+
+    #[test]
+    fn a_line_still_being_written_waits_and_the_offsets_join_at_line_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.jsonl");
+        let (first, second) = (line("a"), line("b"));
+        let (head, rest) = second.split_at(10);
+        std::fs::write(&path, format!("{first}{head}")).unwrap();
+        let mut tail = Tail::new(&path);
+        assert_eq!(tail.read().unwrap().len(), 1);
+        assert_eq!(
+            tail.offset(),
+            first.len() as u64,
+            "the half line is not counted"
+        );
+        // Nothing new: nothing read, the offset stays.
+        assert!(tail.read().unwrap().is_empty());
+        assert_eq!(tail.offset(), first.len() as u64);
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut file, rest.as_bytes()).unwrap();
+        let lines = tail.read().unwrap();
+        assert_eq!(lines.len(), 1);
+        assert!(matches!(&lines[0].event, Event::CancelAsked { by } if by == "b"));
+        assert_eq!(tail.offset(), (first.len() + second.len()) as u64);
+    }
+
+    fn state_of(pid: u32, process: Option<String>) -> RunState {
+        let mut lines = vec![Line {
+            at: "2026-11-27T10:00:00Z".into(),
+            event: Event::Started {
+                run: super::super::RunId::parse("20261127t100000-abcd").unwrap(),
+                factory: "/f".into(),
+                location: "westeurope".into(),
+                actor: "a".into(),
+                host: host_name(),
+                pid,
+                process,
+                resumed: false,
+                images: Vec::new(),
+                left_out: Vec::new(),
+            },
+        }];
+        RunState::fold(lines.drain(..).collect::<Vec<_>>().iter()).unwrap()
+    }
+
+    #[test]
+    fn a_run_is_running_only_in_the_very_process_its_journal_names() {
+        let me = std::process::id();
+        let mark = process_mark(me);
+        assert!(mark.is_some(), "this system tells processes apart");
+        assert_eq!(liveness(&state_of(me, mark)), Liveness::Running);
+        // Older journals name no process: the pid alone decides.
+        assert_eq!(liveness(&state_of(me, None)), Liveness::Running);
+        // The pid now belongs to another process (started at another time, or another boot):
+        // the run is stopped, and that process is not signalled.
+        let mut stranger = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let reused = state_of(stranger.id(), Some("another-boot:1".to_string()));
+        assert_eq!(liveness(&reused), Liveness::Stopped);
+        let error = terminate(&reused).unwrap_err();
+        assert!(error.to_string().contains("not the run's"), "{error}");
+        assert!(stranger.try_wait().unwrap().is_none(), "still alive");
+        let _ = stranger.kill();
+        let _ = stranger.wait();
+    }
+
+    #[test]
+    fn a_process_never_signals_itself() {
+        let me = std::process::id();
+        let error = terminate(&state_of(me, process_mark(me))).unwrap_err();
+        assert!(error.to_string().contains("not taken it over"), "{error}");
+    }
 }

@@ -153,6 +153,10 @@ pub enum Event {
         actor: String,
         host: String,
         pid: u32,
+        /// Which process `pid` was: the boot and its start time, so that a pid the system
+        /// has given to another process since is not taken for the run's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        process: Option<String>,
         #[serde(default)]
         resumed: bool,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -263,6 +267,8 @@ pub struct RunState {
     pub host: String,
     /// The process running it now (the last to start or resume it).
     pub pid: u32,
+    /// Which process that was (see `Event::Started`).
+    pub process: Option<String>,
     pub started: String,
     pub updated: String,
     pub images: Vec<ImageState>,
@@ -282,6 +288,7 @@ impl RunState {
             actor,
             host,
             pid,
+            process,
             images,
             left_out,
             ..
@@ -296,6 +303,7 @@ impl RunState {
             actor: actor.clone(),
             host: host.clone(),
             pid: *pid,
+            process: process.clone(),
             started: line.at.clone(),
             updated: line.at.clone(),
             images: images
@@ -344,9 +352,12 @@ impl RunState {
     pub fn apply(&mut self, line: &Line) {
         self.updated = line.at.clone();
         match &line.event {
-            Event::Started { pid, host, .. } => {
+            Event::Started {
+                pid, host, process, ..
+            } => {
                 self.pid = *pid;
                 self.host = host.clone();
+                self.process = process.clone();
             }
             Event::CancelAsked { by } => self.cancel_asked = Some(by.clone()),
             Event::Finished { outcome } => self.outcome = Some(*outcome),
@@ -653,6 +664,7 @@ mod tests {
                 actor: "a".into(),
                 host: "h".into(),
                 pid: 7,
+                process: Some("boot:123".into()),
                 resumed: false,
                 images: vec![PlannedImage {
                     path: "p".into(),

@@ -73,6 +73,8 @@ pub struct Identity {
     pub endpoint: String,
     /// The endpoint is the emulator (loopback), not Azure.
     pub emulator: bool,
+    /// The emulator lives in this process (`--demo`): it ends with the console.
+    pub demo: bool,
 }
 
 /// Where the data came from and how fresh it is.
@@ -256,6 +258,8 @@ pub struct Model {
     pub pending: HashMap<&'static str, ReqId>,
     pub next_req: ReqId,
     pub quit: bool,
+    /// Quit once the runs being handed to background processes are (q was pressed then).
+    pub quit_when_handed_over: bool,
     /// Something visible changed since the last frame.
     pub dirty: bool,
 }
@@ -297,6 +301,7 @@ impl Model {
             pending: HashMap::new(),
             next_req: 1,
             quit: false,
+            quit_when_handed_over: false,
             dirty: true,
         }
     }

@@ -194,7 +194,7 @@ pub fn run_image_lines(model: &Model) -> Vec<DetailLine> {
     if let (Some(_), true) = (&vm, image.stage == Stage::Failed) {
         out.push(line(
             DetailKind::Note,
-            "the build VM was kept (keep_failed_vms): c copies its id, C its portal link; `imagefactory clean` removes it",
+            "the build VM is still there (kept by keep_failed_vms, or its removal failed): c copies its id, C its portal link; `imagefactory clean` removes it",
         ));
     }
     if image.stage == Stage::Failed {

@@ -21,13 +21,15 @@ pub struct RunEntry {
     pub in_azure: Option<(usize, usize)>,
     /// It was going when this console first saw it: its end is worth a message.
     pub followed: bool,
+    /// Its journal is being read again from the start: the next read from byte 0 replaces
+    /// what was folded (which stays shown until then).
+    pub rereading: bool,
 }
 
 impl RunEntry {
     /// Whether it may still change.
     pub fn is_live(&self) -> bool {
-        self.state.as_ref().is_some_and(|s| s.outcome.is_none())
-            && matches!(self.liveness, Liveness::Running | Liveness::Elsewhere)
+        self.state.as_ref().is_some_and(|s| s.outcome.is_none()) && self.liveness.is_live()
     }
 }
 
@@ -97,6 +99,7 @@ impl Runs {
                     liveness: read.liveness,
                     read_to: read.to,
                     in_azure,
+                    rereading: false,
                 };
                 self.insert(entry);
                 return Folded::Applied;
@@ -104,6 +107,12 @@ impl Runs {
         };
         let entry = &mut self.entries[at];
         match entry.state.as_mut() {
+            // Read again from the start (a read was missed): the whole journal replaces it.
+            Some(_) if entry.rereading && read.from == 0 => {
+                entry.state = RunState::fold(&read.lines).or(entry.state.take());
+                entry.rereading = false;
+            }
+            Some(_) if entry.rereading => return Folded::Stale,
             // Known from Azure first: its journal has just appeared.
             None if read.from == 0 => {
                 entry.state = RunState::fold(&read.lines);
@@ -127,10 +136,11 @@ impl Runs {
         Folded::Applied
     }
 
-    /// Starts a run over (its journal is read again from the start).
-    pub fn forget_journal(&mut self, id: &str) {
+    /// Reads a run's journal again from the start: what was folded stays shown until the
+    /// whole journal replaces it.
+    pub fn reread(&mut self, id: &str) {
         if let Some(at) = self.position(id) {
-            self.entries[at].state = None;
+            self.entries[at].rereading = true;
             self.entries[at].read_to = 0;
         }
     }
@@ -162,6 +172,7 @@ impl Runs {
                 read_to: 0,
                 in_azure: Some(counts),
                 followed: false,
+                rereading: false,
             });
         }
     }

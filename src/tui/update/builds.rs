@@ -24,7 +24,7 @@ pub fn journal(model: &mut Model, read: JournalRead) -> Vec<Effect> {
     match model.runs.fold(read) {
         Folded::Stale => return Vec::new(),
         Folded::Gap => {
-            model.runs.forget_journal(&run);
+            model.runs.reread(&run);
             return vec![Effect::RereadJournal(run)];
         }
         Folded::Applied => {}
@@ -77,7 +77,7 @@ fn rebuild_runs(model: &mut Model) {
     model.dirty = true;
 }
 
-/// The definitions marked in the Definitions view, or under the cursor, or none (all).
+/// The definitions marked in the Definitions view; none marked: all of them.
 fn marked_selection(model: &Model) -> Selection {
     let Some(config) = &model.config else {
         return Selection::All;
@@ -309,6 +309,12 @@ pub fn plan_ready(
     }
     let action = ConfirmAction::StartRun { plan, distribution };
     let mut confirm = Confirm::new(action, title, items);
+    let mut notes: Vec<String> = notes;
+    if model.identity.demo {
+        notes.push(
+            "--demo: the emulator lives in this console, so quitting it ends this run's Azure (use `imagefactory sim` for runs that outlive the console)".into(),
+        );
+    }
     confirm.notes = notes;
     confirm.blockers = blockers;
     model.overlay = Overlay::Confirm(Box::new(confirm));
@@ -323,6 +329,14 @@ fn current_run(model: &Model) -> Option<String> {
         (View::Builds, Some(Row::Run(r))) => Some(model.runs.entries[r].id.clone()),
         _ => None,
     }
+}
+
+/// Whether this console is starting, stopping or resuming run `id` right now.
+fn busy(model: &Model, id: &str) -> bool {
+    model
+        .jobs
+        .running()
+        .any(|j| j.run.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(id)))
 }
 
 /// `x`: asks before stopping the run (its process cleans up what it made).
@@ -341,6 +355,13 @@ pub fn cancel(model: &mut Model) -> Vec<Effect> {
         );
         return Vec::new();
     };
+    if busy(model, &id) {
+        model.flash(
+            Level::Warn,
+            format!("run {id} is being handed to a background process: wait a moment"),
+        );
+        return Vec::new();
+    }
     let items = match entry.liveness {
         Liveness::Finished => {
             model.flash(
@@ -389,6 +410,9 @@ pub fn resume(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     };
     let why_not = match (entry.liveness, &entry.state) {
+        _ if busy(model, &id) => Some(format!(
+            "run {id} is being handed to a background process already: wait a moment"
+        )),
         (_, None) => Some(format!(
             "run {id} has no journal here: resume it where it was started"
         )),
@@ -435,22 +459,13 @@ pub fn confirmed(model: &mut Model, action: ConfirmAction) -> Vec<Effect> {
         ConfirmAction::Retire => Vec::new(),
         ConfirmAction::StartRun { plan, distribution } => {
             let run = plan.run.to_string();
-            let req = model.request("run-action");
             let what = if distribution {
                 "distribution"
             } else {
                 "build"
             };
-            model.jobs.start(
-                req,
-                JobKind::StartRun,
-                format!("start {what} run {run}"),
-                1,
-                model.now,
-            );
-            if let Some(job) = model.jobs.get_mut(req) {
-                job.run = Some(run.clone());
-            }
+            let title = format!("start {what} run {run}");
+            let req = run_job(model, JobKind::StartRun, title, &run);
             // Marks on definitions did their job.
             model.marks.retain(|m| !m.starts_with("def:"));
             switch(model, View::Builds);
@@ -461,34 +476,32 @@ pub fn confirmed(model: &mut Model, action: ConfirmAction) -> Vec<Effect> {
             ]
         }
         ConfirmAction::CancelRun(run) => {
-            let req = model.request("run-action");
-            model.jobs.start(
-                req,
-                JobKind::CancelRun,
-                format!("cancel run {run}"),
-                1,
-                model.now,
-            );
+            let req = run_job(model, JobKind::CancelRun, format!("cancel run {run}"), &run);
             model.flash(Level::Info, format!("stopping run {run}…"));
             vec![Effect::CancelRun(req, run)]
         }
         ConfirmAction::ResumeRun(run) => {
-            let req = model.request("run-action");
-            model.jobs.start(
-                req,
-                JobKind::ResumeRun,
-                format!("resume run {run}"),
-                1,
-                model.now,
-            );
+            let req = run_job(model, JobKind::ResumeRun, format!("resume run {run}"), &run);
             model.flash(Level::Info, format!("resuming run {run}…"));
             vec![Effect::ResumeRun(req, run), Effect::ScanJournals]
         }
     }
 }
 
-/// A run was started, stopped or resumed (or could not be).
-pub fn action_done(model: &mut Model, req: u64, result: Result<String, String>) {
+/// A job that hands run `run` to (or takes it from) a background process.
+fn run_job(model: &mut Model, kind: JobKind, title: String, run: &str) -> u64 {
+    let req = model.request("run-action");
+    model.jobs.start(req, kind, title, 1, model.now);
+    if let Some(job) = model.jobs.get_mut(req) {
+        job.run = Some(run.to_string());
+    }
+    req
+}
+
+/// A run was started, stopped or resumed (or could not be): the journals are looked at at
+/// once, and a quit that waited for it goes ahead.
+pub fn action_done(model: &mut Model, req: u64, result: Result<String, String>) -> Vec<Effect> {
+    model.settle("run-action", req);
     let (outcome, detail) = match result {
         Ok(said) => (super::super::model::ItemOutcome::Done, said),
         Err(e) => (super::super::model::ItemOutcome::Failed, e),
@@ -507,4 +520,8 @@ pub fn action_done(model: &mut Model, req: u64, result: Result<String, String>) 
         },
     );
     super::jobs::end(model, req);
+    if model.quit_when_handed_over && !super::jobs::handing_over(model) {
+        model.quit = true;
+    }
+    vec![Effect::ScanJournals]
 }

@@ -290,6 +290,12 @@ fn mark(model: &mut Model) {
 
 fn copy(model: &mut Model, link: bool) -> Vec<Effect> {
     let Some(id) = current_id(model) else {
+        if matches!(model.route().view, View::RunImage { .. }) {
+            model.flash(
+                Level::Info,
+                "the run holds no build VM for this image any more: nothing to copy",
+            );
+        }
         return Vec::new();
     };
     let text = if link {

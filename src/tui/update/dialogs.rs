@@ -173,14 +173,16 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
     };
     let argument = words.collect::<Vec<_>>().join(" ");
     let first_name = first_completion.and_then(|c| c.split_whitespace().next());
-    let found = command::by_name(name, model.read_only)
-        .or_else(|| first_name.and_then(|c| command::by_name(c, model.read_only)));
-    if found.is_none()
+    // A command named exactly, but off in read-only mode, is refused with why (not taken
+    // for the nearest completion, `:build` for `:builds`).
+    let exact = command::by_name(name, model.read_only);
+    if exact.is_none()
         && let Some(refused) = command::by_name(name, false)
     {
         super::commands::refuse_read_only(model, refused.id);
         return Vec::new();
     }
+    let found = exact.or_else(|| first_name.and_then(|c| command::by_name(c, model.read_only)));
     let Some(command) = found else {
         let names: Vec<&str> = command::COMMANDS
             .iter()

@@ -31,6 +31,15 @@ pub fn interrupt(model: &mut Model) -> Vec<Effect> {
         _ => None,
     };
     let Some(id) = shown.or_else(|| model.jobs.stoppable().map(|j| j.id)) else {
+        // A run being handed to its background process is not dropped half way.
+        if handing_over(model) && !model.quit_when_handed_over {
+            model.quit_when_handed_over = true;
+            model.flash(
+                Level::Info,
+                "quitting once the run is handed to its background process (ctrl-c again quits now)",
+            );
+            return Vec::new();
+        }
         model.quit = true;
         return Vec::new();
     };
@@ -55,6 +64,16 @@ pub fn interrupt(model: &mut Model) -> Vec<Effect> {
     }
     // Nothing new starts while the operator decides.
     vec![Effect::Hold(id)]
+}
+
+/// Whether a run is being started, stopped or resumed by this console right now.
+pub fn handing_over(model: &Model) -> bool {
+    model.jobs.running().any(|j| {
+        matches!(
+            j.kind,
+            JobKind::StartRun | JobKind::CancelRun | JobKind::ResumeRun
+        )
+    })
 }
 
 fn stop(model: &mut Model, id: u64) -> Vec<Effect> {

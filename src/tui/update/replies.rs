@@ -192,7 +192,7 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
         Payload::RunPlan { distribution, plan } => {
             return super::builds::plan_ready(model, req, distribution, plan);
         }
-        Payload::RunAction(result) => super::builds::action_done(model, req, result),
+        Payload::RunAction(result) => return super::builds::action_done(model, req, result),
     }
     Vec::new()
 }

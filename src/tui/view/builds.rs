@@ -82,7 +82,7 @@ pub fn runs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let wide = area.width >= 100;
     let mut columns = vec![
         Column::fixed("RUN", 20),
-        Column::fixed("STATE", 11),
+        Column::fixed("STATE", 19),
         Column::fixed("IMAGES", 12),
         Column::fixed("STARTED", 8),
         Column::fixed("TOOK", 6),

@@ -401,7 +401,7 @@ mod tests {
     }
 
     fn state_of(pid: u32, process: Option<String>) -> RunState {
-        let mut lines = vec![Line {
+        let lines = vec![Line {
             at: "2026-11-27T10:00:00Z".into(),
             event: Event::Started {
                 run: super::super::RunId::parse("20261127t100000-abcd").unwrap(),
@@ -416,7 +416,7 @@ mod tests {
                 left_out: Vec::new(),
             },
         }];
-        RunState::fold(lines.drain(..).collect::<Vec<_>>().iter()).unwrap()
+        RunState::fold(&lines).unwrap()
     }
 
     #[test]

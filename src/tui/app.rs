@@ -10,6 +10,7 @@ use std::time::Duration;
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use time::OffsetDateTime;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use super::ConsoleError;
@@ -110,6 +111,10 @@ pub async fn run(
         spawn(effect, &context);
     }
     let mut events = EventStream::new();
+    // SIGTERM and SIGHUP (a closed SSH session) end the console as q does: the terminal is
+    // restored, and runs go on in their own processes.
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut hangup = signal(SignalKind::hangup())?;
     let result = loop {
         if model.dirty {
             if let Err(e) = terminal.draw(|frame| view(&model, &theme, frame)) {
@@ -129,6 +134,8 @@ pub async fn run(
                 None => break Ok(()),
             },
             Some(msg) = rx.recv() => msg,
+            _ = terminate.recv() => break Ok(()),
+            _ = hangup.recv() => break Ok(()),
             _ = tokio::time::sleep(next_wake(&model)) => Msg::Tick(OffsetDateTime::now_utc()),
         };
         // Every message carries the time forward, so `update` never reads the clock.

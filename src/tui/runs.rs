@@ -215,6 +215,9 @@ pub async fn start(ctx: RunContext, req: u64, plan: Box<BuildPlan>, distribution
             }
         },
     };
+    if let Err(e) = &result {
+        tracing::error!("starting run {}: {e}", plan.run);
+    }
     ctx.reply(req, Payload::RunAction(result));
 }
 

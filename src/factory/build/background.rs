@@ -143,7 +143,7 @@ pub fn spawn_detached(args: &[OsString], log: &Path) -> std::io::Result<u32> {
                 .join(" ")
         );
     }
-    let exe = std::env::current_exe().unwrap_or_else(|_| "imagefactory".into());
+    let exe = this_program();
     let mut command = std::process::Command::new(exe);
     command
         .args(args)
@@ -173,6 +173,22 @@ pub fn spawn_detached(args: &[OsString], log: &Path) -> std::io::Result<u32> {
         let _ = child.wait();
     });
     Ok(pid)
+}
+
+/// This program's file. After an upgrade replaced it while this process ran, the new file at
+/// the same path; if there is none, the running one (Linux keeps it as /proc/self/exe).
+fn this_program() -> PathBuf {
+    match std::env::current_exe() {
+        Ok(path) if path.is_file() => path,
+        Ok(path) => {
+            let text = path.to_string_lossy();
+            match text.strip_suffix(" (deleted)").map(PathBuf::from) {
+                Some(upgraded) if upgraded.is_file() => upgraded,
+                _ => PathBuf::from("/proc/self/exe"),
+            }
+        }
+        Err(_) => PathBuf::from("/proc/self/exe"),
+    }
 }
 
 /// Reads a journal's new complete lines as it grows.

@@ -230,6 +230,8 @@ pub struct Line {
 pub struct TargetState {
     pub lab: String,
     pub percent: Option<u8>,
+    /// When the percent was last said (for the copy's pace).
+    pub percent_at: Option<String>,
     pub outcome: Option<TargetOutcome>,
 }
 
@@ -249,6 +251,8 @@ pub struct ImageState {
     pub artifacts: Option<(u32, u32, Option<String>)>,
     /// Percent of the capture copied into the catalogue.
     pub capture: Option<u8>,
+    /// When the capture's percent was last said.
+    pub capture_at: Option<String>,
     pub targets: Vec<TargetState>,
     pub error: Option<StepError>,
     /// What the run made for this image and has not removed.
@@ -318,12 +322,14 @@ impl RunState {
                     history: vec![(Stage::Queued, line.at.clone())],
                     artifacts: None,
                     capture: None,
+                    capture_at: None,
                     targets: p
                         .targets
                         .iter()
                         .map(|lab| TargetState {
                             lab: lab.clone(),
                             percent: None,
+                            percent_at: None,
                             outcome: None,
                         })
                         .collect(),
@@ -387,10 +393,14 @@ impl RunState {
             } => {
                 if let Some(i) = self.image_mut(image) {
                     match lab {
-                        None => i.capture = Some(*percent),
+                        None => {
+                            i.capture = Some(*percent);
+                            i.capture_at = Some(line.at.clone());
+                        }
                         Some(lab) => {
                             if let Some(t) = i.target_mut(lab) {
                                 t.percent = Some(*percent);
+                                t.percent_at = Some(line.at.clone());
                             }
                         }
                     }

@@ -416,7 +416,15 @@ fn extension_text(raw: &str) -> String {
     match serde_json::from_str::<Vec<Status>>(raw) {
         Ok(list) => list
             .into_iter()
-            .map(|s| s.message.trim().to_string())
+            // The script's lines, kept apart on one line (a terminal drops the newlines).
+            .map(|s| {
+                s.message
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            })
             .filter(|m| !m.is_empty())
             .collect::<Vec<_>>()
             .join(" | "),

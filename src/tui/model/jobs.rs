@@ -59,6 +59,9 @@ impl ItemOutcome {
     pub fn label(self, kind: JobKind) -> &'static str {
         match (self, kind) {
             (ItemOutcome::Done, JobKind::Retire) => "retired",
+            (ItemOutcome::Done, JobKind::StartRun) => "started",
+            (ItemOutcome::Done, JobKind::CancelRun) => "asked",
+            (ItemOutcome::Done, JobKind::ResumeRun) => "resumed",
             (ItemOutcome::Done, _) => "done",
             (ItemOutcome::Skipped, _) => "skipped",
             (ItemOutcome::Failed, _) => "failed",
@@ -110,7 +113,12 @@ impl Job {
             (false, true) => "stopping",
             (true, true) => "stopped",
             (true, false) if self.count(ItemOutcome::Failed) > 0 => "failed",
-            (true, false) => "done",
+            // A run's start says it was handed over, not how the run went (the Builds view).
+            (true, false) => match self.kind {
+                JobKind::StartRun | JobKind::ResumeRun => "handed over",
+                JobKind::CancelRun => "asked to stop",
+                _ => "done",
+            },
         };
         format!("{state}: {} of {}", self.items.len(), self.total)
     }

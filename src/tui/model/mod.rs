@@ -21,7 +21,7 @@ pub use jobs::{ItemOutcome, Job, JobItem, JobKind, Jobs};
 pub use route::{Filter, Route, Row, SortKey, View, ViewKind};
 pub use rows::rebuild;
 pub use run_lines::{
-    copy_left, in_stage, run_counts, run_image_lines, run_image_vm, stage_timeline,
+    clock, copy_left, in_stage, run_counts, run_image_lines, run_image_vm, stage_timeline,
 };
 pub use runs::{Folded, JournalRead, RunEntry, Runs};
 
@@ -149,6 +149,8 @@ pub struct Confirm {
     pub typed_required: Option<String>,
     pub typed: TextArea<'static>,
     pub focus: Button,
+    /// Lines scrolled past (a run's plan can be longer than the screen).
+    pub scroll: u16,
 }
 
 impl Confirm {
@@ -169,6 +171,7 @@ impl Confirm {
             typed_required: None,
             typed: TextArea::default(),
             focus: Button::Cancel,
+            scroll: 0,
         }
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::detail::{DetailKind, DetailLine, field, line};
+use super::detail::{DetailKind, DetailLine, line};
 use super::{Model, View};
 use crate::factory::build::journal::{ImageState, Resource, RunState, Stage, TargetOutcome};
 use crate::human::duration;
@@ -18,16 +18,10 @@ pub fn at(text: &str) -> Option<OffsetDateTime> {
 }
 
 /// Each stage the image went through and how long it spent there (the current one up to
-/// `now`, unless the image or the run has ended).
-pub fn stage_timeline(
-    image: &ImageState,
-    run: &RunState,
-    now: OffsetDateTime,
-) -> Vec<(Stage, Duration)> {
+/// `now`: the run's clock, which stands still for a run that is not going, see `clock`).
+pub fn stage_timeline(image: &ImageState, now: OffsetDateTime) -> Vec<(Stage, Duration)> {
     let end = if image.stage.is_final() {
         None
-    } else if run.outcome.is_some() {
-        at(&run.updated)
     } else {
         Some(now)
     };
@@ -47,6 +41,16 @@ pub fn stage_timeline(
     out
 }
 
+/// The time a run's views count to: now while it goes; its last line's time once it has ended
+/// or its process is gone (its clocks stand still, rather than count a stopped run's wait).
+pub fn clock(state: &RunState, live: bool, now: OffsetDateTime) -> OffsetDateTime {
+    if live {
+        now
+    } else {
+        at(&state.updated).unwrap_or(now)
+    }
+}
+
 /// How long the image has been in its stage.
 pub fn in_stage(image: &ImageState, now: OffsetDateTime) -> Duration {
     at(&image.since)
@@ -55,25 +59,35 @@ pub fn in_stage(image: &ImageState, now: OffsetDateTime) -> Duration {
         .unwrap_or_default()
 }
 
-/// What is left of the image's copies, from their pace so far (none before a copy has moved).
+/// What is left of the image's copies: each copy's pace from the start of its stage to when
+/// its percent was last said, less the time since (none before a copy has moved).
 pub fn copy_left(image: &ImageState, now: OffsetDateTime) -> Option<Duration> {
-    let percent = match image.stage {
-        Stage::Capturing => image.capture?,
+    let copies: Vec<(u8, &Option<String>)> = match image.stage {
+        Stage::Capturing => vec![(image.capture?, &image.capture_at)],
         Stage::Distributing => image
             .targets
             .iter()
             .filter(|t| t.outcome.is_none())
-            .filter_map(|t| t.percent)
-            .min()?,
+            .map(|t| (t.percent.unwrap_or(0), &t.percent_at))
+            .collect(),
         _ => return None,
     };
-    if percent == 0 || percent >= 100 {
-        return None;
+    let since = at(&image.since)?;
+    let mut left = Duration::ZERO;
+    for (percent, said) in copies {
+        if percent >= 100 {
+            continue;
+        }
+        let said = said.as_deref().and_then(at)?;
+        if percent == 0 || said <= since {
+            return None;
+        }
+        let took = (said - since).as_seconds_f64();
+        let whole = took * 100.0 / f64::from(percent);
+        let remaining = whole - took - (now - said).as_seconds_f64();
+        left = left.max(Duration::from_secs_f64(remaining.max(0.0)));
     }
-    let spent = in_stage(image, now).as_secs_f64();
-    Some(Duration::from_secs_f64(
-        spent * f64::from(100 - percent) / f64::from(percent),
-    ))
+    Some(left)
 }
 
 /// What a run's row says about its progress: `2 done, 1 failed of 5`.
@@ -87,6 +101,11 @@ pub fn run_counts(state: &RunState) -> String {
         parts.push(format!("{cancelled} cancelled"));
     }
     format!("{} of {}", parts.join(", "), state.images.len())
+}
+
+/// A field whose name may be a stage's (`applying artifacts`): a wider name column.
+fn field(name: &str, value: impl std::fmt::Display) -> DetailLine {
+    line(DetailKind::Field, format!("{name:<19} {value}"))
 }
 
 /// The image of a run that a `RunImage` view shows.
@@ -130,7 +149,8 @@ pub fn run_image_lines(model: &Model) -> Vec<DetailLine> {
         }
     }
     out.push(line(DetailKind::Heading, "Stages"));
-    for (stage, spent) in stage_timeline(image, state, model.now) {
+    let live = model.runs.get(run).is_some_and(|e| e.is_live());
+    for (stage, spent) in stage_timeline(image, clock(state, live, model.now)) {
         out.push(field(stage.label(), duration(spent)));
     }
     if let Some((applied, total, current)) = &image.artifacts {
@@ -159,11 +179,19 @@ pub fn run_image_lines(model: &Model) -> Vec<DetailLine> {
                 format!("failed: {}: {}", error.code, error.message)
             }
             None => match t.percent {
+                Some(100) => "copied; creating the image".into(),
                 Some(p) => format!("copying {p}%"),
+                None if image.stage.is_final() => "not reached".into(),
                 None => "waiting".into(),
             },
         };
         out.push(field(&name, how));
+    }
+    if !state.left_out.is_empty() {
+        out.push(line(DetailKind::Heading, "Left out of the run"));
+        for l in &state.left_out {
+            out.push(line(DetailKind::Field, format!("  {l}")));
+        }
     }
     out.push(line(
         DetailKind::Heading,
@@ -186,8 +214,15 @@ pub fn run_image_lines(model: &Model) -> Vec<DetailLine> {
             Resource::Vm { id } => format!("build VM {id}"),
             Resource::DiskAccess { id } => format!("read access to disk {id}"),
             Resource::CatalogueBlob { url } => format!("catalogue VHD {url}"),
-            Resource::StagingBlob { lab, url } => format!("staging VHD in {lab}: {url}"),
-            Resource::Image { lab, id } => format!("image in {lab}: {id}"),
+            Resource::StagingBlob { lab, url } => format!(
+                "staging VHD in {}: {url}",
+                crate::arm::ResourceId::new(lab).name()
+            ),
+            Resource::Image { lab, id } => format!(
+                "image {} in {}",
+                crate::arm::ResourceId::new(id).name(),
+                crate::arm::ResourceId::new(lab).name()
+            ),
         };
         out.push(line(DetailKind::Field, format!("  {text}")));
     }

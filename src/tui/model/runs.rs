@@ -133,6 +133,8 @@ impl Runs {
         }
         entry.read_to = read.to;
         entry.liveness = read.liveness;
+        // Seen going (a resumed run, say): its end is worth a message.
+        entry.followed |= entry.is_live();
         Folded::Applied
     }
 

@@ -43,8 +43,16 @@ pub fn journal(model: &mut Model, read: JournalRead) -> Vec<Effect> {
                 Some(RunOutcome::SomeFailed) => (Level::Error, "some images failed"),
                 _ => (Level::Warn, "cancelled"),
             };
+            let left_out = match state.left_out.len() {
+                0 => String::new(),
+                n => format!(
+                    "; {} left out: {}",
+                    crate::human::count(n, "lab"),
+                    state.left_out.join("; ")
+                ),
+            };
             let text = format!(
-                "run {} ended: {how} ({}); 6 lists the runs",
+                "run {} ended: {how} ({}){left_out}; the Builds view (6) has it",
                 entry.id,
                 super::super::model::run_counts(state)
             );
@@ -228,6 +236,8 @@ pub fn plan_ready(
     if !model.settle("run-plan", req) {
         return Vec::new();
     }
+    // "planning…" has been answered.
+    model.flash = None;
     let plan = match plan {
         Ok(plan) => plan,
         Err(e) => {
@@ -252,17 +262,19 @@ pub fn plan_ready(
     let copies: usize = plan.jobs.iter().map(|j| j.targets.len()).sum();
     let title = if distribution {
         format!(
-            "Distribute {} from the catalogue: {copies} copies to {} labs",
+            "Distribute {} from the catalogue: {} to {}",
             crate::human::count(plan.jobs.len(), "image"),
-            labs.len()
+            crate::human::count(copies, "copy"),
+            crate::human::count(labs.len(), "lab")
         )
     } else {
         format!(
-            "Build {}: {} in {}, then {copies} images in {} labs",
+            "Build {}: {} in {}, then {} in {}",
             crate::human::count(plan.jobs.len(), "definition"),
             crate::human::count(plan.jobs.len(), "VM"),
             plan.factory.name,
-            labs.len()
+            crate::human::count(copies, "image"),
+            crate::human::count(labs.len(), "lab")
         )
     };
     let items = plan
@@ -274,11 +286,11 @@ pub fn plan_ready(
                 format!("{} ({}) → {}", j.path, j.image_name, to.join(", "))
             } else {
                 format!(
-                    "{}: {}/{} + {} artifacts → {}",
+                    "{}: {}/{} + {} → {}",
                     j.path,
                     j.base.offer,
                     j.base.sku,
-                    j.artifacts.len(),
+                    crate::human::count(j.artifacts.len(), "artifact"),
                     to.join(", ")
                 )
             }

@@ -84,6 +84,35 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Whether a key's command may run in the view shown: a command that changes Azure runs only
+/// where it is listed (`b` in the Builds view must not build every definition).
+pub fn applies_here(model: &Model, id: CommandId) -> bool {
+    let view = model.route().view.kind();
+    super::super::command::COMMANDS
+        .iter()
+        .find(|c| c.id == id)
+        .is_none_or(|c| !c.changes_azure || c.applies(view))
+}
+
+/// Says where a command works, when its key was pressed elsewhere.
+pub fn say_where(model: &mut Model, id: CommandId) {
+    let Some(command) = super::super::command::COMMANDS.iter().find(|c| c.id == id) else {
+        return;
+    };
+    let views = match command.scope {
+        super::super::command::Scope::Views(views) => views
+            .iter()
+            .map(|v| format!("{v:?}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        super::super::command::Scope::Global => String::new(),
+    };
+    model.flash(
+        Level::Info,
+        format!(":{} works in these views: {views}", command.name),
+    );
+}
+
 /// Says why a command that changes Azure does nothing here.
 pub fn refuse_read_only(model: &mut Model, id: CommandId) {
     let name = super::super::command::COMMANDS
@@ -547,6 +576,7 @@ fn confirm(
         typed_required: None,
         typed: super::dialogs::new_input(""),
         focus: Button::Cancel,
+        scroll: 0,
     };
     dialog.typed_required = typed_required(&dialog);
     model.overlay = Overlay::Confirm(Box::new(dialog));

@@ -76,11 +76,51 @@ pub struct Completion {
     pub help: String,
 }
 
-/// What the palette offers for `typed`: command names while the first word is typed; for
-/// `images`, once a space follows, the labs whose name starts with (or holds) the argument.
+/// What the palette offers for `typed`: command names while the first word is typed; once a
+/// space follows, the arguments: labs for `images` and `distribute`, definitions for `build`
+/// (the last path being typed, after those already typed).
 pub fn completions(model: &Model, typed: &str) -> Vec<Completion> {
     let mut words = typed.splitn(2, ' ');
     let first = words.next().unwrap_or("");
+    if let Some(argument) = words.clone().next()
+        && let Some(c) = command::by_name(first, model.read_only)
+    {
+        match c.id {
+            CommandId::Build => {
+                let (done, last) = argument.rsplit_once(' ').unwrap_or(("", argument));
+                let last = last.to_ascii_lowercase();
+                let before = if done.is_empty() {
+                    String::new()
+                } else {
+                    format!("{done} ")
+                };
+                return model
+                    .config
+                    .iter()
+                    .flat_map(|config| config.images.iter())
+                    .filter(|d| d.path.key().contains(&last))
+                    .map(|d| Completion {
+                        text: format!("build {before}{}", d.path),
+                        help: d.description.clone(),
+                    })
+                    .collect();
+            }
+            CommandId::Distribute => {
+                let typed = argument.trim().to_ascii_lowercase();
+                return model
+                    .config
+                    .iter()
+                    .flat_map(|config| config.labs.iter())
+                    .filter(|t| t.lab.name.to_ascii_lowercase().contains(&typed))
+                    .map(|t| Completion {
+                        text: format!("distribute {}", t.lab.name),
+                        help: format!("copy what {} misses from the catalogue", t.lab.name),
+                    })
+                    .collect();
+            }
+            _ => {}
+        }
+    }
     if let Some(argument) = words.next()
         && let Some(c) = command::by_name(first, model.read_only)
         && c.id == CommandId::Images
@@ -275,6 +315,14 @@ pub fn confirm_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Char('q') if confirm.typed_required.is_none() => {
             model.overlay = Overlay::None;
             model.flash(Level::Info, "cancelled: nothing was changed");
+        }
+        // A run's plan scrolls (a retirement's list is cut to fit, the unusual kept in sight).
+        KeyCode::Char('j') | KeyCode::Down if confirm.typed_required.is_none() => {
+            let lines = confirm.items.len() + confirm.notes.len() + confirm.blockers.len();
+            confirm.scroll = (confirm.scroll + 1).min(lines as u16)
+        }
+        KeyCode::Char('k') | KeyCode::Up if confirm.typed_required.is_none() => {
+            confirm.scroll = confirm.scroll.saturating_sub(1)
         }
         KeyCode::Tab | KeyCode::Right => confirm.focus = next_button(confirm, true),
         KeyCode::BackTab | KeyCode::Left => confirm.focus = next_button(confirm, false),

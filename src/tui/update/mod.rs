@@ -47,6 +47,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 Overlay::Job(_) => jobs::window_key(model, key),
                 Overlay::None if model.filter_input.is_some() => dialogs::filter_key(model, key),
                 Overlay::None => match model.keymap.command(&key) {
+                    Some(id) if !commands::applies_here(model, id) => {
+                        commands::say_where(model, id);
+                        Vec::new()
+                    }
                     Some(id) => run_command(model, id),
                     None => {
                         if let Some(id) = model.keymap.refused(&key) {

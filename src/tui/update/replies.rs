@@ -30,6 +30,17 @@ pub fn tick(model: &mut Model, now: OffsetDateTime) -> Vec<Effect> {
     if age_label(model) != before {
         model.dirty = true;
     }
+    // A run going on screen shows the time in each stage: it moves with the clock.
+    if model.runs.live() > 0
+        && matches!(
+            model.route().view,
+            super::super::model::View::Builds
+                | super::super::model::View::Run { .. }
+                | super::super::model::View::RunImage { .. }
+        )
+    {
+        model.dirty = true;
+    }
     match model.freshness.next_refresh {
         Some(due) if due <= now => refresh(model),
         _ => Vec::new(),

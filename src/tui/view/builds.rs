@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::super::model::{
-    Model, Row, RunEntry, View, copy_left, in_stage, run_counts, stage_timeline,
+    Model, Row, RunEntry, View, clock, copy_left, in_stage, run_counts, stage_timeline,
 };
 use super::super::theme::Theme;
 use super::super::widget::table::{self, Column, VisibleRow};
@@ -56,13 +56,9 @@ fn run_state(theme: &Theme, entry: &RunEntry) -> (String, Style) {
 }
 
 /// How long a run took, or has been going.
-fn run_took(model: &Model, state: &RunState) -> String {
+fn run_took(model: &Model, entry: &RunEntry, state: &RunState) -> String {
     let start = super::super::model::run_lines::at(&state.started);
-    let end = if state.outcome.is_some() {
-        super::super::model::run_lines::at(&state.updated)
-    } else {
-        Some(model.now)
-    };
+    let end = Some(clock(state, entry.is_live(), model.now));
     match (start, end) {
         (Some(a), Some(b)) if b > a => duration((b - a).try_into().unwrap_or_default()),
         _ => "-".into(),
@@ -80,15 +76,16 @@ pub fn runs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         return empty(model, theme, frame, area, "Builds", why);
     }
     let wide = area.width >= 100;
+    // What tells runs apart and how they went first; who and where when there is room.
     let mut columns = vec![
         Column::fixed("RUN", 20),
         Column::fixed("STATE", 19),
-        Column::fixed("IMAGES", 12),
+        Column::fixed("IMAGES", 22),
         Column::fixed("STARTED", 8),
-        Column::fixed("TOOK", 6),
         Column::fill("BY", 10),
     ];
     if wide {
+        columns.push(Column::fixed("TOOK", 6));
         columns.push(Column::fixed("HOST", 12));
         columns.push(Column::fixed("IN AZURE", 16));
     }
@@ -105,7 +102,7 @@ pub fn runs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     super::super::model::run_lines::at(&s.started)
                         .map(|t| crate::human::age(Some(t), model.now) + " ago")
                         .unwrap_or_default(),
-                    run_took(model, s),
+                    run_took(model, entry, s),
                     s.actor.clone(),
                     s.host.clone(),
                 ),
@@ -122,10 +119,10 @@ pub fn runs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 Line::from(Span::styled(state_text, style)),
                 Line::from(images),
                 Line::from(started),
-                Line::from(took),
                 Line::from(by),
             ];
             if wide {
+                cells.push(Line::from(took));
                 cells.push(Line::from(host));
                 cells.push(Line::from(
                     entry
@@ -229,11 +226,12 @@ pub fn run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         return empty(model, theme, frame, area, "Run", &why);
     };
     let [summary, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let now = clock(state, entry.is_live(), model.now);
     let (state_text, style) = run_state(theme, entry);
     let mut spans = vec![
         Span::styled(format!(" {state_text}"), style),
         Span::styled(format!(" · {}", run_counts(state)), theme.text),
-        Span::styled(format!(" · {}", run_took(model, state)), theme.text),
+        Span::styled(format!(" · {}", run_took(model, entry, state)), theme.text),
         Span::styled(
             format!(" · by {} on {}", state.actor, state.host),
             theme.dim,
@@ -243,7 +241,7 @@ pub fn run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         .images
         .iter()
         .filter(|i| !i.stage.is_final())
-        .map(|i| copy_left(i, model.now))
+        .map(|i| copy_left(i, now))
         .collect::<Option<Vec<_>>>()
         .and_then(|l| l.into_iter().max());
     if let (Some(left), None) = (left, state.outcome) {
@@ -280,7 +278,7 @@ pub fn run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 let in_stage = if image.stage.is_final() {
                     String::new()
                 } else {
-                    duration(in_stage(image, model.now))
+                    duration(in_stage(image, now))
                 };
                 let mut cells = vec![
                     Line::from(state.label(&image.image_name)),
@@ -293,7 +291,7 @@ pub fn run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                     Line::from(super::ellipsis(&image_progress(image), 48)),
                 ];
                 if wide {
-                    let timeline: Vec<String> = stage_timeline(image, state, model.now)
+                    let timeline: Vec<String> = stage_timeline(image, now)
                         .into_iter()
                         .filter(|(s, _)| !short(*s).is_empty())
                         .map(|(s, d)| format!("{} {}", short(s), duration(d)))
@@ -316,7 +314,11 @@ pub fn run(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                         format!("{}: {}", error.code, error.message),
                     ),
                     None => match target.percent {
+                        Some(100) => ("creating image", theme.heading, bar(100, 10)),
                         Some(p) => ("copying", theme.heading, bar(p, 10)),
+                        None if state.images[i].stage.is_final() => {
+                            ("not reached", theme.dim, String::new())
+                        }
                         None => ("waiting", theme.dim, String::new()),
                     },
                 };

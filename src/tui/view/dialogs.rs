@@ -162,7 +162,11 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
     }
     footer.push(buttons(theme, confirm));
     footer.push(Line::from(Span::styled(
-        "Tab switches · Enter presses · Esc cancels",
+        if matches!(confirm.action, ConfirmAction::Retire) {
+            "Tab switches · Enter presses · Esc cancels"
+        } else {
+            "Tab switches · Enter presses · Esc cancels · j/k scroll"
+        },
         theme.dim,
     )));
 
@@ -225,11 +229,17 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
         .unusual_items
         .len()
         .min((room / 2).max(room.saturating_sub(confirm.items.len())));
+    let retiring = matches!(confirm.action, ConfirmAction::Retire);
     push_items(
         &mut body,
         theme,
         &confirm.items,
-        room - unusual_room,
+        // A retirement's list is cut to fit; a run's plan is whole and scrolls.
+        if retiring {
+            room - unusual_room
+        } else {
+            usize::MAX
+        },
         match confirm.action {
             ConfirmAction::Retire => theme.state_retire,
             _ => theme.text,
@@ -283,10 +293,12 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
         ratatui::layout::Constraint::Length(footer_height),
     ])
     .areas(inner);
+    let last = body.len().saturating_sub(1) as u16;
     frame.render_widget(
         Paragraph::new(body)
             .wrap(Wrap { trim: false })
-            .style(theme.dialog),
+            .style(theme.dialog)
+            .scroll((confirm.scroll.min(last), 0)),
         body_area,
     );
     frame.render_widget(Paragraph::new(footer).style(theme.dialog), footer_area);
@@ -317,7 +329,7 @@ fn buttons<'a>(theme: &Theme, confirm: &Confirm) -> Line<'a> {
                 ConfirmAction::StartRun {
                     distribution: true, ..
                 } => "Start distributing".into(),
-                ConfirmAction::CancelRun(_) => "Cancel the run".into(),
+                ConfirmAction::CancelRun(_) => "Stop and clean up".into(),
                 ConfirmAction::ResumeRun(_) => "Resume the run".into(),
             },
             confirm.focus == Button::Confirm,

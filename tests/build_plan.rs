@@ -107,6 +107,7 @@ fn factory(seed: u64) -> Factory {
                 complete: true,
                 denied: rng.chance(5).then(|| "role allows */read".to_string()),
                 subscription_refuses: None,
+                reading: false,
             }
         })
         .collect();

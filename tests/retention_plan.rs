@@ -132,6 +132,7 @@ fn estate(seed: u64, labs: usize) -> Inventory {
             complete: !rng.chance(10),
             denied: None,
             subscription_refuses: None,
+            reading: false,
         });
     }
     Inventory {

@@ -15,6 +15,8 @@ const PUBLIC_ARM: &str = "https://management.azure.com/";
 pub struct Context {
     pub client: ArmClient,
     pub config: Option<FactoryConfig>,
+    /// Show how far a reading has got on stderr (`--progress`, or stderr is a terminal).
+    pub progress: bool,
 }
 
 impl Context {
@@ -60,6 +62,7 @@ impl Context {
         Ok(Context {
             client: ArmClient::new(http, tokens, options),
             config,
+            progress: global.progress || std::io::IsTerminal::is_terminal(&std::io::stderr()),
         })
     }
 }
@@ -83,12 +86,23 @@ pub async fn inventory(global: &Global) -> Result<(Context, Inventory), Exit> {
 /// Reads the inventory through `context` (its configuration's labs, when it has one), or
 /// reports why it cannot be read.
 pub async fn read_inventory(context: &Context) -> Result<Inventory, Exit> {
-    Inventory::refresh(&context.client, context.config.as_ref())
-        .await
-        .map_err(|e| {
-            report_error(&e.to_string());
-            Exit::Failure
-        })
+    let progress = context
+        .progress
+        .then(super::progress::InventoryProgress::new);
+    let report = |part: crate::factory::inventory::Reading| {
+        if let Some(progress) = &progress {
+            progress.step(&part);
+        }
+    };
+    let result =
+        Inventory::refresh_reporting(&context.client, context.config.as_ref(), &report).await;
+    if let Some(progress) = progress {
+        progress.finish();
+    }
+    result.map_err(|e| {
+        report_error(&e.to_string());
+        Exit::Failure
+    })
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -60,6 +60,10 @@ pub struct Global {
     /// Log each ARM request (secrets redacted) to stderr.
     #[arg(long, short, global = true)]
     pub verbose: bool,
+    /// Show how far reading the inventory has got, on stderr (the default when stderr is a
+    /// terminal; stdout is never touched).
+    #[arg(long, global = true)]
+    pub progress: bool,
 }
 
 impl Global {

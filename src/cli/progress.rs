@@ -379,3 +379,72 @@ pub fn outcome_words(outcome: crate::factory::build::journal::RunOutcome) -> &'s
 pub fn lab_name(id: &str) -> &str {
     id.rsplit('/').next().unwrap_or(id)
 }
+
+/// How far reading the inventory has got, on stderr: a bar on a terminal; elsewhere (a
+/// pipeline's log, asked for with `--progress`) a plain line at each tenth of the labs.
+pub enum InventoryProgress {
+    Bar(indicatif::ProgressBar),
+    Lines {
+        listed: std::sync::atomic::AtomicU64,
+        read: std::sync::atomic::AtomicU64,
+    },
+}
+
+impl InventoryProgress {
+    pub fn new() -> InventoryProgress {
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                Some(0),
+                indicatif::ProgressDrawTarget::stderr_with_hz(4),
+            );
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("reading labs {pos}/{len} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            InventoryProgress::Bar(bar)
+        } else {
+            InventoryProgress::Lines {
+                listed: 0.into(),
+                read: 0.into(),
+            }
+        }
+    }
+
+    /// One part of a reading.
+    pub fn step(&self, part: &crate::factory::inventory::Reading) {
+        use crate::factory::inventory::Reading;
+        use std::sync::atomic::Ordering::Relaxed;
+        match (self, part) {
+            (InventoryProgress::Bar(bar), Reading::Listed(sub)) => {
+                bar.inc_length(sub.labs.len() as u64);
+                bar.set_message(format!("(listed {})", sub.name));
+            }
+            (InventoryProgress::Bar(bar), Reading::Lab(lab, _)) => {
+                bar.inc(1);
+                bar.set_message(lab.name.clone());
+            }
+            (InventoryProgress::Bar(bar), Reading::Failed(problem)) => {
+                bar.set_message(format!("{} could not be read", problem.name))
+            }
+            (InventoryProgress::Lines { listed, .. }, Reading::Listed(sub)) => {
+                listed.fetch_add(sub.labs.len() as u64, Relaxed);
+            }
+            (InventoryProgress::Lines { listed, read }, Reading::Lab(..)) => {
+                let read = read.fetch_add(1, Relaxed) + 1;
+                let listed = listed.load(Relaxed).max(1);
+                if read * 10 / listed != (read - 1) * 10 / listed {
+                    eprintln!("read {read} of the {listed} labs listed so far");
+                }
+            }
+            (InventoryProgress::Lines { .. }, Reading::Failed(problem)) => {
+                eprintln!("reading labs: {} could not be read", problem.name)
+            }
+        }
+    }
+
+    pub fn finish(self) {
+        if let InventoryProgress::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -73,6 +73,10 @@ pub fn drift(inventory: &Inventory, config: &FactoryConfig) -> Vec<Drift> {
         let Some(target) = config.labs.iter().find(|t| t.lab.is(lab.id.as_str())) else {
             continue;
         };
+        // A lab still being read is not missing anything yet.
+        if lab.reading {
+            continue;
+        }
         for definition in config.images.iter().filter(|d| target.receives(&d.path)) {
             let mine = lab
                 .images

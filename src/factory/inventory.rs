@@ -68,6 +68,21 @@ pub struct LabInventory {
     /// Why the lab's subscription refuses every change (it is disabled or deleted), if it does.
     #[serde(default)]
     pub subscription_refuses: Option<String>,
+    /// Listed, but its contents are still being read (a reading in progress; never cached).
+    #[serde(skip)]
+    pub reading: bool,
+}
+
+/// What a reading of the estate has learnt, as it learns it: first each subscription with its
+/// labs (their contents to come), then each lab's contents as its lists arrive.
+#[derive(Debug, Clone)]
+pub enum Reading {
+    /// A subscription and its labs, each marked `reading`.
+    Listed(SubscriptionInventory),
+    /// One lab, read (with why part of it could not be, if so).
+    Lab(Box<LabInventory>, Option<Problem>),
+    /// A subscription whose labs could not be listed.
+    Failed(Problem),
 }
 
 /// A custom image, as the factory sees it.
@@ -125,6 +140,16 @@ impl Inventory {
         client: &ArmClient,
         config: Option<&FactoryConfig>,
     ) -> Result<Inventory, FactoryError> {
+        Inventory::refresh_reporting(client, config, &|_| {}).await
+    }
+
+    /// `refresh`, telling `report` what it learns as it learns it (see `Reading`), so that a
+    /// screen can show each subscription's labs as soon as they are listed.
+    pub async fn refresh_reporting(
+        client: &ArmClient,
+        config: Option<&FactoryConfig>,
+        report: &(dyn Fn(Reading) + Send + Sync),
+    ) -> Result<Inventory, FactoryError> {
         // Each page of subscriptions starts its labs' reads at once, while the next page is
         // still on its way: the list of subscriptions is the one chain nothing can overlap.
         let (found, mut next) = futures::channel::mpsc::unbounded();
@@ -146,7 +171,7 @@ impl Inventory {
             while listing_open || !reads.is_empty() {
                 tokio::select! {
                     sub = next.next(), if listing_open => match sub {
-                        Some(sub) => reads.push(read_subscription(client, sub, config)),
+                        Some(sub) => reads.push(read_subscription(client, sub, config, report)),
                         None => listing_open = false,
                     },
                     Some(read) = reads.next(), if !reads.is_empty() => done.push(read),
@@ -226,12 +251,9 @@ impl Inventory {
         let mut seen = Vec::new();
         for sub in &mut self.subscriptions {
             for lab in &mut sub.labs {
-                if config.factory.is(lab.id.as_str()) {
-                    lab.role = Some(LabRole::Factory);
-                    seen.push(config.factory.id());
-                } else if let Some(t) = config.labs.iter().find(|t| t.lab.is(lab.id.as_str())) {
-                    lab.role = Some(LabRole::Target);
-                    seen.push(t.lab.id());
+                lab.role = role_of(config, lab.id.as_str());
+                if lab.role.is_some() {
+                    seen.push(lab.id.to_string());
                 }
             }
         }
@@ -263,6 +285,27 @@ impl Inventory {
 }
 
 impl LabInventory {
+    /// A lab as its subscription lists it, its contents still to be read.
+    fn listed(subscription: &str, lab: &wire::Lab) -> LabInventory {
+        let id = ResourceId::new(lab.id.clone());
+        LabInventory {
+            resource_group: id.resource_group().unwrap_or_default().to_string(),
+            id,
+            name: lab.name.clone(),
+            subscription_id: subscription.to_string(),
+            location: lab.location.clone().unwrap_or_default(),
+            role: None,
+            images: Vec::new(),
+            vms: Vec::new(),
+            formula_images: Vec::new(),
+            // Nothing in it is known: nothing may be decided on it.
+            complete: false,
+            denied: None,
+            subscription_refuses: None,
+            reading: true,
+        }
+    }
+
     /// Why nothing here can be deleted by this identity, if that is known: the subscription
     /// refuses changes, or the role does not allow it.
     pub fn refusal(&self) -> Option<&str> {
@@ -295,10 +338,22 @@ impl LabInventory {
     }
 }
 
+/// What lab `id` is to the factory of `config`.
+fn role_of(config: &FactoryConfig, id: &str) -> Option<LabRole> {
+    if config.factory.is(id) {
+        Some(LabRole::Factory)
+    } else if config.labs.iter().any(|t| t.lab.is(id)) {
+        Some(LabRole::Target)
+    } else {
+        None
+    }
+}
+
 async fn read_subscription(
     client: &ArmClient,
     sub: wire::Subscription,
     config: Option<&FactoryConfig>,
+    report: &(dyn Fn(Reading) + Send + Sync),
 ) -> (SubscriptionInventory, Vec<Problem>) {
     let path = format!(
         "/subscriptions/{}/providers/Microsoft.DevTestLab/labs",
@@ -320,16 +375,10 @@ async fn read_subscription(
                 name: sub.display_name,
                 error,
             };
+            report(Reading::Failed(problem.clone()));
             return (inventory, vec![problem]);
         }
     };
-    let reads = labs.into_iter().map(|lab| {
-        // Only labs the factory manages can be retired from: only they need their access.
-        let managed = config
-            .is_some_and(|c| c.factory.is(&lab.id) || c.labs.iter().any(|t| t.lab.is(&lab.id)));
-        read_lab(client, &sub.subscription_id, lab, managed)
-    });
-    let mut problems = Vec::new();
     // Warned and PastDue subscriptions still take changes; Disabled and Deleted ones do not.
     let disabled = ["Disabled", "Deleted"]
         .iter()
@@ -340,11 +389,36 @@ async fn read_subscription(
                 sub.display_name, sub.state
             )
         });
-    for (mut lab, problem) in join_all(reads).await {
-        problems.extend(problem);
+    let role = |id: &str| config.and_then(|c| role_of(c, id));
+    // The labs are known before their contents: said at once, so they can be shown.
+    let mut listed = inventory.clone();
+    listed.labs = labs
+        .iter()
+        .map(|lab| {
+            let mut shell = LabInventory::listed(&sub.subscription_id, lab);
+            shell.role = role(&lab.id);
+            shell.subscription_refuses = disabled.clone();
+            shell
+        })
+        .collect();
+    listed.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+    report(Reading::Listed(listed));
+    let mut reads: futures::stream::FuturesUnordered<_> = labs
+        .into_iter()
+        .map(|lab| {
+            // Only labs the factory manages can be retired from: only they need their access.
+            let managed = role(&lab.id).is_some();
+            read_lab(client, &sub.subscription_id, lab, managed)
+        })
+        .collect();
+    let mut problems = Vec::new();
+    while let Some((mut lab, problem)) = reads.next().await {
         if disabled.is_some() {
             lab.subscription_refuses = disabled.clone();
         }
+        lab.role = role(lab.id.as_str());
+        report(Reading::Lab(Box::new(lab.clone()), problem.clone()));
+        problems.extend(problem);
         inventory.labs.push(lab);
     }
     inventory.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
@@ -436,6 +510,7 @@ async fn read_lab(
         complete: problem.is_none(),
         denied,
         subscription_refuses: None,
+        reading: false,
     };
     (inventory, problem)
 }

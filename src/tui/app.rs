@@ -189,6 +189,10 @@ fn next_wake(model: &Model) -> Duration {
     if let Some(r) = model.freshness.next_refresh {
         deadlines.push(r);
     }
+    // Parts of a reading not shown yet are shown within a second.
+    if model.freshness.partial_unshown {
+        deadlines.push(model.now + time::Duration::seconds(1));
+    }
     // The header's age is shown in minutes: wake at the next whole minute of it.
     if let Some(read) = model.freshness.read_at {
         let into = (model.now - read).whole_seconds().rem_euclid(60);
@@ -278,7 +282,16 @@ fn spawn(effect: Effect, context: &Context) {
         }
         Effect::RefreshInventory(req) => {
             tokio::spawn(async move {
-                let result = Inventory::refresh(&context.client, context.config.as_deref()).await;
+                let tx = context.tx.clone();
+                let report = move |part| {
+                    let _ = tx.send(Msg::Reading(req, Box::new(part)));
+                };
+                let result = Inventory::refresh_reporting(
+                    &context.client,
+                    context.config.as_deref(),
+                    &report,
+                )
+                .await;
                 let payload = match result {
                     Ok(inventory) => {
                         write_cache(&context.cache, &inventory);

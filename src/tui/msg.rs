@@ -7,6 +7,7 @@ use super::model::{JournalRead, Level, ReqId};
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
 use crate::factory::build::BuildPlan;
+use crate::factory::inventory::Reading;
 use crate::factory::retire::RetireOutcome;
 
 /// A message to `update`.
@@ -22,6 +23,8 @@ pub enum Msg {
     Loaded(ReqId, Payload),
     /// One image of a retirement settled.
     Retired(ReqId, RetireOutcome),
+    /// Part of an inventory being read (a subscription's labs listed, or one lab read).
+    Reading(ReqId, Box<Reading>),
     /// New lines of a run's journal (from the journal watcher).
     Journal(JournalRead),
     Flash(Level, String),

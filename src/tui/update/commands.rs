@@ -497,6 +497,23 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
         let id = data.lab(l).id.clone();
         plan.labs.retain(|p| p.lab == id);
     }
+    // A plan is applied only on labs read whole: one still being read waits for it.
+    let reading = plan
+        .labs
+        .iter()
+        .filter(|p| p.managed)
+        .filter(|p| data.lab_index(&p.lab).is_some_and(|l| data.lab(l).reading))
+        .count();
+    if reading > 0 {
+        model.flash(
+            Level::Warn,
+            format!(
+                "{} still being read: apply once the header says the inventory is read",
+                crate::human::count(reading, "lab")
+            ),
+        );
+        return;
+    }
     let targets = retire::targets_from_plan(&plan);
     let held_back: Vec<String> = plan
         .held_back()

@@ -4,6 +4,7 @@ mod builds;
 mod commands;
 mod dialogs;
 mod jobs;
+mod reading;
 mod replies;
 
 use crossterm::event::{KeyCode, KeyModifiers};
@@ -72,6 +73,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Loaded(req, payload) => replies::loaded(model, req, payload),
         Msg::Retired(req, outcome) => jobs::retired(model, req, outcome),
         Msg::Journal(read) => builds::journal(model, read),
+        Msg::Reading(req, part) => reading::part(model, req, *part),
         Msg::Flash(level, text) => {
             model.flash(level, text);
             Vec::new()

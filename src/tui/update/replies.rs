@@ -41,6 +41,7 @@ pub fn tick(model: &mut Model, now: OffsetDateTime) -> Vec<Effect> {
     {
         model.dirty = true;
     }
+    super::reading::show(model);
     match model.freshness.next_refresh {
         Some(due) if due <= now => refresh(model),
         _ => Vec::new(),
@@ -60,6 +61,11 @@ pub fn cached(model: &mut Model, inventory: Inventory) -> Vec<Effect> {
         set_data(model, inventory);
     }
     Vec::new()
+}
+
+/// Shows an inventory (whole, or read so far), keeping each view's selection on its item.
+pub fn show_inventory(model: &mut Model, inventory: Inventory) {
+    set_data(model, inventory);
 }
 
 fn set_data(model: &mut Model, inventory: Inventory) {
@@ -118,6 +124,10 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
             }
             model.freshness.refreshing = None;
             model.freshness.next_refresh = Some(model.now + model.refresh_every);
+            // The whole inventory (or the failure) replaces what the parts built.
+            model.freshness.partial = None;
+            model.freshness.partial_unshown = false;
+            model.freshness.partial_shown_at = None;
             match result {
                 Ok(inventory) => {
                     let problems = inventory.problems.len();

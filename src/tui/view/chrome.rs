@@ -105,6 +105,16 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
 fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
     let f = &model.freshness;
     let age = crate::human::age(f.read_at, model.now);
+    // A reading in progress says how far it has got, lab by lab.
+    if f.refreshing.is_some()
+        && let Some(partial) = &f.partial
+    {
+        let total = partial.labs().count();
+        let read = partial.labs().filter(|(_, l)| !l.reading).count();
+        if total > 0 && read < total {
+            return Span::styled(format!("reading {read} of {total} labs"), theme.flash_warn);
+        }
+    }
     if f.refreshing.is_some() {
         let what = if f.read_at.is_some() {
             format!("refreshing… (shown: {age} old)")

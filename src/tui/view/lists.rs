@@ -134,14 +134,27 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     Span::styled("-", theme.dim)
                 };
-                let mut cells = vec![
-                    Line::from(format!("  {}{tag}", lab.name)),
-                    Line::from(lab.location.clone()),
-                    Line::from(images),
-                    Line::from(due),
-                    Line::from(lab.vms.len().to_string()),
-                    Line::from(newest),
-                ];
+                let mut cells = if lab.reading {
+                    // Listed, its lists still on their way: say so rather than show zeros.
+                    let reading = || Line::from(Span::styled("…", theme.dim));
+                    vec![
+                        Line::from(format!("  {}{tag}", lab.name)),
+                        Line::from(lab.location.clone()),
+                        Line::from(Span::styled("reading", theme.dim)),
+                        reading(),
+                        reading(),
+                        reading(),
+                    ]
+                } else {
+                    vec![
+                        Line::from(format!("  {}{tag}", lab.name)),
+                        Line::from(lab.location.clone()),
+                        Line::from(images),
+                        Line::from(due),
+                        Line::from(lab.vms.len().to_string()),
+                        Line::from(newest),
+                    ]
+                };
                 if wide {
                     cells.push(Line::from(role));
                     cells.push(Line::from(lab.resource_group.clone()));
@@ -178,6 +191,12 @@ pub fn images(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         model.route().view,
         super::super::model::View::Images { lab: Some(_) }
     );
+    if let super::super::model::View::Images { lab: Some(id) } = &model.route().view
+        && data.lab_index(id).is_some_and(|l| data.lab(l).reading)
+    {
+        let why = "reading this lab's images, VMs and formulas… they show as soon as they arrive";
+        return empty(model, theme, frame, area, "Images", why);
+    }
     let mut columns = Vec::new();
     if !one_lab {
         columns.push(Column::fixed("LAB", if wide { 20 } else { 12 }));

@@ -1,0 +1,109 @@
+//! An inventory read part by part: each subscription's labs as soon as they are listed, each
+//! lab's counts as its lists arrive. The screen never goes blank: a refresh over data already
+//! shown replaces it lab by lab, and labs not read yet keep what was shown (or say "reading").
+
+use time::OffsetDateTime;
+
+use super::super::effect::Effect;
+use super::super::model::Model;
+use crate::factory::Inventory;
+use crate::factory::inventory::Reading;
+
+/// How often the data shown is rebuilt while parts stream in (the first labs show at once).
+const SHOW_EVERY: time::Duration = time::Duration::seconds(1);
+
+/// One part of the reading that `req` started; parts of a superseded reading are dropped.
+pub fn part(model: &mut Model, req: u64, part: Reading) -> Vec<Effect> {
+    if model.freshness.refreshing != Some(req) {
+        return Vec::new();
+    }
+    let shown = model.data.as_ref().map(|d| &d.inventory);
+    let partial = model.freshness.partial.get_or_insert_with(|| {
+        shown.cloned().unwrap_or_else(|| Inventory {
+            subscriptions: Vec::new(),
+            problems: Vec::new(),
+            taken_at: OffsetDateTime::UNIX_EPOCH,
+        })
+    });
+    let listed = matches!(part, Reading::Listed(_));
+    merge(partial, part);
+    model.freshness.partial_unshown = true;
+    // A first sight of labs is shown at once; counts filling in, at most once a second.
+    let due = model
+        .freshness
+        .partial_shown_at
+        .is_none_or(|at| model.now - at >= SHOW_EVERY);
+    if listed || due || model.data.is_none() {
+        show(model);
+    }
+    Vec::new()
+}
+
+/// Shows what the reading has so far, if anything new came since it was last shown.
+pub fn show(model: &mut Model) {
+    if !model.freshness.partial_unshown {
+        return;
+    }
+    let Some(partial) = model.freshness.partial.clone() else {
+        return;
+    };
+    model.freshness.partial_unshown = false;
+    model.freshness.partial_shown_at = Some(model.now);
+    super::replies::show_inventory(model, partial);
+}
+
+/// Puts a part into the inventory being assembled. A listed lab not yet in it comes in as
+/// "reading"; one already there keeps what it had until its own read replaces it.
+pub fn merge(inventory: &mut Inventory, part: Reading) {
+    match part {
+        Reading::Listed(sub) => {
+            let at = match inventory.subscriptions.iter().position(|s| s.id == sub.id) {
+                Some(at) => at,
+                None => {
+                    let at = inventory
+                        .subscriptions
+                        .iter()
+                        .position(|s| s.name.to_ascii_lowercase() > sub.name.to_ascii_lowercase())
+                        .unwrap_or(inventory.subscriptions.len());
+                    let mut empty = sub.clone();
+                    empty.labs.clear();
+                    inventory.subscriptions.insert(at, empty);
+                    at
+                }
+            };
+            let known = &mut inventory.subscriptions[at];
+            for lab in sub.labs {
+                if !known.labs.iter().any(|l| l.id == lab.id) {
+                    known.labs.push(lab);
+                }
+            }
+            known.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+        }
+        Reading::Lab(lab, problem) => {
+            inventory
+                .problems
+                .retain(|p| !p.id.eq_ignore_ascii_case(lab.id.as_str()));
+            inventory.problems.extend(problem);
+            let Some(sub) = inventory
+                .subscriptions
+                .iter_mut()
+                .find(|s| s.id.eq_ignore_ascii_case(&lab.subscription_id))
+            else {
+                return;
+            };
+            match sub.labs.iter_mut().find(|l| l.id == lab.id) {
+                Some(known) => *known = *lab,
+                None => {
+                    sub.labs.push(*lab);
+                    sub.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+                }
+            }
+        }
+        Reading::Failed(problem) => {
+            inventory
+                .problems
+                .retain(|p| !p.id.eq_ignore_ascii_case(&problem.id));
+            inventory.problems.push(problem);
+        }
+    }
+}

@@ -446,3 +446,33 @@ fn a_failing_artifacts_own_words_are_one_key_from_the_builds_view() {
     assert!(screen.contains("failed to apply"), "{screen}");
     assert!(screen.contains("503"), "the script's own output:\n{screen}");
 }
+
+#[test]
+#[ignore = "needs tmux; run with --include-ignored"]
+fn on_a_slow_estate_without_a_cache_lab_names_show_before_the_inventory_is_read() {
+    require_tmux();
+    let emulator = Emulator::start_with(&[
+        "--world",
+        "generate:4x10x40",
+        "--latency",
+        "150",
+        "--page-size",
+        "100",
+    ]);
+    let state = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let term = Terminal::start("slow", &console_command(&emulator, state.path(), ""));
+    let screen = term.wait_for("lab-00-00");
+    let first_row = started.elapsed();
+    assert!(
+        screen.contains("reading"),
+        "lab names while the labs are still being read:\n{screen}"
+    );
+    let screen = term.wait_for_within("updated", Duration::from_secs(60));
+    let whole = started.elapsed();
+    assert!(!screen.contains("reading"), "{screen}");
+    assert!(
+        first_row < whole,
+        "first row after {first_row:?}, whole inventory after {whole:?}"
+    );
+}

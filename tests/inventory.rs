@@ -230,3 +230,55 @@ async fn throttled_past_its_retries_is_a_problem_not_a_crash() {
     assert_eq!(inventory.problems.len(), 1);
     assert_eq!(inventory.problems[0].error.status(), Some(429));
 }
+
+#[tokio::test]
+async fn a_reading_reports_each_subscriptions_labs_before_their_contents_and_adds_up_to_the_whole()
+{
+    use imagefactory::factory::inventory::Reading;
+    let world = imagefactory::sim::world::parse(
+        imagefactory::sim::DEMO_WORLD,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    let sim = start(world, fast()).await;
+    let client = client(&sim);
+    let config = sample_config();
+    let parts = std::sync::Mutex::new(Vec::new());
+    let report = |part: Reading| parts.lock().unwrap().push(part);
+    let whole = Inventory::refresh_reporting(&client, Some(&config), &report)
+        .await
+        .unwrap();
+    let parts = parts.into_inner().unwrap();
+    let mut listed = std::collections::HashSet::new();
+    let mut read = Vec::new();
+    for part in &parts {
+        match part {
+            Reading::Listed(sub) => {
+                assert!(sub.labs.iter().all(|l| l.reading && l.images.is_empty()));
+                // Roles are known from the configuration before the contents.
+                let factory = sub.labs.iter().find(|l| l.name == "ImageFactory");
+                if let Some(f) = factory {
+                    assert_eq!(f.role, Some(LabRole::Factory));
+                }
+                listed.extend(sub.labs.iter().map(|l| l.id.key()));
+            }
+            Reading::Lab(lab, _) => {
+                assert!(
+                    listed.contains(&lab.id.key()),
+                    "{} before its list",
+                    lab.name
+                );
+                assert!(!lab.reading);
+                read.push(lab.clone());
+            }
+            Reading::Failed(p) => panic!("nothing fails here: {}", p.name),
+        }
+    }
+    assert_eq!(read.len(), whole.labs().count(), "every lab once");
+    for (_, lab) in whole.labs() {
+        let part = read.iter().find(|l| l.id == lab.id).unwrap();
+        assert_eq!(part.images.len(), lab.images.len(), "{}", lab.name);
+        assert_eq!(part.vms.len(), lab.vms.len(), "{}", lab.name);
+        assert_eq!(part.role, lab.role, "{}", lab.name);
+    }
+}

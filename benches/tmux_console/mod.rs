@@ -26,6 +26,33 @@ impl Session {
         width: u16,
         height: u16,
     ) -> Result<Session, String> {
+        let session = Session::launch(name, sim_args, state, width, height, BIN)?;
+        session.wait_for("updated", Duration::from_secs(60))?;
+        Ok(session)
+    }
+
+    /// Waits until the screen shows `text`; how long that took.
+    pub fn wait_for(&self, text: &str, limit: Duration) -> Result<Duration, String> {
+        let started = Instant::now();
+        while !self.screen().contains(text) {
+            if started.elapsed() > limit {
+                return Err(format!("{text:?} did not show:\n{}", self.screen()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(started.elapsed())
+    }
+
+    /// Starts the emulator and the console `bin` (this build's, or another's), without
+    /// waiting for anything on screen.
+    pub fn launch(
+        name: &str,
+        sim_args: &[&str],
+        state: &Path,
+        width: u16,
+        height: u16,
+        bin: &str,
+    ) -> Result<Session, String> {
         let mut sim = Command::new(BIN)
             .arg("sim")
             .args(sim_args)
@@ -44,7 +71,7 @@ impl Session {
             sim,
         };
         let command = format!(
-            "env {} IMAGEFACTORY_STATE_DIR={} XDG_CACHE_HOME={} TERM=xterm-256color {BIN}",
+            "env {} IMAGEFACTORY_STATE_DIR={} XDG_CACHE_HOME={} TERM=xterm-256color {bin}",
             exports.join(" "),
             state.display(),
             state.display()
@@ -65,13 +92,6 @@ impl Session {
             .map_err(|e| format!("tmux: {e}"))?;
         if !started.status.success() {
             return Err("tmux did not start".into());
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !session.screen().contains("updated") {
-            if Instant::now() > deadline {
-                return Err(format!("the console did not load:\n{}", session.screen()));
-            }
-            std::thread::sleep(Duration::from_millis(200));
         }
         Ok(session)
     }

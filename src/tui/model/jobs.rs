@@ -191,3 +191,96 @@ impl Jobs {
         self.running().find(|j| j.kind.stoppable())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(outcome: ItemOutcome) -> JobItem {
+        JobItem {
+            subject: "lab / image".into(),
+            outcome,
+            detail: String::new(),
+        }
+    }
+
+    fn job(kind: JobKind, total: usize, items: &[ItemOutcome]) -> Jobs {
+        let mut jobs = Jobs::default();
+        jobs.start(7, kind, "t", total, OffsetDateTime::UNIX_EPOCH);
+        for outcome in items {
+            assert!(jobs.settle(7, item(*outcome)));
+        }
+        jobs
+    }
+
+    #[test]
+    fn a_job_says_where_it_stands_in_its_own_words() {
+        let running = job(JobKind::Retire, 3, &[ItemOutcome::Done]);
+        assert_eq!(running.get(7).unwrap().progress(), "running: 1 of 3");
+        let mut jobs = job(
+            JobKind::Retire,
+            3,
+            &[ItemOutcome::Done, ItemOutcome::Skipped, ItemOutcome::Done],
+        );
+        let j = jobs.get_mut(7).unwrap();
+        assert_eq!(j.count(ItemOutcome::Done), 2);
+        assert_eq!(j.count(ItemOutcome::Skipped), 1);
+        assert_eq!(j.count(ItemOutcome::Failed), 0);
+        j.ended = Some(OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(j.progress(), "done: 3 of 3");
+        j.stopping = true;
+        assert_eq!(j.progress(), "stopped: 3 of 3");
+        j.ended = None;
+        assert_eq!(j.progress(), "stopping: 3 of 3");
+        let mut failed = job(
+            JobKind::Retire,
+            2,
+            &[ItemOutcome::Done, ItemOutcome::Failed],
+        );
+        failed.get_mut(7).unwrap().ended = Some(OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(failed.get(7).unwrap().progress(), "failed: 2 of 2");
+        for (kind, word) in [
+            (JobKind::StartRun, "handed over"),
+            (JobKind::ResumeRun, "handed over"),
+            (JobKind::CancelRun, "asked to stop"),
+            (JobKind::Pin, "done"),
+        ] {
+            let mut jobs = job(kind, 1, &[ItemOutcome::Done]);
+            jobs.get_mut(7).unwrap().ended = Some(OffsetDateTime::UNIX_EPOCH);
+            assert_eq!(jobs.get(7).unwrap().progress(), format!("{word}: 1 of 1"));
+        }
+    }
+
+    #[test]
+    fn kinds_and_outcomes_read_as_words() {
+        let kinds = [
+            (JobKind::Retire, "retire", "retired"),
+            (JobKind::Pin, "pin", "done"),
+            (JobKind::StartRun, "start run", "started"),
+            (JobKind::CancelRun, "cancel run", "asked"),
+            (JobKind::ResumeRun, "resume run", "resumed"),
+        ];
+        for (kind, label, done) in kinds {
+            assert_eq!(kind.label(), label);
+            assert_eq!(ItemOutcome::Done.label(kind), done);
+            assert_eq!(ItemOutcome::Skipped.label(kind), "skipped");
+            assert_eq!(ItemOutcome::Failed.label(kind), "failed");
+            assert_eq!(kind.stoppable(), kind == JobKind::Retire);
+        }
+    }
+
+    #[test]
+    fn an_item_of_an_ended_or_unknown_job_is_dropped_and_old_jobs_make_room() {
+        let mut jobs = job(JobKind::Pin, 1, &[]);
+        assert!(!jobs.settle(8, item(ItemOutcome::Done)), "no job 8");
+        jobs.get_mut(7).unwrap().ended = Some(OffsetDateTime::UNIX_EPOCH);
+        assert!(!jobs.settle(7, item(ItemOutcome::Done)), "job 7 has ended");
+        assert_eq!(jobs.running().count(), 0);
+        for id in 100..(100 + JOBS_KEPT as u64) {
+            jobs.start(id, JobKind::Retire, "r", 1, OffsetDateTime::UNIX_EPOCH);
+        }
+        assert_eq!(jobs.list.len(), JOBS_KEPT, "the ended job made room");
+        assert!(jobs.get(7).is_none());
+        assert_eq!(jobs.stoppable().map(|j| j.id), Some(100));
+    }
+}

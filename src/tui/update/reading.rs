@@ -57,33 +57,55 @@ pub fn show(model: &mut Model) {
 pub fn merge(inventory: &mut Inventory, part: Reading) {
     match part {
         Reading::Listed(sub) => {
-            let at = match inventory.subscriptions.iter().position(|s| s.id == sub.id) {
+            let at = match inventory
+                .subscriptions
+                .iter()
+                .position(|s| s.id.eq_ignore_ascii_case(&sub.id))
+            {
                 Some(at) => at,
                 None => {
-                    let at = inventory
-                        .subscriptions
-                        .iter()
-                        .position(|s| s.name.to_ascii_lowercase() > sub.name.to_ascii_lowercase())
-                        .unwrap_or(inventory.subscriptions.len());
                     let mut empty = sub.clone();
                     empty.labs.clear();
-                    inventory.subscriptions.insert(at, empty);
-                    at
+                    inventory.subscriptions.push(empty);
+                    inventory.subscriptions.len() - 1
                 }
             };
             let known = &mut inventory.subscriptions[at];
+            known.name = sub.name.clone();
+            known.state = sub.state.clone();
+            known.tenant = sub.tenant.clone();
             for lab in sub.labs {
                 if !known.labs.iter().any(|l| l.id == lab.id) {
                     known.labs.push(lab);
                 }
             }
             known.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+            inventory
+                .subscriptions
+                .sort_by_key(|s| s.name.to_ascii_lowercase());
         }
         Reading::Lab(lab, problem) => {
             inventory
                 .problems
                 .retain(|p| !p.id.eq_ignore_ascii_case(lab.id.as_str()));
             inventory.problems.extend(problem);
+            // A lab before its subscription's list (parts may cross): the subscription is
+            // known by its id until its list names it.
+            if !inventory
+                .subscriptions
+                .iter()
+                .any(|s| s.id.eq_ignore_ascii_case(&lab.subscription_id))
+            {
+                inventory
+                    .subscriptions
+                    .push(crate::factory::SubscriptionInventory {
+                        id: lab.subscription_id.clone(),
+                        name: lab.subscription_id.clone(),
+                        state: String::new(),
+                        tenant: None,
+                        labs: Vec::new(),
+                    });
+            }
             let Some(sub) = inventory
                 .subscriptions
                 .iter_mut()

@@ -130,6 +130,12 @@ async fn labs_show_as_soon_as_they_are_listed_and_fill_in_lab_by_lab_in_any_orde
             }
             // Every lab known so far is on screen; the screen is never blank.
             assert_eq!(lab_rows(&model), known.len(), "seed {seed}");
+            // Nobody moved the cursor: it stays at the top while rows arrive above it.
+            assert_eq!(
+                (model.route().offset, model.route().cursor),
+                (0, 1),
+                "seed {seed}"
+            );
             let screen = render(&mut model, 120, 40, "dark");
             let read = model
                 .data

@@ -192,6 +192,9 @@ pub struct Route {
     pub rows: Vec<Row>,
     /// Rows the filter hides.
     pub hidden: usize,
+    /// The operator moved the cursor here: new data keeps it on its item. Until then it
+    /// stays at the top while an inventory streams in (rows arrive above and below).
+    pub moved: bool,
 }
 
 impl Route {
@@ -205,6 +208,7 @@ impl Route {
             descending: false,
             rows: Vec::new(),
             hidden: 0,
+            moved: false,
         }
     }
 

@@ -141,6 +141,7 @@ fn back(model: &mut Model) {
 fn move_cursor(model: &mut Model, by: isize) {
     let height = model.body_height();
     let route = model.route_mut();
+    route.moved = true;
     let last = route.rows.len().saturating_sub(1) as isize;
     route.cursor = (route.cursor as isize + by).clamp(0, last.max(0)) as usize;
     // Keep the cursor on screen: the view scrolls only when it must.

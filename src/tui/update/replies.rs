@@ -102,6 +102,10 @@ fn set_data(model: &mut Model, inventory: Inventory) {
     model.rebuild_all();
     if let Some(data) = &model.data {
         for (route, key) in model.routes.iter_mut().zip(selected) {
+            if !route.moved {
+                route.top();
+                continue;
+            }
             let Some(key) = key else { continue };
             if let Some(at) = route
                 .rows

@@ -358,6 +358,12 @@ async fn pinning_asks_for_a_reason_then_replans_at_once() {
         .find(|at| &data.image(*at).id == id)
         .unwrap();
     assert_eq!(data.decision(at).state, RetentionState::Pinned, "{name}");
+    let flash = model.flash.clone().unwrap().text;
+    assert_eq!(
+        flash,
+        format!("pinned {}: retention will keep it", id.name()),
+        "what the pin did, in a flash that stays in the messages"
+    );
     assert!(
         !model.route().rows.contains(&Row::Image(
             data.images.iter().position(|a| *a == at).unwrap()

@@ -213,6 +213,12 @@ pub fn end(model: &mut Model, req: u64) -> Vec<crate::arm::ResourceId> {
                 Level::Warn
             },
         ),
+        // A pin's one item says it all.
+        JobKind::Pin => match job.items.first() {
+            Some(i) if i.outcome == ItemOutcome::Failed => (i.detail.clone(), Level::Error),
+            Some(i) => (i.detail.clone(), Level::Info),
+            None => (job.title.clone(), Level::Warn),
+        },
         _ => {
             let failed = job.items.iter().find(|i| i.outcome == ItemOutcome::Failed);
             match failed {

@@ -179,13 +179,14 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
         }
         Payload::Pin(id, result) => {
             model.settle("pin", req);
+            let name = id.name();
             let item = match &result {
                 Ok(Some(_)) => (
                     ItemOutcome::Done,
-                    "pinned: retention will keep it".to_string(),
+                    format!("pinned {name}: retention will keep it"),
                 ),
-                Ok(None) => (ItemOutcome::Done, "unpinned".to_string()),
-                Err(e) => (ItemOutcome::Failed, e.clone()),
+                Ok(None) => (ItemOutcome::Done, format!("unpinned {name}")),
+                Err(e) => (ItemOutcome::Failed, format!("{name}: {e}")),
             };
             model.jobs.settle(
                 req,

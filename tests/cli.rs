@@ -683,3 +683,30 @@ fn sim_serves_a_generated_fleet_with_the_page_size_and_latency_asked_for() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn progress_goes_to_stderr_only_and_only_when_asked_or_on_a_terminal() {
+    let sim = Emulator::start(&["--speed", "100"]);
+    let plain = sim.run(&["labs", "--json"]);
+    assert!(
+        plain.stderr.is_empty(),
+        "no progress unless asked (stderr is a pipe here)"
+    );
+    let out = sim.run(&["labs", "--json", "--progress"]);
+    assert_eq!(out.status.code(), Some(0));
+    // The same JSON on stdout.
+    assert_eq!(json(&out), json(&plain));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(!lines.is_empty(), "progress on stderr");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("read ") && l.contains("labs listed so far")),
+        "{stderr}"
+    );
+    assert!(
+        lines.last().unwrap().starts_with("read 9 of the 9 labs"),
+        "the last line says all were read: {stderr}"
+    );
+}

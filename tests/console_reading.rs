@@ -172,10 +172,16 @@ async fn a_lab_read_early_can_be_opened_and_a_lab_not_read_says_so() {
     // Enter on the first lab before it is read: its view says it is being read.
     let first = model.route().current();
     assert!(matches!(first, Some(Row::Lab(_))), "{first:?}");
-    update(&mut model, key(KeyCode::Enter));
+    let effects = update(&mut model, key(KeyCode::Enter));
     let View::Images { lab: Some(id) } = model.route().view.clone() else {
         panic!("the lab's images")
     };
+    // Opened before it was read: it is read now, ahead of the others, as part of the reading.
+    assert!(
+        matches!(effects.as_slice(), [Effect::ReadLab(r, lab)] if *r == req && lab.id == id),
+        "{} effects",
+        effects.len()
+    );
     let screen = render(&mut model, 120, 40, "dark");
     assert!(screen.contains("reading this lab"), "{screen}");
     // Its lists arrive: the open view fills in, live.
@@ -189,7 +195,7 @@ async fn a_lab_read_early_can_be_opened_and_a_lab_not_read_says_so() {
     let expected = lab.images.len();
     assert!(expected > 0);
     update(&mut model, Msg::Reading(req, Box::new(part)));
-    update(&mut model, Msg::Tick(now() + time::Duration::seconds(2)));
+    // Shown the moment it arrives (no waiting for the next rebuild).
     assert_eq!(model.route().rows.len(), expected);
 }
 
@@ -296,4 +302,39 @@ async fn snapshots_of_a_half_read_labs_view() {
             insta::assert_snapshot!(format!("labs_half_read_{w}x{h}_{theme}"), screen);
         }
     }
+}
+
+#[tokio::test]
+async fn retention_during_a_reading_says_reading_and_applying_waits_for_it() {
+    let inventory = inventory().await;
+    let (mut model, req) = fresh_console();
+    let (listed, labs) = parts_of(&inventory);
+    for part in listed {
+        update(&mut model, Msg::Reading(req, Box::new(part)));
+    }
+    // One lab read; the others not yet.
+    let first = labs.into_iter().next().unwrap();
+    update(&mut model, Msg::Reading(req, Box::new(first)));
+    update(&mut model, Msg::Tick(now() + time::Duration::seconds(1)));
+    update(&mut model, ch('3'));
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("reading …"), "{screen}");
+    assert!(
+        !screen.contains("retire 0, leave 0 ()"),
+        "a lab not read is not 'nothing to retire':\n{screen}"
+    );
+    // Applying the whole plan waits for the labs still being read, and says so.
+    assert!(update(&mut model, ch('A')).is_empty());
+    assert!(matches!(
+        model.overlay,
+        imagefactory::tui::model::Overlay::None
+    ));
+    let flash = model.flash.clone().unwrap().text;
+    assert!(flash.contains("still being read"), "{flash}");
+    // The reading ends: the word about waiting goes with it.
+    update(
+        &mut model,
+        Msg::Loaded(req, Payload::Inventory(Ok(Box::new(inventory.clone())))),
+    );
+    assert!(model.flash.is_none());
 }

@@ -433,7 +433,7 @@ impl InventoryProgress {
                 let read = read.fetch_add(1, Relaxed) + 1;
                 let listed = listed.load(Relaxed).max(1);
                 if read * 10 / listed != (read - 1) * 10 / listed {
-                    eprintln!("read {read} of the {listed} labs listed so far");
+                    eprintln!("read {read} of {listed} labs");
                 }
             }
             (InventoryProgress::Lines { .. }, Reading::Failed(problem)) => {

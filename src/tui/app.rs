@@ -140,7 +140,8 @@ pub async fn run(
         };
         // Every message carries the time forward, so `update` never reads the clock.
         let now = OffsetDateTime::now_utc();
-        if !matches!(msg, Msg::Tick(_)) && now - model.now >= time::Duration::seconds(1) {
+        // (a quarter of a second: a reading's parts are shown that often while they stream)
+        if !matches!(msg, Msg::Tick(_)) && now - model.now >= time::Duration::milliseconds(250) {
             for effect in update(&mut model, Msg::Tick(now)) {
                 spawn(effect, &context);
             }
@@ -191,7 +192,7 @@ fn next_wake(model: &Model) -> Duration {
     }
     // Parts of a reading not shown yet are shown within a second.
     if model.freshness.partial_unshown {
-        deadlines.push(model.now + time::Duration::seconds(1));
+        deadlines.push(model.now + super::update::SHOW_PARTS_EVERY);
     }
     // The header's age is shown in minutes: wake at the next whole minute of it.
     if let Some(read) = model.freshness.read_at {
@@ -257,6 +258,15 @@ fn spawn(effect: Effect, context: &Context) {
         }
         Effect::ResumeRun(req, run) => {
             tokio::spawn(super::runs::resume(context.runs(), req, run));
+        }
+        Effect::ReadLab(req, lab) => {
+            tokio::spawn(async move {
+                // A failure here is the reading's to report, in its own time.
+                if let Ok(fresh) = lab.reread(&context.client).await {
+                    let part = crate::factory::inventory::Reading::Lab(Box::new(fresh), None);
+                    let _ = context.tx.send(Msg::Reading(req, Box::new(part)));
+                }
+            });
         }
         Effect::LoadPrincipal => {
             tokio::spawn(async move {

@@ -15,6 +15,9 @@ use crate::factory::retire::RetireTarget;
 pub enum Effect {
     /// Read the whole inventory again.
     RefreshInventory(ReqId),
+    /// Read one lab now, ahead of the reading `ReqId` is making (the operator opened it), and
+    /// report it as a part of that reading.
+    ReadLab(ReqId, Box<crate::factory::LabInventory>),
     /// Read who the credential signs in as (from its token).
     LoadPrincipal,
     /// Read one resource's JSON for a detail view.

@@ -223,8 +223,19 @@ fn open(model: &mut Model) -> Vec<Effect> {
     };
     match row {
         Row::Lab(l) => {
-            let id = data.lab(l).id.clone();
-            push(model, View::Images { lab: Some(id) });
+            let lab = data.lab(l).clone();
+            push(
+                model,
+                View::Images {
+                    lab: Some(lab.id.clone()),
+                },
+            );
+            // Opened before it was read: it is read now, ahead of the others.
+            if lab.reading
+                && let Some(req) = model.freshness.refreshing
+            {
+                return vec![Effect::ReadLab(req, Box::new(lab))];
+            }
         }
         // A drift row is about one path in one lab: open that lab's images of that path.
         Row::Drift(d) if data.drift[d].status == super::super::model::DriftStatus::Missing => {

@@ -15,6 +15,7 @@ use super::msg::Msg;
 
 pub use commands::run_command;
 pub use dialogs::{Completion, completions};
+pub use reading::SHOW_EVERY as SHOW_PARTS_EVERY;
 
 /// The effects to run when the console starts: read the inventory.
 pub fn init(model: &mut Model) -> Vec<Effect> {

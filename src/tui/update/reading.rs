@@ -10,13 +10,21 @@ use crate::factory::Inventory;
 use crate::factory::inventory::Reading;
 
 /// How often the data shown is rebuilt while parts stream in (the first labs show at once).
-const SHOW_EVERY: time::Duration = time::Duration::seconds(1);
+pub const SHOW_EVERY: time::Duration = time::Duration::milliseconds(250);
 
 /// One part of the reading that `req` started; parts of a superseded reading are dropped.
 pub fn part(model: &mut Model, req: u64, part: Reading) -> Vec<Effect> {
     if model.freshness.refreshing != Some(req) {
         return Vec::new();
     }
+    let listed = matches!(part, Reading::Listed(_));
+    // The lab the operator is looking at is shown the moment it arrives.
+    let looked_at = match (&part, &model.route().view) {
+        (Reading::Lab(lab, _), super::super::model::View::Images { lab: Some(id) }) => {
+            &lab.id == id
+        }
+        _ => false,
+    };
     let shown = model.data.as_ref().map(|d| &d.inventory);
     let partial = model.freshness.partial.get_or_insert_with(|| {
         shown.cloned().unwrap_or_else(|| Inventory {
@@ -25,7 +33,7 @@ pub fn part(model: &mut Model, req: u64, part: Reading) -> Vec<Effect> {
             taken_at: OffsetDateTime::UNIX_EPOCH,
         })
     });
-    let listed = matches!(part, Reading::Listed(_));
+
     merge(partial, part);
     model.freshness.partial_unshown = true;
     // A first sight of labs is shown at once; counts filling in, at most once a second.
@@ -33,7 +41,7 @@ pub fn part(model: &mut Model, req: u64, part: Reading) -> Vec<Effect> {
         .freshness
         .partial_shown_at
         .is_none_or(|at| model.now - at >= SHOW_EVERY);
-    if listed || due || model.data.is_none() {
+    if listed || looked_at || due || model.data.is_none() {
         show(model);
     }
     Vec::new()

@@ -128,7 +128,15 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
             }
             model.freshness.refreshing = None;
             model.freshness.next_refresh = Some(model.now + model.refresh_every);
-            // The whole inventory (or the failure) replaces what the parts built.
+            // The whole inventory (or the failure) replaces what the parts built; a word that
+            // something waits for the reading is out of date.
+            if model
+                .flash
+                .as_ref()
+                .is_some_and(|f| f.text.contains("still being read"))
+            {
+                model.flash = None;
+            }
             model.freshness.partial = None;
             model.freshness.partial_unshown = false;
             model.freshness.partial_shown_at = None;

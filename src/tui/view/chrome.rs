@@ -106,11 +106,13 @@ fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
     let f = &model.freshness;
     let age = crate::human::age(f.read_at, model.now);
     // A reading in progress says how far it has got, lab by lab.
+    // Counted on the data shown, so that the header and the rows agree.
     if f.refreshing.is_some()
-        && let Some(partial) = &f.partial
+        && f.partial.is_some()
+        && let Some(data) = &model.data
     {
-        let total = partial.labs().count();
-        let read = partial.labs().filter(|(_, l)| !l.reading).count();
+        let total = data.inventory.labs().count();
+        let read = data.inventory.labs().filter(|(_, l)| !l.reading).count();
         if total > 0 && read < total {
             return Span::styled(format!("reading {read} of {total} labs"), theme.flash_warn);
         }
@@ -189,6 +191,21 @@ pub fn title<'a>(model: &Model, theme: &Theme, name: &str, shown: usize) -> Line
         spans.push(Span::styled(
             format!("{} marked ", model.marks.len()),
             theme.marked,
+        ));
+    }
+    // A list built while labs are still being read says it is partial.
+    let reading = model
+        .data
+        .as_ref()
+        .map(|d| d.inventory.labs().filter(|(_, l)| l.reading).count())
+        .unwrap_or(0);
+    if reading > 0 {
+        spans.push(Span::styled(
+            format!(
+                "partial: {} still being read ",
+                crate::human::count(reading, "lab")
+            ),
+            theme.flash_warn,
         ));
     }
     Line::from(spans)

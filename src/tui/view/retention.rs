@@ -68,11 +68,19 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 .filter(|(s, _)| n(*s) > 0)
                 .map(|(s, name)| format!("{} {name}", n(*s)))
                 .collect();
-                let summary = format!("retire {due}, leave {} ({})", total - due, kept.join(", "));
-                let style = if due > 0 {
-                    theme.state_retire
+                let (summary, style) = if data.lab(l).reading {
+                    // Nothing is known of it yet: not "nothing to retire".
+                    ("reading …".to_string(), theme.dim)
+                } else if due > 0 {
+                    (
+                        format!("retire {due}, leave {} ({})", total - due, kept.join(", ")),
+                        theme.state_retire,
+                    )
                 } else {
-                    theme.dim
+                    (
+                        format!("retire {due}, leave {} ({})", total - due, kept.join(", ")),
+                        theme.dim,
+                    )
                 };
                 let mut cells = vec![Line::from(format!("  {}", data.lab(l).name))];
                 if wide {

@@ -223,8 +223,9 @@ async fn resume_is_offered_only_for_a_run_whose_process_is_gone() {
             .text
             .contains("needs no resume")
     );
-    // The watcher finds its process gone.
+    // The watcher finds its process gone: no longer counted as going.
     feed(&mut model, RUN, bytes(&live_run()), &[], Liveness::Stopped);
+    assert_eq!(model.runs.live(), 0);
     assert!(
         model
             .flash
@@ -501,4 +502,46 @@ async fn read_only_refuses_run_commands_typed_in_the_palette_too() {
             .unwrap_or_else(|| panic!("{typed}: nothing said"));
         assert!(flash.contains("read-only"), "{typed}: {flash}");
     }
+}
+
+#[tokio::test]
+async fn a_run_known_from_azure_first_takes_its_journal_when_it_appears() {
+    let mut inventory = inventory().await;
+    let lab = &mut inventory.subscriptions[0].labs[0];
+    lab.images[0]
+        .tags
+        .insert("ImageFactoryRun".into(), RUN.to_uppercase());
+    let mut model = model_with(inventory, false);
+    let entry = model.runs.get(RUN).expect("found through the tag");
+    assert!(entry.state.is_none());
+    assert_eq!(entry.in_azure, Some((1, 0)));
+    update(&mut model, ch('6'));
+    assert!(render(&mut model, 120, 40, "dark").contains("in Azure only"));
+    // A read that does not start at the journal's start cannot be folded: read it whole.
+    let lines = live_run();
+    let effects = feed(&mut model, RUN, 10, &lines, Liveness::Running);
+    assert!(matches!(effects.as_slice(), [Effect::RereadJournal(_)]));
+    assert!(model.runs.get(RUN).unwrap().state.is_none());
+    feed(&mut model, RUN, 0, &lines, Liveness::Running);
+    let entry = model.runs.get(RUN).unwrap();
+    assert_eq!(entry.state, RunState::fold(&lines));
+    assert_eq!(entry.in_azure, Some((1, 0)), "what Azure holds stays known");
+    assert!(entry.followed, "its end will be said");
+    // And it goes on from there.
+    let end = vec![Line {
+        at: "2026-11-20T12:00:00Z".into(),
+        event: Event::Finished {
+            outcome: RunOutcome::Done,
+        },
+    }];
+    let effects = feed(&mut model, RUN, bytes(&lines), &end, Liveness::Finished);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::RefreshInventory(_)))
+    );
+    assert_eq!(
+        model.runs.get(RUN).unwrap().state.as_ref().unwrap().outcome,
+        Some(RunOutcome::Done)
+    );
 }

@@ -94,7 +94,8 @@ impl Runs {
                 let in_azure = None;
                 let entry = RunEntry {
                     id: read.run.to_ascii_lowercase(),
-                    followed: state.outcome.is_none() && read.liveness.is_live(),
+                    // Not ended when first seen: its end is news.
+                    followed: state.outcome.is_none(),
                     state: Some(state),
                     liveness: read.liveness,
                     read_to: read.to,
@@ -116,7 +117,8 @@ impl Runs {
             // Known from Azure first: its journal has just appeared.
             None if read.from == 0 => {
                 entry.state = RunState::fold(&read.lines);
-                entry.followed = read.liveness.is_live();
+                entry.followed = entry.state.as_ref().is_some_and(|s| s.outcome.is_none());
+                entry.rereading = false;
             }
             None => return Folded::Gap,
             Some(state) => {

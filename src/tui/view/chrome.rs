@@ -96,10 +96,38 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         second.push(sep());
         second.push(Span::styled(endpoint.clone(), theme.dim));
     }
+    let second = fit_spans(second, area.width as usize);
     frame.render_widget(
         Paragraph::new(vec![Line::from(first), Line::from(second)]),
         area,
     );
+}
+
+/// The spans that fit in `width` cells: the first that does not fit is cut with `…` (a word is
+/// never cut without saying so), and the ones after it are left out, with their separator.
+fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let len = span.content.chars().count();
+        if used + len <= width {
+            used += len;
+            out.push(span);
+            continue;
+        }
+        let room = width.saturating_sub(used);
+        // A separator, or too little room to say anything: stop before it.
+        if room > 4 && span.content.trim() != "·" {
+            out.push(Span::styled(
+                super::ellipsis(&span.content, room),
+                span.style,
+            ));
+        } else if out.last().is_some_and(|s: &Span| s.content.trim() == "·") {
+            out.pop();
+        }
+        break;
+    }
+    out
 }
 
 fn freshness(model: &Model, theme: &Theme) -> Span<'static> {

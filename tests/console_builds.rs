@@ -511,10 +511,11 @@ async fn a_run_known_from_azure_first_takes_its_journal_when_it_appears() {
     lab.images[0]
         .tags
         .insert("ImageFactoryRun".into(), RUN.to_uppercase());
+    lab.vms[0].tags.insert("ImageFactoryRun".into(), RUN.into());
     let mut model = model_with(inventory, false);
     let entry = model.runs.get(RUN).expect("found through the tag");
     assert!(entry.state.is_none());
-    assert_eq!(entry.in_azure, Some((1, 0)));
+    assert_eq!(entry.in_azure, Some((1, 1)));
     update(&mut model, ch('6'));
     assert!(render(&mut model, 120, 40, "dark").contains("in Azure only"));
     // A read that does not start at the journal's start cannot be folded: read it whole.
@@ -525,7 +526,7 @@ async fn a_run_known_from_azure_first_takes_its_journal_when_it_appears() {
     feed(&mut model, RUN, 0, &lines, Liveness::Running);
     let entry = model.runs.get(RUN).unwrap();
     assert_eq!(entry.state, RunState::fold(&lines));
-    assert_eq!(entry.in_azure, Some((1, 0)), "what Azure holds stays known");
+    assert_eq!(entry.in_azure, Some((1, 1)), "what Azure holds stays known");
     assert!(entry.followed, "its end will be said");
     // And it goes on from there.
     let end = vec![Line {

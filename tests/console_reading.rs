@@ -338,3 +338,48 @@ async fn retention_during_a_reading_says_reading_and_applying_waits_for_it() {
     );
     assert!(model.flash.is_none());
 }
+
+#[tokio::test]
+async fn while_labs_stream_in_the_screen_is_rebuilt_at_most_four_times_a_second() {
+    let inventory = inventory().await;
+    let (mut model, req) = fresh_console();
+    let (listed, labs) = parts_of(&inventory);
+    for part in listed {
+        update(&mut model, Msg::Reading(req, Box::new(part)));
+    }
+    let mut labs = labs.into_iter();
+    let mut clock = now();
+    // The first lab after a while is shown at once.
+    clock += time::Duration::seconds(1);
+    update(&mut model, Msg::Tick(clock));
+    update(
+        &mut model,
+        Msg::Reading(req, Box::new(labs.next().unwrap())),
+    );
+    assert!(!model.freshness.partial_unshown);
+    // The next ones in the same quarter second wait, so a large estate costs no rebuild per lab.
+    update(
+        &mut model,
+        Msg::Reading(req, Box::new(labs.next().unwrap())),
+    );
+    update(
+        &mut model,
+        Msg::Reading(req, Box::new(labs.next().unwrap())),
+    );
+    assert!(model.freshness.partial_unshown);
+    let read = |m: &Model| {
+        m.data
+            .as_ref()
+            .unwrap()
+            .inventory
+            .labs()
+            .filter(|(_, l)| !l.reading)
+            .count()
+    };
+    assert_eq!(read(&model), 1);
+    // A quarter of a second later they are shown.
+    clock += time::Duration::milliseconds(250);
+    update(&mut model, Msg::Tick(clock));
+    assert!(!model.freshness.partial_unshown);
+    assert_eq!(read(&model), 3);
+}

@@ -331,12 +331,37 @@ async fn retention_during_a_reading_says_reading_and_applying_waits_for_it() {
     ));
     let flash = model.flash.clone().unwrap().text;
     assert!(flash.contains("still being read"), "{flash}");
-    // The reading ends: the word about waiting goes with it.
+    // The reading ends: the plan's confirmation opens, and the word about waiting goes.
     update(
         &mut model,
         Msg::Loaded(req, Payload::Inventory(Ok(Box::new(inventory.clone())))),
     );
     assert!(model.flash.is_none());
+    let imagefactory::tui::model::Overlay::Confirm(confirm) = &model.overlay else {
+        panic!("the whole plan's confirmation opens once every lab is read")
+    };
+    assert!(
+        confirm.title.starts_with("Apply the whole retention plan"),
+        "{}",
+        confirm.title
+    );
+    // Esc while waiting forgets it instead.
+    let (mut model, req) = fresh_console();
+    let (listed, _) = parts_of(&inventory);
+    for part in listed {
+        update(&mut model, Msg::Reading(req, Box::new(part)));
+    }
+    update(&mut model, ch('3'));
+    update(&mut model, ch('A'));
+    update(&mut model, key(KeyCode::Esc));
+    update(
+        &mut model,
+        Msg::Loaded(req, Payload::Inventory(Ok(Box::new(inventory.clone())))),
+    );
+    assert!(matches!(
+        model.overlay,
+        imagefactory::tui::model::Overlay::None
+    ));
 }
 
 #[tokio::test]

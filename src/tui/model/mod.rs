@@ -268,6 +268,9 @@ pub struct Model {
     pub pending: HashMap<&'static str, ReqId>,
     pub next_req: ReqId,
     pub quit: bool,
+    /// A retention plan asked for while labs it touches were being read (`Some(None)`: the
+    /// whole plan): its confirmation opens when the reading ends.
+    pub apply_when_read: Option<Option<crate::arm::ResourceId>>,
     /// Quit once the runs being handed to background processes are (q was pressed then).
     pub quit_when_handed_over: bool,
     /// Something visible changed since the last frame.
@@ -312,6 +315,7 @@ impl Model {
             next_req: 1,
             quit: false,
             quit_when_handed_over: false,
+            apply_when_read: None,
             dirty: true,
         }
     }

@@ -129,6 +129,10 @@ pub fn refuse_read_only(model: &mut Model, id: CommandId) {
 }
 
 fn back(model: &mut Model) {
+    if model.apply_when_read.take().is_some() {
+        model.flash(Level::Info, "the plan will not open when the reading ends");
+        return;
+    }
     if model.route().filter.is_some() {
         model.route_mut().filter = None;
         model.rebuild_top();
@@ -504,6 +508,24 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
         );
         return;
     }
+    let lab = if one_lab {
+        lab.map(|l| data.lab(l).id.clone())
+    } else {
+        None
+    };
+    apply_plan_of(model, lab);
+}
+
+/// Opens the confirmation of the retention plan of `lab`, or of every lab. While a lab it
+/// touches is still being read, it waits: the confirmation opens when the reading ends.
+pub fn apply_plan_of(model: &mut Model, only: Option<ResourceId>) {
+    let Some(data) = &model.data else { return };
+    let lab = only.as_ref().and_then(|id| data.lab_index(id));
+    let one_lab = only.is_some();
+    if one_lab && lab.is_none() {
+        model.flash(Level::Warn, "that lab is no longer in the inventory");
+        return;
+    }
     let mut plan = data.plan.clone();
     if let (true, Some(l)) = (one_lab, lab) {
         let id = data.lab(l).id.clone();
@@ -517,10 +539,11 @@ fn apply_plan(model: &mut Model, one_lab: bool) {
         .filter(|p| data.lab_index(&p.lab).is_some_and(|l| data.lab(l).reading))
         .count();
     if reading > 0 {
+        model.apply_when_read = Some(only);
         model.flash(
             Level::Warn,
             format!(
-                "{} still being read: apply once the header says the inventory is read",
+                "{} still being read: the plan's confirmation opens when they are (Esc forgets it)",
                 crate::human::count(reading, "lab")
             ),
         );

@@ -163,6 +163,12 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                         model.identity.tenant = Some(tenant);
                     }
                     set_data(model, *inventory);
+                    // The plan asked for while labs were being read: now they are.
+                    if let Some(only) = model.apply_when_read.take()
+                        && matches!(model.overlay, super::super::model::Overlay::None)
+                    {
+                        super::commands::apply_plan_of(model, only);
+                    }
                 }
                 Err(e) => {
                     // Keep what is shown; say how old it is.

@@ -128,8 +128,25 @@ async fn labs_show_as_soon_as_they_are_listed_and_fill_in_lab_by_lab_in_any_orde
             if model.freshness.partial_unshown {
                 continue;
             }
-            // Every lab known so far is on screen; the screen is never blank.
+            // Every lab known so far is on screen, once; the screen is never blank.
             assert_eq!(lab_rows(&model), known.len(), "seed {seed}");
+            let subs: Vec<&str> = model
+                .data
+                .as_ref()
+                .unwrap()
+                .inventory
+                .subscriptions
+                .iter()
+                .map(|s| s.id.as_str())
+                .collect();
+            let mut distinct = subs.clone();
+            distinct.sort();
+            distinct.dedup();
+            assert_eq!(
+                subs.len(),
+                distinct.len(),
+                "seed {seed}: a subscription twice"
+            );
             // Nobody moved the cursor: it stays at the top while rows arrive above it.
             assert_eq!(
                 (model.route().offset, model.route().cursor),
@@ -228,6 +245,43 @@ async fn failures_mixed_in_are_shown_and_parts_of_an_older_reading_are_dropped()
     for part in listed.into_iter().skip(1) {
         update(&mut model, Msg::Reading(req, Box::new(part)));
     }
+    // A lab of another subscription read with a part missing: its problem joins the first.
+    let (lab, _) = labs
+        .iter()
+        .find_map(|p| match p {
+            Reading::Lab(l, _) if l.subscription_id != sub.id => Some((l.clone(), ())),
+            _ => None,
+        })
+        .unwrap();
+    let lab_problem = Problem {
+        scope: "lab",
+        id: lab.id.to_string(),
+        name: lab.name.clone(),
+        error: imagefactory::arm::ArmError::Api {
+            method: "GET".into(),
+            resource: format!("{}/virtualmachines", lab.id),
+            status: 500,
+            code: "InternalServerError".into(),
+            message: "try later".into(),
+            request_id: None,
+        },
+    };
+    update(
+        &mut model,
+        Msg::Reading(req, Box::new(Reading::Lab(lab.clone(), Some(lab_problem)))),
+    );
+    update(&mut model, Msg::Tick(now() + time::Duration::seconds(1)));
+    let problems = &model.data.as_ref().unwrap().inventory.problems;
+    assert_eq!(problems.len(), 2, "both what failed are kept");
+    // Read again without its problem: that problem goes, the other stays.
+    update(
+        &mut model,
+        Msg::Reading(req, Box::new(Reading::Lab(lab, None))),
+    );
+    update(&mut model, Msg::Tick(now() + time::Duration::seconds(2)));
+    let problems = &model.data.as_ref().unwrap().inventory.problems;
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].id, sub.id);
     let rows_before = model.route().rows.clone();
     assert!(
         rows_before.iter().any(|r| matches!(r, Row::Problem(_))),

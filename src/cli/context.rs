@@ -94,8 +94,12 @@ pub async fn read_inventory(context: &Context) -> Result<Inventory, Exit> {
             progress.step(&part);
         }
     };
-    let result =
-        Inventory::refresh_reporting(&context.client, context.config.as_ref(), &report).await;
+    // Without a listener, nothing is copied out of the reading.
+    let result = if progress.is_some() {
+        Inventory::refresh_reporting(&context.client, context.config.as_ref(), &report).await
+    } else {
+        Inventory::refresh(&context.client, context.config.as_ref()).await
+    };
     if let Some(progress) = progress {
         progress.finish();
     }

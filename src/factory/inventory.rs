@@ -73,6 +73,9 @@ pub struct LabInventory {
     pub reading: bool,
 }
 
+/// Who is told what a reading learns.
+pub type Reporter<'a> = dyn Fn(Reading) + Send + Sync + 'a;
+
 /// What a reading of the estate has learnt, as it learns it: first each subscription with its
 /// labs (their contents to come), then each lab's contents as its lists arrive.
 #[derive(Debug, Clone)]
@@ -140,7 +143,7 @@ impl Inventory {
         client: &ArmClient,
         config: Option<&FactoryConfig>,
     ) -> Result<Inventory, FactoryError> {
-        Inventory::refresh_reporting(client, config, &|_| {}).await
+        Inventory::read(client, config, None).await
     }
 
     /// `refresh`, telling `report` what it learns as it learns it (see `Reading`), so that a
@@ -148,7 +151,17 @@ impl Inventory {
     pub async fn refresh_reporting(
         client: &ArmClient,
         config: Option<&FactoryConfig>,
-        report: &(dyn Fn(Reading) + Send + Sync),
+        report: &Reporter<'_>,
+    ) -> Result<Inventory, FactoryError> {
+        Inventory::read(client, config, Some(report)).await
+    }
+
+    /// The reading itself; what it learns is copied out only when someone listens (a copy of
+    /// every lab costs a headless command a few percent of its time).
+    async fn read(
+        client: &ArmClient,
+        config: Option<&FactoryConfig>,
+        report: Option<&Reporter<'_>>,
     ) -> Result<Inventory, FactoryError> {
         // Each page of subscriptions starts its labs' reads at once, while the next page is
         // still on its way: the list of subscriptions is the one chain nothing can overlap.
@@ -353,7 +366,7 @@ async fn read_subscription(
     client: &ArmClient,
     sub: wire::Subscription,
     config: Option<&FactoryConfig>,
-    report: &(dyn Fn(Reading) + Send + Sync),
+    report: Option<&Reporter<'_>>,
 ) -> (SubscriptionInventory, Vec<Problem>) {
     let path = format!(
         "/subscriptions/{}/providers/Microsoft.DevTestLab/labs",
@@ -375,7 +388,9 @@ async fn read_subscription(
                 name: sub.display_name,
                 error,
             };
-            report(Reading::Failed(problem.clone()));
+            if let Some(report) = report {
+                report(Reading::Failed(problem.clone()));
+            }
             return (inventory, vec![problem]);
         }
     };
@@ -391,18 +406,20 @@ async fn read_subscription(
         });
     let role = |id: &str| config.and_then(|c| role_of(c, id));
     // The labs are known before their contents: said at once, so they can be shown.
-    let mut listed = inventory.clone();
-    listed.labs = labs
-        .iter()
-        .map(|lab| {
-            let mut shell = LabInventory::listed(&sub.subscription_id, lab);
-            shell.role = role(&lab.id);
-            shell.subscription_refuses = disabled.clone();
-            shell
-        })
-        .collect();
-    listed.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
-    report(Reading::Listed(listed));
+    if let Some(report) = report {
+        let mut listed = inventory.clone();
+        listed.labs = labs
+            .iter()
+            .map(|lab| {
+                let mut shell = LabInventory::listed(&sub.subscription_id, lab);
+                shell.role = role(&lab.id);
+                shell.subscription_refuses = disabled.clone();
+                shell
+            })
+            .collect();
+        listed.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+        report(Reading::Listed(listed));
+    }
     let mut reads: futures::stream::FuturesUnordered<_> = labs
         .into_iter()
         .map(|lab| {
@@ -417,7 +434,9 @@ async fn read_subscription(
             lab.subscription_refuses = disabled.clone();
         }
         lab.role = role(lab.id.as_str());
-        report(Reading::Lab(Box::new(lab.clone()), problem.clone()));
+        if let Some(report) = report {
+            report(Reading::Lab(Box::new(lab.clone()), problem.clone()));
+        }
         problems.extend(problem);
         inventory.labs.push(lab);
     }

@@ -72,10 +72,10 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         {
             refuse_read_only(model, id);
         }
-        Build => return super::builds::build(model, None),
+        Build => return super::run_plans::build(model, None),
         CancelRun => return super::builds::cancel(model),
         ResumeRun => return super::builds::resume(model),
-        Distribute => return super::builds::distribute(model, ""),
+        Distribute => return super::run_plans::distribute(model, ""),
         TogglePin => return toggle_pin(model),
         RetireMarked => retire_marked(model),
         ApplyLab => apply_plan(model, true),
@@ -315,7 +315,7 @@ fn detail(model: &mut Model) -> Vec<Effect> {
 
 fn mark(model: &mut Model) {
     if let (Some(Row::Def(d)), Some(config)) = (model.route().current(), &model.config) {
-        let key = super::builds::def_mark(&config.images[d].path);
+        let key = super::run_plans::def_mark(&config.images[d].path);
         if !model.marks.remove(&key) {
             model.marks.insert(key);
         }

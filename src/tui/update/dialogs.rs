@@ -237,8 +237,8 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
     };
     if !argument.is_empty() && !model.read_only {
         match command.id {
-            CommandId::Build => return super::builds::build_paths(model, &argument),
-            CommandId::Distribute => return super::builds::distribute(model, &argument),
+            CommandId::Build => return super::run_plans::build_paths(model, &argument),
+            CommandId::Distribute => return super::run_plans::distribute(model, &argument),
             _ => {}
         }
     }

@@ -6,6 +6,7 @@ mod dialogs;
 mod jobs;
 mod reading;
 mod replies;
+mod run_plans;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 

@@ -230,7 +230,7 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
             return retire_done(model, req);
         }
         Payload::RunPlan { distribution, plan } => {
-            return super::builds::plan_ready(model, req, distribution, plan);
+            return super::run_plans::plan_ready(model, req, distribution, plan);
         }
         Payload::RunAction(result) => return super::builds::action_done(model, req, result),
     }

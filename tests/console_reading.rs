@@ -462,3 +462,43 @@ async fn while_labs_stream_in_the_screen_is_rebuilt_at_most_four_times_a_second(
     assert!(!model.freshness.partial_unshown);
     assert_eq!(read(&model), 3);
 }
+
+#[tokio::test]
+async fn a_reading_that_fails_midway_leaves_no_lab_reading_for_ever() {
+    let inventory = inventory().await;
+    let (mut model, req) = fresh_console();
+    let (listed, labs) = parts_of(&inventory);
+    for part in listed {
+        update(&mut model, Msg::Reading(req, Box::new(part)));
+    }
+    update(
+        &mut model,
+        Msg::Reading(req, Box::new(labs.into_iter().next().unwrap())),
+    );
+    update(
+        &mut model,
+        Msg::Loaded(
+            req,
+            Payload::Inventory(Err("the subscriptions' second page: 503".into())),
+        ),
+    );
+    let data = model.data.as_ref().unwrap();
+    let total = data.inventory.labs().count();
+    assert!(data.inventory.labs().all(|(_, l)| !l.reading));
+    let unread = data.inventory.labs().filter(|(_, l)| !l.complete).count();
+    assert_eq!(
+        unread,
+        total - 1,
+        "every lab but the one read is not read whole"
+    );
+    assert_eq!(data.inventory.problems.len(), total - 1, "and says why");
+    assert!(
+        data.inventory.problems[0]
+            .error
+            .to_string()
+            .contains("the refresh failed before this lab was read")
+    );
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(!screen.contains("reading …"), "{screen}");
+    assert!(screen.contains("refresh failed"), "{screen}");
+}

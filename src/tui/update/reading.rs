@@ -137,3 +137,30 @@ pub fn merge(inventory: &mut Inventory, part: Reading) {
         }
     }
 }
+
+/// `inventory` after its reading failed: each lab still marked reading is marked not read
+/// whole (nothing in it is decided on) and is a problem that says why.
+pub fn unread(mut inventory: Inventory, why: &str) -> Inventory {
+    let mut problems = Vec::new();
+    for sub in &mut inventory.subscriptions {
+        for lab in sub.labs.iter_mut().filter(|l| l.reading) {
+            lab.reading = false;
+            lab.complete = false;
+            problems.push(crate::factory::inventory::Problem {
+                scope: "lab",
+                id: lab.id.to_string(),
+                name: lab.name.clone(),
+                error: crate::arm::ArmError::Api {
+                    method: "GET".into(),
+                    resource: lab.id.to_string(),
+                    status: 0,
+                    code: "NotRead".into(),
+                    message: format!("the refresh failed before this lab was read: {why}"),
+                    request_id: None,
+                },
+            });
+        }
+    }
+    inventory.problems.extend(problems);
+    inventory
+}

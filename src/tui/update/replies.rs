@@ -137,7 +137,7 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
             {
                 model.flash = None;
             }
-            model.freshness.partial = None;
+            let partial = model.freshness.partial.take();
             model.freshness.partial_unshown = false;
             model.freshness.partial_shown_at = None;
             match result {
@@ -171,6 +171,15 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                     }
                 }
                 Err(e) => {
+                    // Labs the failed reading listed but never read are not "reading" any more:
+                    // they are unread, and say why.
+                    let learnt =
+                        partial.or_else(|| model.data.as_ref().map(|d| d.inventory.clone()));
+                    if let Some(inventory) = learnt
+                        && inventory.labs().any(|(_, l)| l.reading)
+                    {
+                        set_data(model, super::reading::unread(inventory, &e));
+                    }
                     // Keep what is shown; say how old it is.
                     let age = crate::human::age(model.freshness.read_at, model.now);
                     model.flash(

@@ -502,3 +502,129 @@ async fn a_reading_that_fails_midway_leaves_no_lab_reading_for_ever() {
     assert!(!screen.contains("reading …"), "{screen}");
     assert!(screen.contains("refresh failed"), "{screen}");
 }
+
+#[tokio::test]
+async fn a_reading_that_fails_after_every_lab_arrived_shows_all_it_learnt() {
+    let inventory = inventory().await;
+    let (mut model, req) = fresh_console();
+    let (listed, labs) = parts_of(&inventory);
+    for part in listed.into_iter().chain(labs) {
+        update(&mut model, Msg::Reading(req, Box::new(part)));
+    }
+    assert!(
+        model.freshness.partial_unshown,
+        "the last parts are not shown yet"
+    );
+    update(
+        &mut model,
+        Msg::Loaded(
+            req,
+            Payload::Inventory(Err("the subscriptions' second page: 503".into())),
+        ),
+    );
+    let data = model.data.as_ref().unwrap();
+    assert!(data.inventory.labs().all(|(_, l)| !l.reading));
+    assert_eq!(
+        data.inventory.labs().filter(|(_, l)| l.complete).count(),
+        inventory.labs().filter(|(_, l)| l.complete).count(),
+        "every lab that was read is shown as read"
+    );
+}
+
+#[tokio::test]
+async fn during_a_reading_a_lab_gone_from_its_list_goes_and_a_pin_is_not_undone() {
+    let inventory = inventory().await;
+    let mut model = model_with(inventory.clone(), false);
+    let effects = update(&mut model, ctrl('r'));
+    let [Effect::RefreshInventory(req)] = effects.as_slice() else {
+        panic!("{} effects", effects.len())
+    };
+    let req = *req;
+    let (listed, labs) = parts_of(&inventory);
+    // The first subscription's list no longer has its first lab.
+    let mut parts = listed.into_iter();
+    let Some(Reading::Listed(mut first)) = parts.next() else {
+        panic!()
+    };
+    let gone = first.labs.remove(0);
+    update(
+        &mut model,
+        Msg::Reading(req, Box::new(Reading::Listed(first))),
+    );
+    let data = model.data.as_ref().unwrap();
+    assert!(data.lab_index(&gone.id).is_none(), "{} is gone", gone.name);
+    // A pin set while the reading runs survives the next parts being shown.
+    let image = data
+        .inventory
+        .labs()
+        .flat_map(|(_, l)| l.images.iter())
+        .find(|i| i.pin.is_none() && i.image_path.is_some())
+        .unwrap()
+        .clone();
+    update(
+        &mut model,
+        Msg::Loaded(
+            7777,
+            Payload::Pin(image.id.clone(), Ok(Some("keep".into()))),
+        ),
+    );
+    for part in
+        parts.chain(labs.into_iter().filter(
+            |p| !matches!(p, Reading::Lab(l, _) if l.images.iter().any(|i| i.id == image.id)),
+        ))
+    {
+        update(&mut model, Msg::Reading(req, Box::new(part)));
+    }
+    update(&mut model, Msg::Tick(now() + time::Duration::seconds(1)));
+    let data = model.data.as_ref().unwrap();
+    let pinned = data
+        .inventory
+        .labs()
+        .flat_map(|(_, l)| l.images.iter())
+        .find(|i| i.id == image.id)
+        .unwrap();
+    assert_eq!(pinned.pin.as_deref(), Some("keep"));
+}
+
+#[tokio::test]
+async fn a_plan_waiting_for_a_reading_that_fails_says_so_and_builds_wait_for_the_reading() {
+    let inventory = inventory().await;
+    let (mut model, req) = fresh_console();
+    let (listed, _) = parts_of(&inventory);
+    for part in listed {
+        update(&mut model, Msg::Reading(req, Box::new(part)));
+    }
+    update(&mut model, ch('5'));
+    assert!(
+        update(&mut model, ch('b')).is_empty(),
+        "no plan on labs not read"
+    );
+    assert!(
+        model
+            .flash
+            .clone()
+            .unwrap()
+            .text
+            .contains("still being read")
+    );
+    update(&mut model, ch('3'));
+    update(&mut model, ch('A'));
+    update(
+        &mut model,
+        Msg::Loaded(req, Payload::Inventory(Err("503".into()))),
+    );
+    assert!(matches!(
+        model.overlay,
+        imagefactory::tui::model::Overlay::None
+    ));
+    assert!(
+        model
+            .messages
+            .iter()
+            .any(|m| m.text.contains("the retention plan did not open"))
+    );
+    assert!(
+        model.apply_when_read.is_none(),
+        "forgotten, not opened by a later refresh"
+    );
+}

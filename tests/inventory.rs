@@ -251,6 +251,7 @@ async fn a_reading_reports_each_subscriptions_labs_before_their_contents_and_add
     let parts = parts.into_inner().unwrap();
     let mut listed = std::collections::HashSet::new();
     let mut read = Vec::new();
+    let mut factory_seen = false;
     for part in &parts {
         match part {
             Reading::Listed(sub) => {
@@ -259,6 +260,7 @@ async fn a_reading_reports_each_subscriptions_labs_before_their_contents_and_add
                 let factory = sub.labs.iter().find(|l| l.name == "ImageFactory");
                 if let Some(f) = factory {
                     assert_eq!(f.role, Some(LabRole::Factory));
+                    factory_seen = true;
                 }
                 listed.extend(sub.labs.iter().map(|l| l.id.key()));
             }
@@ -274,6 +276,7 @@ async fn a_reading_reports_each_subscriptions_labs_before_their_contents_and_add
             Reading::Failed(p) => panic!("nothing fails here: {}", p.name),
         }
     }
+    assert!(factory_seen, "the factory lab is listed, with its role");
     assert_eq!(read.len(), whole.labs().count(), "every lab once");
     for (_, lab) in whole.labs() {
         let part = read.iter().find(|l| l.id == lab.id).unwrap();

@@ -190,7 +190,7 @@ fn next_wake(model: &Model) -> Duration {
     if let Some(r) = model.freshness.next_refresh {
         deadlines.push(r);
     }
-    // Parts of a reading not shown yet are shown within a second.
+    // Parts of a reading not shown yet are shown within a quarter of a second.
     if model.freshness.partial_unshown {
         deadlines.push(model.now + super::update::SHOW_PARTS_EVERY);
     }

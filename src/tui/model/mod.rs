@@ -90,8 +90,8 @@ pub struct Freshness {
     pub failed: Option<(String, OffsetDateTime)>,
     /// The inventory as the refresh running has read it so far (parts arrive lab by lab).
     pub partial: Option<crate::factory::Inventory>,
-    /// Parts arrived that the data shown does not have yet (it is rebuilt at most once a
-    /// second while a large estate streams in).
+    /// Parts arrived that the data shown does not have yet (it is rebuilt at most four times
+    /// a second while a large estate streams in).
     pub partial_unshown: bool,
     /// When the data shown was last rebuilt from the parts.
     pub partial_shown_at: Option<OffsetDateTime>,

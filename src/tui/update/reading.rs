@@ -9,7 +9,8 @@ use super::super::model::Model;
 use crate::factory::Inventory;
 use crate::factory::inventory::Reading;
 
-/// How often the data shown is rebuilt while parts stream in (the first labs show at once).
+/// How often the data shown is rebuilt while parts stream in (a subscription's labs show at
+/// once).
 pub const SHOW_EVERY: time::Duration = time::Duration::milliseconds(250);
 
 /// One part of the reading that `req` started; parts of a superseded reading are dropped.
@@ -36,7 +37,7 @@ pub fn part(model: &mut Model, req: u64, part: Reading) -> Vec<Effect> {
 
     merge(partial, part);
     model.freshness.partial_unshown = true;
-    // A first sight of labs is shown at once; counts filling in, at most once a second.
+    // A first sight of labs is shown at once; counts filling in, at most four times a second.
     let due = model
         .freshness
         .partial_shown_at
@@ -78,7 +79,14 @@ pub fn merge(inventory: &mut Inventory, part: Reading) {
                     inventory.subscriptions.len() - 1
                 }
             };
+            // Its list is the truth: labs gone from it go; its earlier failure is over.
+            inventory
+                .problems
+                .retain(|p| !p.id.eq_ignore_ascii_case(&sub.id));
             let known = &mut inventory.subscriptions[at];
+            known
+                .labs
+                .retain(|l| sub.labs.iter().any(|listed| listed.id == l.id));
             known.name = sub.name.clone();
             known.state = sub.state.clone();
             known.tenant = sub.tenant.clone();

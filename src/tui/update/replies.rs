@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 use super::super::effect::Effect;
-use super::super::model::{Data, ItemOutcome, JobItem, Level, Model};
+use super::super::model::{Data, ItemOutcome, JobItem, Level, Model, Overlay};
 use super::super::msg::Payload;
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
@@ -102,7 +102,9 @@ fn set_data(model: &mut Model, inventory: Inventory) {
     model.rebuild_all();
     if let Some(data) = &model.data {
         for (route, key) in model.routes.iter_mut().zip(selected) {
-            if !route.moved {
+            // While an inventory streams in, rows arrive above and below: an operator who has
+            // not moved yet is kept at the top.
+            if !route.moved && model.freshness.partial.is_some() {
                 route.top();
                 continue;
             }
@@ -138,6 +140,7 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                 model.flash = None;
             }
             let partial = model.freshness.partial.take();
+            let waiting_apply = model.apply_when_read.take();
             model.freshness.partial_unshown = false;
             model.freshness.partial_shown_at = None;
             match result {
@@ -164,21 +167,36 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                     }
                     set_data(model, *inventory);
                     // The plan asked for while labs were being read: now they are.
-                    if let Some(only) = model.apply_when_read.take()
-                        && matches!(model.overlay, super::super::model::Overlay::None)
-                    {
-                        super::commands::apply_plan_of(model, only);
+                    match waiting_apply {
+                        Some(only) if matches!(model.overlay, Overlay::None) => {
+                            super::commands::apply_plan_of(model, only)
+                        }
+                        Some(_) => model.flash(
+                            Level::Info,
+                            "the inventory is read: the retention plan can be applied now (a or A)",
+                        ),
+                        None => {}
                     }
                 }
                 Err(e) => {
                     // Labs the failed reading listed but never read are not "reading" any more:
                     // they are unread, and say why.
-                    let learnt =
-                        partial.or_else(|| model.data.as_ref().map(|d| d.inventory.clone()));
-                    if let Some(inventory) = learnt
-                        && inventory.labs().any(|(_, l)| l.reading)
-                    {
+                    // Everything the reading learnt is shown (parts may not have been yet).
+                    let learnt = partial.or_else(|| {
+                        model
+                            .data
+                            .as_ref()
+                            .filter(|d| d.inventory.labs().any(|(_, l)| l.reading))
+                            .map(|d| d.inventory.clone())
+                    });
+                    if let Some(inventory) = learnt {
                         set_data(model, super::reading::unread(inventory, &e));
+                    }
+                    if waiting_apply.is_some() {
+                        model.flash(
+                            Level::Warn,
+                            "the retention plan did not open: the inventory could not be read whole",
+                        );
                     }
                     // Keep what is shown; say how old it is.
                     let age = crate::human::age(model.freshness.read_at, model.now);
@@ -248,44 +266,52 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
 
 /// Records a pin change locally and plans again (pure), rather than reading the whole estate.
 fn set_pin(model: &mut Model, id: &ResourceId, pin: Option<String>) {
-    let Some(data) = model.data.take() else {
-        return;
-    };
-    let mut inventory = data.inventory;
-    for sub in &mut inventory.subscriptions {
-        for lab in &mut sub.labs {
-            for image in lab.images.iter_mut().filter(|i| &i.id == id) {
-                image.pin = pin.clone();
-                match &pin {
-                    Some(p) => {
-                        image
+    edit_inventory(model, |inventory| {
+        for sub in &mut inventory.subscriptions {
+            for lab in &mut sub.labs {
+                for image in lab.images.iter_mut().filter(|i| &i.id == id) {
+                    image.pin = pin.clone();
+                    match &pin {
+                        Some(p) => {
+                            image
+                                .tags
+                                .insert(crate::factory::tags::PIN.to_string(), p.clone());
+                        }
+                        None => image
                             .tags
-                            .insert(crate::factory::tags::PIN.to_string(), p.clone());
+                            .retain(|k, _| !k.eq_ignore_ascii_case(crate::factory::tags::PIN)),
                     }
-                    None => image
-                        .tags
-                        .retain(|k, _| !k.eq_ignore_ascii_case(crate::factory::tags::PIN)),
                 }
             }
         }
-    }
-    set_data(model, inventory);
+    });
 }
 
 /// Takes retired images out of the local data and plans once; the refresh that follows
 /// confirms it.
 fn remove_images(model: &mut Model, ids: &[ResourceId]) {
+    let gone: std::collections::HashSet<String> = ids.iter().map(ResourceId::key).collect();
+    edit_inventory(model, |inventory| {
+        for sub in &mut inventory.subscriptions {
+            for lab in &mut sub.labs {
+                lab.images.retain(|i| !gone.contains(&i.id.key()));
+            }
+        }
+    });
+    model.marks.retain(|m| !gone.contains(m));
+}
+
+/// Changes the inventory shown, and the one a reading is assembling (else the next parts
+/// shown would undo the change), then plans once.
+fn edit_inventory(model: &mut Model, edit: impl Fn(&mut Inventory)) {
+    if let Some(partial) = &mut model.freshness.partial {
+        edit(partial);
+    }
     let Some(data) = model.data.take() else {
         return;
     };
-    let gone: std::collections::HashSet<String> = ids.iter().map(ResourceId::key).collect();
     let mut inventory = data.inventory;
-    for sub in &mut inventory.subscriptions {
-        for lab in &mut sub.labs {
-            lab.images.retain(|i| !gone.contains(&i.id.key()));
-        }
-    }
-    model.marks.retain(|m| !gone.contains(m));
+    edit(&mut inventory);
     set_data(model, inventory);
 }
 

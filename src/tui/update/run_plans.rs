@@ -125,6 +125,22 @@ pub fn distribute(model: &mut Model, lab: &str) -> Vec<Effect> {
 
 /// The inventory a plan starts from, or a word that it is still being read.
 fn inventory_for_plan(model: &mut Model) -> Option<Box<crate::factory::Inventory>> {
+    // A lab not read yet looks empty: a plan made on it would copy what it already has.
+    let reading = model
+        .data
+        .as_ref()
+        .map(|d| d.inventory.labs().filter(|(_, l)| l.reading).count())
+        .unwrap_or(0);
+    if reading > 0 {
+        model.flash(
+            Level::Warn,
+            format!(
+                "{} still being read: plan once the header says the inventory is read",
+                crate::human::count(reading, "lab")
+            ),
+        );
+        return None;
+    }
     match &model.data {
         Some(data) => Some(Box::new(data.inventory.clone())),
         None => {

@@ -52,6 +52,8 @@ pub struct Data {
     /// Per flat lab: whether it has the newest image of every path it subscribes to (`None`
     /// for labs that subscribe to nothing).
     pub up_to_date: Vec<Option<bool>>,
+    /// Flat lab index by lower-cased lab id (rows, drift and plans find labs by id).
+    lab_by_id: std::collections::HashMap<String, usize>,
 }
 
 impl Data {
@@ -119,14 +121,19 @@ impl Data {
             drift: Vec::new(),
             due,
             up_to_date: Vec::new(),
+            lab_by_id: Default::default(),
         };
-        data.drift = config.map(|c| drift(&data, c)).unwrap_or_default();
-        data.up_to_date = (0..data.labs.len())
-            .map(|l| {
-                let rows: Vec<&DriftRow> = data.drift.iter().filter(|d| d.lab == l).collect();
-                (!rows.is_empty()).then(|| rows.iter().all(|d| d.status == DriftStatus::Newest))
-            })
+        data.lab_by_id = (0..data.labs.len())
+            .map(|l| (data.lab(l).id.key(), l))
             .collect();
+        data.drift = config.map(|c| drift(&data, c)).unwrap_or_default();
+        // One pass over the drift rows (this runs on every rebuild while an estate streams in).
+        let mut up_to_date = vec![None; data.labs.len()];
+        for row in &data.drift {
+            let newest = row.status == DriftStatus::Newest;
+            up_to_date[row.lab] = Some(up_to_date[row.lab].unwrap_or(true) && newest);
+        }
+        data.up_to_date = up_to_date;
         data
     }
 
@@ -150,7 +157,7 @@ impl Data {
 
     /// The flat index of the lab with this id.
     pub fn lab_index(&self, id: &crate::arm::ResourceId) -> Option<usize> {
-        (0..self.labs.len()).find(|&l| &self.lab(l).id == id)
+        self.lab_by_id.get(&id.key()).copied()
     }
 }
 

@@ -22,7 +22,24 @@ impl LabRef {
 
     /// Whether this names the lab with `id` (compared case-insensitively).
     pub fn is(&self, id: &str) -> bool {
-        self.id().eq_ignore_ascii_case(id.trim_end_matches('/'))
+        // Segment by segment, without building the id: this runs for every lab on every
+        // rebuild of the console's data.
+        let expected = [
+            "",
+            "subscriptions",
+            &self.subscription,
+            "resourceGroups",
+            &self.resource_group,
+            "providers",
+            "Microsoft.DevTestLab",
+            "labs",
+            &self.name,
+        ];
+        let mut parts = id.trim_end_matches('/').split('/');
+        expected
+            .iter()
+            .all(|e| parts.next().is_some_and(|p| p.eq_ignore_ascii_case(e)))
+            && parts.next().is_none()
     }
 }
 
@@ -150,4 +167,32 @@ pub(super) fn target_labs(
         labs.push(TargetLab { lab, image_paths });
     }
     Ok(labs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LabRef;
+
+    #[test]
+    fn a_lab_ref_names_its_id_in_any_case_and_nothing_else() {
+        let lab = LabRef {
+            subscription: "s1".into(),
+            resource_group: "rg".into(),
+            name: "Dev".into(),
+        };
+        assert!(lab.is(&lab.id()));
+        assert!(
+            lab.is("/SUBSCRIPTIONS/S1/resourcegroups/RG/providers/microsoft.devtestlab/labs/dev/")
+        );
+        for other in [
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/Dev2",
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DevTestLab/labs",
+            "/subscriptions/s1/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/Dev/customimages/x",
+            "/subscriptions/s2/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/Dev",
+            "subscriptions/s1/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/Dev",
+            "",
+        ] {
+            assert!(!lab.is(other), "{other}");
+        }
+    }
 }

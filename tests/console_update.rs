@@ -1027,6 +1027,11 @@ async fn a_terminal_too_small_says_so_and_the_help_wraps_instead_of_cutting() {
         screen.contains("every message of this session, newest first, in full"),
         "{screen}"
     );
+    // G and g go to the ends of the help, as in every list.
+    update(&mut model, ch('G'));
+    assert!(matches!(model.overlay, Overlay::Help { scroll } if scroll > 0));
+    update(&mut model, ch('g'));
+    assert!(matches!(model.overlay, Overlay::Help { scroll: 0 }));
 }
 
 #[tokio::test]

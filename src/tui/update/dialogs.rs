@@ -296,6 +296,9 @@ pub fn help_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         // Past the last command there is nothing to see.
         KeyCode::Char('j') | KeyCode::Down => *scroll = (*scroll + 1).min(command::COMMANDS.len()),
         KeyCode::Char('k') | KeyCode::Up => *scroll = scroll.saturating_sub(1),
+        // The ends, as in every list (the trial found g and G doing nothing here).
+        KeyCode::Char('g') | KeyCode::Home => *scroll = 0,
+        KeyCode::Char('G') | KeyCode::End => *scroll = command::COMMANDS.len(),
         _ => {}
     }
     Vec::new()

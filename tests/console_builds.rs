@@ -134,7 +134,7 @@ async fn a_run_that_ends_posts_a_message_that_stays_and_reads_the_inventory_agai
             .any(|e| matches!(e, Effect::RefreshInventory(_))),
         "the images it made are read: {effects:?}"
     );
-    let flash = model.flash.clone().unwrap().text;
+    let flash = flash_text(&model);
     assert!(
         flash.contains(RUN) && flash.contains("some images failed"),
         "{flash}"
@@ -192,20 +192,13 @@ async fn cancel_asks_first_and_stops_only_when_confirmed() {
         ),
     );
     assert!(!model.jobs.get(*req).unwrap().is_running());
-    assert!(
-        model
-            .flash
-            .clone()
-            .unwrap()
-            .text
-            .contains("asked process 4242")
-    );
+    assert!(flash_text(&model).contains("asked process 4242"));
     // The old run has ended: nothing to cancel.
     update(&mut model, ch('6'));
     update(&mut model, ch('j'));
     assert!(update(&mut model, ch('x')).is_empty());
     assert!(matches!(model.overlay, Overlay::None));
-    assert!(model.flash.clone().unwrap().text.contains("already ended"));
+    assert!(flash_text(&model).contains("already ended"));
 }
 
 #[tokio::test]
@@ -215,24 +208,12 @@ async fn resume_is_offered_only_for_a_run_whose_process_is_gone() {
     update(&mut model, ch('6'));
     update(&mut model, ch('r'));
     assert!(matches!(model.overlay, Overlay::None));
-    assert!(
-        model
-            .flash
-            .clone()
-            .unwrap()
-            .text
-            .contains("needs no resume")
-    );
+    assert!(flash_text(&model).contains("needs no resume"));
     // The watcher finds its process gone: no longer counted as going.
     feed(&mut model, RUN, bytes(&live_run()), &[], Liveness::Stopped);
     assert_eq!(model.runs.live(), 0);
     assert!(
-        model
-            .flash
-            .clone()
-            .unwrap()
-            .text
-            .contains("stopped before its end"),
+        flash_text(&model).contains("stopped before its end"),
         "a run that stops is said at once"
     );
     assert!(render(&mut model, 120, 40, "dark").contains("stopped (r resumes)"));
@@ -326,7 +307,7 @@ async fn building_marked_definitions_shows_the_plan_and_its_errors_block_it() {
         update(&mut model, key(KeyCode::Enter)).is_empty(),
         "a plan with errors does not start"
     );
-    assert!(model.flash.clone().unwrap().text.contains("cannot run"));
+    assert!(flash_text(&model).contains("cannot run"));
     update(&mut model, key(KeyCode::Esc));
 
     // The same plan without its errors starts, and the screen follows the run.
@@ -370,7 +351,7 @@ async fn build_and_distribute_from_the_palette_check_their_arguments() {
     update(&mut model, ch(':'));
     type_text(&mut model, "build win2022/bse");
     assert!(update(&mut model, key(KeyCode::Enter)).is_empty());
-    let flash = model.flash.clone().unwrap().text;
+    let flash = flash_text(&model);
     assert!(flash.contains("did you mean win2022/base"), "{flash}");
     update(&mut model, ch(':'));
     type_text(&mut model, "build win2022/base");
@@ -400,11 +381,11 @@ async fn read_only_shows_runs_but_cannot_build_cancel_or_resume() {
     for c in ['x', 'r'] {
         assert!(update(&mut model, ch(c)).is_empty());
         assert!(matches!(model.overlay, Overlay::None));
-        assert!(model.flash.clone().unwrap().text.contains("read-only"));
+        assert!(flash_text(&model).contains("read-only"));
     }
     update(&mut model, ch('5'));
     assert!(update(&mut model, ch('b')).is_empty());
-    assert!(model.flash.clone().unwrap().text.contains("read-only"));
+    assert!(flash_text(&model).contains("read-only"));
     let help = {
         update(&mut model, ch('?'));
         render(&mut model, 120, 40, "dark")
@@ -449,7 +430,7 @@ async fn a_missed_read_keeps_the_run_on_screen_and_its_end_read_again_is_still_s
             .iter()
             .any(|e| matches!(e, Effect::RefreshInventory(_)))
     );
-    assert!(model.flash.clone().unwrap().text.contains("ended: done"));
+    assert!(flash_text(&model).contains("ended: done"));
     assert_eq!(state_of(&model, RUN), RunState::fold(&whole).unwrap());
 }
 
@@ -468,14 +449,14 @@ async fn quitting_while_a_run_is_handed_over_waits_for_it_and_the_run_is_left_al
     let req = *req;
     // While it is handed over, neither r nor x starts anything else for that run.
     assert!(update(&mut model, ch('r')).is_empty());
-    let flash = model.flash.clone().unwrap().text;
+    let flash = flash_text(&model);
     assert!(flash.contains("wait a moment"), "{flash}");
     assert!(update(&mut model, ch('x')).is_empty());
     assert!(matches!(model.overlay, Overlay::None));
     // q waits until the run is handed over, then quits.
     update(&mut model, ch('q'));
     assert!(!model.quit);
-    assert!(model.flash.clone().unwrap().text.contains("quitting once"));
+    assert!(flash_text(&model).contains("quitting once"));
     let effects = update(
         &mut model,
         Msg::Loaded(req, Payload::RunAction(Ok("resumed in process 77".into()))),

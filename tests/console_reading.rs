@@ -45,6 +45,22 @@ fn fresh_console() -> (Model, u64) {
     (model, req)
 }
 
+/// A fresh console whose first reading has listed every subscription's labs: the request,
+/// and the labs' own parts still to come.
+fn listed_console(inventory: &Inventory) -> (Model, u64, Vec<Reading>) {
+    let (mut model, req) = fresh_console();
+    let (listed, labs) = parts_of(inventory);
+    feed(&mut model, req, listed);
+    (model, req, labs)
+}
+
+/// Feeds `parts` of reading `req`.
+fn feed(model: &mut Model, req: u64, parts: Vec<Reading>) {
+    for part in parts {
+        update(model, Msg::Reading(req, Box::new(part)));
+    }
+}
+
 /// The parts a reading of `inventory` reports: each subscription listed (its labs as
 /// "reading" shells), then each lab.
 fn parts_of(inventory: &Inventory) -> (Vec<Reading>, Vec<Reading>) {
@@ -181,11 +197,7 @@ async fn labs_show_as_soon_as_they_are_listed_and_fill_in_lab_by_lab_in_any_orde
 #[tokio::test]
 async fn a_lab_read_early_can_be_opened_and_a_lab_not_read_says_so() {
     let inventory = inventory().await;
-    let (mut model, req) = fresh_console();
-    let (listed, labs) = parts_of(&inventory);
-    for part in listed {
-        update(&mut model, Msg::Reading(req, Box::new(part)));
-    }
+    let (mut model, req, labs) = listed_console(&inventory);
     // Enter on the first lab before it is read: its view says it is being read.
     let first = model.route().current();
     assert!(matches!(first, Some(Row::Lab(_))), "{first:?}");
@@ -311,9 +323,7 @@ async fn a_refresh_replaces_data_lab_by_lab_and_keeps_the_selection() {
         panic!("{} effects", effects.len())
     };
     let (listed, labs) = parts_of(&inventory);
-    for part in listed {
-        update(&mut model, Msg::Reading(*req, Box::new(part)));
-    }
+    feed(&mut model, *req, listed);
     // Listing again does not blank what was shown: the labs keep their counts.
     let data = model.data.as_ref().unwrap();
     assert!(data.inventory.labs().all(|(_, l)| !l.reading));
@@ -341,11 +351,7 @@ async fn snapshots_of_a_half_read_labs_view() {
     let inventory = inventory().await;
     for (w, h) in [(80u16, 24u16), (120, 40)] {
         for theme in ["dark", "mono"] {
-            let (mut model, req) = fresh_console();
-            let (listed, labs) = parts_of(&inventory);
-            for part in listed {
-                update(&mut model, Msg::Reading(req, Box::new(part)));
-            }
+            let (mut model, req, labs) = listed_console(&inventory);
             // Every other lab has arrived.
             for part in labs.into_iter().step_by(2) {
                 update(&mut model, Msg::Reading(req, Box::new(part)));
@@ -361,11 +367,7 @@ async fn snapshots_of_a_half_read_labs_view() {
 #[tokio::test]
 async fn retention_during_a_reading_says_reading_and_applying_waits_for_it() {
     let inventory = inventory().await;
-    let (mut model, req) = fresh_console();
-    let (listed, labs) = parts_of(&inventory);
-    for part in listed {
-        update(&mut model, Msg::Reading(req, Box::new(part)));
-    }
+    let (mut model, req, labs) = listed_console(&inventory);
     // One lab read; the others not yet.
     let first = labs.into_iter().next().unwrap();
     update(&mut model, Msg::Reading(req, Box::new(first)));
@@ -383,7 +385,7 @@ async fn retention_during_a_reading_says_reading_and_applying_waits_for_it() {
         model.overlay,
         imagefactory::tui::model::Overlay::None
     ));
-    let flash = model.flash.clone().unwrap().text;
+    let flash = flash_text(&model);
     assert!(flash.contains("still being read"), "{flash}");
     // The reading ends: the plan's confirmation opens, and the word about waiting goes.
     update(
@@ -400,11 +402,7 @@ async fn retention_during_a_reading_says_reading_and_applying_waits_for_it() {
         confirm.title
     );
     // Esc while waiting forgets it instead.
-    let (mut model, req) = fresh_console();
-    let (listed, _) = parts_of(&inventory);
-    for part in listed {
-        update(&mut model, Msg::Reading(req, Box::new(part)));
-    }
+    let (mut model, req, _) = listed_console(&inventory);
     update(&mut model, ch('3'));
     update(&mut model, ch('A'));
     update(&mut model, key(KeyCode::Esc));
@@ -421,11 +419,7 @@ async fn retention_during_a_reading_says_reading_and_applying_waits_for_it() {
 #[tokio::test]
 async fn while_labs_stream_in_the_screen_is_rebuilt_at_most_four_times_a_second() {
     let inventory = inventory().await;
-    let (mut model, req) = fresh_console();
-    let (listed, labs) = parts_of(&inventory);
-    for part in listed {
-        update(&mut model, Msg::Reading(req, Box::new(part)));
-    }
+    let (mut model, req, labs) = listed_console(&inventory);
     let mut labs = labs.into_iter();
     let mut clock = now();
     // The first lab after a while is shown at once.
@@ -466,11 +460,7 @@ async fn while_labs_stream_in_the_screen_is_rebuilt_at_most_four_times_a_second(
 #[tokio::test]
 async fn a_reading_that_fails_midway_leaves_no_lab_reading_for_ever() {
     let inventory = inventory().await;
-    let (mut model, req) = fresh_console();
-    let (listed, labs) = parts_of(&inventory);
-    for part in listed {
-        update(&mut model, Msg::Reading(req, Box::new(part)));
-    }
+    let (mut model, req, labs) = listed_console(&inventory);
     update(
         &mut model,
         Msg::Reading(req, Box::new(labs.into_iter().next().unwrap())),
@@ -589,24 +579,13 @@ async fn during_a_reading_a_lab_gone_from_its_list_goes_and_a_pin_is_not_undone(
 #[tokio::test]
 async fn a_plan_waiting_for_a_reading_that_fails_says_so_and_builds_wait_for_the_reading() {
     let inventory = inventory().await;
-    let (mut model, req) = fresh_console();
-    let (listed, _) = parts_of(&inventory);
-    for part in listed {
-        update(&mut model, Msg::Reading(req, Box::new(part)));
-    }
+    let (mut model, req, _) = listed_console(&inventory);
     update(&mut model, ch('5'));
     assert!(
         update(&mut model, ch('b')).is_empty(),
         "no plan on labs not read"
     );
-    assert!(
-        model
-            .flash
-            .clone()
-            .unwrap()
-            .text
-            .contains("still being read")
-    );
+    assert!(flash_text(&model).contains("still being read"));
     update(&mut model, ch('3'));
     update(&mut model, ch('A'));
     update(

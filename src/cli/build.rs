@@ -13,7 +13,7 @@ use super::output::{print_json, report_error, report_warning};
 use super::progress::Printer;
 use crate::config::{FactoryConfig, ImagePath};
 use crate::factory::audit::Actor;
-use crate::factory::build::background::{self, host_name};
+use crate::factory::build::background::{self, actor_name, host_name, started_here};
 use crate::factory::build::journal::{self, Event, Journal, RunOutcome, RunState};
 use crate::factory::build::runner::{self, Recorder, Sink};
 use crate::factory::build::{BuildPlan, RunId, Selection, offer, plan, resume};
@@ -369,5 +369,3 @@ fn detach(global: &Global, run: &RunId) -> Exit {
         }
     }
 }
-
-pub use crate::factory::build::background::{actor_name, started_here};

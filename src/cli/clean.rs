@@ -7,11 +7,11 @@ use serde::Serialize;
 use super::Global;
 use super::exit::Exit;
 use super::output::{Table, print_json, report_error, report_warning};
-use super::runs::{Liveness, liveness};
 use crate::arm::storage::{Access, blob};
 use crate::arm::{ArmClient, ArmError, Begun};
 use crate::config::{FactoryConfig, LabRef};
 use crate::factory::audit::{Actor, AuditEntry, AuditLog};
+use crate::factory::build::background::{Liveness, liveness};
 use crate::factory::build::janitor::{
     self, BlobPlace, BlobSeen, CleanPlan, Item, RunLiveness, VmSeen,
 };

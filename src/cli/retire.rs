@@ -524,7 +524,10 @@ async fn catalogue_trims(
     let running: Vec<RunState> = journal::list(&journal::dir())
         .into_iter()
         .filter_map(|(_, path)| RunState::fold(&journal::read(&path).ok()?))
-        .filter(|s| super::runs::liveness(s) == super::runs::Liveness::Running)
+        .filter(|s| {
+            crate::factory::build::background::liveness(s)
+                == crate::factory::build::background::Liveness::Running
+        })
         .collect();
     let needed = |entry: &catalogue::CatalogueEntry| {
         running.iter().find_map(|run| {

@@ -14,7 +14,7 @@ use super::exit::Exit;
 use super::output::{Table, print_json, report_error, report_warning};
 use super::progress::Printer;
 use crate::factory::build::RunId;
-pub use crate::factory::build::background::{Liveness, Tail, liveness};
+use crate::factory::build::background::{Liveness, Tail, liveness};
 use crate::factory::build::journal::{self, Event, Line, RunOutcome, RunState};
 use crate::factory::build::runner::now;
 use crate::factory::tags;

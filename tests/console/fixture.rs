@@ -109,6 +109,11 @@ pub fn press(model: &mut Model, msgs: Vec<Msg>) -> Vec<Effect> {
     msgs.into_iter().flat_map(|m| update(model, m)).collect()
 }
 
+/// The flash line's text (there must be one).
+pub fn flash_text(model: &Model) -> String {
+    model.flash.as_ref().expect("a flash").text.clone()
+}
+
 /// The screen as text at `width` x `height`, in `theme`.
 pub fn render(model: &mut Model, width: u16, height: u16, theme: &str) -> String {
     update(model, Msg::Resize(width, height));

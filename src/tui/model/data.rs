@@ -155,6 +155,11 @@ impl Data {
         &self.plan.labs[at.lab].decisions[at.image]
     }
 
+    /// Labs listed whose contents are still being read.
+    pub fn labs_reading(&self) -> usize {
+        self.inventory.labs().filter(|(_, l)| l.reading).count()
+    }
+
     /// The flat index of the lab with this id.
     pub fn lab_index(&self, id: &crate::arm::ResourceId) -> Option<usize> {
         self.lab_by_id.get(&id.key()).copied()

@@ -58,7 +58,7 @@ pub fn show(model: &mut Model) {
     };
     model.freshness.partial_unshown = false;
     model.freshness.partial_shown_at = Some(model.now);
-    super::replies::show_inventory(model, partial);
+    super::replies::set_data(model, partial);
 }
 
 /// Puts a part into the inventory being assembled. A listed lab not yet in it comes in as

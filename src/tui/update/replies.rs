@@ -64,11 +64,7 @@ pub fn cached(model: &mut Model, inventory: Inventory) -> Vec<Effect> {
 }
 
 /// Shows an inventory (whole, or read so far), keeping each view's selection on its item.
-pub fn show_inventory(model: &mut Model, inventory: Inventory) {
-    set_data(model, inventory);
-}
-
-fn set_data(model: &mut Model, inventory: Inventory) {
+pub fn set_data(model: &mut Model, inventory: Inventory) {
     let config = model.config.clone();
     // Rows are indices into the data, and new data may put another item at an index: remember
     // what each view had selected by what it is, and find it again after.
@@ -186,7 +182,7 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                         model
                             .data
                             .as_ref()
-                            .filter(|d| d.inventory.labs().any(|(_, l)| l.reading))
+                            .filter(|d| d.labs_reading() > 0)
                             .map(|d| d.inventory.clone())
                     });
                     if let Some(inventory) = learnt {

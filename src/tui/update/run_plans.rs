@@ -4,7 +4,7 @@
 //! lab offers, or the catalogue).
 
 use super::super::effect::Effect;
-use super::super::model::{Confirm, ConfirmAction, Level, Model, Overlay};
+use super::super::model::{Confirm, ConfirmAction, Data, Level, Model, Overlay};
 use crate::factory::build::{BuildPlan, Selection};
 
 /// The definitions marked in the Definitions view; none marked: all of them.
@@ -126,11 +126,7 @@ pub fn distribute(model: &mut Model, lab: &str) -> Vec<Effect> {
 /// The inventory a plan starts from, or a word that it is still being read.
 fn inventory_for_plan(model: &mut Model) -> Option<Box<crate::factory::Inventory>> {
     // A lab not read yet looks empty: a plan made on it would copy what it already has.
-    let reading = model
-        .data
-        .as_ref()
-        .map(|d| d.inventory.labs().filter(|(_, l)| l.reading).count())
-        .unwrap_or(0);
+    let reading = model.data.as_ref().map(Data::labs_reading).unwrap_or(0);
     if reading > 0 {
         model.flash(
             Level::Warn,

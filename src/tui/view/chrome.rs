@@ -140,7 +140,7 @@ fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
         && let Some(data) = &model.data
     {
         let total = data.inventory.labs().count();
-        let read = data.inventory.labs().filter(|(_, l)| !l.reading).count();
+        let read = total - data.labs_reading();
         if total > 0 && read < total {
             return Span::styled(format!("reading {read} of {total} labs"), theme.flash_warn);
         }
@@ -225,7 +225,7 @@ pub fn title<'a>(model: &Model, theme: &Theme, name: &str, shown: usize) -> Line
     let reading = model
         .data
         .as_ref()
-        .map(|d| d.inventory.labs().filter(|(_, l)| l.reading).count())
+        .map(super::super::model::Data::labs_reading)
         .unwrap_or(0);
     if reading > 0 {
         spans.push(Span::styled(

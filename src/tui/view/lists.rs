@@ -134,27 +134,21 @@ pub fn labs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 } else {
                     Span::styled("-", theme.dim)
                 };
-                let mut cells = if lab.reading {
+                let mut cells = vec![
+                    Line::from(format!("  {}{tag}", lab.name)),
+                    Line::from(lab.location.clone()),
+                ];
+                if lab.reading {
                     // Listed, its lists still on their way: say so rather than show zeros.
                     let reading = || Line::from(Span::styled("…", theme.dim));
-                    vec![
-                        Line::from(format!("  {}{tag}", lab.name)),
-                        Line::from(lab.location.clone()),
-                        Line::from(Span::styled("reading", theme.dim)),
-                        reading(),
-                        reading(),
-                        reading(),
-                    ]
+                    cells.push(Line::from(Span::styled("reading", theme.dim)));
+                    cells.extend([reading(), reading(), reading()]);
                 } else {
-                    vec![
-                        Line::from(format!("  {}{tag}", lab.name)),
-                        Line::from(lab.location.clone()),
-                        Line::from(images),
-                        Line::from(due),
-                        Line::from(lab.vms.len().to_string()),
-                        Line::from(newest),
-                    ]
-                };
+                    cells.push(Line::from(images));
+                    cells.push(Line::from(due));
+                    cells.push(Line::from(lab.vms.len().to_string()));
+                    cells.push(Line::from(newest));
+                }
                 if wide {
                     cells.push(Line::from(role));
                     cells.push(Line::from(lab.resource_group.clone()));

@@ -71,16 +71,15 @@ pub fn plan(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
                 let (summary, style) = if data.lab(l).reading {
                     // Nothing is known of it yet: not "nothing to retire".
                     ("reading …".to_string(), theme.dim)
-                } else if due > 0 {
-                    (
-                        format!("retire {due}, leave {} ({})", total - due, kept.join(", ")),
-                        theme.state_retire,
-                    )
                 } else {
-                    (
-                        format!("retire {due}, leave {} ({})", total - due, kept.join(", ")),
-                        theme.dim,
-                    )
+                    let summary =
+                        format!("retire {due}, leave {} ({})", total - due, kept.join(", "));
+                    let style = if due > 0 {
+                        theme.state_retire
+                    } else {
+                        theme.dim
+                    };
+                    (summary, style)
                 };
                 let mut cells = vec![Line::from(format!("  {}", data.lab(l).name))];
                 if wide {

@@ -145,7 +145,7 @@ fn artifacts_are_carried_over_and_prefix_only_matches_are_reported() {
     let report = legacy::import(src.path(), out.path()).unwrap();
     assert_eq!(report.images, ["Win2022/Tools", "Win2022Core/Base"]);
     let tools = std::fs::read_to_string(out.path().join("images/Win2022/Tools.toml")).unwrap();
-    assert!(tools.contains("[[artifact]]\nsource = \"public repo\"\nname = \"windows-chocolatey\"\n[artifact.parameters]\npackages = \"git,7zip\""), "{tools}");
+    assert!(tools.contains("[[artifact]]\nsource = \"public repo\"\nname = \"windows-chocolatey\"\n\n[artifact.parameters]\npackages = \"git,7zip\""), "{tools}");
     assert!(tools.contains("size = \"Standard_D4s_v5\""));
     assert!(!tools.contains("password"), "the password is not copied");
     // A literal password in a template reaches no file and no line of the report.

@@ -33,6 +33,20 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
+    /// Every mode, in the order they are offered.
+    pub const ALL: [AuthMode; 5] = [
+        AuthMode::Cli,
+        AuthMode::ManagedIdentity,
+        AuthMode::WorkloadIdentity,
+        AuthMode::ClientSecret,
+        AuthMode::DeveloperTools,
+    ];
+
+    /// The mode with this name (as on the command line), if there is one.
+    pub fn named(name: &str) -> Option<AuthMode> {
+        AuthMode::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
     /// The name used on the command line and in `IMAGEFACTORY_AUTH`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -39,13 +39,7 @@ impl Context {
             .unwrap_or_else(|| {
                 url::Url::parse(PUBLIC_ARM).expect("the public ARM endpoint is a URL")
             });
-        let auth = match (global.auth, settings.auth.as_deref()) {
-            (Some(a), _) => a,
-            (None, Some(name)) => {
-                <AuthMode as clap::ValueEnum>::from_str(name, false).unwrap_or(AuthMode::Cli)
-            }
-            (None, None) => AuthMode::Cli,
-        };
+        let auth = global.auth.or(settings.auth).unwrap_or(AuthMode::Cli);
         let mut options = ArmClientOptions::new(endpoint);
         options.read_only = global.read_only || settings.read_only;
         if let Some(n) = global.concurrency.map(usize::from).or(settings.concurrency) {

@@ -72,7 +72,7 @@ impl Global {
         crate::factory::build::background::Invocation {
             config: self.config.clone(),
             endpoint: self.endpoint.clone(),
-            auth: self.auth.map(|a| a.as_str().to_string()),
+            auth: self.auth,
             concurrency: self.concurrency,
             read_only: self.read_only,
             verbose: self.verbose,

@@ -8,7 +8,7 @@ use super::retention::{RetentionOverrideFile, overrides};
 use super::{ConfigError, ImagePath, RetentionOverride, read};
 
 /// An image definition: one TOML file under `images/`; its path there is its image path.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ImageDefinition {
     pub path: ImagePath,
     pub file: PathBuf,
@@ -78,7 +78,7 @@ fn latest() -> String {
 pub struct ArtifactRef {
     pub source: String,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
 }
 

@@ -44,7 +44,7 @@ impl LabRef {
 }
 
 /// A lab that receives images, and the image paths it subscribes to.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TargetLab {
     pub lab: LabRef,
     pub image_paths: Vec<ImagePath>,

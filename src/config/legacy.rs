@@ -3,12 +3,15 @@
 //! never dropped silently.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{ConfigError, ImagePath, read};
+use super::write::{self, ConfigFile};
+use super::{
+    ArtifactRef, AzureSettings, BaseImage, BuildSettings, ConfigError, Defaults, FactoryConfig,
+    ImageDefinition, ImagePath, LabRef, OsType, RetentionPolicy, TargetLab, read,
+};
 
 /// Something the importer could not carry over as it was, and what it did instead.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -53,53 +56,66 @@ pub fn import(config_dir: &Path, out: &Path) -> Result<ImportReport, ConfigError
     let mut templates = Vec::new();
     collect_json(&golden, &mut templates)?;
     templates.sort();
-    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut files: Vec<ConfigFile> = Vec::new();
     for template in &templates {
         let relative = template.strip_prefix(&golden).unwrap_or(template);
         let display = format!("GoldenImages/{}", relative.display());
         let path = ImagePath::new(&relative.to_string_lossy());
-        match convert_template(template, &display, &mut report.findings)? {
-            Some(toml) => {
-                let target = PathBuf::from("images").join(format!("{}.toml", path.as_str()));
-                report.images.push(path.as_str().to_string());
-                files.push((target, toml));
-            }
-            None => continue,
-        }
-    }
-    let labs_json = config_dir.join("Labs.json");
-    let factory = convert_labs(
-        &labs_json,
-        &report.images,
-        &mut report.findings,
-        &mut report.labs,
-    )?;
-    files.push((PathBuf::from("factory.toml"), factory));
-    for (relative, _) in &files {
-        let target = out.join(relative);
-        if target.exists() {
-            return Err(ConfigError::Write {
-                path: target,
-                reason: "already exists; import into an empty folder (nothing was written)".into(),
+        if let Some(definition) = convert_template(template, &display, path, &mut report.findings)?
+        {
+            report.images.push(definition.path.as_str().to_string());
+            files.push(ConfigFile {
+                relative: write::definition_file(&definition.path),
+                text: write::definition_toml(
+                    &definition,
+                    &[format!("Imported from the original factory's {display}")],
+                ),
             });
         }
     }
-    for (relative, text) in files {
-        let target = out.join(&relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| ConfigError::Write {
-                path: parent.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        }
-        std::fs::write(&target, text).map_err(|e| ConfigError::Write {
-            path: target.clone(),
-            reason: e.to_string(),
-        })?;
-        report
-            .written
-            .push(relative.to_string_lossy().replace('\\', "/"));
+    let labs_json = config_dir.join("Labs.json");
+    let labs = convert_labs(&labs_json, &report.images, &mut report.findings)?;
+    report.labs = labs.len();
+    let factory = FactoryConfig {
+        path: PathBuf::from("factory.toml"),
+        // The original factory took its factory lab from pipeline parameters.
+        factory: LabRef {
+            subscription: "FILL-IN-SUBSCRIPTION-ID".into(),
+            resource_group: "FILL-IN".into(),
+            name: "FILL-IN".into(),
+        },
+        azure: AzureSettings::default(),
+        defaults: Defaults {
+            vm_size: super::DEFAULT_VM_SIZE.into(),
+            parallelism: super::DEFAULT_PARALLELISM,
+        },
+        build: BuildSettings::default(),
+        retention: RetentionPolicy::default(),
+        labs,
+        images: Vec::new(),
+    };
+    files.push(ConfigFile {
+        relative: PathBuf::from("factory.toml"),
+        text: write::factory_toml(
+            &factory,
+            &[
+                "Imported from the original factory's configuration.".into(),
+                "The factory lab was a pipeline parameter there: fill in [factory] before use."
+                    .into(),
+            ],
+        ),
+    });
+    if let Some(first) = write::existing(out, &files).into_iter().next() {
+        return Err(ConfigError::Write {
+            path: first,
+            reason: "already exists; import into an empty folder (nothing was written)".into(),
+        });
     }
+    write::write(out, &files, false)?;
+    report.written = files
+        .iter()
+        .map(|f| f.relative.to_string_lossy().replace('\\', "/"))
+        .collect();
     Ok(report)
 }
 
@@ -151,8 +167,9 @@ const HANDLED_ELSEWHERE: [(&str, &str); 9] = [
 fn convert_template(
     file: &Path,
     display: &str,
+    path: ImagePath,
     findings: &mut Vec<Finding>,
-) -> Result<Option<String>, ConfigError> {
+) -> Result<Option<ImageDefinition>, ConfigError> {
     let text = read(file)?;
     let note = |findings: &mut Vec<Finding>, item: &str, note: String| {
         findings.push(Finding {
@@ -214,24 +231,37 @@ fn convert_template(
     }
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let os = match s(&gallery["osType"]).to_ascii_lowercase().as_str() {
-        "linux" => "Linux",
-        "windows" => "Windows",
+        "linux" => OsType::Linux,
+        "windows" => OsType::Windows,
         other => {
             note(
                 findings,
                 "galleryImageReference.osType",
                 format!("`{other}` is not Windows or Linux; imported as Windows, check it"),
             );
-            "Windows"
+            OsType::Windows
         }
     };
-    let mut out = String::new();
-    let _ = writeln!(out, "# Imported from the original factory's {display}");
-    let _ = writeln!(out, "description = {}", toml_str(&s(&props["notes"])));
-    let _ = writeln!(out, "os = {}", toml_str(os));
+    let field = |key: &str| s(&gallery[key]);
+    let version = field("version");
+    let mut definition = ImageDefinition::new(
+        path,
+        os,
+        BaseImage {
+            publisher: field("publisher"),
+            offer: field("offer"),
+            sku: field("sku"),
+            version: if version.is_empty() {
+                "latest".into()
+            } else {
+                version
+            },
+        },
+    );
+    definition.description = s(&props["notes"]);
     let size = s(&props["size"]);
     if !size.is_empty() && !size.starts_with('[') {
-        let _ = writeln!(out, "size = {}", toml_str(&size));
+        definition.size = Some(size);
     } else if size.starts_with('[') {
         note(
             findings,
@@ -241,29 +271,13 @@ fn convert_template(
             ),
         );
     }
-    let _ = writeln!(out, "\n[base]");
-    for key in ["publisher", "offer", "sku", "version"] {
-        let value = s(&gallery[key]);
-        let value = if key == "version" && value.is_empty() {
-            "latest".into()
-        } else {
-            value
-        };
-        let _ = writeln!(out, "{key} = {}", toml_str(&value));
-    }
     let mut handled = vec!["notes", "galleryImageReference", "size", "artifacts"];
     if let Some(artifacts) = props["artifacts"].as_array() {
         for (i, artifact) in artifacts.iter().enumerate() {
             let id = s(&artifact["artifactId"]);
             match artifact_source_and_name(&id) {
                 Some((source, name)) => {
-                    let _ = writeln!(
-                        out,
-                        "\n[[artifact]]\nsource = {}\nname = {}",
-                        toml_str(&source),
-                        toml_str(&name)
-                    );
-                    let params: BTreeMap<String, String> = artifact["parameters"]
+                    let parameters: BTreeMap<String, String> = artifact["parameters"]
                         .as_array()
                         .map(|ps| {
                             ps.iter()
@@ -279,21 +293,22 @@ fn convert_template(
                                 .collect()
                         })
                         .unwrap_or_default();
-                    if !params.is_empty() {
-                        let _ = writeln!(out, "[artifact.parameters]");
-                        for (k, v) in params {
-                            if v.starts_with('[') {
-                                note(
-                                    findings,
-                                    &format!("artifacts[{i}].parameters.{k}"),
-                                    format!(
-                                        "`{v}` is a template expression; copied as text, replace it with a value"
-                                    ),
-                                );
-                            }
-                            let _ = writeln!(out, "{} = {}", toml_key(&k), toml_str(&v));
+                    for (k, v) in &parameters {
+                        if v.starts_with('[') {
+                            note(
+                                findings,
+                                &format!("artifacts[{i}].parameters.{k}"),
+                                format!(
+                                    "`{v}` is a template expression; copied as text, replace it with a value"
+                                ),
+                            );
                         }
                     }
+                    definition.artifacts.push(ArtifactRef {
+                        source,
+                        name,
+                        parameters,
+                    });
                 }
                 None => note(
                     findings,
@@ -330,7 +345,7 @@ fn convert_template(
             );
         }
     }
-    Ok(Some(out))
+    Ok(Some(definition))
 }
 
 /// `[resourceId('Microsoft.DevTestLab/labs/artifactSources/artifacts', parameters('labName'), 'public repo', 'windows-chrome')]`
@@ -362,18 +377,8 @@ fn convert_labs(
     file: &Path,
     images: &[String],
     findings: &mut Vec<Finding>,
-    count: &mut usize,
-) -> Result<String, ConfigError> {
-    let mut out = String::new();
-    let _ = writeln!(out, "# Imported from the original factory's configuration.");
-    let _ = writeln!(
-        out,
-        "# The factory lab was a pipeline parameter there: fill in [factory] before use."
-    );
-    let _ = writeln!(
-        out,
-        "[factory]\nsubscription = \"FILL-IN-SUBSCRIPTION-ID\"\nresource_group = \"FILL-IN\"\nlab = \"FILL-IN\"\n"
-    );
+) -> Result<Vec<TargetLab>, ConfigError> {
+    let mut out = Vec::new();
     findings.push(Finding {
         file: "(pipeline)".into(),
         item: "factory lab".into(),
@@ -456,22 +461,16 @@ fn convert_labs(
             if by_segment.is_empty() {
                 findings.push(Finding { file: "Labs.json".into(), item: format!("{item}.ImagePaths `{raw}`"), note: "matches no golden image; kept, but the configuration will not load until it matches one".into() });
             }
-            paths.push(path.as_str().to_string());
+            paths.push(path);
         }
-        let _ = writeln!(out, "[[lab]]");
-        let _ = writeln!(out, "subscription = {}", toml_str(&sub));
-        let _ = writeln!(out, "resource_group = {}", toml_str(&rg));
-        let _ = writeln!(out, "name = {}", toml_str(&name));
-        let _ = writeln!(
-            out,
-            "image_paths = [{}]\n",
-            paths
-                .iter()
-                .map(|p| toml_str(p))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        *count += 1;
+        out.push(TargetLab {
+            lab: LabRef {
+                subscription: sub,
+                resource_group: rg,
+                name,
+            },
+            image_paths: paths,
+        });
         if let Some(obj) = lab.as_object() {
             for key in obj.keys().filter(|k| {
                 !["SubscriptionId", "ResourceGroup", "LabName", "ImagePaths"].contains(&k.as_str())
@@ -485,21 +484,6 @@ fn convert_labs(
         }
     }
     Ok(out)
-}
-
-fn toml_str(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
-}
-
-fn toml_key(k: &str) -> String {
-    if !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        k.to_string()
-    } else {
-        toml_str(k)
-    }
 }
 
 fn compact(v: &Value) -> String {

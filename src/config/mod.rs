@@ -9,11 +9,14 @@ mod image_path;
 mod labs;
 pub mod legacy;
 mod retention;
+pub mod write;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use toml::Spanned;
+
+use crate::arm::AuthMode;
 
 pub use build::BuildSettings;
 pub use errors::ConfigError;
@@ -22,17 +25,8 @@ pub use image_path::ImagePath;
 pub use labs::{LabRef, TargetLab};
 pub use retention::{RetentionOverride, RetentionPolicy};
 
-/// The credentials `[azure] auth` may name (the same names as `--auth`).
-pub const AUTH_MODES: [&str; 5] = [
-    "cli",
-    "managed-identity",
-    "workload-identity",
-    "client-secret",
-    "developer-tools",
-];
-
 /// A loaded and validated factory configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FactoryConfig {
     /// The `factory.toml` it came from.
     pub path: PathBuf,
@@ -53,16 +47,17 @@ pub struct FactoryConfig {
 }
 
 /// `[azure]`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AzureSettings {
     pub endpoint: Option<url::Url>,
-    pub auth: Option<String>,
+    /// The credential, one mode shared with `--auth` and the client.
+    pub auth: Option<AuthMode>,
     pub concurrency: Option<usize>,
     pub read_only: bool,
 }
 
 /// `[defaults]`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Defaults {
     pub vm_size: String,
     pub parallelism: usize,
@@ -187,8 +182,8 @@ pub fn load(path: &Path) -> Result<FactoryConfig, ConfigError> {
     })
 }
 
-const DEFAULT_VM_SIZE: &str = "Standard_D4s_v5";
-const DEFAULT_PARALLELISM: usize = 4;
+pub(crate) const DEFAULT_VM_SIZE: &str = "Standard_D4s_v5";
+pub(crate) const DEFAULT_PARALLELISM: usize = 4;
 
 fn azure_settings(
     a: AzureFile,
@@ -202,20 +197,23 @@ fn azure_settings(
     };
     let auth = match a.auth {
         None => None,
-        Some(m) if AUTH_MODES.contains(&m.get_ref().as_str()) => Some(m.into_inner()),
-        Some(m) => {
-            let hint = crate::human::nearest(m.get_ref(), &AUTH_MODES)
-                .map(|n| format!("did you mean `{n}`? "))
-                .unwrap_or_default();
-            return Err(at(
-                m.span(),
-                format!(
-                    "auth `{}` is not a credential; {hint}expected one of: {}",
-                    m.get_ref(),
-                    AUTH_MODES.join(", ")
-                ),
-            ));
-        }
+        Some(m) => match AuthMode::named(m.get_ref()) {
+            Some(mode) => Some(mode),
+            None => {
+                let names = AuthMode::ALL.map(AuthMode::as_str);
+                let hint = crate::human::nearest(m.get_ref(), &names)
+                    .map(|n| format!("did you mean `{n}`? "))
+                    .unwrap_or_default();
+                return Err(at(
+                    m.span(),
+                    format!(
+                        "auth `{}` is not a credential; {hint}expected one of: {}",
+                        m.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+        },
     };
     let concurrency = match a.concurrency {
         None => None,

@@ -86,7 +86,7 @@ pub async fn run(
     let invocation = Invocation {
         config: config.as_ref().map(|c| c.path.clone()),
         endpoint: Some(client.endpoint().clone()),
-        auth: client.auth_mode().map(|m| m.as_str().to_string()),
+        auth: client.auth_mode(),
         concurrency: None,
         read_only,
         verbose: false,

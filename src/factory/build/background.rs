@@ -244,7 +244,7 @@ pub struct Invocation {
     pub config: Option<PathBuf>,
     pub endpoint: Option<url::Url>,
     /// The credential mode's name (`managed-identity`, `cli`, ...).
-    pub auth: Option<String>,
+    pub auth: Option<crate::arm::AuthMode>,
     pub concurrency: Option<u16>,
     pub read_only: bool,
     pub verbose: bool,
@@ -263,7 +263,7 @@ impl Invocation {
             args.extend(["--endpoint".into(), endpoint.as_str().into()]);
         }
         if let Some(auth) = &self.auth {
-            args.extend(["--auth".into(), auth.into()]);
+            args.extend(["--auth".into(), auth.as_str().into()]);
         }
         if let Some(n) = self.concurrency {
             args.extend(["--concurrency".into(), n.to_string().into()]);

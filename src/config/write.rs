@@ -1,0 +1,292 @@
+//! The configuration writer: `factory.toml` and the image definition files from typed values,
+//! in the layout `load` reads. What it writes loads back to the same configuration (a property
+//! test holds it to that), so the setup, `import-legacy` and the console's editor share it
+//! instead of printing TOML by hand.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{BuildSettings, ConfigError, FactoryConfig, ImageDefinition, OsType, RetentionPolicy};
+use crate::config::{ArtifactRef, BaseImage};
+
+/// A file to write: its path relative to the configuration's folder, and its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigFile {
+    pub relative: PathBuf,
+    pub text: String,
+}
+
+/// The text of `factory.toml` for `config`, after `comments` (one `#` line each). Settings
+/// left at their defaults are written too when a reader would want to see them (retention),
+/// and left out when they are tuning nobody asked for (`[build]`).
+pub fn factory_toml(config: &FactoryConfig, comments: &[String]) -> String {
+    let file = FactoryOut {
+        factory: LabOut {
+            subscription: &config.factory.subscription,
+            resource_group: &config.factory.resource_group,
+            lab: &config.factory.name,
+        },
+        azure: azure(config),
+        defaults: DefaultsOut {
+            vm_size: &config.defaults.vm_size,
+            parallelism: config.defaults.parallelism,
+        },
+        build: build(&config.build),
+        retention: retention(&config.retention),
+        lab: config
+            .labs
+            .iter()
+            .map(|t| TargetLabOut {
+                subscription: &t.lab.subscription,
+                resource_group: &t.lab.resource_group,
+                name: &t.lab.name,
+                image_paths: t.image_paths.iter().map(|p| p.as_str()).collect(),
+            })
+            .collect(),
+    };
+    with_comments(comments, &file)
+}
+
+/// The text of an image definition's file, after `comments`.
+pub fn definition_toml(definition: &ImageDefinition, comments: &[String]) -> String {
+    let file = DefinitionOut {
+        description: &definition.description,
+        os: match definition.os {
+            OsType::Windows => "Windows",
+            OsType::Linux => "Linux",
+        },
+        size: definition.size.as_deref(),
+        base: &definition.base,
+        artifact: &definition.artifacts,
+        tags: &definition.tags,
+        retention: RetentionOverrideOut {
+            keep_latest: definition.retention.keep_latest,
+            min_age: definition.retention.min_age.map(duration),
+        },
+    };
+    with_comments(comments, &file)
+}
+
+/// Where a definition of `path` lives, relative to the configuration's folder.
+pub fn definition_file(path: &super::ImagePath) -> PathBuf {
+    PathBuf::from("images").join(format!("{}.toml", path.as_str()))
+}
+
+/// Every file of `config`: `factory.toml` and one per image definition.
+pub fn files(config: &FactoryConfig) -> Vec<ConfigFile> {
+    let mut out = vec![ConfigFile {
+        relative: PathBuf::from("factory.toml"),
+        text: factory_toml(config, &[]),
+    }];
+    out.extend(config.images.iter().map(|d| ConfigFile {
+        relative: definition_file(&d.path),
+        text: definition_toml(d, &[]),
+    }));
+    out
+}
+
+/// The files among `files` that already exist under `dir`.
+pub fn existing(dir: &Path, files: &[ConfigFile]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .map(|f| dir.join(&f.relative))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Writes `files` under `dir`. Unless `overwrite`, nothing is written when any of them exists
+/// (the error names the first). Each file is written whole through a temporary beside it, so a
+/// crash leaves the old file or the new one, never half of one.
+pub fn write(dir: &Path, files: &[ConfigFile], overwrite: bool) -> Result<(), ConfigError> {
+    if !overwrite && let Some(first) = existing(dir, files).into_iter().next() {
+        return Err(ConfigError::Write {
+            path: first,
+            reason: "already exists; nothing was written (move it away, or choose another folder)"
+                .into(),
+        });
+    }
+    for file in files {
+        let target = dir.join(&file.relative);
+        let fail = |path: &Path, e: std::io::Error| ConfigError::Write {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| fail(parent, e))?;
+        }
+        let temporary = target.with_extension("toml.partial");
+        std::fs::write(&temporary, &file.text).map_err(|e| fail(&temporary, e))?;
+        std::fs::rename(&temporary, &target).map_err(|e| fail(&target, e))?;
+    }
+    Ok(())
+}
+
+/// A duration as the largest unit that holds it exactly (`7d`, `90m`, `2w`).
+pub fn duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    for (unit, size) in [('w', 7 * 86_400), ('d', 86_400), ('h', 3600), ('m', 60)] {
+        if secs > 0 && secs.is_multiple_of(size) {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
+fn with_comments(comments: &[String], file: &impl Serialize) -> String {
+    let mut text: String = comments.iter().map(|c| format!("# {c}\n")).collect();
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    // Only strings, numbers, booleans, tables and arrays of them: serialising cannot fail.
+    text.push_str(&toml::to_string(file).expect("configuration values serialise to TOML"));
+    text
+}
+
+fn azure(config: &FactoryConfig) -> Option<AzureOut> {
+    let a = &config.azure;
+    let out = AzureOut {
+        endpoint: a.endpoint.as_ref().map(|u| u.to_string()),
+        auth: a.auth.map(|m| m.as_str()),
+        concurrency: a.concurrency,
+        read_only: a.read_only.then_some(true),
+    };
+    let empty = out.endpoint.is_none()
+        && out.auth.is_none()
+        && out.concurrency.is_none()
+        && out.read_only.is_none();
+    (!empty).then_some(out)
+}
+
+fn build(b: &BuildSettings) -> Option<BuildOut> {
+    let d = BuildSettings::default();
+    let differs = |v: Duration, default: Duration| (v != default).then(|| duration(v));
+    let out = BuildOut {
+        max_copies: (b.max_copies != d.max_copies).then_some(b.max_copies),
+        keep_failed_vms: b.keep_failed_vms.then_some(true),
+        vm_timeout: differs(b.vm_timeout, d.vm_timeout),
+        generalize_timeout: differs(b.generalize_timeout, d.generalize_timeout),
+        capture_timeout: differs(b.capture_timeout, d.capture_timeout),
+        copy_timeout: differs(b.copy_timeout, d.copy_timeout),
+        image_timeout: differs(b.image_timeout, d.image_timeout),
+        cleanup_timeout: differs(b.cleanup_timeout, d.cleanup_timeout),
+    };
+    (b != &d).then_some(out)
+}
+
+fn retention(r: &RetentionPolicy) -> RetentionOut {
+    RetentionOut {
+        keep_latest: r.keep_latest,
+        min_age: duration(r.min_age),
+        protect_in_use: r.protect_in_use,
+        retire_removed_definitions: r.retire_removed_definitions,
+        retire_unsubscribed: r.retire_unsubscribed,
+    }
+}
+
+#[derive(Serialize)]
+struct FactoryOut<'a> {
+    factory: LabOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    azure: Option<AzureOut>,
+    defaults: DefaultsOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    build: Option<BuildOut>,
+    retention: RetentionOut,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lab: Vec<TargetLabOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct LabOut<'a> {
+    subscription: &'a str,
+    resource_group: &'a str,
+    lab: &'a str,
+}
+
+#[derive(Serialize)]
+struct AzureOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_only: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct DefaultsOut<'a> {
+    vm_size: &'a str,
+    parallelism: usize,
+}
+
+#[derive(Serialize)]
+struct BuildOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_copies: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep_failed_vms: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vm_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generalize_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    copy_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cleanup_timeout: Option<String>,
+}
+
+#[derive(Serialize)]
+struct RetentionOut {
+    keep_latest: usize,
+    min_age: String,
+    protect_in_use: bool,
+    retire_removed_definitions: bool,
+    retire_unsubscribed: bool,
+}
+
+#[derive(Serialize)]
+struct TargetLabOut<'a> {
+    subscription: &'a str,
+    resource_group: &'a str,
+    name: &'a str,
+    image_paths: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DefinitionOut<'a> {
+    #[serde(skip_serializing_if = "str::is_empty")]
+    description: &'a str,
+    os: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<&'a str>,
+    base: &'a BaseImage,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    artifact: &'a [ArtifactRef],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    tags: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "RetentionOverrideOut::is_empty")]
+    retention: RetentionOverrideOut,
+}
+
+#[derive(Serialize)]
+struct RetentionOverrideOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep_latest: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_age: Option<String>,
+}
+
+impl RetentionOverrideOut {
+    fn is_empty(&self) -> bool {
+        self.keep_latest.is_none() && self.min_age.is_none()
+    }
+}

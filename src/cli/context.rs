@@ -23,11 +23,7 @@ impl Context {
     /// Loads the configuration and builds the client; errors are reported and turned into
     /// the exit code to leave with.
     pub fn new(global: &Global) -> Result<Context, Exit> {
-        let explicit = global
-            .config
-            .clone()
-            .or_else(|| global.demo.then(demo_config).flatten());
-        let config = config::discover(explicit.as_deref()).map_err(|e| {
+        let config = discover(global).map_err(|e| {
             report_error(&e.to_string());
             Exit::Usage
         })?;
@@ -59,6 +55,15 @@ impl Context {
             progress: global.progress || std::io::IsTerminal::is_terminal(&std::io::stderr()),
         })
     }
+}
+
+/// The configuration `global` names or discovery finds (the sample factory in the demo).
+pub fn discover(global: &Global) -> Result<Option<FactoryConfig>, config::ConfigError> {
+    let explicit = global
+        .config
+        .clone()
+        .or_else(|| global.demo.then(demo_config).flatten());
+    config::discover(explicit.as_deref())
 }
 
 /// The sample factory, when running the demo from a checkout.

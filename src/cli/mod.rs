@@ -1,6 +1,7 @@
 //! Headless subcommands over the same `factory` calls the console uses.
 
 mod build;
+mod check;
 mod clean;
 mod console;
 mod context;
@@ -109,6 +110,8 @@ pub enum Command {
     Unpin(pin::UnpinArgs),
     /// Serve the Azure emulator on loopback until killed.
     Sim(sim::SimArgs),
+    /// Check the configuration and, in Azure, everything a build and a retirement need.
+    Check(check::CheckArgs),
     /// Convert the original PowerShell factory's configuration to this layout.
     ImportLegacy(import_legacy::ImportArgs),
 }
@@ -118,6 +121,7 @@ pub async fn run(cli: Cli) -> Exit {
     match cli.command {
         Some(Command::Sim(args)) => sim::run(args).await,
         Some(Command::ImportLegacy(args)) => import_legacy::run(args),
+        Some(Command::Check(args)) => check::run(&cli.global, args).await,
         Some(Command::Labs(args)) => labs::run(&cli.global, args).await,
         Some(Command::Images(args)) => images::run(&cli.global, args).await,
         Some(Command::Build(args)) => build::run(&cli.global, args).await,

@@ -27,21 +27,7 @@ fn pipeline() -> Option<Pipeline> {
 /// The line to write for a message of `level` (`error` or `warning`), annotated for the
 /// pipeline when there is one.
 fn annotate(level: &str, message: &str) -> String {
-    let message = redact(message);
-    match pipeline() {
-        Some(Pipeline::AzureDevOps) => format!(
-            "##vso[task.logissue type={level}]{}",
-            message.replace(['\r', '\n'], " ")
-        ),
-        Some(Pipeline::GitHubActions) => format!(
-            "::{level}::{}",
-            message
-                .replace('%', "%25")
-                .replace('\r', "%0D")
-                .replace('\n', "%0A")
-        ),
-        None => format!("{level}: {message}"),
-    }
+    annotate_file(level, message, None)
 }
 
 /// Whether this runs inside a pipeline (Azure DevOps or GitHub Actions).
@@ -71,6 +57,32 @@ pub fn group_end() {
 pub fn progress(percent: usize, what: &str) {
     if pipeline() == Some(Pipeline::AzureDevOps) {
         println!("##vso[task.setprogress value={percent};]{what}");
+    }
+}
+
+/// A line for `message` of `level` (`error` or `warning`), about `file` if it names one,
+/// annotated for the pipeline when there is one (its log links the annotation to the file).
+pub fn annotate_file(level: &str, message: &str, file: Option<&str>) -> String {
+    let message = redact(message);
+    match pipeline() {
+        Some(Pipeline::AzureDevOps) => {
+            let source = file.map(|f| format!(";sourcepath={f}")).unwrap_or_default();
+            format!(
+                "##vso[task.logissue type={level}{source}]{}",
+                message.replace(['\r', '\n'], " ")
+            )
+        }
+        Some(Pipeline::GitHubActions) => {
+            let source = file.map(|f| format!(" file={f}")).unwrap_or_default();
+            format!(
+                "::{level}{source}::{}",
+                message
+                    .replace('%', "%25")
+                    .replace('\r', "%0D")
+                    .replace('\n', "%0A")
+            )
+        }
+        None => format!("{level}: {message}"),
     }
 }
 

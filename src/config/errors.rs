@@ -8,7 +8,7 @@ use crate::human::nearest_key;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// No configuration was found where one is looked for.
-    #[error("no factory configuration found; looked in: {}. Create one with `imagefactory import-legacy` or copy samples/factory, or pass --config FILE", .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
+    #[error("no factory configuration found; looked in: {}. Make one with `imagefactory init` (or `imagefactory import-legacy` from the original factory), or pass --config FILE", .searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]
     NotFound { searched: Vec<PathBuf> },
     /// A file could not be read.
     #[error("{path}: cannot read: {reason}")]
@@ -30,6 +30,17 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The file the problem is in, if it is in one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            ConfigError::NotFound { .. } => None,
+            ConfigError::Read { path, .. }
+            | ConfigError::Write { path, .. }
+            | ConfigError::At { path, .. }
+            | ConfigError::File { path, .. } => Some(path),
+        }
+    }
+
     /// An error at byte `offset` of `text` (a file's contents).
     pub fn at(path: &Path, text: &str, offset: usize, message: impl Into<String>) -> Self {
         let (line, column) = line_column(text, offset);

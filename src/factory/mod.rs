@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod build;
 pub mod cancel;
+pub mod check;
 pub mod drift;
 mod error;
 pub mod inventory;

@@ -182,12 +182,7 @@ pub fn plan(
             })
         };
         let base = &definition.base;
-        let offered = offer.gallery.iter().any(|(p, o, s)| {
-            p.eq_ignore_ascii_case(&base.publisher)
-                && o.eq_ignore_ascii_case(&base.offer)
-                && s.eq_ignore_ascii_case(&base.sku)
-        });
-        if !offered {
+        if !offers_base(offer, base) {
             error(format!(
                 "the factory lab does not offer the base image {}/{}/{} (its allowed marketplace images policy); allow it in the lab, or pick one it offers",
                 base.publisher, base.offer, base.sku
@@ -332,8 +327,17 @@ fn find_lab<'i>(inventory: &'i Inventory, lab: &LabRef) -> Option<&'i LabInvento
         .find(|l| lab.is(l.id.as_str()))
 }
 
+/// Whether the factory lab offers `base` (its allowed marketplace images).
+pub fn offers_base(offer: &FactoryOffer, base: &BaseImage) -> bool {
+    offer.gallery.iter().any(|(p, o, s)| {
+        p.eq_ignore_ascii_case(&base.publisher)
+            && o.eq_ignore_ascii_case(&base.offer)
+            && s.eq_ignore_ascii_case(&base.sku)
+    })
+}
+
 /// Why an artifact cannot be applied in the factory lab, if it cannot.
-fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<String> {
+pub fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<String> {
     let Some(source) = offer
         .artifact_sources
         .iter()

@@ -1,0 +1,234 @@
+//! `check`: what stands between a configuration and a working factory, found before a build or
+//! a retirement runs into it. Pure: configuration + inventory + what the factory lab offers →
+//! findings, each with what to do about it. The probes behind the inputs change nothing (lists,
+//! and the permissions ARM reports for each lab).
+
+use serde::Serialize;
+
+use super::build::plan::{FactoryOffer, artifact_problem, generalize_artifact, offers_base};
+use super::inventory::{Inventory, LabInventory};
+use crate::config::{FactoryConfig, LabRef};
+
+/// How much a finding matters: an error stops a build or a retirement; a warning does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// One problem, what it concerns, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub level: Level,
+    /// What it concerns, in a person's words: `factory lab ImageFactory`, `image win2022/base`.
+    pub subject: String,
+    pub problem: String,
+    pub fix: String,
+    /// The file to change, when the fix is in one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl Finding {
+    fn error(subject: String, problem: String, fix: String, file: Option<String>) -> Finding {
+        Finding {
+            level: Level::Error,
+            subject,
+            problem,
+            fix,
+            file,
+        }
+    }
+}
+
+/// Whether any finding stops a build or a retirement.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.level == Level::Error)
+}
+
+/// Checks `config` against the estate as `inventory` read it and what the factory lab offers
+/// (`None` when it could not be read: its own finding says why).
+pub fn check(
+    config: &FactoryConfig,
+    inventory: &Inventory,
+    offer: Option<&FactoryOffer>,
+) -> Vec<Finding> {
+    let file = config.path.display().to_string();
+    let mut findings = Vec::new();
+    let factory = find(
+        inventory,
+        &config.factory,
+        "factory lab",
+        &file,
+        &mut findings,
+    );
+    if let Some(lab) = factory {
+        if let Some(why) = lab.refusal() {
+            findings.push(Finding::error(
+                format!("factory lab {}", lab.name),
+                format!("the identity cannot create VMs here: {why}"),
+                "grant the identity Contributor (or DevTest Labs User and Virtual Machine Contributor) on the lab's resource group".into(),
+                None,
+            ));
+        }
+        if let Some(offer) = offer {
+            let limit = offer.vm_limit.unwrap_or(usize::MAX);
+            if lab.vms.len() >= limit && !config.images.is_empty() {
+                findings.push(Finding {
+                    level: Level::Warning,
+                    subject: format!("factory lab {}", lab.name),
+                    problem: format!(
+                        "the lab allows {limit} VMs and has {}: a build has no room for its VM",
+                        lab.vms.len()
+                    ),
+                    fix: "delete VMs in the lab, or raise its VM limit policy".into(),
+                    file: None,
+                });
+            }
+        }
+    }
+    for target in &config.labs {
+        let Some(lab) = find(inventory, &target.lab, "lab", &file, &mut findings) else {
+            continue;
+        };
+        // A lab that refuses the identity does not stop a build (it is left out, and the run
+        // says so) nor a retirement (it is left alone): a warning, as is what would stop the
+        // build once access is granted.
+        let refused = lab.refusal();
+        if let Some(why) = refused {
+            findings.push(Finding {
+                level: Level::Warning,
+                subject: format!("lab {}", lab.name),
+                problem: format!("builds leave this lab out and retirement leaves its images alone: {why}"),
+                fix: format!("grant the identity Contributor on the lab's resource group, or remove its [[lab]] from {file}"),
+                file: Some(file.clone()),
+            });
+        }
+        if let Some(factory) = factory
+            && !lab.location.eq_ignore_ascii_case(&factory.location)
+        {
+            let paths: Vec<&str> = target.image_paths.iter().map(|p| p.as_str()).collect();
+            findings.push(Finding {
+                level: if refused.is_some() { Level::Warning } else { Level::Error },
+                subject: format!("lab {}", lab.name),
+                problem: format!(
+                    "it is in {}, the factory lab in {}: images are copied within a region, so it cannot receive {}",
+                    lab.location,
+                    factory.location,
+                    paths.join(", ")
+                ),
+                fix: format!("remove its [[lab]] from {file}, or build for it in a factory lab in {}", lab.location),
+                file: Some(file.clone()),
+            });
+        }
+    }
+    for definition in &config.images {
+        let subject = format!("image {}", definition.path);
+        let definition_file = Some(definition.file.display().to_string());
+        if !config.labs.iter().any(|t| t.receives(&definition.path)) {
+            findings.push(Finding {
+                level: Level::Warning,
+                subject: subject.clone(),
+                problem: "no lab receives it: a build would skip it".into(),
+                fix: format!(
+                    "add `{}` (or a folder of it) to a [[lab]]'s image_paths in {file}",
+                    definition.path
+                ),
+                file: Some(file.clone()),
+            });
+        }
+        let Some(offer) = offer else { continue };
+        let base = &definition.base;
+        if !offers_base(offer, base) {
+            let known: Vec<String> = offer
+                .gallery
+                .iter()
+                .map(|(p, o, s)| format!("{p}/{o}/{s}"))
+                .collect();
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            let asked = format!("{}/{}/{}", base.publisher, base.offer, base.sku);
+            let hint = crate::human::nearest(&asked, &known)
+                .map(|n| format!("; the nearest it offers is {n}"))
+                .unwrap_or_default();
+            findings.push(Finding::error(
+                subject.clone(),
+                format!("the factory lab does not offer the base image {asked}"),
+                format!("allow it in the lab's marketplace images policy, or change [base] in the definition{hint}"),
+                definition_file.clone(),
+            ));
+        }
+        let mut artifacts = definition.artifacts.clone();
+        artifacts.push(generalize_artifact(definition.os));
+        for artifact in &artifacts {
+            if let Some(problem) = artifact_problem(offer, artifact) {
+                findings.push(Finding::error(
+                    subject.clone(),
+                    problem,
+                    "fix its [[artifact]] in the definition, or add the artifact source to the factory lab".into(),
+                    definition_file.clone(),
+                ));
+            }
+        }
+    }
+    findings.sort_by_key(|f| f.level);
+    findings
+}
+
+/// The lab `lab` names, or the finding that says why it is not there.
+fn find<'i>(
+    inventory: &'i Inventory,
+    lab: &LabRef,
+    what: &str,
+    file: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<&'i LabInventory> {
+    let subject = format!("{what} {}", lab.name);
+    let Some(subscription) = inventory
+        .subscriptions
+        .iter()
+        .find(|s| s.id.eq_ignore_ascii_case(&lab.subscription))
+    else {
+        if let Some(problem) = inventory
+            .problems
+            .iter()
+            // A lab the inventory did not find (404) is said below, in the words of this check.
+            .find(|p| {
+                p.id.eq_ignore_ascii_case(&lab.subscription)
+                    || (lab.is(&p.id) && p.error.status() != Some(404))
+            })
+        {
+            findings.push(Finding::error(
+                subject,
+                format!("it could not be read: {}", problem.error),
+                "check the identity's access, then run check again".into(),
+                None,
+            ));
+            return None;
+        }
+        findings.push(Finding::error(
+            subject,
+            format!("its subscription {} is not visible to the identity", lab.subscription),
+            format!("grant the identity Reader (or Contributor) on the subscription, or fix the subscription id in {file}"),
+            Some(file.to_string()),
+        ));
+        return None;
+    };
+    let found = subscription.labs.iter().find(|l| lab.is(l.id.as_str()));
+    if found.is_none() {
+        let known: Vec<&str> = subscription.labs.iter().map(|l| l.name.as_str()).collect();
+        let hint = crate::human::nearest(&lab.name, &known)
+            .map(|n| format!(" (did you mean {n}?)"))
+            .unwrap_or_default();
+        findings.push(Finding::error(
+            subject,
+            format!(
+                "no lab {} in resource group {} of subscription {}{hint}",
+                lab.name, lab.resource_group, subscription.name
+            ),
+            format!("fix its subscription, resource_group and name in {file}; `imagefactory labs` lists the labs"),
+            Some(file.to_string()),
+        ));
+    }
+    found
+}

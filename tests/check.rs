@@ -1,0 +1,298 @@
+//! `check` on good and broken configurations: the findings, word for word, from the real client
+//! against the emulator's demo world; and the command's exit codes, JSON and annotations.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use imagefactory::config;
+use imagefactory::factory::Inventory;
+use imagefactory::factory::build::offer;
+use imagefactory::factory::check::{self, Finding, Level};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imagefactory");
+
+fn sample_config() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory/factory.toml")
+}
+
+const FACTORY: &str = r#"
+[factory]
+subscription = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01"
+resource_group = "rg-imagefactory"
+lab = "ImageFactory"
+"#;
+
+/// A configuration with one of everything that can be wrong in it.
+fn broken(dir: &Path) -> std::path::PathBuf {
+    let factory = format!(
+        r#"{FACTORY}
+[[lab]]
+subscription = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01"
+resource_group = "rg-dev-we"
+name = "Dev-WestEurope"
+image_paths = ["win2022"]
+
+[[lab]]
+subscription = "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01"
+resource_group = "rg-qa-we"
+name = "QA-WestEurop"
+image_paths = ["win2022"]
+
+[[lab]]
+subscription = "11111111-2222-3333-4444-555555555555"
+resource_group = "rg-gone"
+name = "Gone"
+image_paths = ["win2022"]
+"#
+    );
+    std::fs::create_dir_all(dir.join("images/win2022")).unwrap();
+    std::fs::create_dir_all(dir.join("images/ubuntu")).unwrap();
+    std::fs::write(dir.join("factory.toml"), factory).unwrap();
+    std::fs::write(
+        dir.join("images/win2022/base.toml"),
+        r#"os = "Windows"
+[base]
+publisher = "MicrosoftWindowsServer"
+offer = "WindowsServer"
+sku = "2022-datacenter-azure-editon"
+
+[[artifact]]
+source = "Public Repo"
+name = "windows-chocolatey"
+
+[[artifact]]
+source = "Public Repo"
+name = "windows-vscod"
+
+[[artifact]]
+source = "Private Repo"
+name = "corp-baseline"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("images/ubuntu/orphan.toml"),
+        "os = \"Linux\"\n[base]\npublisher = \"Canonical\"\noffer = \"ubuntu-24_04-lts\"\nsku = \"server\"\n",
+    )
+    .unwrap();
+    dir.join("factory.toml")
+}
+
+async fn findings(config_path: &Path) -> Vec<Finding> {
+    let sim = common::start(common::demo_world(), common::fast()).await;
+    let client = common::client(&sim);
+    let config = config::load(config_path).expect("the configuration loads");
+    let inventory = Inventory::refresh(&client, Some(&config))
+        .await
+        .expect("read");
+    let offered = offer::read(&client, &config.factory, &inventory)
+        .await
+        .expect("offer");
+    check::check(&config, &inventory, Some(&offered))
+}
+
+fn said(findings: &[Finding]) -> Vec<(Level, String, String)> {
+    findings
+        .iter()
+        .map(|f| (f.level, f.subject.clone(), f.problem.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_sample_factory_only_warns_about_the_partner_lab_it_may_not_change() {
+    let found = findings(&sample_config()).await;
+    assert_eq!(
+        said(&found),
+        [
+            (
+                Level::Warning,
+                "lab Partner-NorthEurope".to_string(),
+                "builds leave this lab out and retirement leaves its images alone: the identity's role at this lab does not allow Microsoft.DevTestLab/labs/customImages/delete (it has */read)".to_string()
+            ),
+            (
+                Level::Warning,
+                "lab Partner-NorthEurope".to_string(),
+                "it is in northeurope, the factory lab in westeurope: images are copied within a region, so it cannot receive win2022/base, ubuntu2404/base, Win2016/Datacenter".to_string()
+            ),
+        ]
+    );
+    assert!(!check::has_errors(&found));
+    assert_eq!(
+        found[0].fix,
+        format!(
+            "grant the identity Contributor on the lab's resource group, or remove its [[lab]] from {}",
+            sample_config().display()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_broken_configuration_gets_every_problem_with_its_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = broken(dir.path());
+    let found = findings(&path).await;
+    let e = |subject: &str, problem: &str| (Level::Error, subject.to_string(), problem.to_string());
+    assert_eq!(
+        said(&found),
+        [
+            e(
+                "lab QA-WestEurop",
+                "no lab QA-WestEurop in resource group rg-qa-we of subscription Contoso Imaging (did you mean QA-WestEurope?)"
+            ),
+            e(
+                "lab Gone",
+                "its subscription 11111111-2222-3333-4444-555555555555 is not visible to the identity"
+            ),
+            e(
+                "image win2022/base",
+                "the factory lab does not offer the base image MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-editon"
+            ),
+            e(
+                "image win2022/base",
+                "artifact `windows-chocolatey` needs the parameters packages; add them under [artifact.parameters]"
+            ),
+            e(
+                "image win2022/base",
+                "artifact source `Public Repo` has no artifact `windows-vscod`; did you mean `windows-vscode`?"
+            ),
+            e(
+                "image win2022/base",
+                "the factory lab has no artifact source `Private Repo` (it has: Public Repo)"
+            ),
+            (
+                Level::Warning,
+                "image ubuntu/orphan".to_string(),
+                "no lab receives it: a build would skip it".to_string()
+            ),
+        ]
+    );
+    let base = &found[2];
+    assert_eq!(
+        base.fix,
+        "allow it in the lab's marketplace images policy, or change [base] in the definition; the nearest it offers is MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-edition"
+    );
+    assert_eq!(
+        base.file.as_deref(),
+        Some(
+            dir.path()
+                .join("images/win2022/base.toml")
+                .to_str()
+                .unwrap()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_factory_lab_the_identity_may_only_read_stops_builds() {
+    let mut world = common::demo_world();
+    world.subscriptions[0].access = imagefactory::sim::world::Access::Reader;
+    let sim = common::start(world, common::fast()).await;
+    let client = common::client(&sim);
+    let config = config::load(&sample_config()).unwrap();
+    let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
+    let offered = offer::read(&client, &config.factory, &inventory)
+        .await
+        .unwrap();
+    let found = check::check(&config, &inventory, Some(&offered));
+    let first = &found[0];
+    assert_eq!(
+        (first.level, first.subject.as_str(), first.problem.as_str()),
+        (
+            Level::Error,
+            "factory lab ImageFactory",
+            "the identity cannot create VMs here: the identity's role at this lab does not allow Microsoft.DevTestLab/labs/customImages/delete (it has */read)"
+        )
+    );
+    assert!(check::has_errors(&found));
+}
+
+/// Runs the binary in an empty home, with `env` added.
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    for name in ["IMAGEFACTORY_CONFIG", "TF_BUILD", "GITHUB_ACTIONS"] {
+        command.env_remove(name);
+    }
+    command
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("config"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_exits_0_on_the_demo_and_2_on_a_broken_configuration() {
+    let home = tempfile::tempdir().unwrap();
+    let good = run(home.path(), &["--demo", "check"], &[]);
+    let stdout = String::from_utf8_lossy(&good.stdout);
+    assert_eq!(good.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.ends_with("checked in Azure as factory@contoso.com (managed-identity)\n"),
+        "{stdout}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = broken(dir.path());
+    let config = path.to_str().unwrap();
+    let bad = run(
+        home.path(),
+        &["--demo", "--config", config, "check", "--json"],
+        &[],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["online"], true);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(report["findings"][0]["level"], "error");
+    assert_eq!(report["findings"][0]["file"], config);
+
+    // In GitHub Actions each finding is an annotation on its file.
+    let annotated = run(
+        home.path(),
+        &["--demo", "--config", config, "check"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    let stdout = String::from_utf8_lossy(&annotated.stdout);
+    assert!(
+        stdout.lines().any(|l| l.starts_with(&format!(
+            "::error file={}::image win2022/base: the factory lab does not offer",
+            dir.path().join("images/win2022/base.toml").display()
+        ))),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_names_the_line_of_a_configuration_that_does_not_load_and_the_way_to_make_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("factory.toml"),
+        format!("{FACTORY}\n[retention]\nkeep_latest = 0\n"),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["check", "--offline"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "error: configuration: factory.toml:8:15: keep_latest must be 1 or more (the newest image of a path is always kept), not 0\n  fix: fix the file at the place named; every other check waits for it\nnot ready: 1 error, 0 warnings\n"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let out = run(empty.path(), &["check"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("error: configuration: no factory.toml found (looked in factory.toml, "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  fix: run `imagefactory init` to make one, or pass --config FILE\n"),
+        "{stdout}"
+    );
+}

@@ -11,7 +11,7 @@ use imagefactory::config::{
     ArtifactRef, AzureSettings, BaseImage, Defaults, FactoryConfig, ImageDefinition, ImagePath,
     LabRef, OsType, RetentionPolicy, TargetLab,
 };
-use imagefactory::factory::build::plan::ArtifactSourceOffer;
+use imagefactory::factory::build::plan::{ArtifactOffer, ArtifactSourceOffer, GalleryOffer};
 use imagefactory::factory::build::{FactoryOffer, RunId, Selection, plan};
 use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory};
 #[path = "common/property.rs"]
@@ -180,17 +180,18 @@ fn factory(seed: u64) -> Factory {
         images,
     };
     let offer = FactoryOffer {
-        gallery: vec![(
-            "MicrosoftWindowsServer".into(),
-            "WindowsServer".into(),
-            "2022-datacenter".into(),
-        )],
+        gallery: vec![GalleryOffer {
+            publisher: "MicrosoftWindowsServer".into(),
+            offer: "WindowsServer".into(),
+            sku: "2022-datacenter".into(),
+            ..GalleryOffer::default()
+        }],
         artifact_sources: vec![ArtifactSourceOffer {
             name: "Public Repo".into(),
             artifacts: vec![
-                ("windows-sysprep".into(), vec![]),
-                ("linux-deprovision".into(), vec![]),
-                ("windows-chocolatey".into(), vec!["packages".into()]),
+                ArtifactOffer::named("windows-sysprep", &[]),
+                ArtifactOffer::named("linux-deprovision", &[]),
+                ArtifactOffer::named("windows-chocolatey", &["packages"]),
             ],
         }],
         vm_limit: rng.chance(30).then(|| rng.below(4) as usize),

@@ -144,7 +144,7 @@ pub fn check(
             let known: Vec<String> = offer
                 .gallery
                 .iter()
-                .map(|(p, o, s)| format!("{p}/{o}/{s}"))
+                .map(|g| g.reference())
                 .collect();
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             let asked = format!("{}/{}/{}", base.publisher, base.offer, base.sku);

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::plan::{ArtifactSourceOffer, FactoryOffer};
+use super::plan::{ArtifactOffer, ArtifactSourceOffer, FactoryOffer, GalleryOffer, ParameterOffer};
 use crate::arm::wire::{Artifact, ArtifactSource, DTL_API_VERSION, GalleryImage};
 use crate::arm::{ArmClient, ArmError};
 use crate::config::LabRef;
@@ -67,7 +67,13 @@ pub async fn read(
             .filter(|g| g.properties.enabled != Some(false))
             .filter_map(|g| {
                 let r = g.properties.image_reference?;
-                Some((r.publisher?, r.offer?, r.sku?))
+                Some(GalleryOffer {
+                    publisher: r.publisher?,
+                    offer: r.offer?,
+                    sku: r.sku?,
+                    os: r.os_type,
+                    title: g.name,
+                })
             })
             .collect(),
         artifact_sources: sources
@@ -77,9 +83,11 @@ pub async fn read(
                 name: source.name.clone(),
                 artifacts: artifacts
                     .into_iter()
-                    .map(|a| {
-                        let required = required_parameters(a.properties.parameters.as_ref());
-                        (a.name, required)
+                    .map(|a| ArtifactOffer {
+                        title: a.properties.title.clone().unwrap_or_default(),
+                        os: a.properties.target_os_type.clone(),
+                        parameters: parameters(a.properties.parameters.as_ref()),
+                        name: a.name,
                     })
                     .collect(),
             })
@@ -98,16 +106,30 @@ pub async fn read(
     })
 }
 
-/// The parameters of an artifact that have no default and may not be empty.
-fn required_parameters(parameters: Option<&serde_json::Value>) -> Vec<String> {
+/// An artifact's parameters (`{name: {type, description, defaultValue, allowEmpty}}`): a
+/// parameter is required when it has no default and may not be empty.
+fn parameters(parameters: Option<&serde_json::Value>) -> Vec<ParameterOffer> {
     let Some(map) = parameters.and_then(|p| p.as_object()) else {
         return Vec::new();
     };
     map.iter()
-        .filter(|(_, spec)| {
-            spec.get("defaultValue").is_none()
-                && spec.get("allowEmpty").and_then(|v| v.as_bool()) != Some(true)
+        .map(|(name, spec)| {
+            let default = spec.get("defaultValue").map(|v| match v.as_str() {
+                Some(s) => s.to_string(),
+                None => v.to_string(),
+            });
+            ParameterOffer {
+                name: name.clone(),
+                description: spec
+                    .get("description")
+                    .or_else(|| spec.get("displayName"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                required: default.is_none()
+                    && spec.get("allowEmpty").and_then(|v| v.as_bool()) != Some(true),
+                default,
+            }
         })
-        .map(|(name, _)| name.clone())
         .collect()
 }

@@ -29,8 +29,8 @@ pub fn generalize_artifact(os: OsType) -> ArtifactRef {
 /// their artifacts, the VM limit, whether the identity may create VMs there).
 #[derive(Debug, Clone, Default)]
 pub struct FactoryOffer {
-    /// Marketplace images the lab allows: (publisher, offer, sku).
-    pub gallery: Vec<(String, String, String)>,
+    /// Marketplace images the lab allows.
+    pub gallery: Vec<GalleryOffer>,
     /// Artifact sources by name, with each artifact's name and its required parameters.
     pub artifact_sources: Vec<ArtifactSourceOffer>,
     /// VMs the lab allows in all (its policy), if it limits them.
@@ -43,8 +43,73 @@ pub struct FactoryOffer {
 #[derive(Debug, Clone, Default)]
 pub struct ArtifactSourceOffer {
     pub name: String,
-    /// (artifact name, required parameter names).
-    pub artifacts: Vec<(String, Vec<String>)>,
+    pub artifacts: Vec<ArtifactOffer>,
+}
+
+/// A marketplace image the factory lab allows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GalleryOffer {
+    pub publisher: String,
+    pub offer: String,
+    pub sku: String,
+    /// `Windows` or `Linux`, as the lab says.
+    pub os: Option<String>,
+    /// What the portal calls it ("Windows Server 2022 Datacenter").
+    pub title: String,
+}
+
+impl GalleryOffer {
+    /// `publisher/offer/sku`.
+    pub fn reference(&self) -> String {
+        format!("{}/{}/{}", self.publisher, self.offer, self.sku)
+    }
+}
+
+/// An artifact an artifact source holds, and its parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArtifactOffer {
+    pub name: String,
+    pub title: String,
+    /// The OS it applies to, as the artifact says.
+    pub os: Option<String>,
+    pub parameters: Vec<ParameterOffer>,
+}
+
+impl ArtifactOffer {
+    /// An artifact with these required parameters and nothing else said of it.
+    pub fn named(name: &str, required: &[&str]) -> ArtifactOffer {
+        ArtifactOffer {
+            name: name.into(),
+            title: String::new(),
+            os: None,
+            parameters: required
+                .iter()
+                .map(|p| ParameterOffer {
+                    name: (*p).into(),
+                    required: true,
+                    ..ParameterOffer::default()
+                })
+                .collect(),
+        }
+    }
+
+    /// The parameters with no default that may not be empty.
+    pub fn required(&self) -> impl Iterator<Item = &str> {
+        self.parameters
+            .iter()
+            .filter(|p| p.required)
+            .map(|p| p.name.as_str())
+    }
+}
+
+/// A parameter of an artifact.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ParameterOffer {
+    pub name: String,
+    pub description: String,
+    /// No default, and may not be empty.
+    pub required: bool,
+    pub default: Option<String>,
 }
 
 /// Which definitions to build.
@@ -329,10 +394,10 @@ fn find_lab<'i>(inventory: &'i Inventory, lab: &LabRef) -> Option<&'i LabInvento
 
 /// Whether the factory lab offers `base` (its allowed marketplace images).
 pub fn offers_base(offer: &FactoryOffer, base: &BaseImage) -> bool {
-    offer.gallery.iter().any(|(p, o, s)| {
-        p.eq_ignore_ascii_case(&base.publisher)
-            && o.eq_ignore_ascii_case(&base.offer)
-            && s.eq_ignore_ascii_case(&base.sku)
+    offer.gallery.iter().any(|g| {
+        g.publisher.eq_ignore_ascii_case(&base.publisher)
+            && g.offer.eq_ignore_ascii_case(&base.offer)
+            && g.sku.eq_ignore_ascii_case(&base.sku)
     })
 }
 
@@ -354,12 +419,12 @@ pub fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<
             known.join(", ")
         ));
     };
-    let Some((_, required)) = source
+    let Some(offered) = source
         .artifacts
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(&artifact.name))
+        .find(|a| a.name.eq_ignore_ascii_case(&artifact.name))
     else {
-        let known: Vec<&str> = source.artifacts.iter().map(|(n, _)| n.as_str()).collect();
+        let known: Vec<&str> = source.artifacts.iter().map(|a| a.name.as_str()).collect();
         let hint = crate::human::nearest(&artifact.name, &known)
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_default();
@@ -368,15 +433,14 @@ pub fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<
             source.name, artifact.name
         ));
     };
-    let missing: Vec<&str> = required
-        .iter()
+    let missing: Vec<&str> = offered
+        .required()
         .filter(|p| {
             !artifact
                 .parameters
                 .keys()
                 .any(|k| k.eq_ignore_ascii_case(p))
         })
-        .map(String::as_str)
         .collect();
     (!missing.is_empty()).then(|| {
         format!(

@@ -6,5 +6,6 @@ pub mod config;
 pub mod factory;
 pub mod human;
 pub mod paths;
+pub mod setup;
 pub mod sim;
 pub mod tui;

@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 use super::ArmError;
 
 /// Which credential signs requests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthMode {
     /// The Azure CLI's signed-in account (`az login`).

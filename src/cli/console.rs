@@ -13,6 +13,24 @@ pub async fn run(global: &Global) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
+    // Without a configuration, the console offers the setup (for this folder).
+    let setup = context
+        .config
+        .is_none()
+        .then(|| tui::Setup::Offered(std::path::PathBuf::from(".")));
+    open(global, context, setup).await
+}
+
+/// `imagefactory init`: the console, starting in the setup, writing into `dir`.
+pub async fn run_setup(global: &Global, dir: std::path::PathBuf) -> Exit {
+    let context = match Context::connect(global, None) {
+        Ok(c) => c,
+        Err(exit) => return exit,
+    };
+    open(global, context, Some(tui::Setup::Started(dir))).await
+}
+
+async fn open(global: &Global, context: Context, setup: Option<tui::Setup>) -> Exit {
     let read_only = context.client.read_only();
     // Settings are checked whole before the screen is taken: a mistake is a usage error.
     let settings = match Settings::load(read_only) {
@@ -34,6 +52,7 @@ pub async fn run(global: &Global) -> Exit {
         settings,
         read_only,
         global.demo,
+        setup,
     )
     .await
     {

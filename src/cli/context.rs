@@ -27,6 +27,12 @@ impl Context {
             report_error(&e.to_string());
             Exit::Usage
         })?;
+        Context::connect(global, config)
+    }
+
+    /// Builds the client for `global`'s options over `config`'s settings (none: the defaults,
+    /// as for `init`, which makes the configuration).
+    pub fn connect(global: &Global, config: Option<FactoryConfig>) -> Result<Context, Exit> {
         let settings = config.as_ref().map(|c| c.azure.clone()).unwrap_or_default();
         let endpoint = global
             .endpoint

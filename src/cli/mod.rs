@@ -9,6 +9,7 @@ mod demo;
 mod distribute;
 mod exit;
 mod images;
+mod init;
 mod import_legacy;
 mod labs;
 mod output;
@@ -110,6 +111,8 @@ pub enum Command {
     Unpin(pin::UnpinArgs),
     /// Serve the Azure emulator on loopback until killed.
     Sim(sim::SimArgs),
+    /// Set up a factory: sign in, choose the labs and policy, write factory.toml and a first image definition.
+    Init(init::InitArgs),
     /// Check the configuration and, in Azure, everything a build and a retirement need.
     Check(check::CheckArgs),
     /// Convert the original PowerShell factory's configuration to this layout.
@@ -122,6 +125,7 @@ pub async fn run(cli: Cli) -> Exit {
         Some(Command::Sim(args)) => sim::run(args).await,
         Some(Command::ImportLegacy(args)) => import_legacy::run(args),
         Some(Command::Check(args)) => check::run(&cli.global, args).await,
+        Some(Command::Init(args)) => init::run(&cli.global, args).await,
         Some(Command::Labs(args)) => labs::run(&cli.global, args).await,
         Some(Command::Images(args)) => images::run(&cli.global, args).await,
         Some(Command::Build(args)) => build::run(&cli.global, args).await,

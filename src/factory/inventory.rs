@@ -538,7 +538,7 @@ async fn read_lab(
 pub const DELETE_IMAGE_ACTION: &str = "Microsoft.DevTestLab/labs/customImages/delete";
 
 /// A role's actions, short: `*/read`, or `*` less some.
-fn describe_actions(roles: &[wire::Permission]) -> String {
+pub(crate) fn describe_actions(roles: &[wire::Permission]) -> String {
     let actions: Vec<&str> = roles
         .iter()
         .flat_map(|r| r.actions.iter().map(String::as_str))

@@ -35,6 +35,8 @@ use crate::factory::{Cancel, Inventory, pin, retire};
 #[derive(Clone)]
 struct Context {
     client: ArmClient,
+    /// Clients for the other credentials the setup tried, by credential.
+    clients: Arc<Mutex<HashMap<crate::arm::AuthMode, ArmClient>>>,
     config: Option<Arc<FactoryConfig>>,
     cache: PathBuf,
     tx: UnboundedSender<Msg>,
@@ -50,6 +52,25 @@ struct Context {
 }
 
 impl Context {
+    /// The client that signs in with `mode`: this console's, or one made for it (kept, so
+    /// that its tokens are too).
+    fn client_for(&self, mode: crate::arm::AuthMode) -> Result<ArmClient, String> {
+        if self.client.auth_mode() == Some(mode) {
+            return Ok(self.client.clone());
+        }
+        let mut clients = self.clients.lock().expect("clients lock");
+        if let Some(client) = clients.get(&mode) {
+            return Ok(client.clone());
+        }
+        let http = ArmClient::http_client().map_err(|e| e.to_string())?;
+        let tokens = crate::arm::TokenSource::new(mode, http.clone()).map_err(|e| e.to_string())?;
+        let mut options = crate::arm::ArmClientOptions::new(self.client.endpoint().clone());
+        options.read_only = self.client.read_only();
+        let client = ArmClient::new(http, tokens, options);
+        clients.insert(mode, client.clone());
+        Ok(client)
+    }
+
     fn runs(&self) -> RunContext {
         RunContext {
             client: self.client.clone(),
@@ -68,6 +89,7 @@ pub async fn run(
     settings: Settings,
     read_only: bool,
     demo: bool,
+    setup: Option<super::Setup>,
 ) -> Result<(), ConsoleError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = settings.theme(no_color)?;
@@ -92,8 +114,12 @@ pub async fn run(
         verbose: false,
     };
     model.invocation = invocation.clone();
+    if let Some(setup) = setup {
+        super::update::setup::open(&mut model, setup);
+    }
     let watcher = super::runs::watch(journal::dir(), tx.clone());
-    let context = Context {
+    let mut context = Context {
+        clients: Arc::default(),
         client,
         config,
         cache,
@@ -150,6 +176,18 @@ pub async fn run(
             if matches!(effect, Effect::Suspend) {
                 suspend(&mut terminal);
                 model.dirty = true;
+                continue;
+            }
+            // The setup's new configuration: effects from now on use it and its credential.
+            if let Effect::UseConfig(config) = effect {
+                if let Some(mode) = config.azure.auth
+                    && let Ok(client) = context.client_for(mode)
+                {
+                    context.client = client;
+                }
+                context.invocation.config = Some(config.path.clone());
+                context.invocation.auth = context.client.auth_mode();
+                context.config = Some(config);
                 continue;
             }
             spawn(effect, &context);
@@ -223,7 +261,68 @@ fn spawn(effect: Effect, context: &Context) {
     let context = context.clone();
     match effect {
         Effect::Copy(text) => copy_to_clipboard(&text),
-        Effect::Suspend => {}
+        Effect::Suspend | Effect::UseConfig(_) => {}
+        Effect::SetupSignIn(req, mode) => {
+            tokio::spawn(async move {
+                let result = match context.client_for(mode) {
+                    Ok(client) => crate::setup::discover::sign_in(&client)
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                let _ = context.tx.send(Msg::Loaded(req, Payload::SignedIn(mode, result)));
+            });
+        }
+        Effect::SetupLabs(req, mode, subscriptions) => {
+            tokio::spawn(async move {
+                let result = match context.client_for(mode) {
+                    Ok(client) => crate::setup::discover::labs(&client, &subscriptions)
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                let _ = context.tx.send(Msg::Loaded(req, Payload::SetupLabs(result)));
+            });
+        }
+        Effect::SetupOffer(req, mode, factory, estate) => {
+            tokio::spawn(async move {
+                let result = match context.client_for(mode) {
+                    Ok(client) => crate::factory::build::offer::read(&client, &factory, &estate)
+                        .await
+                        .map(Box::new)
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                let _ = context.tx.send(Msg::Loaded(req, Payload::SetupOffer(result)));
+            });
+        }
+        Effect::WriteConfig(req, dir, files, overwrite) => {
+            tokio::task::spawn_blocking(move || {
+                let result = crate::config::write::write(&dir, &files, overwrite)
+                    .and_then(|()| crate::config::load(&dir.join("factory.toml")))
+                    .map(Box::new)
+                    .map_err(|e| e.to_string());
+                let _ = context.tx.send(Msg::Loaded(req, Payload::ConfigWritten(result)));
+            });
+        }
+        Effect::ImportLegacy(req, from, to) => {
+            tokio::task::spawn_blocking(move || {
+                let result = crate::config::legacy::import(&from, &to)
+                    .map_err(|e| e.to_string())
+                    .and_then(|report| {
+                        crate::config::load(&to.join("factory.toml")).map(Box::new).map_err(|e| {
+                            format!(
+                                "converted {} definitions and {} labs into {}, but the result does not load yet: {e}. Fix it there (the original factory named its factory lab in the pipeline), then start imagefactory again",
+                                report.images.len(),
+                                report.labs,
+                                to.display()
+                            )
+                        })
+                    });
+                let _ = context.tx.send(Msg::Loaded(req, Payload::ConfigWritten(result)));
+            });
+        }
         Effect::ScanJournals => {
             let _ = context.watcher.send(WatchRequest::Scan);
         }

@@ -54,4 +54,17 @@ pub enum Effect {
     ScanJournals,
     /// Suspend the console (ctrl-z): give the terminal back until the shell resumes it.
     Suspend,
+    /// Setup: sign in with this credential and list what it sees.
+    SetupSignIn(ReqId, crate::arm::AuthMode),
+    /// Setup: read the labs of these subscriptions, with what the identity may do in each.
+    SetupLabs(ReqId, crate::arm::AuthMode, Vec<String>),
+    /// Setup: read what the chosen factory lab offers.
+    SetupOffer(ReqId, crate::arm::AuthMode, crate::config::LabRef, Box<Inventory>),
+    /// Write the configuration's files into this folder (over existing ones if allowed),
+    /// then load it.
+    WriteConfig(ReqId, std::path::PathBuf, Vec<crate::config::write::ConfigFile>, bool),
+    /// Convert the original factory's configuration (from, into), then load it.
+    ImportLegacy(ReqId, std::path::PathBuf, std::path::PathBuf),
+    /// From now on, work with this configuration (and its credential).
+    UseConfig(std::sync::Arc<crate::config::FactoryConfig>),
 }

@@ -16,6 +16,7 @@ pub mod view;
 mod widget;
 
 pub use app::run;
+pub use model::setup::Setup;
 pub use settings::Settings;
 
 /// Problems with the console's own settings (key map, theme).

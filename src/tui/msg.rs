@@ -49,4 +49,12 @@ pub enum Payload {
     },
     /// A run was started, stopped or resumed in the background (what to say), or why not.
     RunAction(Result<String, String>),
+    /// Setup: who signed in with this credential, and what they see.
+    SignedIn(crate::arm::AuthMode, Result<crate::setup::SignedIn, String>),
+    /// Setup: the estate of the chosen subscriptions and their labs.
+    SetupLabs(Result<Box<(Inventory, Vec<crate::setup::LabChoice>)>, String>),
+    /// Setup: what the factory lab offers.
+    SetupOffer(Result<Box<crate::factory::build::FactoryOffer>, String>),
+    /// The configuration written (or imported) and loaded.
+    ConfigWritten(Result<Box<crate::config::FactoryConfig>, String>),
 }

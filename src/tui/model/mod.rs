@@ -7,6 +7,7 @@ mod route;
 mod rows;
 pub mod run_lines;
 mod runs;
+pub mod setup;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -273,6 +274,8 @@ pub struct Model {
     pub apply_when_read: Option<Option<crate::arm::ResourceId>>,
     /// Quit once the runs being handed to background processes are (q was pressed then).
     pub quit_when_handed_over: bool,
+    /// The guided setup, when it is on screen (it takes the keys and the screen).
+    pub setup: Option<Box<setup::SetupScreen>>,
     /// Something visible changed since the last frame.
     pub dirty: bool,
 }
@@ -316,6 +319,7 @@ impl Model {
             quit: false,
             quit_when_handed_over: false,
             apply_when_read: None,
+            setup: None,
             dirty: true,
         }
     }

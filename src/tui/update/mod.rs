@@ -7,6 +7,7 @@ mod jobs;
 mod reading;
 mod replies;
 mod run_plans;
+pub mod setup;
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
@@ -41,6 +42,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                     KeyCode::Char('z') => return vec![Effect::Suspend],
                     _ => {}
                 }
+            }
+            if model.setup.is_some() && matches!(model.overlay, Overlay::None) {
+                return setup::key(model, key);
             }
             match &model.overlay {
                 Overlay::Confirm(_) => dialogs::confirm_key(model, key),

@@ -256,6 +256,10 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
             return super::run_plans::plan_ready(model, req, distribution, plan);
         }
         Payload::RunAction(result) => return super::builds::action_done(model, req, result),
+        Payload::SignedIn(mode, result) => super::setup::signed_in(model, req, mode, result),
+        Payload::SetupLabs(result) => super::setup::labs_read(model, req, result),
+        Payload::SetupOffer(result) => super::setup::offer_read(model, req, result),
+        Payload::ConfigWritten(result) => return super::setup::written(model, req, result),
     }
     Vec::new()
 }

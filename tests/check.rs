@@ -4,14 +4,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use imagefactory::config;
 use imagefactory::factory::Inventory;
 use imagefactory::factory::build::offer;
 use imagefactory::factory::check::{self, Finding, Level};
-
-const BIN: &str = env!("CARGO_BIN_EXE_imagefactory");
 
 fn sample_config() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory/factory.toml")
@@ -208,21 +206,8 @@ async fn a_factory_lab_the_identity_may_only_read_stops_builds() {
     assert!(check::has_errors(&found));
 }
 
-/// Runs the binary in an empty home, with `env` added.
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
-    for name in ["IMAGEFACTORY_CONFIG", "TF_BUILD", "GITHUB_ACTIONS"] {
-        command.env_remove(name);
-    }
-    command
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .current_dir(dir)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
+    common::run_bin_in(dir, args, env)
 }
 
 #[test]

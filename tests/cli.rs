@@ -1,6 +1,8 @@
 //! The binary as a pipeline runs it: `imagefactory sim` in one process, commands in another,
 //! pointed at it by the `export` lines; JSON output and exit codes.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -69,30 +71,7 @@ fn run_bin(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 /// `run_bin` with `home` as the home, working directory and root of the XDG directories.
 fn run_bin_in(home: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(BIN);
-    for name in [
-        "IMAGEFACTORY_CONFIG",
-        "IMAGEFACTORY_ENDPOINT",
-        "IMAGEFACTORY_AUTH",
-        "IMAGEFACTORY_STATE_DIR",
-        "TF_BUILD",
-        "GITHUB_ACTIONS",
-        "NO_COLOR",
-    ] {
-        command.env_remove(name);
-    }
-    let dir = |name: &str| home.join(name);
-    command
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", dir("config"))
-        .env("XDG_STATE_HOME", dir("state"))
-        .env("XDG_CACHE_HOME", dir("cache"))
-        .env("XDG_DATA_HOME", dir("data"))
-        .args(args)
-        .envs(env.iter().copied())
-        .current_dir(home)
-        .output()
-        .unwrap()
+    common::run_bin_in(home, args, env)
 }
 
 fn json(output: &Output) -> serde_json::Value {

@@ -255,7 +255,7 @@ fn discovery_prefers_the_named_file_and_says_where_it_looked() {
     let err = config::discover(Some(missing)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "no factory configuration found; looked in: /nonexistent/factory.toml. Create one with `imagefactory import-legacy` or copy samples/factory, or pass --config FILE"
+        "no factory configuration found; looked in: /nonexistent/factory.toml. Make one with `imagefactory init` (or `imagefactory import-legacy` from the original factory), or pass --config FILE"
     );
 }
 

@@ -116,10 +116,16 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
     wizard.signed_in(mode, signed_in);
     wizard.advance()?;
     if !args.subscriptions.is_empty() {
-        let all = wizard.signed_in.as_ref().map(|s| s.subscriptions.clone()).unwrap_or_default();
+        let all = wizard
+            .signed_in
+            .as_ref()
+            .map(|s| s.subscriptions.clone())
+            .unwrap_or_default();
         wizard.subscriptions.clear();
         for wanted in &args.subscriptions {
-            let found = all.iter().find(|s| s.id.eq_ignore_ascii_case(wanted) || s.name.eq_ignore_ascii_case(wanted));
+            let found = all
+                .iter()
+                .find(|s| s.id.eq_ignore_ascii_case(wanted) || s.name.eq_ignore_ascii_case(wanted));
             match found {
                 Some(s) => {
                     wizard.subscriptions.insert(s.id.clone());
@@ -130,7 +136,9 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
                         field: Field::Subscriptions,
                         message: format!(
                             "the identity sees no subscription `{wanted}`{}; it sees: {}",
-                            crate::human::nearest(wanted, &names).map(|n| format!(" (did you mean {n}?)")).unwrap_or_default(),
+                            crate::human::nearest(wanted, &names)
+                                .map(|n| format!(" (did you mean {n}?)"))
+                                .unwrap_or_default(),
                             names.join(", ")
                         ),
                     }));
@@ -152,7 +160,9 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
     for lab in &args.labs {
         let (name, paths) = lab.split_once('=').ok_or_else(|| Problem {
             field: Field::Targets,
-            message: format!("`{lab}` has no image paths: write LAB=PATH[,PATH...], like Dev=win2022"),
+            message: format!(
+                "`{lab}` has no image paths: write LAB=PATH[,PATH...], like Dev=win2022"
+            ),
         })?;
         let i = find_lab(&wizard, name.trim(), Field::Targets)?;
         wizard.targets.insert(i, paths.to_string());
@@ -165,16 +175,31 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
         wizard.retention.min_age = a.clone();
     }
     wizard.advance()?;
-    let factory = wizard.factory.map(|i| wizard.labs[i].lab.clone()).ok_or_else(|| Wrong::Azure("no factory lab".into()))?;
-    let estate = wizard.estate.clone().ok_or_else(|| Wrong::Azure("the labs were not read".into()))?;
-    let offered = offer::read(client, &factory, &estate)
-        .await
-        .map_err(|e| Wrong::Azure(format!("cannot read what the factory lab {} offers: {e}", factory.name)))?;
+    let factory = wizard
+        .factory
+        .map(|i| wizard.labs[i].lab.clone())
+        .ok_or_else(|| Wrong::Azure("no factory lab".into()))?;
+    let estate = wizard
+        .estate
+        .clone()
+        .ok_or_else(|| Wrong::Azure("the labs were not read".into()))?;
+    let offered = offer::read(client, &factory, &estate).await.map_err(|e| {
+        Wrong::Azure(format!(
+            "cannot read what the factory lab {} offers: {e}",
+            factory.name
+        ))
+    })?;
     wizard.set_offer(offered);
     wizard.definition_path = args.image.clone().unwrap_or_default();
     if let Some(base) = &args.base {
-        let gallery = wizard.offer.as_ref().map(|o| o.gallery.clone()).unwrap_or_default();
-        wizard.base = gallery.iter().position(|g| g.reference().eq_ignore_ascii_case(base.trim()));
+        let gallery = wizard
+            .offer
+            .as_ref()
+            .map(|o| o.gallery.clone())
+            .unwrap_or_default();
+        wizard.base = gallery
+            .iter()
+            .position(|g| g.reference().eq_ignore_ascii_case(base.trim()));
         if wizard.base.is_none() {
             let known: Vec<String> = gallery.iter().map(|g| g.reference()).collect();
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
@@ -182,7 +207,9 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
                 field: Field::Base,
                 message: format!(
                     "the factory lab offers no base image {base}{}; it offers: {}",
-                    crate::human::nearest(base, &known).map(|n| format!(" (did you mean {n}?)")).unwrap_or_default(),
+                    crate::human::nearest(base, &known)
+                        .map(|n| format!(" (did you mean {n}?)"))
+                        .unwrap_or_default(),
                     known.join(", ")
                 ),
             }));
@@ -200,37 +227,61 @@ fn artifacts(wizard: &Wizard, args: &InitArgs) -> Result<Vec<ChosenArtifact>, Wr
     let offer = wizard.offer.clone().unwrap_or_default();
     let mut chosen = Vec::new();
     for raw in &args.artifacts {
-        let bad = |message: String| Wrong::Answer(Problem { field: Field::Base, message });
-        let (source, name) = raw
-            .rsplit_once('/')
-            .ok_or_else(|| bad(format!("--artifact `{raw}` is not SOURCE/NAME, like \"Public Repo/windows-chocolatey\"")))?;
+        let bad = |message: String| {
+            Wrong::Answer(Problem {
+                field: Field::Base,
+                message,
+            })
+        };
+        let (source, name) = raw.rsplit_once('/').ok_or_else(|| {
+            bad(format!(
+                "--artifact `{raw}` is not SOURCE/NAME, like \"Public Repo/windows-chocolatey\""
+            ))
+        })?;
         let found = offer
             .artifact_sources
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(source.trim()))
-            .and_then(|s| s.artifacts.iter().find(|a| a.name.eq_ignore_ascii_case(name.trim())).map(|a| (s, a)));
+            .and_then(|s| {
+                s.artifacts
+                    .iter()
+                    .find(|a| a.name.eq_ignore_ascii_case(name.trim()))
+                    .map(|a| (s, a))
+            });
         let Some((s, a)) = found else {
             let known: Vec<String> = offer
                 .artifact_sources
                 .iter()
-                .flat_map(|s| s.artifacts.iter().map(move |a| format!("{}/{}", s.name, a.name)))
+                .flat_map(|s| {
+                    s.artifacts
+                        .iter()
+                        .map(move |a| format!("{}/{}", s.name, a.name))
+                })
                 .collect();
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             return Err(bad(format!(
                 "--artifact: the factory lab has no artifact {raw}{}",
-                crate::human::nearest(raw, &known).map(|n| format!("; did you mean {n}?")).unwrap_or_default()
+                crate::human::nearest(raw, &known)
+                    .map(|n| format!("; did you mean {n}?"))
+                    .unwrap_or_default()
             )));
         };
         let mut parameters = BTreeMap::new();
         for p in &args.parameters {
-            let Some((key, value)) = p.split_once('=') else { continue };
+            let Some((key, value)) = p.split_once('=') else {
+                continue;
+            };
             if let Some((artifact, parameter)) = key.split_once('.')
                 && artifact.eq_ignore_ascii_case(&a.name)
             {
                 parameters.insert(parameter.to_string(), value.to_string());
             }
         }
-        chosen.push(ChosenArtifact { source: s.name.clone(), name: a.name.clone(), parameters });
+        chosen.push(ChosenArtifact {
+            source: s.name.clone(),
+            name: a.name.clone(),
+            parameters,
+        });
     }
     Ok(chosen)
 }
@@ -259,7 +310,9 @@ fn find_lab(wizard: &Wizard, name: &str, field: Field) -> Result<usize, Problem>
                 field,
                 message: format!(
                     "no lab `{name}` in the chosen subscriptions{}",
-                    crate::human::nearest(lab, &known).map(|n| format!("; did you mean {n}?")).unwrap_or_else(|| format!("; labs there: {}", known.join(", ")))
+                    crate::human::nearest(lab, &known)
+                        .map(|n| format!("; did you mean {n}?"))
+                        .unwrap_or_else(|| format!("; labs there: {}", known.join(", ")))
                 ),
             })
         }
@@ -268,7 +321,13 @@ fn find_lab(wizard: &Wizard, name: &str, field: Field) -> Result<usize, Problem>
             message: format!(
                 "`{name}` names {} labs; write RESOURCE_GROUP/NAME: {}",
                 many.len(),
-                many.iter().map(|i| format!("{}/{}", wizard.labs[*i].lab.resource_group, wizard.labs[*i].lab.name)).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|i| format!(
+                        "{}/{}",
+                        wizard.labs[*i].lab.resource_group, wizard.labs[*i].lab.name
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }),
     }
@@ -298,6 +357,12 @@ fn write_files(wizard: &Wizard, dir: &Path) -> Exit {
             return Exit::Usage;
         }
     };
+    if let Err(e) = write::loads(&files) {
+        report_error(&format!(
+            "the configuration would not load, so nothing was written: {e}"
+        ));
+        return Exit::Failure;
+    }
     if let Err(e) = write::write(dir, &files, wizard.overwrite) {
         report_error(&e.to_string());
         return Exit::Failure;
@@ -305,11 +370,9 @@ fn write_files(wizard: &Wizard, dir: &Path) -> Exit {
     for f in &files {
         println!("wrote {}", dir.join(&f.relative).display());
     }
-    if let Err(e) = crate::config::load(&dir.join("factory.toml")) {
-        report_error(&format!("the configuration written does not load: {e}"));
-        return Exit::Failure;
-    }
-    println!("next: `imagefactory check` checks it against Azure; `imagefactory` opens the console on it");
+    println!(
+        "next: `imagefactory check` checks it against Azure; `imagefactory` opens the console on it"
+    );
     Exit::Ok
 }
 

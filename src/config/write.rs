@@ -124,6 +124,44 @@ pub fn write(dir: &Path, files: &[ConfigFile], overwrite: bool) -> Result<(), Co
     Ok(())
 }
 
+/// Loads `files` as they would be once written, from a scratch folder that is removed after:
+/// what would not load is refused before anything is written.
+pub fn loads(files: &[ConfigFile]) -> Result<FactoryConfig, ConfigError> {
+    let scratch = std::env::temp_dir().join(format!(
+        "imagefactory-check-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let result =
+        write(&scratch, files, false).and_then(|()| super::load(&scratch.join("factory.toml")));
+    let _ = std::fs::remove_dir_all(&scratch);
+    // Positions in the scratch copy are positions in the file to be written.
+    result.map_err(|e| match e {
+        ConfigError::At {
+            path,
+            line,
+            column,
+            message,
+        } => ConfigError::At {
+            path: path
+                .strip_prefix(&scratch)
+                .map(Path::to_path_buf)
+                .unwrap_or(path),
+            line,
+            column,
+            message,
+        },
+        ConfigError::File { path, message } => ConfigError::File {
+            path: path
+                .strip_prefix(&scratch)
+                .map(Path::to_path_buf)
+                .unwrap_or(path),
+            message,
+        },
+        other => other,
+    })
+}
+
 /// A duration as the largest unit that holds it exactly (`7d`, `90m`, `2w`).
 pub fn duration(d: Duration) -> String {
     let secs = d.as_secs();

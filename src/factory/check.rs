@@ -141,11 +141,7 @@ pub fn check(
         let Some(offer) = offer else { continue };
         let base = &definition.base;
         if !offers_base(offer, base) {
-            let known: Vec<String> = offer
-                .gallery
-                .iter()
-                .map(|g| g.reference())
-                .collect();
+            let known: Vec<String> = offer.gallery.iter().map(|g| g.reference()).collect();
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             let asked = format!("{}/{}/{}", base.publisher, base.offer, base.sku);
             let hint = crate::human::nearest(&asked, &known)

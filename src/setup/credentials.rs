@@ -62,7 +62,11 @@ pub fn detect(
                 ),
                 AuthMode::WorkloadIdentity | AuthMode::ClientSecret => {
                     let needed: &[&str] = if mode == AuthMode::WorkloadIdentity {
-                        &["AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"]
+                        &[
+                            "AZURE_FEDERATED_TOKEN_FILE",
+                            "AZURE_CLIENT_ID",
+                            "AZURE_TENANT_ID",
+                        ]
                     } else {
                         &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"]
                     };
@@ -113,7 +117,10 @@ mod tests {
                 .map(|c| c.availability.clone())
                 .unwrap()
         };
-        assert_eq!(by(AuthMode::Cli), Availability::Missing("az is not on PATH".into()));
+        assert_eq!(
+            by(AuthMode::Cli),
+            Availability::Missing("az is not on PATH".into())
+        );
         assert_eq!(
             by(AuthMode::ManagedIdentity),
             Availability::Ready("IDENTITY_ENDPOINT is set".into())

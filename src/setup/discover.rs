@@ -5,8 +5,8 @@
 use crate::arm::wire::{self, AUTHORIZATION_API_VERSION, SUBSCRIPTIONS_API_VERSION};
 use crate::arm::{ArmClient, ArmError, Principal};
 use crate::config::{ImagePath, LabRef};
-use crate::factory::{FactoryError, Inventory};
 use crate::factory::inventory::{DELETE_IMAGE_ACTION, describe_actions};
+use crate::factory::{FactoryError, Inventory};
 
 /// The action a build needs in the factory lab.
 pub const CREATE_VM_ACTION: &str = "Microsoft.DevTestLab/labs/virtualMachines/write";
@@ -171,7 +171,10 @@ pub async fn labs(
                 location: l.location.clone(),
                 subscription_name: subscription_name.to_string(),
                 build: refused(Access::of(&roles, &[CREATE_VM_ACTION])),
-                receive: refused(Access::of(&roles, &[WRITE_IMAGE_ACTION, DELETE_IMAGE_ACTION])),
+                receive: refused(Access::of(
+                    &roles,
+                    &[WRITE_IMAGE_ACTION, DELETE_IMAGE_ACTION],
+                )),
                 paths,
                 images: l.images.len(),
             }

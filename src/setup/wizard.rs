@@ -13,8 +13,8 @@ use super::discover::{Access, LabChoice, SignedIn};
 use crate::arm::AuthMode;
 use crate::config::write::{self, ConfigFile};
 use crate::config::{
-    ArtifactRef, AzureSettings, BaseImage, BuildSettings, Defaults, FactoryConfig,
-    ImageDefinition, ImagePath, OsType, RetentionPolicy, TargetLab, parse_age,
+    ArtifactRef, AzureSettings, BaseImage, BuildSettings, Defaults, FactoryConfig, ImageDefinition,
+    ImagePath, OsType, RetentionPolicy, TargetLab, parse_age,
 };
 use crate::factory::Inventory;
 use crate::factory::build::plan::{FactoryOffer, GalleryOffer, generalize_artifact};
@@ -240,9 +240,10 @@ impl Wizard {
         let base = self.base_image().cloned();
         self.base = base.and_then(|b| offer.gallery.iter().position(|g| *g == b));
         self.artifacts.retain(|a| {
-            offer.artifact_sources.iter().any(|s| {
-                s.name == a.source && s.artifacts.iter().any(|o| o.name == a.name)
-            })
+            offer
+                .artifact_sources
+                .iter()
+                .any(|s| s.name == a.source && s.artifacts.iter().any(|o| o.name == a.name))
         });
         self.offer = Some(offer);
     }
@@ -271,6 +272,17 @@ impl Wizard {
                 .cloned()
                 .unwrap_or_else(|| self.default_paths());
             self.targets.insert(lab, paths);
+        }
+    }
+
+    /// A path for the first image under what the first target lab receives (`win2022` →
+    /// `win2022/base`), when none is typed yet.
+    pub fn suggested_path(&self) -> String {
+        let first = self.targets.values().flat_map(|p| split_paths(p)).next();
+        match first {
+            Some(p) if p.as_str().contains('/') => p.as_str().to_string(),
+            Some(p) => format!("{p}/base"),
+            None => String::new(),
         }
     }
 
@@ -455,23 +467,42 @@ impl Wizard {
     fn validate_definition(&self) -> Result<(), Problem> {
         let raw = self.definition_path.trim();
         let path = ImagePath::new(raw);
-        let bad_segment = raw
-            .split(['/', '\\'])
-            .any(|s| matches!(s.trim(), "." | "..") || s.contains([':', '*', '?', '"', '<', '>', '|']));
-        if path.is_empty() || bad_segment {
+        let bad_segment = raw.split(['/', '\\']).any(|s| {
+            matches!(s.trim(), "." | "..") || s.contains([':', '*', '?', '"', '<', '>', '|'])
+        });
+        if path.is_empty() {
+            return Err(problem(
+                Field::DefinitionPath,
+                "name the image: folders and a name joined by /, like win2022/base",
+            ));
+        }
+        if bad_segment {
             return Err(problem(
                 Field::DefinitionPath,
                 format!(
-                    "`{raw}` is not an image path: folders and a name joined by /, like win2022/base"
+                    "`{raw}` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)"
                 ),
             ));
         }
         for (&i, paths) in &self.targets {
+            // Every path a lab receives must match a definition, or factory.toml does not
+            // load; the setup makes one definition.
+            if let Some(other) = split_paths(paths).iter().find(|p| !p.covers(&path))
+                && split_paths(paths).iter().any(|p| p.covers(&path))
+            {
+                return Err(problem(
+                    Field::DefinitionPath,
+                    format!(
+                        "{} also receives {other}, which this image is not under: go back (Esc) and take it out (add its definitions after the setup), or name this image under it",
+                        self.labs[i].lab.name
+                    ),
+                ));
+            }
             if !split_paths(paths).iter().any(|p| p.covers(&path)) {
                 return Err(problem(
                     Field::DefinitionPath,
                     format!(
-                        "{} receives {} only: name the image under one of them (like {}/base), or go back (shift-tab) and change what the lab receives",
+                        "{} receives {} only: name the image under one of them (like {}/base), or go back (Esc) and change what the lab receives",
                         self.labs[i].lab.name,
                         paths.trim(),
                         split_paths(paths)
@@ -616,8 +647,9 @@ impl Wizard {
                 &config,
                 &[
                     format!("Written by `imagefactory init`{who}."),
-                    "Image definitions live under images/; a file's path there is its image path.".into(),
-                    "`imagefactory check` checks this file against Azure.".into(),
+                    "Image definitions live under images/ (a file's path is its image path)."
+                        .into(),
+                    "`imagefactory check` checks this against Azure.".into(),
                 ],
             ),
         }];
@@ -628,8 +660,7 @@ impl Wizard {
                 text: write::definition_toml(
                     d,
                     &[format!(
-                        "The {} artifact is applied last by every build: it is not listed here.",
-                        generalize
+                        "Every build applies {generalize} last: it is not listed here."
                     )],
                 ),
             });

@@ -270,7 +270,9 @@ fn spawn(effect: Effect, context: &Context) {
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 };
-                let _ = context.tx.send(Msg::Loaded(req, Payload::SignedIn(mode, result)));
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::SignedIn(mode, result)));
             });
         }
         Effect::SetupLabs(req, mode, subscriptions) => {
@@ -282,7 +284,9 @@ fn spawn(effect: Effect, context: &Context) {
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 };
-                let _ = context.tx.send(Msg::Loaded(req, Payload::SetupLabs(result)));
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::SetupLabs(result)));
             });
         }
         Effect::SetupOffer(req, mode, factory, estate) => {
@@ -294,16 +298,21 @@ fn spawn(effect: Effect, context: &Context) {
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 };
-                let _ = context.tx.send(Msg::Loaded(req, Payload::SetupOffer(result)));
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::SetupOffer(result)));
             });
         }
         Effect::WriteConfig(req, dir, files, overwrite) => {
             tokio::task::spawn_blocking(move || {
-                let result = crate::config::write::write(&dir, &files, overwrite)
+                let result = crate::config::write::loads(&files)
+                    .and_then(|_| crate::config::write::write(&dir, &files, overwrite))
                     .and_then(|()| crate::config::load(&dir.join("factory.toml")))
                     .map(Box::new)
                     .map_err(|e| e.to_string());
-                let _ = context.tx.send(Msg::Loaded(req, Payload::ConfigWritten(result)));
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::ConfigWritten(result)));
             });
         }
         Effect::ImportLegacy(req, from, to) => {
@@ -320,7 +329,9 @@ fn spawn(effect: Effect, context: &Context) {
                             )
                         })
                     });
-                let _ = context.tx.send(Msg::Loaded(req, Payload::ConfigWritten(result)));
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::ConfigWritten(result)));
             });
         }
         Effect::ScanJournals => {

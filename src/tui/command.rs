@@ -45,6 +45,7 @@ pub enum CommandId {
     CancelRun,
     ResumeRun,
     Distribute,
+    Init,
 }
 
 /// Where a command applies.
@@ -305,6 +306,16 @@ pub const COMMANDS: &[Command] = &[
         aliases: &[],
         keys: &["ctrl-z"],
         help: "suspend to the shell (fg resumes)",
+        scope: Scope::Global,
+        changes_azure: false,
+        hint: false,
+    },
+    Command {
+        id: Init,
+        name: "init",
+        aliases: &["setup"],
+        keys: &[],
+        help: "the guided setup: sign in, choose the labs and policy, write factory.toml",
         scope: Scope::Global,
         changes_azure: false,
         hint: false,

@@ -59,10 +59,20 @@ pub enum Effect {
     /// Setup: read the labs of these subscriptions, with what the identity may do in each.
     SetupLabs(ReqId, crate::arm::AuthMode, Vec<String>),
     /// Setup: read what the chosen factory lab offers.
-    SetupOffer(ReqId, crate::arm::AuthMode, crate::config::LabRef, Box<Inventory>),
+    SetupOffer(
+        ReqId,
+        crate::arm::AuthMode,
+        crate::config::LabRef,
+        Box<Inventory>,
+    ),
     /// Write the configuration's files into this folder (over existing ones if allowed),
     /// then load it.
-    WriteConfig(ReqId, std::path::PathBuf, Vec<crate::config::write::ConfigFile>, bool),
+    WriteConfig(
+        ReqId,
+        std::path::PathBuf,
+        Vec<crate::config::write::ConfigFile>,
+        bool,
+    ),
     /// Convert the original factory's configuration (from, into), then load it.
     ImportLegacy(ReqId, std::path::PathBuf, std::path::PathBuf),
     /// From now on, work with this configuration (and its credential).

@@ -111,3 +111,37 @@ pub const ENGINEERING: &str = "7c4d2e9a-5b3f-4a61-9e0d-2f8b6c1a4e02";
 pub const PARTNER: &str = "e3a9b0c2-8d17-4f5e-b6a4-9c0d1e2f3a03";
 pub const DEV_LAB: &str = "/subscriptions/0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01/resourceGroups/rg-dev-we/providers/Microsoft.DevTestLab/labs/Dev-WestEurope";
 pub const PARTNER_LAB: &str = "/subscriptions/e3a9b0c2-8d17-4f5e-b6a4-9c0d1e2f3a03/resourceGroups/rg-partner-ne/providers/Microsoft.DevTestLab/labs/Partner-NorthEurope";
+
+/// Runs the binary with `args` and extra environment, outside any configuration or pipeline:
+/// `home` is its home, working directory and root of the XDG directories, so that nothing of
+/// the user's (a `factory.toml`, `read_only = true`, a cache) changes the result.
+pub fn run_bin_in(
+    home: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imagefactory"));
+    for name in [
+        "IMAGEFACTORY_CONFIG",
+        "IMAGEFACTORY_ENDPOINT",
+        "IMAGEFACTORY_AUTH",
+        "IMAGEFACTORY_STATE_DIR",
+        "TF_BUILD",
+        "GITHUB_ACTIONS",
+        "NO_COLOR",
+    ] {
+        command.env_remove(name);
+    }
+    let dir = |name: &str| home.join(name);
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", dir("config"))
+        .env("XDG_STATE_HOME", dir("state"))
+        .env("XDG_CACHE_HOME", dir("cache"))
+        .env("XDG_DATA_HOME", dir("data"))
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(home)
+        .output()
+        .expect("the binary runs")
+}

@@ -51,6 +51,12 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Drift => switch(model, View::Drift),
         Defs => switch(model, View::Defs),
         Messages => push(model, View::Messages),
+        Init => {
+            super::setup::open(
+                model,
+                crate::tui::model::setup::Setup::Started(std::path::PathBuf::from(".")),
+            );
+        }
         Builds => switch(model, View::Builds),
         Jobs => push(model, View::Jobs),
         Suspend => return vec![Effect::Suspend],

@@ -30,7 +30,9 @@ pub fn open(model: &mut Model, setup: Setup) {
     let cursor = wizard
         .credentials
         .iter()
-        .position(|c| Some(c.mode) == current && !matches!(c.availability, Availability::Missing(_)))
+        .position(|c| {
+            Some(c.mode) == current && !matches!(c.availability, Availability::Missing(_))
+        })
         .or_else(|| {
             wizard
                 .credentials
@@ -66,9 +68,7 @@ pub fn key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         KeyCode::Enter => enter(model),
-        KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown
-            if lists(screen) =>
-        {
+        KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown if lists(screen) => {
             let step = match key.code {
                 KeyCode::Up => -1,
                 KeyCode::Down => 1,
@@ -176,7 +176,11 @@ fn focuses(screen: &SetupScreen) -> Vec<Focus> {
         ],
         Step::Definition => {
             let mut f = vec![Focus::DefinitionPath, Focus::Base, Focus::Artifacts];
-            f.extend(parameters(&screen.wizard).into_iter().map(|(i, name, _)| Focus::Parameter(i, name)));
+            f.extend(
+                parameters(&screen.wizard)
+                    .into_iter()
+                    .map(|(i, name, _)| Focus::Parameter(i, name)),
+            );
             f
         }
         _ => vec![Focus::List],
@@ -198,7 +202,11 @@ pub fn parameters(wizard: &Wizard) -> Vec<(usize, String, bool)> {
                 .iter()
                 .filter(|s| s.name == chosen.source)
                 .flat_map(|s| s.artifacts.iter().filter(|a| a.name == chosen.name))
-                .flat_map(move |a| a.parameters.iter().map(move |p| (i, p.name.clone(), p.required)))
+                .flat_map(move |a| {
+                    a.parameters
+                        .iter()
+                        .map(move |p| (i, p.name.clone(), p.required))
+                })
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -216,7 +224,12 @@ fn move_focus(screen: &mut SetupScreen, by: isize) {
 /// Gives `f` the keys, with its answer as the text to edit.
 pub fn focus(screen: &mut SetupScreen, f: Focus) {
     let text = match &f {
-        Focus::TargetPaths => screen.wizard.targets.get(&screen.cursor).cloned().unwrap_or_default(),
+        Focus::TargetPaths => screen
+            .wizard
+            .targets
+            .get(&screen.cursor)
+            .cloned()
+            .unwrap_or_default(),
         Focus::KeepLatest => screen.wizard.retention.keep_latest.clone(),
         Focus::MinAge => screen.wizard.retention.min_age.clone(),
         Focus::DefinitionPath => screen.wizard.definition_path.clone(),
@@ -234,7 +247,11 @@ pub fn focus(screen: &mut SetupScreen, f: Focus) {
     if f == Focus::Base {
         let base = screen.wizard.base;
         screen.focus = f;
-        screen.cursor = screen.gallery_shown().iter().position(|g| Some(*g) == base).unwrap_or(0);
+        screen.cursor = screen
+            .gallery_shown()
+            .iter()
+            .position(|g| Some(*g) == base)
+            .unwrap_or(0);
         return;
     }
     if f == Focus::Artifacts {
@@ -245,6 +262,9 @@ pub fn focus(screen: &mut SetupScreen, f: Focus) {
 
 fn go_to(screen: &mut SetupScreen, step: Step) {
     screen.wizard.step = step;
+    if step == Step::Definition && screen.wizard.definition_path.trim().is_empty() {
+        screen.wizard.definition_path = screen.wizard.suggested_path();
+    }
     screen.problem = None;
     screen.failure = None;
     screen.scroll = 0;
@@ -267,7 +287,10 @@ fn toggles(screen: &SetupScreen) -> bool {
         (screen.step(), &screen.focus),
         (Step::Subscriptions | Step::Targets, Focus::List)
             | (_, Focus::Artifacts)
-            | (_, Focus::ProtectInUse | Focus::RetireRemoved | Focus::RetireUnsubscribed)
+            | (
+                _,
+                Focus::ProtectInUse | Focus::RetireRemoved | Focus::RetireUnsubscribed
+            )
     )
 }
 
@@ -319,7 +342,11 @@ fn toggle(screen: &mut SetupScreen) {
             let shown = screen.artifacts_shown();
             if let Some((source, artifact)) = shown.get(screen.cursor) {
                 let w = &mut screen.wizard;
-                match w.artifacts.iter().position(|a| a.source == *source && a.name == artifact.name) {
+                match w
+                    .artifacts
+                    .iter()
+                    .position(|a| a.source == *source && a.name == artifact.name)
+                {
                     Some(i) => {
                         w.artifacts.remove(i);
                     }
@@ -493,7 +520,9 @@ fn advance(model: &mut Model) -> Vec<Effect> {
 }
 
 fn same_set(a: &[String], b: &[String]) -> bool {
-    a.len() == b.len() && a.iter().all(|x| b.iter().any(|y| y.eq_ignore_ascii_case(x)))
+    a.len() == b.len()
+        && a.iter()
+            .all(|x| b.iter().any(|y| y.eq_ignore_ascii_case(x)))
 }
 
 /// Shows a wrong answer at its field, giving that field the keys when it is on screen.
@@ -525,8 +554,15 @@ fn awaited(model: &mut Model, req: crate::tui::model::ReqId) -> Option<&mut Setu
 }
 
 /// Signing in answered.
-pub fn signed_in(model: &mut Model, req: crate::tui::model::ReqId, mode: AuthMode, result: Result<SignedIn, String>) {
-    let Some(screen) = awaited(model, req) else { return };
+pub fn signed_in(
+    model: &mut Model,
+    req: crate::tui::model::ReqId,
+    mode: AuthMode,
+    result: Result<SignedIn, String>,
+) {
+    let Some(screen) = awaited(model, req) else {
+        return;
+    };
     match result {
         Ok(s) => {
             screen.wizard.signed_in(mode, s);
@@ -538,8 +574,14 @@ pub fn signed_in(model: &mut Model, req: crate::tui::model::ReqId, mode: AuthMod
 }
 
 /// The labs of the chosen subscriptions were read.
-pub fn labs_read(model: &mut Model, req: crate::tui::model::ReqId, result: Result<Box<(Inventory, Vec<LabChoice>)>, String>) {
-    let Some(screen) = awaited(model, req) else { return };
+pub fn labs_read(
+    model: &mut Model,
+    req: crate::tui::model::ReqId,
+    result: Result<Box<(Inventory, Vec<LabChoice>)>, String>,
+) {
+    let Some(screen) = awaited(model, req) else {
+        return;
+    };
     match result {
         Ok(read) => {
             let (estate, labs) = *read;
@@ -552,11 +594,21 @@ pub fn labs_read(model: &mut Model, req: crate::tui::model::ReqId, result: Resul
 }
 
 /// What the factory lab offers was read.
-pub fn offer_read(model: &mut Model, req: crate::tui::model::ReqId, result: Result<Box<FactoryOffer>, String>) {
-    let Some(screen) = awaited(model, req) else { return };
+pub fn offer_read(
+    model: &mut Model,
+    req: crate::tui::model::ReqId,
+    result: Result<Box<FactoryOffer>, String>,
+) {
+    let Some(screen) = awaited(model, req) else {
+        return;
+    };
     match result {
         Ok(offer) => {
-            screen.wizard.offer_for = screen.wizard.factory.and_then(|i| screen.wizard.labs.get(i)).map(|l| l.lab.clone());
+            screen.wizard.offer_for = screen
+                .wizard
+                .factory
+                .and_then(|i| screen.wizard.labs.get(i))
+                .map(|l| l.lab.clone());
             screen.wizard.set_offer(*offer);
             screen.failure = None;
             focus(screen, Focus::DefinitionPath);
@@ -566,7 +618,11 @@ pub fn offer_read(model: &mut Model, req: crate::tui::model::ReqId, result: Resu
 }
 
 /// The configuration was written (or imported) and loaded: the console takes it.
-pub fn written(model: &mut Model, req: crate::tui::model::ReqId, result: Result<Box<FactoryConfig>, String>) -> Vec<Effect> {
+pub fn written(
+    model: &mut Model,
+    req: crate::tui::model::ReqId,
+    result: Result<Box<FactoryConfig>, String>,
+) -> Vec<Effect> {
     let Some(screen) = awaited(model, req) else {
         return Vec::new();
     };

@@ -450,36 +450,6 @@ pub fn messages(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
 }
 
-/// `chars` in lines of at most `first` characters, then `rest`: broken after a space when
-/// there is one in the line's second half, else where the line is full.
-fn wrap_words(chars: &[char], first: usize, rest: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < chars.len() {
-        let width = if out.is_empty() { first } else { rest }.max(1);
-        let mut end = (start + width).min(chars.len());
-        if end < chars.len()
-            && let Some(space) = chars[start + width / 2..end]
-                .iter()
-                .rposition(|c| *c == ' ')
-        {
-            end = start + width / 2 + space + 1;
-        }
-        out.push(
-            chars[start..end]
-                .iter()
-                .collect::<String>()
-                .trim_end()
-                .to_string(),
-        );
-        start = end;
-        while start < chars.len() && chars[start] == ' ' && !out.is_empty() {
-            start += 1;
-        }
-    }
-    out
-}
-
 pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let lines = detail_lines(model);
     let route = model.route();
@@ -497,7 +467,10 @@ pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         // The first screen line takes `width` characters; the rest are indented by two, so
         // they take two fewer (nothing is cut off at the edge). Lines break between words
         // where they can, inside a word (an id, a URL) only where they must.
-        for (n, piece) in wrap_words(&chars, width, width - 2).into_iter().enumerate() {
+        for (n, piece) in super::wrap_words(&chars, width, width - 2)
+            .into_iter()
+            .enumerate()
+        {
             let indent = if n == 0 { "" } else { "  " };
             screen.push((i, format!("{indent}{piece}")));
         }

@@ -5,6 +5,7 @@ mod chrome;
 mod dialogs;
 mod lists;
 mod retention;
+mod setup;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -25,6 +26,36 @@ pub(crate) fn ellipsis(text: &str, width: usize) -> String {
     cut
 }
 
+/// `chars` in lines of at most `first` characters, then `rest`: broken after a space when
+/// there is one in the line's second half, else where the line is full.
+pub(crate) fn wrap_words(chars: &[char], first: usize, rest: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < chars.len() {
+        let width = if out.is_empty() { first } else { rest }.max(1);
+        let mut end = (start + width).min(chars.len());
+        if end < chars.len()
+            && let Some(space) = chars[start + width / 2..end]
+                .iter()
+                .rposition(|c| *c == ' ')
+        {
+            end = start + width / 2 + space + 1;
+        }
+        out.push(
+            chars[start..end]
+                .iter()
+                .collect::<String>()
+                .trim_end()
+                .to_string(),
+        );
+        start = end;
+        while start < chars.len() && chars[start] == ' ' && !out.is_empty() {
+            start += 1;
+        }
+    }
+    out
+}
+
 /// The smallest screen the console lays out.
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 12;
@@ -43,6 +74,10 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
                 .wrap(ratatui::widgets::Wrap { trim: false }),
             full,
         );
+        return;
+    }
+    if let Some(screen) = &model.setup {
+        setup::setup(model, screen, theme, frame);
         return;
     }
     let [header, body, footer] = Layout::vertical([

@@ -476,3 +476,64 @@ fn on_a_slow_estate_without_a_cache_lab_names_show_before_the_inventory_is_read(
         "first row after {first_row:?}, whole inventory after {whole:?}"
     );
 }
+
+#[test]
+#[ignore = "needs tmux; run with --include-ignored"]
+fn init_in_an_empty_folder_ends_in_a_console_showing_the_new_factory() {
+    require_tmux();
+    let emulator = Emulator::start();
+    let state = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let env: Vec<String> = emulator
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}='{v}'"))
+        .collect();
+    // No --config: the folder is empty, and init writes into it.
+    let command = format!(
+        "cd '{}' && env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' XDG_CACHE_HOME='{}' TERM=xterm-256color {BIN} init; echo exited=$?; sleep 5",
+        folder.path().display(),
+        env.join(" "),
+        state.path().display(),
+        state.path().display(),
+        state.path().display()
+    );
+    let term = Terminal::start("init", &command);
+    term.wait_for("Step 1 of 6: Sign in");
+    term.keys(&["Enter"]);
+    term.wait_for("Signed in as factory@contoso.com");
+    term.keys(&["Enter"]);
+    term.wait_for("Step 2 of 6");
+    term.keys(&["Enter"]);
+    // The labs of the three subscriptions the identity may change; ImageFactory is the fifth.
+    term.wait_for("ImageFactory");
+    term.keys(&["Down", "Down", "Down", "Down", "Enter"]);
+    term.wait_for("Step 4 of 6");
+    // Dev-WestEurope (the fourth lab) receives win2022.
+    term.keys(&["Down", "Down", "Down", "Space"]);
+    term.wait_for("receives win2022");
+    term.keys(&["Enter"]);
+    term.wait_for("Today this would retire");
+    term.keys(&["Enter"]);
+    term.wait_for("Step 6 of 6");
+    term.keys(&["Tab"]);
+    term.type_text("2022 datacenter azure");
+    term.keys(&["Enter", "Enter"]);
+    let review = term.wait_for("Last: the files");
+    assert!(review.contains("lab = \"ImageFactory\""), "{review}");
+    assert!(
+        !folder.path().join("factory.toml").exists(),
+        "nothing before Enter"
+    );
+    term.keys(&["Enter"]);
+    let screen = term.wait_for("written and loaded");
+    assert!(screen.contains("factory ImageFactory"), "{screen}");
+    let screen = term.wait_for("updated");
+    assert!(screen.contains("ImageFactory [F]"), "{screen}");
+    assert!(screen.contains("Dev-WestEurope [T]"), "{screen}");
+    term.keys(&["q"]);
+    term.wait_for("exited=0");
+    let config = imagefactory::config::load(&folder.path().join("factory.toml")).unwrap();
+    assert_eq!(config.factory.name, "ImageFactory");
+    assert_eq!(config.images[0].path.as_str(), "win2022/base");
+}

@@ -105,7 +105,7 @@ impl Harness {
                     )
                 }
                 Effect::WriteConfig(req, dir, files, overwrite) => {
-                    let r = config::write::loads(&files)
+                    let r = config::write::loads(&dir, &files)
                         .and_then(|_| config::write::write(&dir, &files, overwrite))
                         .and_then(|()| config::load(&dir.join("factory.toml")))
                         .map(Box::new)

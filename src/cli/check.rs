@@ -10,7 +10,6 @@ use super::context::{self, Context};
 use super::exit::Exit;
 use super::output::{annotate_file, in_pipeline, print_json, report_error};
 use crate::config::FactoryConfig;
-use crate::factory::build::offer;
 use crate::factory::check::{self, Finding, Level};
 
 /// Options of `check`.
@@ -111,27 +110,7 @@ async fn estate(
         format!("{}{mode}", p.name)
     });
     let inventory = context::read_inventory(&context).await?;
-    let mut findings = Vec::new();
-    let offered = match offer::read(&context.client, &config.factory, &inventory).await {
-        Ok(o) => Some(o),
-        Err(e) => {
-            // A missing factory lab has its own finding; anything else is said here.
-            if e.status() != Some(404) {
-                findings.push(Finding {
-                    level: Level::Error,
-                    subject: format!("factory lab {}", config.factory.name),
-                    problem: format!(
-                        "what it offers (gallery images, artifact sources) could not be read: {e}"
-                    ),
-                    fix: "check the identity's access to the lab, then run check again".into(),
-                    file: None,
-                });
-            }
-            None
-        }
-    };
-    findings.extend(check::check(config, &inventory, offered.as_ref()));
-    findings.sort_by_key(|f| f.level);
+    let findings = check::check_estate(&context.client, config, &inventory).await;
     Ok((who, findings))
 }
 

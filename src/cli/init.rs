@@ -357,7 +357,7 @@ fn write_files(wizard: &Wizard, dir: &Path) -> Exit {
             return Exit::Usage;
         }
     };
-    if let Err(e) = write::loads(&files) {
+    if let Err(e) = write::loads(dir, &files) {
         report_error(&format!(
             "the configuration would not load, so nothing was written: {e}"
         ));

@@ -143,11 +143,16 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ConfigError> {
 }
 
 fn load(root: &Path, file: &Path) -> Result<ImageDefinition, ConfigError> {
-    let text = read(file)?;
+    parse(root, file, &read(file)?)
+}
+
+/// The definition `text` would be as `file` under the images folder `root` (its path there is
+/// the image path): for text being edited, before it is written.
+pub fn parse(root: &Path, file: &Path, text: &str) -> Result<ImageDefinition, ConfigError> {
     let parsed: ImageFile =
-        toml::from_str(&text).map_err(|e| ConfigError::from_toml(file, &text, &e))?;
+        toml::from_str(text).map_err(|e| ConfigError::from_toml(file, text, &e))?;
     let at = |span: std::ops::Range<usize>, message: String| {
-        ConfigError::at(file, &text, span.start, message)
+        ConfigError::at(file, text, span.start, message)
     };
     let relative = file.strip_prefix(root).unwrap_or(file).with_extension("");
     let raw_path: Vec<String> = relative

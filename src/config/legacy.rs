@@ -212,7 +212,33 @@ fn convert_template(
             format!("{} VM resources; only the first was imported", vms.len()),
         );
     }
-    let props = &vm["properties"];
+    Ok(from_vm_properties(
+        &vm["properties"],
+        display,
+        path,
+        findings,
+        true,
+    ))
+}
+
+/// An image definition of `path` from a lab VM's properties (in a template, or as Azure
+/// returns a VM): its gallery base, size, notes and artifacts. `Finding`s name what was not
+/// carried over, as from `display`; `all` also reports every other property (a template's
+/// are the author's choices; a live VM's are mostly Azure's own).
+pub fn from_vm_properties(
+    props: &Value,
+    display: &str,
+    path: ImagePath,
+    findings: &mut Vec<Finding>,
+    all: bool,
+) -> Option<ImageDefinition> {
+    let note = |findings: &mut Vec<Finding>, item: &str, note: String| {
+        findings.push(Finding {
+            file: display.to_string(),
+            item: item.to_string(),
+            note,
+        })
+    };
     let gallery = &props["galleryImageReference"];
     if !gallery.is_object() {
         let source = if props["customImageId"].is_string() {
@@ -227,7 +253,7 @@ fn convert_template(
                 "the VM starts from {source}; only marketplace bases can be imported. Skipped, no image definition made"
             ),
         );
-        return Ok(None);
+        return None;
     }
     let s = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let os = match s(&gallery["osType"]).to_ascii_lowercase().as_str() {
@@ -320,6 +346,9 @@ fn convert_template(
             }
         }
     }
+    if !all {
+        return Some(definition);
+    }
     for (key, why) in HANDLED_ELSEWHERE {
         if !props[key].is_null() {
             handled.push(key);
@@ -345,7 +374,23 @@ fn convert_template(
             );
         }
     }
-    Ok(Some(definition))
+    Some(definition)
+}
+
+/// A definition from a lab VM as Azure returns it (with its artifacts): its gallery base and
+/// artifacts.
+pub fn definition_from_vm(
+    vm: &Value,
+    name: &str,
+    path: ImagePath,
+) -> Result<ImageDefinition, String> {
+    let mut findings = Vec::new();
+    from_vm_properties(&vm["properties"], name, path, &mut findings, false).ok_or_else(|| {
+        findings
+            .first()
+            .map(|f| format!("{name}: {}", f.note))
+            .unwrap_or_else(|| format!("{name} has no gallery base image"))
+    })
 }
 
 /// `[resourceId('Microsoft.DevTestLab/labs/artifactSources/artifacts', parameters('labName'), 'public repo', 'windows-chrome')]`

@@ -20,7 +20,7 @@ use crate::arm::AuthMode;
 
 pub use build::BuildSettings;
 pub use errors::ConfigError;
-pub use image::{ArtifactRef, BaseImage, ImageDefinition, OsType};
+pub use image::{ArtifactRef, BaseImage, ImageDefinition, OsType, parse as parse_definition};
 pub use image_path::ImagePath;
 pub use labs::{LabRef, TargetLab};
 pub use retention::{RetentionOverride, RetentionPolicy, parse_age};

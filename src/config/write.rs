@@ -124,16 +124,21 @@ pub fn write(dir: &Path, files: &[ConfigFile], overwrite: bool) -> Result<(), Co
     Ok(())
 }
 
-/// Loads `files` as they would be once written, from a scratch folder that is removed after:
-/// what would not load is refused before anything is written.
-pub fn loads(files: &[ConfigFile]) -> Result<FactoryConfig, ConfigError> {
+/// Loads the configuration in `dir` as it would be once `files` are written there, from a
+/// scratch copy (its `factory.toml` and `images/`) that is removed after: what would not load
+/// (with the definitions already there too) is refused before anything is written.
+pub fn loads(dir: &Path, files: &[ConfigFile]) -> Result<FactoryConfig, ConfigError> {
     let scratch = std::env::temp_dir().join(format!(
         "imagefactory-check-{}-{}",
         std::process::id(),
         uuid::Uuid::new_v4().simple()
     ));
+    let mut copies = present(dir, Path::new("factory.toml"));
+    collect_images(dir, Path::new("images"), &mut copies);
+    copies.retain(|c| !files.iter().any(|f| f.relative == c.relative));
+    copies.extend(files.iter().cloned());
     let result =
-        write(&scratch, files, false).and_then(|()| super::load(&scratch.join("factory.toml")));
+        write(&scratch, &copies, false).and_then(|()| super::load(&scratch.join("factory.toml")));
     let _ = std::fs::remove_dir_all(&scratch);
     // Positions in the scratch copy are positions in the file to be written.
     result.map_err(|e| match e {
@@ -160,6 +165,51 @@ pub fn loads(files: &[ConfigFile]) -> Result<FactoryConfig, ConfigError> {
         },
         other => other,
     })
+}
+
+/// The file at `relative` under `dir`, if it can be read.
+fn present(dir: &Path, relative: &Path) -> Vec<ConfigFile> {
+    std::fs::read_to_string(dir.join(relative))
+        .map(|text| ConfigFile {
+            relative: relative.to_path_buf(),
+            text,
+        })
+        .into_iter()
+        .collect()
+}
+
+/// Every `*.toml` under `dir/relative`, as files relative to `dir`.
+fn collect_images(dir: &Path, relative: &Path, out: &mut Vec<ConfigFile>) {
+    let Ok(entries) = std::fs::read_dir(dir.join(relative)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = relative.join(entry.file_name());
+        if entry.path().is_dir() {
+            collect_images(dir, &name, out);
+        } else if name.extension().is_some_and(|e| e == "toml") {
+            out.extend(present(dir, &name));
+        }
+    }
+}
+
+/// Writes a definition's text (a new one only where no file is) and loads the configuration
+/// again; a configuration that would not load with it is refused before it is written.
+pub fn save_definition(
+    config: &FactoryConfig,
+    file: &std::path::Path,
+    text: &str,
+    new: bool,
+) -> Result<FactoryConfig, ConfigError> {
+    let dir = config.path.parent().unwrap_or(std::path::Path::new("."));
+    let relative = file.strip_prefix(dir).unwrap_or(file).to_path_buf();
+    let files = [ConfigFile {
+        relative,
+        text: text.to_string(),
+    }];
+    loads(dir, &files)?;
+    write(dir, &files, !new)?;
+    super::load(&config.path)
 }
 
 /// A duration as the largest unit that holds it exactly (`7d`, `90m`, `2w`).

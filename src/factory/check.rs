@@ -171,6 +171,36 @@ pub fn check(
     findings
 }
 
+/// Reads what the factory lab offers and checks `config` against it and `inventory`: the
+/// whole check, as `imagefactory check` and the console's Check view make it.
+pub async fn check_estate(
+    client: &crate::arm::ArmClient,
+    config: &FactoryConfig,
+    inventory: &Inventory,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let offered = match super::build::offer::read(client, &config.factory, inventory).await {
+        Ok(o) => Some(o),
+        Err(e) => {
+            // A missing factory lab has its own finding; anything else is said here.
+            if e.status() != Some(404) {
+                findings.push(Finding::error(
+                    format!("factory lab {}", config.factory.name),
+                    format!(
+                        "what it offers (gallery images, artifact sources) could not be read: {e}"
+                    ),
+                    "check the identity's access to the lab, then check again".into(),
+                    None,
+                ));
+            }
+            None
+        }
+    };
+    findings.extend(check(config, inventory, offered.as_ref()));
+    findings.sort_by_key(|f| f.level);
+    findings
+}
+
 /// The lab `lab` names, or the finding that says why it is not there.
 fn find<'i>(
     inventory: &'i Inventory,

@@ -305,7 +305,7 @@ fn spawn(effect: Effect, context: &Context) {
         }
         Effect::WriteConfig(req, dir, files, overwrite) => {
             tokio::task::spawn_blocking(move || {
-                let result = crate::config::write::loads(&files)
+                let result = crate::config::write::loads(&dir, &files)
                     .and_then(|_| crate::config::write::write(&dir, &files, overwrite))
                     .and_then(|()| crate::config::load(&dir.join("factory.toml")))
                     .map(Box::new)
@@ -313,6 +313,57 @@ fn spawn(effect: Effect, context: &Context) {
                 let _ = context
                     .tx
                     .send(Msg::Loaded(req, Payload::ConfigWritten(result)));
+            });
+        }
+        Effect::Check(req, inventory) => {
+            let Some(config) = context.config.clone() else {
+                return;
+            };
+            tokio::spawn(async move {
+                let findings =
+                    crate::factory::check::check_estate(&context.client, &config, &inventory).await;
+                let _ = context.tx.send(Msg::Loaded(req, Payload::Check(findings)));
+            });
+        }
+        Effect::LoadVmTemplate(req, id, path) => {
+            tokio::spawn(async move {
+                let expanded = format!("{id}?$expand=properties($expand=artifacts)");
+                let result = context
+                    .client
+                    .get::<serde_json::Value>(&expanded, DTL_API_VERSION)
+                    .await
+                    .map_err(|e| format!("{} could not be read: {e}", id.name()))
+                    .and_then(|vm| {
+                        crate::config::legacy::definition_from_vm(&vm, id.name(), path.clone())
+                            .map(Box::new)
+                    });
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::VmTemplate(path, result)));
+            });
+        }
+        Effect::SaveDefinition(req, file, text, new) => {
+            let Some(config) = context.config.clone() else {
+                return;
+            };
+            tokio::task::spawn_blocking(move || {
+                let path = config
+                    .path
+                    .parent()
+                    .map(|dir| dir.join("images"))
+                    .and_then(|images| {
+                        file.strip_prefix(&images)
+                            .ok()
+                            .map(|p| p.with_extension(""))
+                    })
+                    .map(|p| crate::config::ImagePath::new(&p.to_string_lossy()))
+                    .unwrap_or_else(|| crate::config::ImagePath::new(""));
+                let result = crate::config::write::save_definition(&config, &file, &text, new)
+                    .map(Box::new)
+                    .map_err(|e| e.to_string());
+                let _ = context
+                    .tx
+                    .send(Msg::Loaded(req, Payload::DefinitionSaved(path, result)));
             });
         }
         Effect::ImportLegacy(req, from, to) => {

@@ -46,6 +46,9 @@ pub enum CommandId {
     ResumeRun,
     Distribute,
     Init,
+    Check,
+    EditDefinition,
+    NewDefinition,
 }
 
 /// Where a command applies.
@@ -97,6 +100,7 @@ const WITH_IDS: &[ViewKind] = &[
     V::RunImage,
 ];
 const RUNS: &[ViewKind] = &[V::Builds, V::Run, V::RunImage];
+const DEFINITIONS: &[ViewKind] = &[V::Defs, V::Definition];
 
 /// The table.
 pub const COMMANDS: &[Command] = &[
@@ -307,6 +311,36 @@ pub const COMMANDS: &[Command] = &[
         keys: &["ctrl-z"],
         help: "suspend to the shell (fg resumes)",
         scope: Scope::Global,
+        changes_azure: false,
+        hint: false,
+    },
+    Command {
+        id: Check,
+        name: "check",
+        aliases: &[],
+        keys: &["8"],
+        help: "the configuration checked against Azure (what would stop a build)",
+        scope: Scope::Global,
+        changes_azure: false,
+        hint: false,
+    },
+    Command {
+        id: EditDefinition,
+        name: "edit",
+        aliases: &[],
+        keys: &["e"],
+        help: "edit the definition's TOML here (checked as you save, then planned)",
+        scope: Scope::Views(DEFINITIONS),
+        changes_azure: false,
+        hint: true,
+    },
+    Command {
+        id: NewDefinition,
+        name: "new",
+        aliases: &["new-definition"],
+        keys: &["n"],
+        help: "a new image definition: :new PATH, or :new PATH LAB/VM from a lab VM's base and artifacts",
+        scope: Scope::Views(DEFINITIONS),
         changes_azure: false,
         hint: false,
     },

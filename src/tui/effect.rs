@@ -75,6 +75,13 @@ pub enum Effect {
     ),
     /// Convert the original factory's configuration (from, into), then load it.
     ImportLegacy(ReqId, std::path::PathBuf, std::path::PathBuf),
+    /// Check the configuration against Azure, on this inventory.
+    Check(ReqId, Box<Inventory>),
+    /// Read a lab VM (with its artifacts) to start a definition of this path from.
+    LoadVmTemplate(ReqId, ResourceId, crate::config::ImagePath),
+    /// Write a definition's text to its file (a new one must not exist), then load the
+    /// configuration again.
+    SaveDefinition(ReqId, std::path::PathBuf, String, bool),
     /// From now on, work with this configuration (and its credential).
     UseConfig(std::sync::Arc<crate::config::FactoryConfig>),
 }

@@ -55,6 +55,18 @@ pub enum Payload {
     SetupLabs(Result<Box<(Inventory, Vec<crate::setup::LabChoice>)>, String>),
     /// Setup: what the factory lab offers.
     SetupOffer(Result<Box<crate::factory::build::FactoryOffer>, String>),
+    /// What the check found.
+    Check(Vec<crate::factory::check::Finding>),
+    /// A definition from a lab VM, for this path, or why not.
+    VmTemplate(
+        crate::config::ImagePath,
+        Result<Box<crate::config::ImageDefinition>, String>,
+    ),
+    /// A definition was saved and the configuration loaded again, or why not.
+    DefinitionSaved(
+        crate::config::ImagePath,
+        Result<Box<crate::config::FactoryConfig>, String>,
+    ),
     /// The configuration written (or imported) and loaded.
     ConfigWritten(Result<Box<crate::config::FactoryConfig>, String>),
 }

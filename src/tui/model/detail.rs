@@ -36,6 +36,8 @@ pub fn detail_lines(model: &Model) -> Vec<DetailLine> {
     match model.routes.last().map(|r| &r.view) {
         Some(View::Detail { id }) => lines_for(model, id),
         Some(View::RunImage { .. }) => super::run_image_lines(model),
+        Some(View::Definition { path }) => super::definition_lines(model, path),
+        Some(View::Check) => super::check_lines(model),
         _ => Vec::new(),
     }
 }

@@ -1,7 +1,10 @@
 //! The console's state. `update` changes it; `view` only reads it.
 
+pub mod check;
 mod data;
+mod definition_lines;
 mod detail;
+pub mod editor;
 mod jobs;
 mod route;
 mod rows;
@@ -16,7 +19,9 @@ use std::time::Duration;
 use ratatui_textarea::TextArea;
 use time::OffsetDateTime;
 
+pub use check::check_lines;
 pub use data::{Data, DriftRow, DriftStatus, ImageAt, LabAt};
+pub use definition_lines::definition_lines;
 pub use detail::{DetailKind, DetailLine, detail_lines};
 pub use jobs::{ItemOutcome, Job, JobItem, JobKind, Jobs};
 pub use route::{Filter, Route, Row, SortKey, View, ViewKind};
@@ -221,11 +226,15 @@ pub struct PinDialog {
 /// What covers the view, if anything.
 pub enum Overlay {
     None,
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Palette(Box<Palette>),
     Confirm(Box<Confirm>),
     Pin(Box<PinDialog>),
     Job(JobWindow),
+    /// A definition's TOML being edited.
+    Editor(Box<editor::Editor>),
 }
 
 /// The raw JSON of the resource a detail view shows.
@@ -274,6 +283,8 @@ pub struct Model {
     pub apply_when_read: Option<Option<crate::arm::ResourceId>>,
     /// Quit once the runs being handed to background processes are (q was pressed then).
     pub quit_when_handed_over: bool,
+    /// The Check view's findings.
+    pub check: check::CheckState,
     /// The guided setup, when it is on screen (it takes the keys and the screen).
     pub setup: Option<Box<setup::SetupScreen>>,
     /// Something visible changed since the last frame.
@@ -319,6 +330,7 @@ impl Model {
             quit: false,
             quit_when_handed_over: false,
             apply_when_read: None,
+            check: Default::default(),
             setup: None,
             dirty: true,
         }

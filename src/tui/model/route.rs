@@ -19,6 +19,8 @@ pub enum ViewKind {
     Run,
     RunImage,
     Jobs,
+    Definition,
+    Check,
 }
 
 /// A view and what it is about.
@@ -51,6 +53,12 @@ pub enum View {
     },
     /// This console's jobs (retirements, pins, run starts).
     Jobs,
+    /// One image definition in full, and the labs that receive it.
+    Definition {
+        path: crate::config::ImagePath,
+    },
+    /// What `check` finds: the configuration against Azure.
+    Check,
 }
 
 impl View {
@@ -67,6 +75,8 @@ impl View {
             View::Run { .. } => ViewKind::Run,
             View::RunImage { .. } => ViewKind::RunImage,
             View::Jobs => ViewKind::Jobs,
+            View::Definition { .. } => ViewKind::Definition,
+            View::Check => ViewKind::Check,
         }
     }
 }

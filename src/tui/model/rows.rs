@@ -78,6 +78,12 @@ pub fn rebuild(route: &mut Route, model: &Model) {
         (View::RunImage { .. }, _) => {
             rows.extend((0..super::run_image_lines(model).len()).map(Row::Line));
         }
+        (View::Definition { path }, _) => {
+            rows.extend((0..super::definition_lines(model, path).len()).map(Row::Line));
+        }
+        (View::Check, _) => {
+            rows.extend((0..super::check_lines(model).len()).map(Row::Line));
+        }
         (View::Jobs, _) => {
             for (j, job) in model.jobs.list.iter().enumerate().rev() {
                 if keep(&format!("{} {}", job.kind.label(), job.title)) {

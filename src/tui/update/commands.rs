@@ -51,6 +51,9 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Drift => switch(model, View::Drift),
         Defs => switch(model, View::Defs),
         Messages => push(model, View::Messages),
+        Check => return super::definitions::open_check(model),
+        EditDefinition => return super::definitions::edit(model),
+        NewDefinition => super::definitions::ask_new(model),
         Init => {
             super::setup::open(
                 model,
@@ -264,18 +267,7 @@ fn open(model: &mut Model) -> Vec<Effect> {
             model.route_mut().filter = super::super::model::Filter::parse(&exact).ok().flatten();
             model.rebuild_top();
         }
-        Row::Def(i) => {
-            let path = model
-                .config
-                .as_ref()
-                .map(|c| c.images[i].path.to_string())
-                .unwrap_or_default();
-            push(model, View::Images { lab: None });
-            model.route_mut().filter = super::super::model::Filter::parse(&regex::escape(&path))
-                .ok()
-                .flatten();
-            model.rebuild_top();
-        }
+        Row::Def(i) => super::definitions::open(model, i),
         Row::Image(_) => return detail(model),
         Row::Run(_) | Row::RunImage(_) | Row::RunTarget(..) | Row::Job(_) => {
             unreachable!("opened before the data is needed")

@@ -235,6 +235,9 @@ fn run_palette(model: &mut Model, typed: &str, first_completion: Option<&str>) -
         model.flash(Level::Error, format!("no command :{name}{hint}"));
         return Vec::new();
     };
+    if command.id == CommandId::NewDefinition && !argument.is_empty() {
+        return super::definitions::new_definition(model, &argument);
+    }
     if !argument.is_empty() && !model.read_only {
         match command.id {
             CommandId::Build => return super::run_plans::build_paths(model, &argument),

@@ -2,6 +2,7 @@
 
 mod builds;
 mod commands;
+mod definitions;
 mod dialogs;
 mod jobs;
 mod reading;
@@ -38,6 +39,9 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             // dialog or the help.
             if key.modifiers.contains(KeyModifiers::CONTROL) {
                 match key.code {
+                    KeyCode::Char('c') if definitions::editor_holds_changes(model) => {
+                        return Vec::new();
+                    }
                     KeyCode::Char('c') => return jobs::interrupt(model),
                     KeyCode::Char('z') => return vec![Effect::Suspend],
                     _ => {}
@@ -52,6 +56,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                 Overlay::Palette(_) => dialogs::palette_key(model, key),
                 Overlay::Help { .. } => dialogs::help_key(model, key),
                 Overlay::Job(_) => jobs::window_key(model, key),
+                Overlay::Editor(_) => definitions::editor_key(model, key),
                 Overlay::None if model.filter_input.is_some() => dialogs::filter_key(model, key),
                 Overlay::None => match model.keymap.command(&key) {
                     Some(id) if !commands::applies_here(model, id) => {

@@ -173,6 +173,8 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
                         ),
                         None => {}
                     }
+                    // A Check view open is checked again on what was read.
+                    return super::definitions::inventory_read(model);
                 }
                 Err(e) => {
                     // Labs the failed reading listed but never read are not "reading" any more:
@@ -260,6 +262,13 @@ pub fn loaded(model: &mut Model, req: u64, payload: Payload) -> Vec<Effect> {
         Payload::SetupLabs(result) => super::setup::labs_read(model, req, result),
         Payload::SetupOffer(result) => super::setup::offer_read(model, req, result),
         Payload::ConfigWritten(result) => return super::setup::written(model, req, result),
+        Payload::Check(findings) => super::definitions::checked(model, req, findings),
+        Payload::VmTemplate(path, result) => {
+            super::definitions::vm_template(model, req, path, result)
+        }
+        Payload::DefinitionSaved(path, result) => {
+            return super::definitions::saved(model, req, path, result);
+        }
     }
     Vec::new()
 }

@@ -192,6 +192,8 @@ fn crumb(model: &Model, route: &Route) -> String {
         View::Run { run } => format!("Run({run})"),
         View::RunImage { image, .. } => format!("Image({image})"),
         View::Jobs => "Jobs".into(),
+        View::Definition { path } => format!("Definition({path})"),
+        View::Check => "Check".into(),
     }
 }
 

@@ -515,6 +515,8 @@ pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme,
             match route.view {
                 super::super::model::View::RunImage { .. } => "Run image",
+                super::super::model::View::Definition { .. } => "Definition",
+                super::super::model::View::Check => "Check",
                 _ => "Detail",
             },
             lines.len(),

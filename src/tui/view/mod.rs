@@ -3,6 +3,7 @@
 mod builds;
 mod chrome;
 mod dialogs;
+mod editor;
 mod lists;
 mod retention;
 mod setup;
@@ -97,7 +98,9 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         View::Messages => lists::messages(model, theme, frame, body),
         View::Builds => builds::runs(model, theme, frame, body),
         View::Run { .. } => builds::run(model, theme, frame, body),
-        View::RunImage { .. } => lists::detail(model, theme, frame, body),
+        View::RunImage { .. } | View::Definition { .. } | View::Check => {
+            lists::detail(model, theme, frame, body)
+        }
         View::Jobs => builds::jobs(model, theme, frame, body),
     }
     chrome::footer(model, theme, frame, footer);
@@ -108,5 +111,6 @@ pub fn view(model: &Model, theme: &Theme, frame: &mut Frame) {
         Overlay::Confirm(c) => dialogs::confirm(model, theme, frame, c),
         Overlay::Pin(p) => dialogs::pin(theme, frame, p),
         Overlay::Job(w) => dialogs::job(model, theme, frame, w),
+        Overlay::Editor(e) => editor::editor(theme, frame, e),
     }
 }

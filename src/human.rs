@@ -57,6 +57,19 @@ pub fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     closest(word, candidates, false)
 }
 
+/// The candidate a reference like `publisher/offer/sku` most likely meant: one that starts
+/// with what was typed (a sku cut short, `2022-datacenter` for
+/// `2022-datacenter-azure-edition`), else the nearest by edits.
+pub fn nearest_reference<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_ascii_lowercase();
+    candidates
+        .iter()
+        .filter(|c| c.to_ascii_lowercase().starts_with(&lower))
+        .min_by_key(|c| c.len())
+        .copied()
+        .or_else(|| nearest(word, candidates))
+}
+
 /// Like `nearest`, but a shortened key (`params` for `parameters`) also counts: people
 /// abbreviate keys, not values.
 pub fn nearest_key<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {

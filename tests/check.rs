@@ -43,6 +43,12 @@ subscription = "11111111-2222-3333-4444-555555555555"
 resource_group = "rg-gone"
 name = "Gone"
 image_paths = ["win2022"]
+
+[[lab]]
+subscription = "7c4d2e9a-5b3f-4a61-9e0d-2f8b6c1a4e02"
+resource_group = "rg-eng-we"
+name = "Training"
+image_paths = ["win2022"]
 "#
     );
     std::fs::create_dir_all(dir.join("images/win2022")).unwrap();
@@ -67,6 +73,18 @@ name = "windows-vscod"
 [[artifact]]
 source = "Private Repo"
 name = "corp-baseline"
+
+[[artifact]]
+source = "Public Repo"
+name = "linux-apt-package"
+[artifact.parameters]
+packages = "git"
+
+[[artifact]]
+source = "Public Repo"
+name = "windows-install-windows-updates"
+[artifact.parameters]
+reboot = "yes"
 "#,
     )
     .unwrap();
@@ -144,12 +162,16 @@ async fn a_broken_configuration_gets_every_problem_with_its_fix() {
                 "its subscription 11111111-2222-3333-4444-555555555555 is not visible to the identity"
             ),
             e(
+                "lab Training",
+                "no lab Training in resource group rg-eng-we of subscription Contoso Engineering (there is one in resource group rg-training)"
+            ),
+            e(
                 "image win2022/base",
                 "the factory lab does not offer the base image MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-editon"
             ),
             e(
                 "image win2022/base",
-                "artifact `windows-chocolatey` needs the parameters packages; add them under [artifact.parameters]"
+                "artifact `windows-chocolatey` needs the parameters packages"
             ),
             e(
                 "image win2022/base",
@@ -159,6 +181,14 @@ async fn a_broken_configuration_gets_every_problem_with_its_fix() {
                 "image win2022/base",
                 "the factory lab has no artifact source `Private Repo` (it has: Public Repo)"
             ),
+            e(
+                "image win2022/base",
+                "artifact `linux-apt-package` is for Linux, and this image is Windows"
+            ),
+            e(
+                "image win2022/base",
+                "artifact `windows-install-windows-updates` has no parameter reboot (it has: none)"
+            ),
             (
                 Level::Warning,
                 "image ubuntu/orphan".to_string(),
@@ -166,7 +196,7 @@ async fn a_broken_configuration_gets_every_problem_with_its_fix() {
             ),
         ]
     );
-    let base = &found[2];
+    let base = &found[3];
     assert_eq!(
         base.fix,
         "allow it in the lab's marketplace images policy, or change [base] in the definition; the nearest it offers is MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-edition"
@@ -233,7 +263,7 @@ fn check_exits_0_on_the_demo_and_2_on_a_broken_configuration() {
     let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["online"], true);
-    assert_eq!(report["findings"].as_array().unwrap().len(), 7);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 10);
     assert_eq!(report["findings"][0]["level"], "error");
     assert_eq!(report["findings"][0]["file"], config);
 
@@ -265,7 +295,7 @@ fn check_names_the_line_of_a_configuration_that_does_not_load_and_the_way_to_mak
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "error: configuration: factory.toml:8:15: keep_latest must be 1 or more (the newest image of a path is always kept), not 0\n  fix: fix the file at the place named; every other check waits for it\nnot ready: 1 error, 0 warnings\n"
+        "error: configuration: factory.toml:8:15: keep_latest must be 1 or more (the newest image of a path is always kept), not 0\n  fix: fix the file at the place named; the checks against Azure wait for it\nnot ready: 1 error, 0 warnings\n"
     );
 
     let empty = tempfile::tempdir().unwrap();
@@ -279,5 +309,35 @@ fn check_names_the_line_of_a_configuration_that_does_not_load_and_the_way_to_mak
     assert!(
         stdout.contains("  fix: run `imagefactory init` to make one, or pass --config FILE\n"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn a_configuration_mistake_is_annotated_at_its_line_in_a_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("factory.toml"),
+        format!("{FACTORY}\n[retention]\nkeep_latest = 0\n"),
+    )
+    .unwrap();
+    let github = run(
+        dir.path(),
+        &["check", "--offline"],
+        &[("GITHUB_ACTIONS", "true")],
+    );
+    assert!(
+        String::from_utf8_lossy(&github.stdout).starts_with(
+            "::error file=factory.toml,line=8,col=15::configuration: factory.toml:8:15: keep_latest must be 1 or more"
+        ),
+        "{}",
+        String::from_utf8_lossy(&github.stdout)
+    );
+    let devops = run(dir.path(), &["check", "--offline"], &[("TF_BUILD", "True")]);
+    assert!(
+        String::from_utf8_lossy(&devops.stdout).starts_with(
+            "##vso[task.logissue type=error;sourcepath=factory.toml;linenumber=8;columnnumber=15]configuration:"
+        ),
+        "{}",
+        String::from_utf8_lossy(&devops.stdout)
     );
 }

@@ -117,7 +117,7 @@ fn wrong_answers_name_their_flag_and_what_to_do() {
     reader.extend(["--subscription".into(), "Partner Labs (read only)".into()]);
     assert_eq!(
         refused(&reader),
-        "error: --factory: the identity may only read Partner-NorthEurope (it has */read): a factory lab needs rights to create VMs; grant it Contributor on rg-partner-ne, or choose another lab\n"
+        "error: --factory: Partner-NorthEurope cannot be the factory lab, which needs the right to create VMs: the identity's role there allows only */read; grant it Contributor on resource group rg-partner-ne, or choose another lab\n"
     );
     assert_eq!(
         refused(&with("--keep-latest", "none")),
@@ -131,9 +131,61 @@ fn wrong_answers_name_their_flag_and_what_to_do() {
         refused(&with("--parameter", "windows-chocolatey.other=x")),
         "error: --parameter: windows-chocolatey needs packages\n"
     );
+    let mut twice = GOOD.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    twice.extend(["--lab".into(), "Dev-WestEurope=win2022/base".into()]);
+    assert_eq!(
+        refused(&twice),
+        "error: --lab: Dev-WestEurope is given twice: give it once, with every path it receives (LAB=PATH,PATH)\n"
+    );
+    let mut stray = GOOD.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    stray.extend(["--parameter".into(), "windows-vscode.theme=dark".into()]);
+    assert_eq!(
+        refused(&stray),
+        "error: --parameter: windows-vscode.theme is for an artifact not chosen: add --artifact SOURCE/windows-vscode, or fix the name before the dot\n"
+    );
+    assert_eq!(
+        refused(&with("--lab", "Dev-WestEurope=../win2022")),
+        "error: --lab: `../win2022` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)\n"
+    );
     assert_eq!(
         refused(&with("--lab", "Dev-WestEurope")),
         "error: --lab: `Dev-WestEurope` has no image paths: write LAB=PATH[,PATH...], like Dev=win2022\n"
+    );
+}
+
+#[test]
+fn init_refuses_options_that_do_not_go_with_it() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        home.path(),
+        &["--demo", "--config", "x.toml", "init", "--non-interactive"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--config names one to read, so it does not go with init"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(home.path().join("file"), "").unwrap();
+    let out = run(
+        home.path(),
+        &["--demo", "init", "--non-interactive", "--dir", "file"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--dir file is a file, not a folder"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        home.path(),
+        &["--demo", "init", "--factory", "ImageFactory"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("are for --non-interactive; without it, init asks them"),
+        "{}",
+        stderr(&out)
     );
 }
 

@@ -37,6 +37,7 @@ struct Report {
 }
 
 pub async fn run(global: &Global, args: CheckArgs) -> Exit {
+    let mut unreached = false;
     let mut report = Report {
         ok: false,
         config: None,
@@ -45,17 +46,32 @@ pub async fn run(global: &Global, args: CheckArgs) -> Exit {
         findings: Vec::new(),
     };
     match context::discover(global) {
-        Err(e) => report.findings.push(Finding {
-            level: Level::Error,
-            subject: "configuration".into(),
-            problem: e.to_string(),
-            fix: "fix the file at the place named; every other check waits for it".into(),
-            file: e.path().map(|p| p.display().to_string()),
-        }),
-        Ok(None) => report.findings.push(Finding {
-            level: Level::Error,
-            subject: "configuration".into(),
-            problem: format!(
+        Err(e) => {
+            let (line, column) = match &e {
+                crate::config::ConfigError::At { line, column, .. } => (Some(*line), Some(*column)),
+                _ => (None, None),
+            };
+            let fix = match &e {
+                crate::config::ConfigError::NotFound { .. }
+                | crate::config::ConfigError::Read { .. } => {
+                    "pass --config with a file that exists, or run `imagefactory init` to make one"
+                }
+                _ => "fix the file at the place named; the checks against Azure wait for it",
+            };
+            report.findings.push(Finding {
+                line,
+                column,
+                ..Finding::error(
+                    "configuration".into(),
+                    e.to_string(),
+                    fix.into(),
+                    e.path().map(|p| p.display().to_string()),
+                )
+            })
+        }
+        Ok(None) => report.findings.push(Finding::error(
+            "configuration".into(),
+            format!(
                 "no factory.toml found (looked in {})",
                 crate::config::search_path(global.config.as_deref())
                     .iter()
@@ -63,9 +79,9 @@ pub async fn run(global: &Global, args: CheckArgs) -> Exit {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            fix: "run `imagefactory init` to make one, or pass --config FILE".into(),
-            file: None,
-        }),
+            "run `imagefactory init` to make one, or pass --config FILE".into(),
+            None,
+        )),
         Ok(Some(config)) => {
             report.config = Some(config.path.display().to_string());
             if !args.offline {
@@ -75,7 +91,18 @@ pub async fn run(global: &Global, args: CheckArgs) -> Exit {
                         report.checked_as = who;
                         report.findings = findings;
                     }
-                    Err(exit) => return exit,
+                    // Azure could not be read at all: said as a finding (JSON readers see it
+                    // too), and the exit says it failed rather than found problems.
+                    Err(Unreached::Said(exit)) => return exit,
+                    Err(Unreached::Failed(e)) => {
+                        unreached = true;
+                        report.findings.push(Finding::error(
+                            "Azure".into(),
+                            format!("the estate could not be read: {e}"),
+                            "check the endpoint, the network and the sign-in (--auth), then check again; --offline checks the files alone".into(),
+                            None,
+                        ));
+                    }
                 }
             }
         }
@@ -91,16 +118,28 @@ pub async fn run(global: &Global, args: CheckArgs) -> Exit {
         report_error(&e.to_string());
         return Exit::Failure;
     }
-    if report.ok { Exit::Ok } else { Exit::Usage }
+    match (unreached, report.ok) {
+        (true, _) => Exit::Failure,
+        (false, true) => Exit::Ok,
+        (false, false) => Exit::Usage,
+    }
+}
+
+/// Why the estate was not checked.
+enum Unreached {
+    /// Already reported (a usage error: the credential, the endpoint).
+    Said(Exit),
+    /// Azure did not answer the reading.
+    Failed(String),
 }
 
 /// Reads the estate and checks the configuration against it: who it was checked as, and the
-/// findings. A failure to reach Azure at all is reported and ends the command.
+/// findings.
 async fn estate(
     global: &Global,
     config: &FactoryConfig,
-) -> Result<(Option<String>, Vec<Finding>), Exit> {
-    let context = Context::new(global)?;
+) -> Result<(Option<String>, Vec<Finding>), Unreached> {
+    let context = Context::connect(global, Some(config.clone())).map_err(Unreached::Said)?;
     let who = context.client.principal().await.map(|p| {
         let mode = context
             .client
@@ -109,7 +148,9 @@ async fn estate(
             .unwrap_or_default();
         format!("{}{mode}", p.name)
     });
-    let inventory = context::read_inventory(&context).await?;
+    let inventory = crate::factory::Inventory::refresh(&context.client, Some(config))
+        .await
+        .map_err(|e| Unreached::Failed(e.to_string()))?;
     let findings = check::check_estate(&context.client, config, &inventory).await;
     Ok((who, findings))
 }
@@ -122,12 +163,14 @@ fn print(report: &Report) {
         };
         let message = format!("{}: {}", f.subject, f.problem);
         if in_pipeline() {
+            let at = f.line.zip(f.column);
             println!(
                 "{}",
                 annotate_file(
                     level,
-                    &format!("{message}. Fix: {}", f.fix),
-                    f.file.as_deref()
+                    &format!("{message} (fix: {})", f.fix),
+                    f.file.as_deref(),
+                    at
                 )
             );
         } else {
@@ -143,11 +186,13 @@ fn print(report: &Report) {
     let warnings = report.findings.len() - errors;
     let scope = match (&report.config, report.online, &report.checked_as) {
         (None, _, _) => String::new(),
-        (Some(path), false, _) => format!("{path} (files only: Azure not reached)"),
+        (Some(path), false, _) => format!("{path} (the files only: Azure was not checked)"),
         (Some(path), true, Some(who)) => format!("{path}, checked in Azure as {who}"),
         (Some(path), true, None) => format!("{path}, checked in Azure"),
     };
-    if report.findings.is_empty() {
+    if report.findings.is_empty() && !report.online {
+        println!("ok: {scope}: the configuration loads");
+    } else if report.findings.is_empty() {
         println!("ok: {scope}: nothing stops a build or a retirement");
     } else {
         println!(

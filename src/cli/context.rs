@@ -63,13 +63,17 @@ impl Context {
     }
 }
 
-/// The configuration `global` names or discovery finds (the sample factory in the demo).
+/// The configuration `global` names or discovery finds; in the demo, the sample factory when
+/// there is none (a `factory.toml` here, made by `init`, comes first).
 pub fn discover(global: &Global) -> Result<Option<FactoryConfig>, config::ConfigError> {
-    let explicit = global
-        .config
-        .clone()
-        .or_else(|| global.demo.then(demo_config).flatten());
-    config::discover(explicit.as_deref())
+    match config::discover(global.config.as_deref())? {
+        Some(found) => Ok(Some(found)),
+        None if global.demo => match demo_config() {
+            Some(sample) => config::load(&sample).map(Some),
+            None => Ok(None),
+        },
+        None => Ok(None),
+    }
 }
 
 /// The sample factory, when running the demo from a checkout.

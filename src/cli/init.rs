@@ -57,8 +57,23 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+impl InitArgs {
+    /// Whether any answer was given as a flag.
+    fn answers_given(&self) -> bool {
+        !self.subscriptions.is_empty()
+            || self.factory.is_some()
+            || !self.labs.is_empty()
+            || self.keep_latest.is_some()
+            || self.min_age.is_some()
+            || self.image.is_some()
+            || self.base.is_some()
+            || !self.artifacts.is_empty()
+            || !self.parameters.is_empty()
+    }
+}
+
 pub async fn run(global: &Global, args: InitArgs) -> Exit {
-    if let Some(legacy) = legacy_configuration(&args.dir) {
+    if let Some(legacy) = setup::legacy_configuration(&args.dir) {
         report_warning(&format!(
             "an original factory's configuration is in {}: `imagefactory import-legacy {} --out {}` converts it instead",
             legacy.display(),
@@ -66,7 +81,26 @@ pub async fn run(global: &Global, args: InitArgs) -> Exit {
             args.dir.display()
         ));
     }
+    if global.config.is_some() {
+        report_error(
+            "init writes a new configuration into --dir (default: this folder); --config names one to read, so it does not go with init",
+        );
+        return Exit::Usage;
+    }
+    if args.dir.exists() && !args.dir.is_dir() {
+        report_error(&format!(
+            "--dir {} is a file, not a folder: name the folder to write factory.toml and images/ into",
+            args.dir.display()
+        ));
+        return Exit::Usage;
+    }
     if !args.non_interactive {
+        if args.answers_given() {
+            report_error(
+                "--factory, --lab, --image, --base and the other answers are for --non-interactive; without it, init asks them",
+            );
+            return Exit::Usage;
+        }
         if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
             report_error(
                 "init asks its questions in a terminal; for scripts pass --non-interactive with --factory, --lab, --image and --base (see init --help)",
@@ -152,10 +186,10 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
         .await
         .map_err(|e| Wrong::Azure(e.to_string()))?;
     wizard.set_labs(Some(estate), labs);
-    wizard.factory = match &args.factory {
-        Some(name) => Some(find_lab(&wizard, name, Field::Factory)?),
-        None => None,
-    };
+    if let Some(name) = &args.factory {
+        let lab = find_lab(&wizard, name, Field::Factory)?;
+        wizard.set_factory(lab);
+    }
     wizard.advance()?;
     for lab in &args.labs {
         let (name, paths) = lab.split_once('=').ok_or_else(|| Problem {
@@ -165,7 +199,15 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
             ),
         })?;
         let i = find_lab(&wizard, name.trim(), Field::Targets)?;
-        wizard.targets.insert(i, paths.to_string());
+        if wizard.targets.insert(i, paths.to_string()).is_some() {
+            return Err(Wrong::Answer(Problem {
+                field: Field::Targets,
+                message: format!(
+                    "{} is given twice: give it once, with every path it receives (LAB=PATH,PATH)",
+                    wizard.labs[i].lab.name
+                ),
+            }));
+        }
     }
     wizard.advance()?;
     if let Some(k) = &args.keep_latest {
@@ -189,7 +231,7 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
             factory.name
         ))
     })?;
-    wizard.set_offer(offered);
+    wizard.set_offer(factory.clone(), offered);
     wizard.definition_path = args.image.clone().unwrap_or_default();
     if let Some(base) = &args.base {
         let gallery = wizard
@@ -197,17 +239,19 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
             .as_ref()
             .map(|o| o.gallery.clone())
             .unwrap_or_default();
-        wizard.base = gallery
+        let found = gallery
             .iter()
             .position(|g| g.reference().eq_ignore_ascii_case(base.trim()));
-        if wizard.base.is_none() {
+        if let Some(g) = found {
+            wizard.set_base(g);
+        } else {
             let known: Vec<String> = gallery.iter().map(|g| g.reference()).collect();
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             return Err(Wrong::Answer(Problem {
                 field: Field::Base,
                 message: format!(
                     "the factory lab offers no base image {base}{}; it offers: {}",
-                    crate::human::nearest(base, &known)
+                    crate::human::nearest_reference(base, &known)
                         .map(|n| format!(" (did you mean {n}?)"))
                         .unwrap_or_default(),
                     known.join(", ")
@@ -229,13 +273,13 @@ fn artifacts(wizard: &Wizard, args: &InitArgs) -> Result<Vec<ChosenArtifact>, Wr
     for raw in &args.artifacts {
         let bad = |message: String| {
             Wrong::Answer(Problem {
-                field: Field::Base,
+                field: Field::Artifact,
                 message,
             })
         };
         let (source, name) = raw.rsplit_once('/').ok_or_else(|| {
             bad(format!(
-                "--artifact `{raw}` is not SOURCE/NAME, like \"Public Repo/windows-chocolatey\""
+                "`{raw}` is not SOURCE/NAME, like \"Public Repo/windows-chocolatey\""
             ))
         })?;
         let found = offer
@@ -260,21 +304,16 @@ fn artifacts(wizard: &Wizard, args: &InitArgs) -> Result<Vec<ChosenArtifact>, Wr
                 .collect();
             let known: Vec<&str> = known.iter().map(String::as_str).collect();
             return Err(bad(format!(
-                "--artifact: the factory lab has no artifact {raw}{}",
+                "the factory lab has no artifact {raw}{}",
                 crate::human::nearest(raw, &known)
                     .map(|n| format!("; did you mean {n}?"))
                     .unwrap_or_default()
             )));
         };
         let mut parameters = BTreeMap::new();
-        for p in &args.parameters {
-            let Some((key, value)) = p.split_once('=') else {
-                continue;
-            };
-            if let Some((artifact, parameter)) = key.split_once('.')
-                && artifact.eq_ignore_ascii_case(&a.name)
-            {
-                parameters.insert(parameter.to_string(), value.to_string());
+        for (artifact, parameter, value) in parameter_flags(args)? {
+            if artifact.eq_ignore_ascii_case(&a.name) {
+                parameters.insert(parameter, value);
             }
         }
         chosen.push(ChosenArtifact {
@@ -283,7 +322,45 @@ fn artifacts(wizard: &Wizard, args: &InitArgs) -> Result<Vec<ChosenArtifact>, Wr
             parameters,
         });
     }
+    // A parameter for an artifact not chosen is a mistake, not something to ignore.
+    for (artifact, parameter, _) in parameter_flags(args)? {
+        if !chosen
+            .iter()
+            .any(|c| c.name.eq_ignore_ascii_case(&artifact))
+        {
+            return Err(Wrong::Answer(Problem {
+                field: Field::Parameter(0, parameter.clone()),
+                message: format!(
+                    "{artifact}.{parameter} is for an artifact not chosen: add --artifact SOURCE/{artifact}, or fix the name before the dot"
+                ),
+            }));
+        }
+    }
     Ok(chosen)
+}
+
+/// `--parameter ARTIFACT.PARAMETER=VALUE` flags, split (an artifact's name may hold dots; a
+/// parameter's does not).
+fn parameter_flags(args: &InitArgs) -> Result<Vec<(String, String, String)>, Wrong> {
+    args.parameters
+        .iter()
+        .map(|p| {
+            let split = p
+                .split_once('=')
+                .and_then(|(key, value)| key.rsplit_once('.').map(|(a, k)| (a, k, value)));
+            match split {
+                Some((a, k, v)) if !a.is_empty() && !k.is_empty() => {
+                    Ok((a.to_string(), k.to_string(), v.to_string()))
+                }
+                _ => Err(Wrong::Answer(Problem {
+                    field: Field::Parameter(0, String::new()),
+                    message: format!(
+                        "`{p}` is not ARTIFACT.PARAMETER=VALUE, like windows-chocolatey.packages=git"
+                    ),
+                })),
+            }
+        })
+        .collect()
 }
 
 /// The lab `name` names among the wizard's labs (`RESOURCE_GROUP/NAME` when names repeat).
@@ -344,6 +421,7 @@ fn flag(field: &Field) -> &'static str {
         Field::MinAge => "--min-age",
         Field::DefinitionPath => "--image",
         Field::Base => "--base",
+        Field::Artifact => "--artifact",
         Field::Parameter(..) => "--parameter",
         Field::Files => "--force",
     }
@@ -374,11 +452,4 @@ fn write_files(wizard: &Wizard, dir: &Path) -> Exit {
         "next: `imagefactory check` checks it against Azure; `imagefactory` opens the console on it"
     );
     Exit::Ok
-}
-
-/// The original factory's `Configuration` folder, if one is here.
-pub fn legacy_configuration(dir: &Path) -> Option<PathBuf> {
-    [dir.join("Configuration"), dir.to_path_buf()]
-        .into_iter()
-        .find(|d| d.join("GoldenImages").is_dir())
 }

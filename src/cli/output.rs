@@ -27,7 +27,7 @@ fn pipeline() -> Option<Pipeline> {
 /// The line to write for a message of `level` (`error` or `warning`), annotated for the
 /// pipeline when there is one.
 fn annotate(level: &str, message: &str) -> String {
-    annotate_file(level, message, None)
+    annotate_file(level, message, None, None)
 }
 
 /// Whether this runs inside a pipeline (Azure DevOps or GitHub Actions).
@@ -62,18 +62,29 @@ pub fn progress(percent: usize, what: &str) {
 
 /// A line for `message` of `level` (`error` or `warning`), about `file` if it names one,
 /// annotated for the pipeline when there is one (its log links the annotation to the file).
-pub fn annotate_file(level: &str, message: &str, file: Option<&str>) -> String {
+pub fn annotate_file(
+    level: &str,
+    message: &str,
+    file: Option<&str>,
+    at: Option<(usize, usize)>,
+) -> String {
     let message = redact(message);
     match pipeline() {
         Some(Pipeline::AzureDevOps) => {
-            let source = file.map(|f| format!(";sourcepath={f}")).unwrap_or_default();
+            let mut source = file.map(|f| format!(";sourcepath={f}")).unwrap_or_default();
+            if let (Some(_), Some((line, column))) = (file, at) {
+                source.push_str(&format!(";linenumber={line};columnnumber={column}"));
+            }
             format!(
                 "##vso[task.logissue type={level}{source}]{}",
                 message.replace(['\r', '\n'], " ")
             )
         }
         Some(Pipeline::GitHubActions) => {
-            let source = file.map(|f| format!(" file={f}")).unwrap_or_default();
+            let mut source = file.map(|f| format!(" file={f}")).unwrap_or_default();
+            if let (Some(_), Some((line, column))) = (file, at) {
+                source.push_str(&format!(",line={line},col={column}"));
+            }
             format!(
                 "::{level}{source}::{}",
                 message

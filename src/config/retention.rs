@@ -97,8 +97,15 @@ pub(super) fn overrides(
     })
 }
 
+/// The most images of a path a lab may keep: more is a typo, not a policy.
+pub const MAX_KEEP_LATEST: usize = 1000;
+
 fn keep_latest(k: &Spanned<i64>, at: &At) -> Result<usize, ConfigError> {
     match usize::try_from(*k.get_ref()) {
+        Ok(n) if n > MAX_KEEP_LATEST => Err(at(
+            k.span(),
+            format!("keep_latest must be at most {MAX_KEEP_LATEST}, not {n}"),
+        )),
         Ok(n) if n >= 1 => Ok(n),
         _ => Err(at(
             k.span(),

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::build::plan::{FactoryOffer, artifact_problem, generalize_artifact, offers_base};
+use super::build::plan::{FactoryOffer, artifact_problem, base_problem, generalize_artifact};
 use super::inventory::{Inventory, LabInventory};
 use crate::config::{FactoryConfig, LabRef};
 
@@ -28,16 +28,32 @@ pub struct Finding {
     /// The file to change, when the fix is in one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Where in the file (1-based line and column), when that is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 impl Finding {
-    fn error(subject: String, problem: String, fix: String, file: Option<String>) -> Finding {
+    /// An error about `subject`, fixed in `file` if one is named.
+    pub fn error(subject: String, problem: String, fix: String, file: Option<String>) -> Finding {
         Finding {
             level: Level::Error,
             subject,
             problem,
             fix,
             file,
+            line: None,
+            column: None,
+        }
+    }
+
+    /// A warning about `subject`.
+    pub fn warning(subject: String, problem: String, fix: String, file: Option<String>) -> Finding {
+        Finding {
+            level: Level::Warning,
+            ..Finding::error(subject, problem, fix, file)
         }
     }
 }
@@ -75,16 +91,15 @@ pub fn check(
         if let Some(offer) = offer {
             let limit = offer.vm_limit.unwrap_or(usize::MAX);
             if lab.vms.len() >= limit && !config.images.is_empty() {
-                findings.push(Finding {
-                    level: Level::Warning,
-                    subject: format!("factory lab {}", lab.name),
-                    problem: format!(
+                findings.push(Finding::warning(
+                    format!("factory lab {}", lab.name),
+                    format!(
                         "the lab allows {limit} VMs and has {}: a build has no room for its VM",
                         lab.vms.len()
                     ),
-                    fix: "delete VMs in the lab, or raise its VM limit policy".into(),
-                    file: None,
-                });
+                    "delete VMs in the lab, or raise its VM limit policy".into(),
+                    None,
+                ));
             }
         }
     }
@@ -97,13 +112,12 @@ pub fn check(
         // build once access is granted.
         let refused = lab.refusal();
         if let Some(why) = refused {
-            findings.push(Finding {
-                level: Level::Warning,
-                subject: format!("lab {}", lab.name),
-                problem: format!("builds leave this lab out and retirement leaves its images alone: {why}"),
-                fix: format!("grant the identity Contributor on the lab's resource group, or remove its [[lab]] from {file}"),
-                file: Some(file.clone()),
-            });
+            findings.push(Finding::warning(
+                format!("lab {}", lab.name),
+                format!("builds leave this lab out and retirement leaves its images alone: {why}"),
+                format!("grant the identity Contributor on the lab's resource group, or remove its [[lab]] from {file}"),
+                Some(file.clone()),
+            ));
         }
         if let Some(factory) = factory
             && !lab.location.eq_ignore_ascii_case(&factory.location)
@@ -111,15 +125,17 @@ pub fn check(
             let paths: Vec<&str> = target.image_paths.iter().map(|p| p.as_str()).collect();
             findings.push(Finding {
                 level: if refused.is_some() { Level::Warning } else { Level::Error },
-                subject: format!("lab {}", lab.name),
-                problem: format!(
-                    "it is in {}, the factory lab in {}: images are copied within a region, so it cannot receive {}",
-                    lab.location,
-                    factory.location,
-                    paths.join(", ")
-                ),
-                fix: format!("remove its [[lab]] from {file}, or build for it in a factory lab in {}", lab.location),
-                file: Some(file.clone()),
+                ..Finding::error(
+                    format!("lab {}", lab.name),
+                    format!(
+                        "it is in {}, the factory lab in {}: images are copied within a region, so it cannot receive {}",
+                        lab.location,
+                        factory.location,
+                        paths.join(", ")
+                    ),
+                    format!("remove its [[lab]] from {file}, or build for it in a factory lab in {}", lab.location),
+                    Some(file.clone()),
+                )
             });
         }
     }
@@ -127,44 +143,33 @@ pub fn check(
         let subject = format!("image {}", definition.path);
         let definition_file = Some(definition.file.display().to_string());
         if !config.labs.iter().any(|t| t.receives(&definition.path)) {
-            findings.push(Finding {
-                level: Level::Warning,
-                subject: subject.clone(),
-                problem: "no lab receives it: a build would skip it".into(),
-                fix: format!(
+            findings.push(Finding::warning(
+                subject.clone(),
+                "no lab receives it: a build would skip it".into(),
+                format!(
                     "add `{}` (or a folder of it) to a [[lab]]'s image_paths in {file}",
                     definition.path
                 ),
-                file: Some(file.clone()),
-            });
-        }
-        let Some(offer) = offer else { continue };
-        let base = &definition.base;
-        if !offers_base(offer, base) {
-            let known: Vec<String> = offer.gallery.iter().map(|g| g.reference()).collect();
-            let known: Vec<&str> = known.iter().map(String::as_str).collect();
-            let asked = format!("{}/{}/{}", base.publisher, base.offer, base.sku);
-            let hint = crate::human::nearest(&asked, &known)
-                .map(|n| format!("; the nearest it offers is {n}"))
-                .unwrap_or_default();
-            findings.push(Finding::error(
-                subject.clone(),
-                format!("the factory lab does not offer the base image {asked}"),
-                format!("allow it in the lab's marketplace images policy, or change [base] in the definition{hint}"),
-                definition_file.clone(),
+                Some(file.clone()),
             ));
         }
+        let Some(offer) = offer else { continue };
         let mut artifacts = definition.artifacts.clone();
         artifacts.push(generalize_artifact(definition.os));
-        for artifact in &artifacts {
-            if let Some(problem) = artifact_problem(offer, artifact) {
-                findings.push(Finding::error(
-                    subject.clone(),
-                    problem,
-                    "fix its [[artifact]] in the definition, or add the artifact source to the factory lab".into(),
-                    definition_file.clone(),
-                ));
-            }
+        let problems = base_problem(offer, &definition.base, definition.os)
+            .into_iter()
+            .chain(
+                artifacts
+                    .iter()
+                    .filter_map(|a| artifact_problem(offer, a, definition.os)),
+            );
+        for problem in problems {
+            findings.push(Finding::error(
+                subject.clone(),
+                problem.message,
+                problem.fix,
+                definition_file.clone(),
+            ));
         }
     }
     findings.sort_by_key(|f| f.level);
@@ -243,9 +248,17 @@ fn find<'i>(
     let found = subscription.labs.iter().find(|l| lab.is(l.id.as_str()));
     if found.is_none() {
         let known: Vec<&str> = subscription.labs.iter().map(|l| l.name.as_str()).collect();
-        let hint = crate::human::nearest(&lab.name, &known)
-            .map(|n| format!(" (did you mean {n}?)"))
-            .unwrap_or_default();
+        // The name right in another resource group is the likelier mistake than a typo.
+        let elsewhere = subscription
+            .labs
+            .iter()
+            .find(|l| l.name.eq_ignore_ascii_case(&lab.name));
+        let hint = match elsewhere {
+            Some(l) => format!(" (there is one in resource group {})", l.resource_group),
+            None => crate::human::nearest(&lab.name, &known)
+                .map(|n| format!(" (did you mean {n}?)"))
+                .unwrap_or_default(),
+        };
         findings.push(Finding::error(
             subject,
             format!(

@@ -18,20 +18,52 @@ pub const WRITE_IMAGE_ACTION: &str = "Microsoft.DevTestLab/labs/customImages/wri
 pub enum Access {
     /// It may make the changes asked about.
     Changes,
-    /// It may only read (its role's actions, to show).
-    ReadOnly(String),
+    /// It may not make them: why, and what would change that.
+    ReadOnly(Refusal),
     /// Its permissions could not be read (why): the first change will tell.
     Unknown(String),
 }
 
+/// Why the identity may not make changes somewhere, and what would let it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// `only */read`, `subscription X is Disabled`: short, for a list.
+    pub short: String,
+    /// The reason in a sentence.
+    pub why: String,
+    /// What would let it.
+    pub fix: String,
+}
+
 impl Access {
-    /// From the roles at a scope: may the identity do every one of `actions`?
-    fn of(roles: &Result<Vec<wire::Permission>, ArmError>, actions: &[&str]) -> Access {
+    /// From the roles at a scope (`where` names it for the fix): may the identity do every one
+    /// of `actions`?
+    fn of(
+        roles: &Result<Vec<wire::Permission>, ArmError>,
+        actions: &[&str],
+        scope: &str,
+    ) -> Access {
         match roles {
             Ok(roles) if actions.iter().all(|a| wire::permits(roles, a)) => Access::Changes,
-            Ok(roles) => Access::ReadOnly(describe_actions(roles)),
+            Ok(roles) => {
+                let has = describe_actions(roles);
+                Access::ReadOnly(Refusal {
+                    short: format!("role allows {has}"),
+                    why: format!("the identity's role there allows only {has}"),
+                    fix: format!("grant it Contributor on {scope}"),
+                })
+            }
             Err(e) => Access::Unknown(e.short_reason()),
         }
+    }
+
+    /// A subscription Azure refuses every change in (`Disabled`, `Deleted`): `why` says so.
+    fn refused_by(state: &str, why: String) -> Access {
+        Access::ReadOnly(Refusal {
+            short: format!("subscription {state}"),
+            why,
+            fix: "have the subscription enabled".into(),
+        })
     }
 
     /// Whether it is known the identity may only read.
@@ -110,7 +142,24 @@ pub async fn sign_in(client: &ArmClient) -> Result<SignedIn, ArmError> {
         .into_iter()
         .zip(roles)
         .map(|(s, roles)| SubscriptionChoice {
-            access: Access::of(&roles, &[CREATE_VM_ACTION, WRITE_IMAGE_ACTION]),
+            access: if ["Disabled", "Deleted"]
+                .iter()
+                .any(|d| s.state.eq_ignore_ascii_case(d))
+            {
+                Access::refused_by(
+                    &s.state,
+                    format!(
+                        "subscription {} is {}: Azure refuses every change in it",
+                        s.display_name, s.state
+                    ),
+                )
+            } else {
+                Access::of(
+                    &roles,
+                    &[CREATE_VM_ACTION, WRITE_IMAGE_ACTION],
+                    "the subscription (or the labs' resource groups)",
+                )
+            },
             id: s.subscription_id,
             name: s.display_name,
             tenant: s.tenant_id,
@@ -159,9 +208,10 @@ pub async fn labs(
                 }
             }
             let refused = |access: Access| match &l.subscription_refuses {
-                Some(why) => Access::ReadOnly(why.clone()),
+                Some(why) => Access::refused_by("disabled", why.clone()),
                 None => access,
             };
+            let scope = format!("resource group {}", l.resource_group);
             LabChoice {
                 lab: LabRef {
                     subscription: l.subscription_id.clone(),
@@ -170,10 +220,11 @@ pub async fn labs(
                 },
                 location: l.location.clone(),
                 subscription_name: subscription_name.to_string(),
-                build: refused(Access::of(&roles, &[CREATE_VM_ACTION])),
+                build: refused(Access::of(&roles, &[CREATE_VM_ACTION], &scope)),
                 receive: refused(Access::of(
                     &roles,
                     &[WRITE_IMAGE_ACTION, DELETE_IMAGE_ACTION],
+                    &scope,
                 )),
                 paths,
                 images: l.images.len(),

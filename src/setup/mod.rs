@@ -8,5 +8,13 @@ pub mod discover;
 pub mod wizard;
 
 pub use credentials::{Availability, CredentialOption};
-pub use discover::{Access, LabChoice, SignedIn, SubscriptionChoice};
-pub use wizard::{ChosenArtifact, Field, Problem, RetentionPreview, Step, Wizard};
+pub use discover::{Access, LabChoice, Refusal, SignedIn, SubscriptionChoice};
+pub use wizard::{ChosenArtifact, Field, LabPreview, Problem, RetentionPreview, Step, Wizard};
+
+/// The original factory's `Configuration` folder in `dir` (or `dir` itself, when it is one):
+/// the setup offers to convert it.
+pub fn legacy_configuration(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    [dir.join("Configuration"), dir.to_path_buf()]
+        .into_iter()
+        .find(|d| d.join("GoldenImages").is_dir())
+}

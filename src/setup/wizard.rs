@@ -85,6 +85,8 @@ pub enum Field {
     MinAge,
     DefinitionPath,
     Base,
+    /// The chosen artifacts.
+    Artifact,
     /// A parameter of a chosen artifact (index into the chosen artifacts, name).
     Parameter(usize, String),
     /// Files that exist and would be overwritten.
@@ -139,14 +141,28 @@ impl Default for RetentionAnswers {
 /// What today's inventory would lose under the retention answers, per target lab.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetentionPreview {
-    /// (lab, images it would retire today, images it has).
-    pub labs: Vec<(String, usize, usize)>,
+    pub labs: Vec<LabPreview>,
+}
+
+/// One target lab in the retention preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabPreview {
+    pub lab: String,
+    /// Images it would retire today.
+    pub retire: usize,
+    /// Images it has.
+    pub images: usize,
 }
 
 impl RetentionPreview {
     /// Images retired today in all.
-    pub fn total(&self) -> usize {
-        self.labs.iter().map(|(_, n, _)| n).sum()
+    pub fn retire(&self) -> usize {
+        self.labs.iter().map(|l| l.retire).sum()
+    }
+
+    /// Images in the target labs in all.
+    pub fn images(&self) -> usize {
+        self.labs.iter().map(|l| l.images).sum()
     }
 }
 
@@ -220,6 +236,8 @@ impl Wizard {
             .collect();
         self.signed_in = Some(signed_in);
         self.set_labs(None, Vec::new());
+        self.offer = None;
+        self.offer_for = None;
     }
 
     /// Takes the labs of the chosen subscriptions, keeping the choices of labs still there.
@@ -235,8 +253,18 @@ impl Wizard {
         self.estate = estate;
     }
 
-    /// Takes what the factory lab offers, forgetting a base and artifacts it does not.
-    pub fn set_offer(&mut self, offer: FactoryOffer) {
+    /// Chooses the factory lab (index into the labs); what another lab offered is forgotten.
+    pub fn set_factory(&mut self, lab: usize) {
+        if self.factory != Some(lab) {
+            self.factory = Some(lab);
+            self.offer = None;
+            self.offer_for = None;
+        }
+    }
+
+    /// Takes what the factory lab `lab` offers, forgetting a base and artifacts it does not.
+    pub fn set_offer(&mut self, lab: crate::config::LabRef, offer: FactoryOffer) {
+        self.offer_for = Some(lab);
         let base = self.base_image().cloned();
         self.base = base.and_then(|b| offer.gallery.iter().position(|g| *g == b));
         self.artifacts.retain(|a| {
@@ -246,6 +274,26 @@ impl Wizard {
                 .any(|s| s.name == a.source && s.artifacts.iter().any(|o| o.name == a.name))
         });
         self.offer = Some(offer);
+    }
+
+    /// Chooses the base image (index into the gallery); artifacts for the other OS are
+    /// dropped (they could not be applied, and would no longer be listed to unmark).
+    pub fn set_base(&mut self, gallery: usize) {
+        self.base = Some(gallery);
+        let os = self.os();
+        let Some(offer) = &self.offer else { return };
+        let wrong_os = |a: &ChosenArtifact| {
+            offer
+                .artifact_sources
+                .iter()
+                .filter(|s| s.name == a.source)
+                .flat_map(|s| s.artifacts.iter().filter(|o| o.name == a.name))
+                .any(|o| {
+                    o.os.as_deref()
+                        .is_some_and(|o| !o.eq_ignore_ascii_case(&format!("{os:?}")))
+                })
+        };
+        self.artifacts.retain(|a| !wrong_os(a));
     }
 
     /// The chosen base image.
@@ -261,8 +309,8 @@ impl Wizard {
         }
     }
 
-    /// Marks or unmarks a target lab; a lab marked gets the paths last typed for another
-    /// (or the folder of the first image's path), so that a list of labs is quick to mark.
+    /// Marks or unmarks a target lab; a lab marked gets the paths of another marked lab (or the
+    /// folder of the first image's path), so that a list of labs is quick to mark.
     pub fn toggle_target(&mut self, lab: usize) {
         if self.targets.remove(&lab).is_none() {
             let paths = self
@@ -298,7 +346,16 @@ impl Wizard {
     pub fn retention_policy(&self) -> Result<RetentionPolicy, Problem> {
         let r = &self.retention;
         let keep_latest = match r.keep_latest.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => n,
+            Ok(n) if (1..=crate::config::MAX_KEEP_LATEST).contains(&n) => n,
+            Ok(n) if n > crate::config::MAX_KEEP_LATEST => {
+                return Err(problem(
+                    Field::KeepLatest,
+                    format!(
+                        "{n} is more than {} images of a path per lab: keep fewer",
+                        crate::config::MAX_KEEP_LATEST
+                    ),
+                ));
+            }
             _ => {
                 return Err(problem(
                     Field::KeepLatest,
@@ -346,7 +403,11 @@ impl Wizard {
                     .iter()
                     .filter(|d| d.state == crate::factory::RetentionState::Retire)
                     .count();
-                (l.lab_name.clone(), retire, l.decisions.len())
+                LabPreview {
+                    lab: l.lab_name.clone(),
+                    retire,
+                    images: l.decisions.len(),
+                }
             })
             .collect();
         Ok(RetentionPreview { labs })
@@ -370,7 +431,7 @@ impl Wizard {
                 if self.subscriptions.is_empty() {
                     return Err(problem(
                         Field::Subscriptions,
-                        "choose at least one subscription (space marks)",
+                        "choose at least one subscription",
                     ));
                 }
                 Ok(())
@@ -387,7 +448,7 @@ impl Wizard {
                     return Err(problem(
                         Field::Files,
                         format!(
-                            "{} already {}: press o to overwrite, or Esc and run init in another folder",
+                            "{} already {}: nothing is overwritten unless allowed (o here; --force with init --non-interactive), or write the configuration in another folder",
                             names.join(", "),
                             if names.len() == 1 { "exists" } else { "exist" }
                         ),
@@ -399,22 +460,38 @@ impl Wizard {
     }
 
     fn validate_factory(&self) -> Result<(), Problem> {
+        let read_for: BTreeSet<String> = self
+            .estate
+            .iter()
+            .flat_map(|e| e.subscriptions.iter().map(|s| s.id.clone()))
+            .collect();
+        let chosen: BTreeSet<String> = self.subscriptions.iter().cloned().collect();
+        let same = read_for.len() == chosen.len()
+            && chosen
+                .iter()
+                .all(|c| read_for.iter().any(|r| r.eq_ignore_ascii_case(c)));
+        if self.estate.is_none() || !same {
+            return Err(problem(
+                Field::Factory,
+                "the labs of the chosen subscriptions are not read yet",
+            ));
+        }
         let Some(lab) = self.factory.and_then(|i| self.labs.get(i)) else {
             return Err(problem(
                 Field::Factory,
                 if self.labs.is_empty() {
                     "the chosen subscriptions have no DevTest Labs: create one in the portal (or choose other subscriptions), then come back"
                 } else {
-                    "choose the lab where images are built (Enter on it)"
+                    "choose the lab where images are built"
                 },
             ));
         };
         match &lab.build {
-            Access::ReadOnly(has) => Err(problem(
+            Access::ReadOnly(r) => Err(problem(
                 Field::Factory,
                 format!(
-                    "the identity may only read {} (it has {has}): a factory lab needs rights to create VMs; grant it Contributor on {}, or choose another lab",
-                    lab.lab.name, lab.lab.resource_group
+                    "{} cannot be the factory lab, which needs the right to create VMs: {}; {}, or choose another lab",
+                    lab.lab.name, r.why, r.fix
                 ),
             )),
             _ => Ok(()),
@@ -425,18 +502,18 @@ impl Wizard {
         if self.targets.is_empty() {
             return Err(problem(
                 Field::Targets,
-                "choose at least one lab to receive images (space marks)",
+                "choose at least one lab to receive images",
             ));
         }
         let factory = self.factory.and_then(|i| self.labs.get(i));
         for (&i, paths) in &self.targets {
             let lab = &self.labs[i];
-            if let Access::ReadOnly(has) = &lab.receive {
+            if let Access::ReadOnly(r) = &lab.receive {
                 return Err(problem(
                     Field::TargetPaths(i),
                     format!(
-                        "the identity may only read {} (it has {has}): images cannot be copied there; grant it Contributor on {}, or leave the lab out",
-                        lab.lab.name, lab.lab.resource_group
+                        "{} cannot receive images: {}; {}, or leave the lab out",
+                        lab.lab.name, r.why, r.fix
                     ),
                 ));
             }
@@ -460,69 +537,64 @@ impl Wizard {
                     ),
                 ));
             }
+            for raw in paths.split(',').filter(|p| !p.trim().is_empty()) {
+                path_answer(raw).map_err(|m| problem(Field::TargetPaths(i), m))?;
+            }
         }
         Ok(())
     }
 
     fn validate_definition(&self) -> Result<(), Problem> {
         let raw = self.definition_path.trim();
-        let path = ImagePath::new(raw);
-        let bad_segment = raw.split(['/', '\\']).any(|s| {
-            matches!(s.trim(), "." | "..") || s.contains([':', '*', '?', '"', '<', '>', '|'])
-        });
-        if path.is_empty() {
+        if raw.is_empty() {
             return Err(problem(
                 Field::DefinitionPath,
                 "name the image: folders and a name joined by /, like win2022/base",
             ));
         }
-        if bad_segment {
-            return Err(problem(
-                Field::DefinitionPath,
-                format!(
-                    "`{raw}` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)"
-                ),
-            ));
-        }
+        let path = path_answer(raw).map_err(|m| problem(Field::DefinitionPath, m))?;
         for (&i, paths) in &self.targets {
+            let received = split_paths(paths);
+            let name = &self.labs[i].lab.name;
+            if !received.iter().any(|p| p.covers(&path)) {
+                let first = received.first().map(|p| p.as_str()).unwrap_or("win2022");
+                return Err(problem(
+                    Field::DefinitionPath,
+                    format!(
+                        "{name} receives {} only: name the image under one of them (like {first}/base), or change what the lab receives",
+                        paths.trim()
+                    ),
+                ));
+            }
             // Every path a lab receives must match a definition, or factory.toml does not
             // load; the setup makes one definition.
-            if let Some(other) = split_paths(paths).iter().find(|p| !p.covers(&path))
-                && split_paths(paths).iter().any(|p| p.covers(&path))
-            {
+            if let Some(other) = received.iter().find(|p| !p.covers(&path)) {
                 return Err(problem(
                     Field::DefinitionPath,
                     format!(
-                        "{} also receives {other}, which this image is not under: go back (Esc) and take it out (add its definitions after the setup), or name this image under it",
-                        self.labs[i].lab.name
-                    ),
-                ));
-            }
-            if !split_paths(paths).iter().any(|p| p.covers(&path)) {
-                return Err(problem(
-                    Field::DefinitionPath,
-                    format!(
-                        "{} receives {} only: name the image under one of them (like {}/base), or go back (Esc) and change what the lab receives",
-                        self.labs[i].lab.name,
-                        paths.trim(),
-                        split_paths(paths)
-                            .first()
-                            .map(|p| p.as_str().to_string())
-                            .unwrap_or_default()
+                        "{name} also receives {other}, and this image is not under it: every path a lab receives needs a definition, and the setup makes one. Take {other} out of what the lab receives (add it with its definitions after the setup), or name this image under it"
                     ),
                 ));
             }
         }
+        let Some(offer) = self.offer.as_ref().filter(|_| self.offer_is_current()) else {
+            return Err(problem(
+                Field::Base,
+                "what the factory lab offers is not read yet: its gallery and artifacts are needed",
+            ));
+        };
         if self.base_image().is_none() {
             return Err(problem(
                 Field::Base,
-                "choose a base image from the factory lab's gallery (type to search, Enter picks)",
+                "choose a base image from the factory lab's gallery",
             ));
         }
-        let offer = self.offer.as_ref();
+        let os = self.os();
         for (i, chosen) in self.artifacts.iter().enumerate() {
             let offered = offer
-                .and_then(|o| o.artifact_sources.iter().find(|s| s.name == chosen.source))
+                .artifact_sources
+                .iter()
+                .find(|s| s.name == chosen.source)
                 .and_then(|s| s.artifacts.iter().find(|a| a.name == chosen.name));
             for required in offered.into_iter().flat_map(|a| a.required()) {
                 let value = chosen.parameters.get(required).map(|v| v.trim());
@@ -534,7 +606,43 @@ impl Wizard {
                 }
             }
         }
+        // What the planner would refuse: an artifact for the other OS, a parameter it does
+        // not have, a generalize artifact the lab does not offer.
+        let mut artifacts = self.definition_artifacts();
+        artifacts.push(generalize_artifact(os));
+        if let Some(p) = artifacts
+            .iter()
+            .find_map(|a| crate::factory::build::plan::artifact_problem(offer, a, os))
+        {
+            return Err(problem(
+                Field::Artifact,
+                format!("{}; {}", p.message, p.fix),
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the offer read is the chosen factory lab's.
+    fn offer_is_current(&self) -> bool {
+        let factory = self.factory.and_then(|i| self.labs.get(i)).map(|l| &l.lab);
+        factory.is_some() && self.offer_for.as_ref() == factory
+    }
+
+    /// The chosen artifacts, as the definition lists them (empty values left out).
+    fn definition_artifacts(&self) -> Vec<ArtifactRef> {
+        self.artifacts
+            .iter()
+            .map(|a| ArtifactRef {
+                source: a.source.clone(),
+                name: a.name.clone(),
+                parameters: a
+                    .parameters
+                    .iter()
+                    .filter(|(_, v)| !v.trim().is_empty())
+                    .map(|(k, v)| (k.clone(), v.trim().to_string()))
+                    .collect(),
+            })
+            .collect()
     }
 
     /// The first step whose answers are wrong, with its problem; none when all are right.
@@ -604,20 +712,7 @@ impl Wizard {
         );
         definition.file = self.dir.join(write::definition_file(&path));
         definition.description = g.title.clone();
-        definition.artifacts = self
-            .artifacts
-            .iter()
-            .map(|a| ArtifactRef {
-                source: a.source.clone(),
-                name: a.name.clone(),
-                parameters: a
-                    .parameters
-                    .iter()
-                    .filter(|(_, v)| !v.trim().is_empty())
-                    .map(|(k, v)| (k.clone(), v.trim().to_string()))
-                    .collect(),
-            })
-            .collect();
+        definition.artifacts = self.definition_artifacts();
         Ok(definition)
     }
 
@@ -635,18 +730,12 @@ impl Wizard {
     /// The files the answers make: `factory.toml` and the first definition.
     pub fn files(&self) -> Result<Vec<ConfigFile>, Problem> {
         let config = self.configuration()?;
-        let who = self
-            .signed_in
-            .as_ref()
-            .and_then(|s| s.principal.as_ref())
-            .map(|p| format!(" as {}", p.name))
-            .unwrap_or_default();
         let mut files = vec![ConfigFile {
             relative: PathBuf::from("factory.toml"),
             text: write::factory_toml(
                 &config,
                 &[
-                    format!("Written by `imagefactory init`{who}."),
+                    "Written by `imagefactory init`.".into(),
                     "Image definitions live under images/ (a file's path is its image path)."
                         .into(),
                     "`imagefactory check` checks this against Azure.".into(),
@@ -667,6 +756,22 @@ impl Wizard {
         }
         Ok(files)
     }
+}
+
+/// An image path as typed, or what is wrong with it: folders and a name joined by `/`, none
+/// of them `.` or `..`, no characters a file name cannot hold on Windows.
+pub fn path_answer(raw: &str) -> Result<ImagePath, String> {
+    let bad = raw
+        .split(['/', '\\'])
+        .any(|s| matches!(s.trim(), "." | "..") || s.contains([':', '*', '?', '"', '<', '>', '|']));
+    let path = ImagePath::new(raw);
+    if bad || path.is_empty() {
+        return Err(format!(
+            "`{}` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)",
+            raw.trim()
+        ));
+    }
+    Ok(path)
 }
 
 /// Image paths typed as a list, separated by commas (a path may hold a space).

@@ -247,17 +247,14 @@ pub fn plan(
             })
         };
         let base = &definition.base;
-        if !offers_base(offer, base) {
-            error(format!(
-                "the factory lab does not offer the base image {}/{}/{} (its allowed marketplace images policy); allow it in the lab, or pick one it offers",
-                base.publisher, base.offer, base.sku
-            ));
+        if let Some(problem) = base_problem(offer, base, definition.os) {
+            error(problem.sentence());
         }
         let mut artifacts = definition.artifacts.clone();
         artifacts.push(generalize_artifact(definition.os));
         for artifact in &artifacts {
-            if let Some(why) = artifact_problem(offer, artifact) {
-                error(why);
+            if let Some(problem) = artifact_problem(offer, artifact, definition.os) {
+                error(problem.sentence());
             }
         }
         let mut targets = Vec::new();
@@ -392,17 +389,83 @@ fn find_lab<'i>(inventory: &'i Inventory, lab: &LabRef) -> Option<&'i LabInvento
         .find(|l| lab.is(l.id.as_str()))
 }
 
+/// A problem with what a definition asks of the factory lab, and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferProblem {
+    pub message: String,
+    pub fix: String,
+}
+
+impl OfferProblem {
+    fn new(message: String, fix: impl Into<String>) -> Option<OfferProblem> {
+        Some(OfferProblem {
+            message,
+            fix: fix.into(),
+        })
+    }
+
+    /// The problem and its fix in one sentence (for a plan's errors).
+    pub fn sentence(&self) -> String {
+        format!("{}; {}", self.message, self.fix)
+    }
+}
+
 /// Whether the factory lab offers `base` (its allowed marketplace images).
 pub fn offers_base(offer: &FactoryOffer, base: &BaseImage) -> bool {
-    offer.gallery.iter().any(|g| {
+    offered_base(offer, base).is_some()
+}
+
+fn offered_base<'o>(offer: &'o FactoryOffer, base: &BaseImage) -> Option<&'o GalleryOffer> {
+    offer.gallery.iter().find(|g| {
         g.publisher.eq_ignore_ascii_case(&base.publisher)
             && g.offer.eq_ignore_ascii_case(&base.offer)
             && g.sku.eq_ignore_ascii_case(&base.sku)
     })
 }
 
-/// Why an artifact cannot be applied in the factory lab, if it cannot.
-pub fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<String> {
+fn os_name(os: OsType) -> &'static str {
+    match os {
+        OsType::Windows => "Windows",
+        OsType::Linux => "Linux",
+    }
+}
+
+/// Why a definition of `os` cannot start from `base` in the factory lab, if it cannot.
+pub fn base_problem(offer: &FactoryOffer, base: &BaseImage, os: OsType) -> Option<OfferProblem> {
+    let asked = format!("{}/{}/{}", base.publisher, base.offer, base.sku);
+    let Some(offered) = offered_base(offer, base) else {
+        let known: Vec<String> = offer.gallery.iter().map(GalleryOffer::reference).collect();
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let hint = crate::human::nearest_reference(&asked, &known)
+            .map(|n| format!("; the nearest it offers is {n}"))
+            .unwrap_or_default();
+        return OfferProblem::new(
+            format!("the factory lab does not offer the base image {asked}"),
+            format!(
+                "allow it in the lab's marketplace images policy, or change [base] in the definition{hint}"
+            ),
+        );
+    };
+    match offered.os.as_deref() {
+        Some(o) if !o.eq_ignore_ascii_case(os_name(os)) => OfferProblem::new(
+            format!(
+                "the base image {asked} is a {o} image, and the definition says os = \"{}\"",
+                os_name(os)
+            ),
+            "make os match the base image, or choose another base",
+        ),
+        _ => None,
+    }
+}
+
+/// Why an artifact cannot be applied to a VM of `os` in the factory lab, if it cannot: no
+/// such source or artifact, one for another OS, a parameter it does not have, or a required
+/// one missing.
+pub fn artifact_problem(
+    offer: &FactoryOffer,
+    artifact: &ArtifactRef,
+    os: OsType,
+) -> Option<OfferProblem> {
     let Some(source) = offer
         .artifact_sources
         .iter()
@@ -413,11 +476,18 @@ pub fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<
             .iter()
             .map(|s| s.name.as_str())
             .collect();
-        return Some(format!(
-            "the factory lab has no artifact source `{}` (it has: {})",
-            artifact.source,
-            known.join(", ")
-        ));
+        let has = if known.is_empty() {
+            "it has none".to_string()
+        } else {
+            format!("it has: {}", known.join(", "))
+        };
+        return OfferProblem::new(
+            format!(
+                "the factory lab has no artifact source `{}` ({has})",
+                artifact.source
+            ),
+            "fix the [[artifact]]'s source, or add the artifact source to the factory lab",
+        );
     };
     let Some(offered) = source
         .artifacts
@@ -428,25 +498,71 @@ pub fn artifact_problem(offer: &FactoryOffer, artifact: &ArtifactRef) -> Option<
         let hint = crate::human::nearest(&artifact.name, &known)
             .map(|n| format!("; did you mean `{n}`?"))
             .unwrap_or_default();
-        return Some(format!(
-            "artifact source `{}` has no artifact `{}`{hint}",
-            source.name, artifact.name
-        ));
+        return OfferProblem::new(
+            format!(
+                "artifact source `{}` has no artifact `{}`{hint}",
+                source.name, artifact.name
+            ),
+            "fix the [[artifact]]'s name in the definition",
+        );
     };
+    if let Some(o) = offered.os.as_deref()
+        && !o.eq_ignore_ascii_case(os_name(os))
+    {
+        return OfferProblem::new(
+            format!(
+                "artifact `{}` is for {o}, and this image is {}",
+                artifact.name,
+                os_name(os)
+            ),
+            "remove it from the definition, or choose one for this OS",
+        );
+    }
+    let unknown: Vec<&str> = artifact
+        .parameters
+        .keys()
+        .filter(|k| {
+            !offered
+                .parameters
+                .iter()
+                .any(|p| p.name.eq_ignore_ascii_case(k))
+        })
+        .map(String::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        let has: Vec<&str> = offered.parameters.iter().map(|p| p.name.as_str()).collect();
+        return OfferProblem::new(
+            format!(
+                "artifact `{}` has no parameter {} (it has: {})",
+                artifact.name,
+                unknown.join(", "),
+                if has.is_empty() {
+                    "none".to_string()
+                } else {
+                    has.join(", ")
+                }
+            ),
+            "fix the names under [artifact.parameters]",
+        );
+    }
     let missing: Vec<&str> = offered
         .required()
         .filter(|p| {
             !artifact
                 .parameters
-                .keys()
-                .any(|k| k.eq_ignore_ascii_case(p))
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(p) && !v.trim().is_empty())
         })
         .collect();
-    (!missing.is_empty()).then(|| {
+    if missing.is_empty() {
+        return None;
+    }
+    OfferProblem::new(
         format!(
-            "artifact `{}` needs the parameters {}; add them under [artifact.parameters]",
+            "artifact `{}` needs the parameters {}",
             artifact.name,
             missing.join(", ")
-        )
-    })
+        ),
+        "add them under [artifact.parameters]",
+    )
 }

@@ -40,6 +40,16 @@ pub enum Focus {
     Parameter(usize, String),
 }
 
+/// Work the setup waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Busy {
+    pub req: ReqId,
+    /// What it is, for the screen.
+    pub what: String,
+    /// It writes files: it is not stopped by Esc (its end must be heard).
+    pub writes: bool,
+}
+
 /// The setup on screen.
 pub struct SetupScreen {
     pub wizard: Wizard,
@@ -52,8 +62,8 @@ pub struct SetupScreen {
     pub input: TextArea<'static>,
     /// The list cursor of the step (or of the searched list that has the focus).
     pub cursor: usize,
-    /// What is being read from Azure, and the request it is.
-    pub busy: Option<(ReqId, String)>,
+    /// What is being read from Azure or written, and the request it is.
+    pub busy: Option<Busy>,
     /// The first wrong answer, shown at its field.
     pub problem: Option<Problem>,
     /// What Azure answered when a read failed.

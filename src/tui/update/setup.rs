@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::super::effect::Effect;
-use super::super::model::setup::{Focus, Setup, SetupScreen};
+use super::super::model::setup::{Busy, Focus, Setup, SetupScreen};
 use super::super::model::{Level, Model};
 use crate::arm::AuthMode;
 use crate::config::FactoryConfig;
@@ -21,9 +21,7 @@ pub fn open(model: &mut Model, setup: Setup) {
         Setup::Offered(dir) => (dir, true),
         Setup::Started(dir) => (dir, false),
     };
-    let legacy = [dir.join("Configuration"), dir.clone()]
-        .into_iter()
-        .find(|d| d.join("GoldenImages").is_dir());
+    let legacy = crate::setup::legacy_configuration(&dir);
     let wizard = Wizard::new(dir, crate::setup::credentials::detect_here());
     // The cursor starts on the credential the console signed in with, if it can be tried.
     let current = model.invocation.auth;
@@ -44,6 +42,15 @@ pub fn open(model: &mut Model, setup: Setup) {
     screen.cursor = cursor;
     model.setup = Some(Box::new(screen));
     model.dirty = true;
+}
+
+/// Starts waiting for work of the setup: the request it is, said on screen.
+fn wait(model: &mut Model, what: String, writes: bool) -> crate::tui::model::ReqId {
+    let req = model.request("setup");
+    if let Some(s) = model.setup.as_mut() {
+        s.busy = Some(Busy { req, what, writes });
+    }
+    req
 }
 
 /// A key while the setup is on screen.
@@ -95,6 +102,13 @@ pub fn key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             move_cursor(screen, -1);
             Vec::new()
         }
+        KeyCode::Char('u') if typed(screen) && key.modifiers.contains(KeyModifiers::CONTROL) => {
+            // ctrl-u clears the field, as in a shell.
+            screen.input = ratatui_textarea::TextArea::default();
+            set_answer(screen, "");
+            screen.problem = None;
+            Vec::new()
+        }
         _ if typed(screen) => {
             screen.input.input(key);
             let text = screen.input.lines().join("");
@@ -110,6 +124,10 @@ fn welcome_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
     let Some(screen) = model.setup.as_mut() else {
         return Vec::new();
     };
+    // An import writes files: nothing else until it has answered.
+    if screen.busy.is_some() {
+        return Vec::new();
+    }
     match key.code {
         KeyCode::Enter | KeyCode::Char('s') => {
             screen.welcome = false;
@@ -118,10 +136,7 @@ fn welcome_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Char('i') if screen.legacy.is_some() => {
             let from = screen.legacy.clone().unwrap_or_default();
             let to = screen.wizard.dir.clone();
-            let req = model.request("setup");
-            if let Some(s) = model.setup.as_mut() {
-                s.busy = Some((req, format!("converting {}", from.display())));
-            }
+            let req = wait(model, format!("converting {}", from.display()), true);
             vec![Effect::ImportLegacy(req, from, to)]
         }
         KeyCode::Esc | KeyCode::Char('q') => {
@@ -136,19 +151,40 @@ fn welcome_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 fn close(model: &mut Model) {
     model.setup = None;
     model.pending.remove("setup");
-    model.flash(
-        Level::Info,
-        "no factory configured: the estate is shown without one (:init sets one up)",
-    );
+    if model.config.is_none() {
+        model.flash(
+            Level::Info,
+            "no factory configured: the estate is shown without one (:init sets one up)",
+        );
+    }
 }
 
 fn back(model: &mut Model) -> Vec<Effect> {
     let Some(screen) = model.setup.as_mut() else {
         return Vec::new();
     };
-    if screen.busy.take().is_some() {
-        // The reply will be dropped: its request is forgotten.
-        model.pending.remove("setup");
+    match &screen.busy {
+        // Files being written: their end must be heard, whatever it is.
+        Some(busy) if busy.writes => return Vec::new(),
+        Some(_) => {
+            // The reply will be dropped (its request is forgotten), and the step that asked
+            // for it is shown again: this one would have shown stale choices.
+            screen.busy = None;
+            model.pending.remove("setup");
+            if let Some(s) = model.setup.as_mut()
+                && let Some(previous) = s.step().previous()
+                && matches!(s.step(), Step::Factory | Step::Definition)
+            {
+                go_to(s, previous);
+            }
+            return Vec::new();
+        }
+        None => {}
+    }
+    // A search being typed is cleared first, as a filter is.
+    if matches!(screen.focus, Focus::Base | Focus::Artifacts) && !screen.input.is_empty() {
+        let f = screen.focus.clone();
+        focus(screen, f);
         return Vec::new();
     }
     match screen.step().previous() {
@@ -423,21 +459,33 @@ fn enter(model: &mut Model) -> Vec<Effect> {
                 return Vec::new();
             }
             screen.failure = None;
-            let req = model.request("setup");
-            if let Some(s) = model.setup.as_mut() {
-                s.busy = Some((req, format!("signing in with {}", chosen.mode.as_str())));
-            }
+            let req = wait(
+                model,
+                format!("signing in with {}", chosen.mode.as_str()),
+                false,
+            );
             vec![Effect::SetupSignIn(req, chosen.mode)]
         }
         (Step::Factory, Focus::List) => {
+            // A lab that cannot be the factory is not marked as it: the choice stays as it was.
+            let before = screen.wizard.factory;
             if screen.cursor < screen.wizard.labs.len() {
-                screen.wizard.factory = Some(screen.cursor);
+                screen.wizard.set_factory(screen.cursor);
             }
-            advance(model)
+            let effects = advance(model);
+            if let Some(screen) = model.setup.as_mut()
+                && screen.step() == Step::Factory
+            {
+                match before {
+                    Some(before) => screen.wizard.set_factory(before),
+                    None => screen.wizard.factory = None,
+                }
+            }
+            effects
         }
         (Step::Definition, Focus::Base) => {
             if let Some(g) = screen.gallery_shown().get(screen.cursor) {
-                screen.wizard.base = Some(*g);
+                screen.wizard.set_base(*g);
                 screen.problem = None;
                 focus(screen, Focus::Artifacts);
             }
@@ -456,10 +504,7 @@ fn enter(model: &mut Model) -> Vec<Effect> {
                 }
             };
             let (dir, overwrite) = (screen.wizard.dir.clone(), screen.wizard.overwrite);
-            let req = model.request("setup");
-            if let Some(s) = model.setup.as_mut() {
-                s.busy = Some((req, "writing".into()));
-            }
+            let req = wait(model, "writing".into(), true);
             vec![Effect::WriteConfig(req, dir, files, overwrite)]
         }
         _ => advance(model),
@@ -493,10 +538,11 @@ fn advance(model: &mut Model) -> Vec<Effect> {
             if w.estate.is_some() && same_set(&chosen, &read_for) {
                 return Vec::new();
             }
-            let req = model.request("setup");
-            if let Some(s) = model.setup.as_mut() {
-                s.busy = Some((req, "reading the labs of the chosen subscriptions".into()));
-            }
+            let req = wait(
+                model,
+                "reading the labs of the chosen subscriptions".into(),
+                false,
+            );
             vec![Effect::SetupLabs(req, mode, chosen)]
         }
         Step::Definition => {
@@ -509,10 +555,11 @@ fn advance(model: &mut Model) -> Vec<Effect> {
             let Some(estate) = w.estate.clone().map(Box::new) else {
                 return Vec::new();
             };
-            let req = model.request("setup");
-            if let Some(s) = model.setup.as_mut() {
-                s.busy = Some((req, format!("reading what {} offers", factory.name)));
-            }
+            let req = wait(
+                model,
+                format!("reading what {} offers", factory.name),
+                false,
+            );
             vec![Effect::SetupOffer(req, mode, factory, estate)]
         }
         _ => Vec::new(),
@@ -604,12 +651,11 @@ pub fn offer_read(
     };
     match result {
         Ok(offer) => {
-            screen.wizard.offer_for = screen
-                .wizard
-                .factory
-                .and_then(|i| screen.wizard.labs.get(i))
-                .map(|l| l.lab.clone());
-            screen.wizard.set_offer(*offer);
+            let w = &mut screen.wizard;
+            let Some(lab) = w.factory.and_then(|i| w.labs.get(i)).map(|l| l.lab.clone()) else {
+                return;
+            };
+            w.set_offer(lab, *offer);
             screen.failure = None;
             focus(screen, Focus::DefinitionPath);
         }
@@ -644,11 +690,11 @@ pub fn written(
             model.flash(
                 Level::Info,
                 format!(
-                    "{} written and loaded: factory {}, {} labs, {} definitions (imagefactory check checks it)",
+                    "{} written and loaded: factory {}, {}, {} (:check checks it)",
                     config.path.display(),
                     config.factory.name,
-                    config.labs.len(),
-                    config.images.len()
+                    crate::human::count(config.labs.len(), "lab"),
+                    crate::human::count(config.images.len(), "definition")
                 ),
             );
             model.rebuild_all();

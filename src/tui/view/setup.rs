@@ -62,7 +62,7 @@ pub fn setup(model: &Model, screen: &SetupScreen, theme: &Theme, frame: &mut Fra
         Step::Definition => definition(screen, theme, width),
         Step::Review => review(screen, theme, width),
     });
-    if let Some((_, what)) = &screen.busy {
+    if let Some(what) = screen.busy.as_ref().map(|b| &b.what) {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
             format!(" … {what} (Esc stops waiting)"),
@@ -227,7 +227,7 @@ fn welcome(model: &Model, screen: &SetupScreen, theme: &Theme, frame: &mut Frame
             theme.text,
         ),
     ]));
-    if let Some((_, what)) = &screen.busy {
+    if let Some(what) = screen.busy.as_ref().map(|b| &b.what) {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
             format!(" … {what}"),
@@ -364,7 +364,7 @@ fn sign_in(screen: &SetupScreen, theme: &Theme, width: usize) -> Vec<Line<'stati
 fn access_text(access: &Access, can: &str) -> (String, bool) {
     match access {
         Access::Changes => (can.to_string(), true),
-        Access::ReadOnly(has) => (format!("read only ({has})"), false),
+        Access::ReadOnly(r) => (format!("read only: {}", r.short), false),
         Access::Unknown(why) => (format!("access unknown ({why})"), true),
     }
 }
@@ -477,11 +477,12 @@ fn labs(
         );
         let (note, style) = if targets {
             let elsewhere = factory.filter(|f| !f.location.eq_ignore_ascii_case(&lab.location));
+            // What stops a lab from receiving comes first: access, then region.
             match (elsewhere, &lab.receive, w.targets.get(&i)) {
-                (Some(f), _, _) => (format!("⚠ outside {}", f.location), theme.state_too_young),
-                (_, Access::ReadOnly(has), _) => {
-                    (format!("read only ({has})"), theme.state_too_young)
+                (_, Access::ReadOnly(r), _) => {
+                    (format!("read only: {}", r.short), theme.state_too_young)
                 }
+                (Some(f), _, _) => (format!("⚠ outside {}", f.location), theme.state_too_young),
                 (_, _, Some(paths)) => (format!("receives {paths}"), theme.text),
                 _ => (
                     if lab.paths.is_empty() {
@@ -615,7 +616,7 @@ fn retention(
     let r = &screen.wizard.retention;
     let mut lines = vec![
         question(
-            "How are old images retired? Per image path, in each lab that receives it.",
+            "How are old images retired? Per image path, in each lab: older than the newest N.",
             theme,
         ),
         Line::from(""),
@@ -650,30 +651,31 @@ fn retention(
         theme,
         Focus::RetireRemoved,
         r.retire_removed_definitions,
-        "retire images whose definition was removed",
+        "also the newest images of paths whose definition was removed",
     ));
     lines.push(switch(
         screen,
         theme,
         Focus::RetireUnsubscribed,
         r.retire_unsubscribed,
-        "retire images of paths a lab no longer receives",
+        "also the newest images of paths a lab no longer receives",
     ));
     lines.push(Line::from(""));
     match screen.wizard.retention_preview(model.now) {
         Ok(preview) => {
-            let total: usize = preview.labs.iter().map(|(_, _, n)| n).sum();
             lines.push(Line::from(Span::styled(
                 format!(
-                    " Today this would retire {} of {total} images in the target labs:",
-                    preview.total()
+                    " Today this would retire {} of {} images in the target labs:",
+                    preview.retire(),
+                    preview.images()
                 ),
                 theme.heading,
             )));
-            for (lab, retire, all) in &preview.labs {
+            for l in &preview.labs {
+                let (lab, retire, all) = (&l.lab, l.retire, l.images);
                 lines.push(Line::from(Span::styled(
                     format!("   {lab:<24} {retire:>4} of {all}"),
-                    if *retire > 0 {
+                    if retire > 0 {
                         theme.state_retire
                     } else {
                         theme.dim

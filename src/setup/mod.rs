@@ -3,10 +3,13 @@
 //! what can sign in here; `discover` reads what the choices are offered from. The console's
 //! setup screens and `init --non-interactive` drive the same wizard.
 
+mod answers;
 pub mod credentials;
 pub mod discover;
+mod validate;
 pub mod wizard;
 
+pub use answers::{path_answer, split_paths};
 pub use credentials::{Availability, CredentialOption};
 pub use discover::{Access, LabChoice, Refusal, SignedIn, SubscriptionChoice};
 pub use wizard::{ChosenArtifact, Field, LabPreview, Problem, RetentionPreview, Step, Wizard};

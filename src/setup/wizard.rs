@@ -6,18 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use time::OffsetDateTime;
-
+use super::answers::split_paths;
 use super::credentials::CredentialOption;
-use super::discover::{Access, LabChoice, SignedIn};
+use super::discover::{LabChoice, SignedIn};
 use crate::arm::AuthMode;
-use crate::config::write::{self, ConfigFile};
-use crate::config::{
-    ArtifactRef, AzureSettings, BaseImage, BuildSettings, Defaults, FactoryConfig, ImageDefinition,
-    ImagePath, OsType, RetentionPolicy, TargetLab, parse_age,
-};
+use crate::config::write;
+use crate::config::{ImagePath, OsType, RetentionPolicy};
 use crate::factory::Inventory;
-use crate::factory::build::plan::{FactoryOffer, GalleryOffer, generalize_artifact};
+use crate::factory::build::plan::{FactoryOffer, GalleryOffer};
 
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -100,7 +96,7 @@ pub struct Problem {
     pub message: String,
 }
 
-fn problem(field: Field, message: impl Into<String>) -> Problem {
+pub(super) fn problem(field: Field, message: impl Into<String>) -> Problem {
     Problem {
         field,
         message: message.into(),
@@ -296,6 +292,30 @@ impl Wizard {
         self.artifacts.retain(|a| !wrong_os(a));
     }
 
+    /// The parameters of the chosen artifacts: (artifact index, name, required).
+    pub fn parameters(&self) -> Vec<(usize, String, bool)> {
+        let Some(offer) = &self.offer else {
+            return Vec::new();
+        };
+        self.artifacts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, chosen)| {
+                offer
+                    .artifact_sources
+                    .iter()
+                    .filter(|s| s.name == chosen.source)
+                    .flat_map(|s| s.artifacts.iter().filter(|a| a.name == chosen.name))
+                    .flat_map(move |a| {
+                        a.parameters
+                            .iter()
+                            .map(move |p| (i, p.name.clone(), p.required))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// The chosen base image.
     pub fn base_image(&self) -> Option<&GalleryOffer> {
         self.offer.as_ref()?.gallery.get(self.base?)
@@ -342,309 +362,6 @@ impl Wizard {
         }
     }
 
-    /// The retention policy the answers make.
-    pub fn retention_policy(&self) -> Result<RetentionPolicy, Problem> {
-        let r = &self.retention;
-        let keep_latest = match r.keep_latest.trim().parse::<usize>() {
-            Ok(n) if (1..=crate::config::MAX_KEEP_LATEST).contains(&n) => n,
-            Ok(n) if n > crate::config::MAX_KEEP_LATEST => {
-                return Err(problem(
-                    Field::KeepLatest,
-                    format!(
-                        "{n} is more than {} images of a path per lab: keep fewer",
-                        crate::config::MAX_KEEP_LATEST
-                    ),
-                ));
-            }
-            _ => {
-                return Err(problem(
-                    Field::KeepLatest,
-                    format!(
-                        "`{}` is not a count of 1 or more: the newest image of a path is always kept",
-                        r.keep_latest.trim()
-                    ),
-                ));
-            }
-        };
-        let Some(min_age) = parse_age(&r.min_age) else {
-            return Err(problem(
-                Field::MinAge,
-                format!(
-                    "`{}` is not an age: a number and a unit, like 7d, 36h or 2w",
-                    r.min_age.trim()
-                ),
-            ));
-        };
-        Ok(RetentionPolicy {
-            keep_latest,
-            min_age,
-            protect_in_use: r.protect_in_use,
-            retire_removed_definitions: r.retire_removed_definitions,
-            retire_unsubscribed: r.retire_unsubscribed,
-        })
-    }
-
-    /// What the retention answers would retire today in the chosen target labs.
-    pub fn retention_preview(&self, now: OffsetDateTime) -> Result<RetentionPreview, Problem> {
-        let retention = self.retention_policy()?;
-        let mut config = self.skeleton(retention);
-        config.labs = self.target_labs();
-        let Some(estate) = &self.estate else {
-            return Ok(RetentionPreview { labs: Vec::new() });
-        };
-        let plan = crate::factory::retention::plan(estate, Some(&config), now);
-        let labs = plan
-            .labs
-            .iter()
-            .filter(|l| config.labs.iter().any(|t| t.lab.is(l.lab.as_str())))
-            .map(|l| {
-                let retire = l
-                    .decisions
-                    .iter()
-                    .filter(|d| d.state == crate::factory::RetentionState::Retire)
-                    .count();
-                LabPreview {
-                    lab: l.lab_name.clone(),
-                    retire,
-                    images: l.decisions.len(),
-                }
-            })
-            .collect();
-        Ok(RetentionPreview { labs })
-    }
-
-    /// Checks the answers of `step`: the first problem, at its field.
-    pub fn validate(&self, step: Step) -> Result<(), Problem> {
-        match step {
-            Step::SignIn => match &self.signed_in {
-                None => Err(problem(
-                    Field::Credential,
-                    "not signed in yet: choose a credential and press Enter to try it",
-                )),
-                Some(s) if s.subscriptions.is_empty() => Err(problem(
-                    Field::Credential,
-                    "signed in, but the identity sees no subscription: grant it Reader (or Contributor) on the subscriptions of your labs, or sign in as another",
-                )),
-                Some(_) => Ok(()),
-            },
-            Step::Subscriptions => {
-                if self.subscriptions.is_empty() {
-                    return Err(problem(
-                        Field::Subscriptions,
-                        "choose at least one subscription",
-                    ));
-                }
-                Ok(())
-            }
-            Step::Factory => self.validate_factory(),
-            Step::Targets => self.validate_targets(),
-            Step::Retention => self.retention_policy().map(|_| ()),
-            Step::Definition => self.validate_definition(),
-            Step::Review => {
-                let existing = write::existing(&self.dir, &self.files()?);
-                if !existing.is_empty() && !self.overwrite {
-                    let names: Vec<String> =
-                        existing.iter().map(|p| p.display().to_string()).collect();
-                    return Err(problem(
-                        Field::Files,
-                        format!(
-                            "{} already {}: nothing is overwritten unless allowed (o here; --force with init --non-interactive), or write the configuration in another folder",
-                            names.join(", "),
-                            if names.len() == 1 { "exists" } else { "exist" }
-                        ),
-                    ));
-                }
-                Ok(())
-            }
-        }
-    }
-
-    fn validate_factory(&self) -> Result<(), Problem> {
-        let read_for: BTreeSet<String> = self
-            .estate
-            .iter()
-            .flat_map(|e| e.subscriptions.iter().map(|s| s.id.clone()))
-            .collect();
-        let chosen: BTreeSet<String> = self.subscriptions.iter().cloned().collect();
-        let same = read_for.len() == chosen.len()
-            && chosen
-                .iter()
-                .all(|c| read_for.iter().any(|r| r.eq_ignore_ascii_case(c)));
-        if self.estate.is_none() || !same {
-            return Err(problem(
-                Field::Factory,
-                "the labs of the chosen subscriptions are not read yet",
-            ));
-        }
-        let Some(lab) = self.factory.and_then(|i| self.labs.get(i)) else {
-            return Err(problem(
-                Field::Factory,
-                if self.labs.is_empty() {
-                    "the chosen subscriptions have no DevTest Labs: create one in the portal (or choose other subscriptions), then come back"
-                } else {
-                    "choose the lab where images are built"
-                },
-            ));
-        };
-        match &lab.build {
-            Access::ReadOnly(r) => Err(problem(
-                Field::Factory,
-                format!(
-                    "{} cannot be the factory lab, which needs the right to create VMs: {}; {}, or choose another lab",
-                    lab.lab.name, r.why, r.fix
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    fn validate_targets(&self) -> Result<(), Problem> {
-        if self.targets.is_empty() {
-            return Err(problem(
-                Field::Targets,
-                "choose at least one lab to receive images",
-            ));
-        }
-        let factory = self.factory.and_then(|i| self.labs.get(i));
-        for (&i, paths) in &self.targets {
-            let lab = &self.labs[i];
-            if let Access::ReadOnly(r) = &lab.receive {
-                return Err(problem(
-                    Field::TargetPaths(i),
-                    format!(
-                        "{} cannot receive images: {}; {}, or leave the lab out",
-                        lab.lab.name, r.why, r.fix
-                    ),
-                ));
-            }
-            if let Some(factory) = factory
-                && !lab.location.eq_ignore_ascii_case(&factory.location)
-            {
-                return Err(problem(
-                    Field::TargetPaths(i),
-                    format!(
-                        "{} is in {}, the factory lab in {}: images are copied within a region; leave it out, or choose a factory lab in {}",
-                        lab.lab.name, lab.location, factory.location, lab.location
-                    ),
-                ));
-            }
-            if split_paths(paths).is_empty() {
-                return Err(problem(
-                    Field::TargetPaths(i),
-                    format!(
-                        "{} receives no image paths: type at least one, like win2022 (a folder takes every image under it)",
-                        lab.lab.name
-                    ),
-                ));
-            }
-            for raw in paths.split(',').filter(|p| !p.trim().is_empty()) {
-                path_answer(raw).map_err(|m| problem(Field::TargetPaths(i), m))?;
-            }
-        }
-        Ok(())
-    }
-
-    fn validate_definition(&self) -> Result<(), Problem> {
-        let raw = self.definition_path.trim();
-        if raw.is_empty() {
-            return Err(problem(
-                Field::DefinitionPath,
-                "name the image: folders and a name joined by /, like win2022/base",
-            ));
-        }
-        let path = path_answer(raw).map_err(|m| problem(Field::DefinitionPath, m))?;
-        for (&i, paths) in &self.targets {
-            let received = split_paths(paths);
-            let name = &self.labs[i].lab.name;
-            if !received.iter().any(|p| p.covers(&path)) {
-                let first = received.first().map(|p| p.as_str()).unwrap_or("win2022");
-                return Err(problem(
-                    Field::DefinitionPath,
-                    format!(
-                        "{name} receives {} only: name the image under one of them (like {first}/base), or change what the lab receives",
-                        paths.trim()
-                    ),
-                ));
-            }
-            // Every path a lab receives must match a definition, or factory.toml does not
-            // load; the setup makes one definition.
-            if let Some(other) = received.iter().find(|p| !p.covers(&path)) {
-                return Err(problem(
-                    Field::DefinitionPath,
-                    format!(
-                        "{name} also receives {other}, and this image is not under it: every path a lab receives needs a definition, and the setup makes one. Take {other} out of what the lab receives (add it with its definitions after the setup), or name this image under it"
-                    ),
-                ));
-            }
-        }
-        let Some(offer) = self.offer.as_ref().filter(|_| self.offer_is_current()) else {
-            return Err(problem(
-                Field::Base,
-                "what the factory lab offers is not read yet: its gallery and artifacts are needed",
-            ));
-        };
-        if self.base_image().is_none() {
-            return Err(problem(
-                Field::Base,
-                "choose a base image from the factory lab's gallery",
-            ));
-        }
-        let os = self.os();
-        for (i, chosen) in self.artifacts.iter().enumerate() {
-            let offered = offer
-                .artifact_sources
-                .iter()
-                .find(|s| s.name == chosen.source)
-                .and_then(|s| s.artifacts.iter().find(|a| a.name == chosen.name));
-            for required in offered.into_iter().flat_map(|a| a.required()) {
-                let value = chosen.parameters.get(required).map(|v| v.trim());
-                if value.is_none_or(str::is_empty) {
-                    return Err(problem(
-                        Field::Parameter(i, required.to_string()),
-                        format!("{} needs {required}", chosen.name),
-                    ));
-                }
-            }
-        }
-        // What the planner would refuse: an artifact for the other OS, a parameter it does
-        // not have, a generalize artifact the lab does not offer.
-        let mut artifacts = self.definition_artifacts();
-        artifacts.push(generalize_artifact(os));
-        if let Some(p) = artifacts
-            .iter()
-            .find_map(|a| crate::factory::build::plan::artifact_problem(offer, a, os))
-        {
-            return Err(problem(
-                Field::Artifact,
-                format!("{}; {}", p.message, p.fix),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Whether the offer read is the chosen factory lab's.
-    fn offer_is_current(&self) -> bool {
-        let factory = self.factory.and_then(|i| self.labs.get(i)).map(|l| &l.lab);
-        factory.is_some() && self.offer_for.as_ref() == factory
-    }
-
-    /// The chosen artifacts, as the definition lists them (empty values left out).
-    fn definition_artifacts(&self) -> Vec<ArtifactRef> {
-        self.artifacts
-            .iter()
-            .map(|a| ArtifactRef {
-                source: a.source.clone(),
-                name: a.name.clone(),
-                parameters: a
-                    .parameters
-                    .iter()
-                    .filter(|(_, v)| !v.trim().is_empty())
-                    .map(|(k, v)| (k.clone(), v.trim().to_string()))
-                    .collect(),
-            })
-            .collect()
-    }
-
     /// The first step whose answers are wrong, with its problem; none when all are right.
     pub fn first_problem(&self) -> Option<(Step, Problem)> {
         Step::ALL
@@ -660,124 +377,4 @@ impl Wizard {
         }
         Ok(self.step)
     }
-
-    /// The target labs the answers make.
-    pub fn target_labs(&self) -> Vec<TargetLab> {
-        self.targets
-            .iter()
-            .map(|(&i, paths)| TargetLab {
-                lab: self.labs[i].lab.clone(),
-                image_paths: split_paths(paths),
-            })
-            .collect()
-    }
-
-    fn skeleton(&self, retention: RetentionPolicy) -> FactoryConfig {
-        let factory = self
-            .factory
-            .and_then(|i| self.labs.get(i))
-            .map(|l| l.lab.clone())
-            .unwrap_or_else(|| crate::config::LabRef {
-                subscription: String::new(),
-                resource_group: String::new(),
-                name: String::new(),
-            });
-        FactoryConfig {
-            path: self.dir.join("factory.toml"),
-            factory,
-            azure: AzureSettings {
-                auth: self.auth,
-                ..AzureSettings::default()
-            },
-            defaults: Defaults {
-                vm_size: crate::config::DEFAULT_VM_SIZE.into(),
-                parallelism: crate::config::DEFAULT_PARALLELISM,
-            },
-            build: BuildSettings::default(),
-            retention,
-            labs: Vec::new(),
-            images: Vec::new(),
-        }
-    }
-
-    /// The first image definition the answers make.
-    pub fn definition(&self) -> Result<ImageDefinition, Problem> {
-        self.validate_definition()?;
-        let g = self.base_image().cloned().unwrap_or_default();
-        let path = ImagePath::new(&self.definition_path);
-        let mut definition = ImageDefinition::new(
-            path.clone(),
-            self.os(),
-            BaseImage::latest(&g.publisher, &g.offer, &g.sku),
-        );
-        definition.file = self.dir.join(write::definition_file(&path));
-        definition.description = g.title.clone();
-        definition.artifacts = self.definition_artifacts();
-        Ok(definition)
-    }
-
-    /// The configuration the answers make; the first wrong answer otherwise.
-    pub fn configuration(&self) -> Result<FactoryConfig, Problem> {
-        for step in &Step::ALL[..Step::Review.index()] {
-            self.validate(*step)?;
-        }
-        let mut config = self.skeleton(self.retention_policy()?);
-        config.labs = self.target_labs();
-        config.images = vec![self.definition()?];
-        Ok(config)
-    }
-
-    /// The files the answers make: `factory.toml` and the first definition.
-    pub fn files(&self) -> Result<Vec<ConfigFile>, Problem> {
-        let config = self.configuration()?;
-        let mut files = vec![ConfigFile {
-            relative: PathBuf::from("factory.toml"),
-            text: write::factory_toml(
-                &config,
-                &[
-                    "Written by `imagefactory init`.".into(),
-                    "Image definitions live under images/ (a file's path is its image path)."
-                        .into(),
-                    "`imagefactory check` checks this against Azure.".into(),
-                ],
-            ),
-        }];
-        for d in &config.images {
-            let generalize = generalize_artifact(d.os).name;
-            files.push(ConfigFile {
-                relative: write::definition_file(&d.path),
-                text: write::definition_toml(
-                    d,
-                    &[format!(
-                        "Every build applies {generalize} last: it is not listed here."
-                    )],
-                ),
-            });
-        }
-        Ok(files)
-    }
-}
-
-/// An image path as typed, or what is wrong with it: folders and a name joined by `/`, none
-/// of them `.` or `..`, no characters a file name cannot hold on Windows.
-pub fn path_answer(raw: &str) -> Result<ImagePath, String> {
-    let bad = raw
-        .split(['/', '\\'])
-        .any(|s| matches!(s.trim(), "." | "..") || s.contains([':', '*', '?', '"', '<', '>', '|']));
-    let path = ImagePath::new(raw);
-    if bad || path.is_empty() {
-        return Err(format!(
-            "`{}` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)",
-            raw.trim()
-        ));
-    }
-    Ok(path)
-}
-
-/// Image paths typed as a list, separated by commas (a path may hold a space).
-pub fn split_paths(text: &str) -> Vec<ImagePath> {
-    text.split(',')
-        .map(ImagePath::new)
-        .filter(|p| !p.is_empty())
-        .collect()
 }

@@ -527,3 +527,27 @@ async fn without_a_configuration_the_console_offers_the_setup_and_esc_leaves_it(
     assert!(!setup.welcome);
     assert_eq!(setup.wizard.step, Step::SignIn);
 }
+
+#[tokio::test]
+async fn an_original_factorys_configuration_here_is_offered_for_conversion_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join("Configuration/GoldenImages");
+    std::fs::create_dir_all(&legacy).unwrap();
+    let keymap = KeyMap::new(&HashMap::new(), false).unwrap();
+    let mut model = Model::new(Identity::default(), None, keymap, false, now());
+    update(&mut model, Msg::Resize(80, 24));
+    update::setup::open(&mut model, Setup::Started(dir.path().to_path_buf()));
+    let screen = render(&mut model, 80, 24, "dark");
+    assert!(
+        screen.contains("convert the original PowerShell factory's configuration"),
+        "{screen}"
+    );
+    let effects = update(&mut model, ch('i'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::ImportLegacy(_, from, to)] if from == &dir.path().join("Configuration") && to == dir.path()),
+        "{effects:?}"
+    );
+    // Nothing else happens while it writes: Esc does not drop its answer.
+    update(&mut model, key(KeyCode::Esc));
+    assert!(model.setup.as_ref().is_some_and(|s| s.busy.is_some()));
+}

@@ -222,6 +222,12 @@ fn subscriptions_and_labs_must_be_chosen_and_read_for_the_choice() {
         problem(&w, Step::Factory).1,
         "the labs of the chosen subscriptions are not read yet"
     );
+    // As many chosen as were read, but not the same ones.
+    w.subscriptions.remove(SUB);
+    assert_eq!(
+        problem(&w, Step::Factory).1,
+        "the labs of the chosen subscriptions are not read yet"
+    );
 }
 
 #[test]
@@ -251,10 +257,21 @@ fn the_factory_must_be_chosen_and_may_not_be_a_lab_the_identity_only_reads() {
 fn targets_must_be_writable_in_the_factorys_region_with_paths() {
     let mut w = wizard(Step::Targets);
     assert_eq!(problem(&w, Step::Targets).0, Field::Targets);
+    w.definition_path = "ubuntu/base".into();
     w.toggle_target(1);
     assert_eq!(
-        w.targets[&1], "win2022",
-        "a first target gets a default path"
+        w.targets[&1], "ubuntu",
+        "a first target gets the folder of the image's path"
+    );
+    w.toggle_target(1);
+    w.definition_path.clear();
+    w.toggle_target(1);
+    assert_eq!(w.targets[&1], "win2022", "or a default");
+    w.targets.insert(1, "win2022/vs2022".into());
+    assert_eq!(
+        w.suggested_path(),
+        "win2022/vs2022",
+        "a path with a folder is a name already"
     );
     w.targets.insert(1, "ubuntu".into());
     w.toggle_target(2);
@@ -306,6 +323,16 @@ fn retention_answers_are_counts_and_ages() {
         w.retention.keep_latest = keep.into();
         assert_eq!(w.validate(Step::Retention).is_ok(), ok, "{keep}");
     }
+    w.retention.keep_latest = "0".into();
+    assert_eq!(
+        problem(&w, Step::Retention).1,
+        "`0` is not a count of 1 or more: the newest image of a path is always kept"
+    );
+    w.retention.keep_latest = "1001".into();
+    assert_eq!(
+        problem(&w, Step::Retention).1,
+        "1001 is more than 1000 images of a path per lab: keep fewer"
+    );
     w.retention.keep_latest = " 3 ".into();
     w.retention.min_age = "36h".into();
     w.retention.retire_unsubscribed = true;
@@ -342,6 +369,15 @@ fn the_first_image_lives_under_what_every_target_receives_from_a_base_the_lab_of
     );
     w.targets.insert(1, "win2022".into());
     // An offer read for another lab is not this factory's.
+    let other = w.labs[1].lab.clone();
+    w.offer_for = Some(other);
+    assert!(
+        problem(&w, Step::Definition)
+            .1
+            .starts_with("what the factory lab offers is not read yet")
+    );
+    w.offer_for = Some(w.labs[0].lab.clone());
+    assert!(w.validate(Step::Definition).is_ok());
     w.set_factory(1);
     assert!(
         w.offer.is_none(),
@@ -456,6 +492,155 @@ fn advancing_goes_on_only_when_the_step_is_answered() {
     assert_eq!(w.advance().unwrap(), Step::Targets);
     assert_eq!(w.first_problem().map(|(s, _)| s), Some(Step::Targets));
     assert_eq!(Step::Review.next(), None);
+    let titles: Vec<&str> = Step::ALL.iter().map(|s| s.title()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Sign in",
+            "Subscriptions",
+            "Factory lab",
+            "Target labs",
+            "Retention",
+            "First image",
+            "Write"
+        ]
+    );
     assert_eq!(Step::SignIn.previous(), None);
     assert_eq!(Step::Targets.previous(), Some(Step::Factory));
+}
+
+#[test]
+fn the_retention_preview_counts_what_the_policy_would_retire_in_the_targets_only() {
+    use imagefactory::arm::ResourceId;
+    use imagefactory::factory::inventory::{Image, LabInventory};
+    let now = time::macros::datetime!(2026-11-20 12:00 UTC);
+    let lab_of = |l: &LabChoice, days: &[i64]| {
+        let id = format!(
+            "/subscriptions/{SUB}/resourceGroups/{}/providers/Microsoft.DevTestLab/labs/{}",
+            l.lab.resource_group, l.lab.name
+        );
+        LabInventory {
+            id: ResourceId::new(id.clone()),
+            name: l.lab.name.clone(),
+            subscription_id: SUB.into(),
+            resource_group: l.lab.resource_group.clone(),
+            location: l.location.clone(),
+            role: None,
+            images: days
+                .iter()
+                .map(|d| Image {
+                    id: ResourceId::new(format!("{id}/customimages/img-{d}")),
+                    name: format!("img-{d}"),
+                    image_path: Some(config::ImagePath::new("win2022/base")),
+                    created: Some(now - time::Duration::days(*d)),
+                    os_type: Some("Windows".into()),
+                    author: None,
+                    description: None,
+                    pin: None,
+                    in_use: false,
+                    provisioning_state: Some("Succeeded".into()),
+                    tags: Default::default(),
+                })
+                .collect(),
+            vms: Vec::new(),
+            formula_images: Vec::new(),
+            complete: true,
+            denied: None,
+            subscription_refuses: None,
+            reading: false,
+        }
+    };
+    let mut w = wizard(Step::Retention);
+    let mut inventory = estate(&[SUB]);
+    inventory.subscriptions[0].labs = vec![
+        lab_of(&w.labs[0], &[1, 2, 3, 4, 5]),
+        lab_of(&w.labs[1], &[10, 20, 30, 40]),
+        lab_of(&w.labs[2], &[10, 20, 30]),
+    ];
+    let labs = w.labs.clone();
+    w.set_labs(Some(inventory), labs);
+    // Keep 2, none younger than a week: Dev retires its 30- and 40-day-old images; the
+    // factory lab and Far receive nothing and are not in the preview.
+    let preview = w.retention_preview(now).unwrap();
+    assert_eq!(preview.labs.len(), 1);
+    assert_eq!(
+        (
+            preview.labs[0].lab.as_str(),
+            preview.labs[0].retire,
+            preview.labs[0].images
+        ),
+        ("Dev", 2, 4)
+    );
+    assert_eq!((preview.retire(), preview.images()), (2, 4));
+    w.retention.min_age = "25d".into();
+    assert_eq!(w.retention_preview(now).unwrap().retire(), 2);
+    w.retention.min_age = "35d".into();
+    assert_eq!(w.retention_preview(now).unwrap().retire(), 1);
+    w.retention.keep_latest = "0".into();
+    assert!(w.retention_preview(now).is_err());
+}
+
+#[test]
+fn choices_follow_their_labs_and_offers_when_they_are_read_again() {
+    let mut w = wizard(Step::Review);
+    // The labs read again, in another order, and without Far: the factory and the target
+    // follow their labs.
+    let labs = vec![w.labs[3].clone(), w.labs[1].clone(), w.labs[0].clone()];
+    w.targets.insert(2, "win2022".into());
+    w.set_labs(Some(estate(&[SUB])), labs);
+    assert_eq!(w.factory, Some(2));
+    assert_eq!(
+        w.targets.keys().copied().collect::<Vec<_>>(),
+        [1],
+        "Far is gone"
+    );
+    // The offer read again, its gallery in another order and one artifact no longer there:
+    // the base follows its image; artifacts not offered (or from another source) are dropped.
+    let chocolatey = |source: &str| ChosenArtifact {
+        source: source.into(),
+        name: "windows-chocolatey".into(),
+        parameters: [("packages".to_string(), "git".to_string())].into(),
+    };
+    w.artifacts = vec![
+        chocolatey("Public Repo"),
+        chocolatey("Other Repo"),
+        ChosenArtifact {
+            source: "Public Repo".into(),
+            name: "windows-sysprep".into(),
+            parameters: Default::default(),
+        },
+    ];
+    assert_eq!(
+        w.parameters(),
+        [
+            (0, "packages".to_string(), true),
+            (0, "source".to_string(), false)
+        ],
+        "the parameters of the chosen artifacts that are offered"
+    );
+    let mut again = offer();
+    again.gallery.reverse();
+    again.artifact_sources[0]
+        .artifacts
+        .retain(|a| a.name != "windows-sysprep");
+    let factory = w.labs[2].lab.clone();
+    w.set_offer(factory, again);
+    assert_eq!(w.base, Some(1));
+    assert_eq!(w.base_image().unwrap().sku, "2022-datacenter-azure-edition");
+    assert_eq!(
+        w.artifacts
+            .iter()
+            .map(|a| (a.source.as_str(), a.name.as_str()))
+            .collect::<Vec<_>>(),
+        [("Public Repo", "windows-chocolatey")]
+    );
+    // A Linux base keeps the Linux artifacts chosen.
+    w.artifacts = vec![ChosenArtifact {
+        source: "Public Repo".into(),
+        name: "linux-apt-package".into(),
+        parameters: [("packages".to_string(), "git".to_string())].into(),
+    }];
+    w.set_base(0);
+    assert_eq!(w.os(), config::OsType::Linux);
+    assert_eq!(w.artifacts.len(), 1);
 }

@@ -23,6 +23,8 @@ pub fn open(model: &mut Model, setup: Setup) {
         Setup::Started(dir) => (dir, false),
     };
     let legacy = crate::setup::legacy_configuration(&dir);
+    // An original factory's configuration here is offered first, even to `init`.
+    let welcome = welcome || legacy.is_some();
     let wizard = Wizard::new(dir, crate::setup::credentials::detect_here());
     // The cursor starts on the credential the console signed in with, if it can be tried.
     let current = model.invocation.auth;

@@ -341,3 +341,125 @@ fn a_configuration_mistake_is_annotated_at_its_line_in_a_pipeline() {
         String::from_utf8_lossy(&devops.stdout)
     );
 }
+
+#[tokio::test]
+async fn a_factory_lab_at_its_vm_limit_is_a_warning_when_there_is_something_to_build() {
+    let mut world = common::demo_world();
+    world
+        .subscription_mut("0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01")
+        .unwrap()
+        .lab_mut("rg-imagefactory", "ImageFactory")
+        .unwrap()
+        .vm_limit = Some(1);
+    let sim = common::start(world, common::fast()).await;
+    let client = common::client(&sim);
+    let mut config = config::load(&sample_config()).unwrap();
+    let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
+    let offered = offer::read(&client, &config.factory, &inventory)
+        .await
+        .unwrap();
+    let found = check::check(&config, &inventory, Some(&offered));
+    let full = found
+        .iter()
+        .find(|f| f.subject == "factory lab ImageFactory")
+        .expect("the limit is said");
+    assert_eq!(
+        (full.level, full.problem.as_str()),
+        (
+            Level::Warning,
+            "the lab allows 1 VMs and has 1: a build has no room for its VM"
+        )
+    );
+    // With nothing to build, the limit stops nothing.
+    config.images.clear();
+    let found = check::check(&config, &inventory, Some(&offered));
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.subject == "factory lab ImageFactory")
+    );
+}
+
+#[test]
+fn a_subscription_that_could_not_be_read_is_said_for_each_lab_in_it() {
+    let config = config::load(&sample_config()).unwrap();
+    let inventory = Inventory {
+        subscriptions: Vec::new(),
+        problems: vec![imagefactory::factory::Problem {
+            scope: "subscription",
+            id: "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01".into(),
+            name: "Contoso Imaging".into(),
+            error: imagefactory::arm::ArmError::Api {
+                method: "GET".into(),
+                resource: "/subscriptions/0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01/providers/Microsoft.DevTestLab/labs".into(),
+                status: 500,
+                code: "InternalServerError".into(),
+                message: "try again".into(),
+                request_id: None,
+            },
+        }],
+        taken_at: time::OffsetDateTime::now_utc(),
+    };
+    let found = check::check(&config, &inventory, None);
+    let factory = found
+        .iter()
+        .find(|f| f.subject == "factory lab ImageFactory")
+        .unwrap();
+    assert!(
+        factory.problem.starts_with("it could not be read: "),
+        "{}",
+        factory.problem
+    );
+    assert!(
+        factory.problem.contains("InternalServerError"),
+        "{}",
+        factory.problem
+    );
+    // A subscription of the configuration that is simply absent is not visible.
+    let partner = found
+        .iter()
+        .find(|f| f.subject == "lab Partner-NorthEurope")
+        .unwrap();
+    assert_eq!(
+        partner.problem,
+        "its subscription e3a9b0c2-8d17-4f5e-b6a4-9c0d1e2f3a03 is not visible to the identity"
+    );
+}
+
+#[tokio::test]
+async fn a_factory_lab_whose_offer_cannot_be_read_says_so_and_a_missing_one_only_once() {
+    let mut world = common::demo_world();
+    world
+        .subscription_mut("0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01")
+        .unwrap()
+        .lab_mut("rg-imagefactory", "ImageFactory")
+        .unwrap()
+        .deny_read = true;
+    let sim = common::start(world, common::fast()).await;
+    let client = common::client(&sim);
+    let config = config::load(&sample_config()).unwrap();
+    let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
+    let found = check::check_estate(&client, &config, &inventory).await;
+    assert!(
+        found.iter().any(|f| f.subject == "factory lab ImageFactory"
+            && f.problem.starts_with(
+                "what it offers (gallery images, artifact sources) could not be read: "
+            )),
+        "{found:?}"
+    );
+    // A factory lab that is not there is said once, not again as an offer that cannot be read.
+    let mut missing = config.clone();
+    missing.factory.name = "NoSuchLab".into();
+    let inventory = Inventory::refresh(&client, Some(&missing)).await.unwrap();
+    let found = check::check_estate(&client, &missing, &inventory).await;
+    let about: Vec<&str> = found
+        .iter()
+        .filter(|f| f.subject == "factory lab NoSuchLab")
+        .map(|f| f.problem.as_str())
+        .collect();
+    assert_eq!(about.len(), 1, "{about:?}");
+    assert!(
+        about[0].starts_with("no lab NoSuchLab in resource group rg-imagefactory"),
+        "{about:?}"
+    );
+}

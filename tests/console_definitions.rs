@@ -78,20 +78,12 @@ fn editor_text(model: &Model) -> String {
 /// Runs a SaveDefinition effect as the app does, and feeds its reply.
 fn run_save(model: &mut Model, effects: Vec<Effect>) -> Vec<Effect> {
     let config = model.config.clone().unwrap();
-    let Some(Effect::SaveDefinition(req, file, text, new)) = effects
+    let Some(Effect::SaveDefinition(req, path, file, text, new)) = effects
         .into_iter()
         .find(|e| matches!(e, Effect::SaveDefinition(..)))
     else {
         panic!("a save is asked for");
     };
-    let images = config.path.parent().unwrap().join("images");
-    let path = ImagePath::new(
-        &file
-            .strip_prefix(&images)
-            .unwrap()
-            .with_extension("")
-            .to_string_lossy(),
-    );
     let result = config::write::save_definition(&config, &file, &text, new)
         .map(Box::new)
         .map_err(|e| e.to_string());

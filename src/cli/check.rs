@@ -196,19 +196,11 @@ fn print(report: &Report) {
         println!("ok: {scope}: nothing stops a build or a retirement");
     } else {
         println!(
-            "{}: {errors} {}, {warnings} {}{}{scope}",
+            "{}: {}, {}{}{scope}",
             if errors > 0 { "not ready" } else { "ok" },
-            plural(errors, "error"),
-            plural(warnings, "warning"),
+            crate::human::count(errors, "error"),
+            crate::human::count(warnings, "warning"),
             if scope.is_empty() { "" } else { " in " },
         );
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        word.to_string()
-    } else {
-        format!("{word}s")
     }
 }

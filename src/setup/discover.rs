@@ -116,6 +116,24 @@ pub struct LabChoice {
     pub images: usize,
 }
 
+/// The identity's roles at each of `scopes` (resource ids), read all at once; a scope whose
+/// permissions cannot be read keeps its error.
+async fn roles_at(
+    client: &ArmClient,
+    scopes: &[String],
+) -> Vec<Result<Vec<wire::Permission>, ArmError>> {
+    let paths: Vec<String> = scopes
+        .iter()
+        .map(|s| format!("{s}/providers/Microsoft.Authorization/permissions"))
+        .collect();
+    futures::future::join_all(
+        paths
+            .iter()
+            .map(|p| client.list::<wire::Permission>(p, AUTHORIZATION_API_VERSION)),
+    )
+    .await
+}
+
 /// Signs in with `client`'s credential: who it is, and each subscription it sees with what it
 /// may do there.
 pub async fn sign_in(client: &ArmClient) -> Result<SignedIn, ArmError> {
@@ -123,21 +141,11 @@ pub async fn sign_in(client: &ArmClient) -> Result<SignedIn, ArmError> {
         .list::<wire::Subscription>("/subscriptions", SUBSCRIPTIONS_API_VERSION)
         .await?;
     let principal = client.principal().await;
-    let paths: Vec<String> = subscriptions
+    let scopes: Vec<String> = subscriptions
         .iter()
-        .map(|s| {
-            format!(
-                "/subscriptions/{}/providers/Microsoft.Authorization/permissions",
-                s.subscription_id
-            )
-        })
+        .map(|s| format!("/subscriptions/{}", s.subscription_id))
         .collect();
-    let roles = futures::future::join_all(
-        paths
-            .iter()
-            .map(|p| client.list::<wire::Permission>(p, AUTHORIZATION_API_VERSION)),
-    )
-    .await;
+    let roles = roles_at(client, &scopes).await;
     let mut choices: Vec<SubscriptionChoice> = subscriptions
         .into_iter()
         .zip(roles)
@@ -187,16 +195,11 @@ pub async fn labs(
         .labs()
         .map(|(s, l)| (s.name.as_str(), l))
         .collect();
-    let permissions: Vec<String> = listed
+    let scopes: Vec<String> = listed
         .iter()
-        .map(|(_, l)| format!("{}/providers/Microsoft.Authorization/permissions", l.id))
+        .map(|(_, l)| l.id.as_str().to_string())
         .collect();
-    let roles = futures::future::join_all(
-        permissions
-            .iter()
-            .map(|p| client.list::<wire::Permission>(p, AUTHORIZATION_API_VERSION)),
-    )
-    .await;
+    let roles = roles_at(client, &scopes).await;
     let choices = listed
         .iter()
         .zip(roles)

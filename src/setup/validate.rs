@@ -99,17 +99,7 @@ impl Wizard {
     }
 
     fn validate_factory(&self) -> Result<(), Problem> {
-        let read_for: BTreeSet<String> = self
-            .estate
-            .iter()
-            .flat_map(|e| e.subscriptions.iter().map(|s| s.id.clone()))
-            .collect();
-        let chosen: BTreeSet<String> = self.subscriptions.iter().cloned().collect();
-        let same = read_for.len() == chosen.len()
-            && chosen
-                .iter()
-                .all(|c| read_for.iter().any(|r| r.eq_ignore_ascii_case(c)));
-        if self.estate.is_none() || !same {
+        if !self.labs_are_current() {
             return Err(problem(
                 Field::Factory,
                 "the labs of the chosen subscriptions are not read yet",
@@ -261,10 +251,28 @@ impl Wizard {
         Ok(())
     }
 
-    /// Whether the offer read is the chosen factory lab's.
-    fn offer_is_current(&self) -> bool {
+    /// Whether the labs were read for exactly the subscriptions chosen now.
+    pub fn labs_are_current(&self) -> bool {
+        let Some(estate) = &self.estate else {
+            return false;
+        };
+        let read_for: BTreeSet<String> = estate
+            .subscriptions
+            .iter()
+            .map(|s| s.id.to_ascii_lowercase())
+            .collect();
+        let chosen: BTreeSet<String> = self
+            .subscriptions
+            .iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        read_for == chosen
+    }
+
+    /// Whether what the factory lab offers is read, and for the chosen factory lab.
+    pub fn offer_is_current(&self) -> bool {
         let factory = self.factory.and_then(|i| self.labs.get(i)).map(|l| &l.lab);
-        factory.is_some() && self.offer_for.as_ref() == factory
+        self.offer.is_some() && factory.is_some() && self.offer_for.as_ref() == factory
     }
 
     /// The chosen artifacts, as the definition lists them (empty values left out).

@@ -262,47 +262,35 @@ fn spawn(effect: Effect, context: &Context) {
     match effect {
         Effect::Copy(text) => copy_to_clipboard(&text),
         Effect::Suspend | Effect::UseConfig(_) => {}
-        Effect::SetupSignIn(req, mode) => {
-            tokio::spawn(async move {
-                let result = match context.client_for(mode) {
-                    Ok(client) => crate::setup::discover::sign_in(&client)
-                        .await
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e),
-                };
-                let _ = context
-                    .tx
-                    .send(Msg::Loaded(req, Payload::SignedIn(mode, result)));
-            });
-        }
-        Effect::SetupLabs(req, mode, subscriptions) => {
-            tokio::spawn(async move {
-                let result = match context.client_for(mode) {
-                    Ok(client) => crate::setup::discover::labs(&client, &subscriptions)
-                        .await
-                        .map(Box::new)
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e),
-                };
-                let _ = context
-                    .tx
-                    .send(Msg::Loaded(req, Payload::SetupLabs(result)));
-            });
-        }
-        Effect::SetupOffer(req, mode, factory, estate) => {
-            tokio::spawn(async move {
-                let result = match context.client_for(mode) {
-                    Ok(client) => crate::factory::build::offer::read(&client, &factory, &estate)
-                        .await
-                        .map(Box::new)
-                        .map_err(|e| e.to_string()),
-                    Err(e) => Err(e),
-                };
-                let _ = context
-                    .tx
-                    .send(Msg::Loaded(req, Payload::SetupOffer(result)));
-            });
-        }
+        Effect::SetupSignIn(req, mode) => setup_read(
+            context,
+            req,
+            mode,
+            |client| async move { crate::setup::discover::sign_in(&client).await },
+            move |result| Payload::SignedIn(mode, result),
+        ),
+        Effect::SetupLabs(req, mode, subscriptions) => setup_read(
+            context,
+            req,
+            mode,
+            |client| async move {
+                crate::setup::discover::labs(&client, &subscriptions)
+                    .await
+                    .map(Box::new)
+            },
+            Payload::SetupLabs,
+        ),
+        Effect::SetupOffer(req, mode, factory, estate) => setup_read(
+            context,
+            req,
+            mode,
+            |client| async move {
+                crate::factory::build::offer::read(&client, &factory, &estate)
+                    .await
+                    .map(Box::new)
+            },
+            Payload::SetupOffer,
+        ),
         Effect::WriteConfig(req, dir, files, overwrite) => {
             tokio::task::spawn_blocking(move || {
                 let result = crate::config::write::loads(&dir, &files)
@@ -342,22 +330,11 @@ fn spawn(effect: Effect, context: &Context) {
                     .send(Msg::Loaded(req, Payload::VmTemplate(path, result)));
             });
         }
-        Effect::SaveDefinition(req, file, text, new) => {
+        Effect::SaveDefinition(req, path, file, text, new) => {
             let Some(config) = context.config.clone() else {
                 return;
             };
             tokio::task::spawn_blocking(move || {
-                let path = config
-                    .path
-                    .parent()
-                    .map(|dir| dir.join("images"))
-                    .and_then(|images| {
-                        file.strip_prefix(&images)
-                            .ok()
-                            .map(|p| p.with_extension(""))
-                    })
-                    .map(|p| crate::config::ImagePath::new(&p.to_string_lossy()))
-                    .unwrap_or_else(|| crate::config::ImagePath::new(""));
                 let result = crate::config::write::save_definition(&config, &file, &text, new)
                     .map(Box::new)
                     .map_err(|e| e.to_string());
@@ -551,6 +528,28 @@ fn spawn(effect: Effect, context: &Context) {
             });
         }
     }
+}
+
+/// A read the setup asked for, made with the client of the credential it chose; its result
+/// (or why the client could not be made) comes back as `reply` makes it.
+fn setup_read<T, E, F, Fut>(
+    context: Context,
+    req: ReqId,
+    mode: crate::arm::AuthMode,
+    read: F,
+    reply: impl FnOnce(Result<T, String>) -> Payload + Send + 'static,
+) where
+    F: FnOnce(ArmClient) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, E>> + Send,
+    E: std::fmt::Display,
+{
+    tokio::spawn(async move {
+        let result = match context.client_for(mode) {
+            Ok(client) => read(client).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let _ = context.tx.send(Msg::Loaded(req, reply(result)));
+    });
 }
 
 /// Keeps the abort handle of a read-only task until it ends, so that it can be stopped when

@@ -81,7 +81,13 @@ pub enum Effect {
     LoadVmTemplate(ReqId, ResourceId, crate::config::ImagePath),
     /// Write a definition's text to its file (a new one must not exist), then load the
     /// configuration again.
-    SaveDefinition(ReqId, std::path::PathBuf, String, bool),
+    SaveDefinition(
+        ReqId,
+        crate::config::ImagePath,
+        std::path::PathBuf,
+        String,
+        bool,
+    ),
     /// From now on, work with this configuration (and its credential).
     UseConfig(std::sync::Arc<crate::config::FactoryConfig>),
 }

@@ -45,6 +45,14 @@ fn images_dir(config: &FactoryConfig) -> std::path::PathBuf {
         .join("images")
 }
 
+/// A new definition of `path` in the editor, starting from `text`; saved where the
+/// configuration's definitions live.
+fn edit_new(model: &mut Model, config: &FactoryConfig, path: ImagePath, text: &str) {
+    let file = images_dir(config).join(format!("{path}.toml"));
+    let editor = Editor::new(path, file, images_dir(config), true, text);
+    model.overlay = Overlay::Editor(Box::new(editor));
+}
+
 /// `e`: the definition's TOML in the editor, as it is on disk.
 pub fn edit(model: &mut Model) -> Vec<Effect> {
     let (Some(path), Some(config)) = (current(model), model.config.clone()) else {
@@ -113,7 +121,6 @@ pub fn new_definition(model: &mut Model, argument: &str) -> Vec<Effect> {
         );
         return Vec::new();
     }
-    let file = images_dir(&config).join(format!("{path}.toml"));
     let Some(vm) = vm else {
         let definition = ImageDefinition::new(
             path.clone(),
@@ -134,13 +141,7 @@ pub fn new_definition(model: &mut Model, argument: &str) -> Vec<Effect> {
         let text = format!(
             "{text}\n# [[artifact]]\n# source = \"Public Repo\"\n# name = \"windows-chocolatey\"\n# [artifact.parameters]\n# packages = \"git\"\n"
         );
-        model.overlay = Overlay::Editor(Box::new(Editor::new(
-            path,
-            file,
-            images_dir(&config),
-            true,
-            &text,
-        )));
+        edit_new(model, &config, path, &text);
         return Vec::new();
     };
     let Some(id) = find_vm(model, vm) else {
@@ -199,18 +200,11 @@ pub fn vm_template(
             definition
                 .artifacts
                 .retain(|a| !a.name.eq_ignore_ascii_case(&generalize));
-            let file = images_dir(&config).join(format!("{path}.toml"));
             let text = crate::config::write::definition_toml(
                 &definition,
                 &["From a lab VM's base image and artifacts: check it, then ctrl-s.".into()],
             );
-            model.overlay = Overlay::Editor(Box::new(Editor::new(
-                path,
-                file,
-                images_dir(&config),
-                true,
-                &text,
-            )));
+            edit_new(model, &config, path, &text);
         }
     }
 }
@@ -300,12 +294,12 @@ fn save(model: &mut Model) -> Vec<Effect> {
         }
         Ok(_) => {
             editor.error = None;
-            let (file, new) = (editor.file.clone(), editor.new);
+            let (path, file, new) = (editor.path.clone(), editor.file.clone(), editor.new);
             let req = model.request("save-definition");
             if let Overlay::Editor(editor) = &mut model.overlay {
                 editor.saving = Some(req);
             }
-            vec![Effect::SaveDefinition(req, file, text, new)]
+            vec![Effect::SaveDefinition(req, path, file, text, new)]
         }
     }
 }

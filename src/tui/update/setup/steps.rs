@@ -100,15 +100,10 @@ pub(super) fn advance(model: &mut Model) -> Vec<Effect> {
     match next {
         Step::Factory => {
             // The labs are read for the subscriptions chosen now.
-            let chosen: Vec<String> = w.subscriptions.iter().cloned().collect();
-            let read_for: Vec<String> = w
-                .estate
-                .as_ref()
-                .map(|e| e.subscriptions.iter().map(|s| s.id.clone()).collect())
-                .unwrap_or_default();
-            if w.estate.is_some() && same_set(&chosen, &read_for) {
+            if w.labs_are_current() {
                 return Vec::new();
             }
+            let chosen: Vec<String> = w.subscriptions.iter().cloned().collect();
             let req = wait(
                 model,
                 "reading the labs of the chosen subscriptions".into(),
@@ -120,7 +115,7 @@ pub(super) fn advance(model: &mut Model) -> Vec<Effect> {
             let Some(factory) = w.factory.and_then(|i| w.labs.get(i)).map(|l| l.lab.clone()) else {
                 return Vec::new();
             };
-            if w.offer.is_some() && w.offer_for.as_ref() == Some(&factory) {
+            if w.offer_is_current() {
                 return Vec::new();
             }
             let Some(estate) = w.estate.clone().map(Box::new) else {
@@ -135,12 +130,6 @@ pub(super) fn advance(model: &mut Model) -> Vec<Effect> {
         }
         _ => Vec::new(),
     }
-}
-
-fn same_set(a: &[String], b: &[String]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .all(|x| b.iter().any(|y| y.eq_ignore_ascii_case(x)))
 }
 
 /// Shows a wrong answer at its field, giving that field the keys when it is on screen.

@@ -88,6 +88,8 @@ fn parts_of(inventory: &Inventory) -> (Vec<Reading>, Vec<Reading>) {
             labs.push(Reading::Lab(Box::new(lab.clone()), problem));
         }
     }
+    // The count of subscriptions comes with the lists (in any order, when shuffled).
+    listed.push(Reading::Subscriptions(inventory.subscriptions.len()));
     (listed, labs)
 }
 
@@ -128,7 +130,7 @@ async fn labs_show_as_soon_as_they_are_listed_and_fill_in_lab_by_lab_in_any_orde
                 Reading::Lab(lab, _) => {
                     known.insert(lab.id.key());
                 }
-                Reading::Failed(_) => {}
+                Reading::Failed(_) | Reading::Subscriptions(_) => {}
             }
             update(&mut model, Msg::Reading(req, Box::new(part)));
             // A subscription's labs show at once; a lab's contents within a second (time
@@ -142,6 +144,11 @@ async fn labs_show_as_soon_as_they_are_listed_and_fill_in_lab_by_lab_in_any_orde
                 assert!(!model.freshness.partial_unshown, "seed {seed}");
             }
             if model.freshness.partial_unshown {
+                continue;
+            }
+            // Only the count of subscriptions so far: there is nothing to show yet.
+            if known.is_empty() {
+                assert!(model.data.is_none(), "seed {seed}");
                 continue;
             }
             // Every lab known so far is on screen, once; the screen is never blank.

@@ -252,6 +252,7 @@ async fn a_reading_reports_each_subscriptions_labs_before_their_contents_and_add
     let mut listed = std::collections::HashSet::new();
     let mut read = Vec::new();
     let mut factory_seen = false;
+    let mut counted = None;
     for part in &parts {
         match part {
             Reading::Listed(sub) => {
@@ -274,8 +275,17 @@ async fn a_reading_reports_each_subscriptions_labs_before_their_contents_and_add
                 read.push(lab.clone());
             }
             Reading::Failed(p) => panic!("nothing fails here: {}", p.name),
+            Reading::Subscriptions(n) => {
+                assert!(counted.is_none(), "counted once");
+                counted = Some(*n);
+            }
         }
     }
+    assert_eq!(
+        counted,
+        Some(whole.subscriptions.len()),
+        "the count of subscriptions is told"
+    );
     assert!(factory_seen, "the factory lab is listed, with its role");
     assert_eq!(read.len(), whole.labs().count(), "every lab once");
     for (_, lab) in whole.labs() {

@@ -168,13 +168,16 @@ impl ArmClient {
     }
 
     /// `list` for a short list nothing else waits on (a lab's VMs beside its images): it is
-    /// sent after the lists that start long chains of pages, which then finish sooner.
+    /// sent after the lists that start long chains of pages, which then finish sooner; such
+    /// lists go out in the order of their `rank` (see `Priority::Later`).
     pub async fn list_later<T: DeserializeOwned>(
         &self,
         path: &str,
         api_version: &str,
+        rank: &str,
     ) -> Result<Vec<T>, ArmError> {
-        self.list_as(path, api_version, Priority::Later).await
+        self.list_as(path, api_version, Priority::Later(rank.to_string()))
+            .await
     }
 
     async fn list_as<T: DeserializeOwned>(
@@ -229,7 +232,7 @@ impl ArmClient {
             let url = walk.next.take()?;
             walk.seen.insert(url.to_string());
             let reply = match self
-                .send_as(Method::GET, url.clone(), None, walk.priority)
+                .send_as(Method::GET, url.clone(), None, walk.priority.clone())
                 .await
             {
                 Ok(reply) => reply,
@@ -413,7 +416,7 @@ impl ArmClient {
             let priority = if attempt > 1 {
                 Priority::Continue
             } else {
-                priority
+                priority.clone()
             };
             let outcome = self.attempt(&method, &url, body, token, priority).await;
             let wait = match &outcome {
@@ -474,8 +477,6 @@ impl ArmClient {
         token: String,
         priority: Priority,
     ) -> Result<Reply, String> {
-        let _permit = self.inner.permits.acquire(priority).await;
-        self.inner.log.sent.fetch_add(1, Ordering::Relaxed);
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let mut request = self
             .inner
@@ -487,19 +488,34 @@ impl ArmClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let started = Instant::now();
-        let result = async {
-            let response = request.send().await?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(Reply {
-                status,
-                headers,
-                body,
-            })
-        }
-        .await;
+        // The wait for a permit and the exchange are a task of their own: a permit that one
+        // response frees sends the next request at once, on any worker, rather than when the
+        // caller is next polled (which decodes the pages as they come, ~0.2 ms for a hundred
+        // images: with sixteen answers at a time, slots stood idle for milliseconds).
+        let inner = self.inner.clone();
+        let exchange = tokio::spawn(async move {
+            let _permit = inner.permits.acquire(priority).await;
+            inner.log.sent.fetch_add(1, Ordering::Relaxed);
+            let started = Instant::now();
+            let result = async {
+                let response = request.send().await?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.bytes().await?.to_vec();
+                Ok::<_, reqwest::Error>(Reply {
+                    status,
+                    headers,
+                    body,
+                })
+            }
+            .await;
+            (result, started)
+        });
+        // A caller that stops waiting (a cancelled reading) takes the request with it.
+        let (result, started) = match tokio_util::task::AbortOnDropHandle::new(exchange).await {
+            Ok(done) => done,
+            Err(e) => return Err(format!("the request's task ended: {e}")),
+        };
         match result {
             Ok(reply) => {
                 tracing::debug!(

@@ -1,23 +1,25 @@
-//! The client's bound on requests in flight, with two priorities: a request that continues
-//! work already under way (the next page of a list) goes before one that starts new work, so
-//! that long chains of pages are not starved behind hundreds of short lists and the last
-//! responses do not trickle in at a fraction of the allowed concurrency.
+//! The client's bound on requests in flight, with priorities: a request that continues work
+//! already under way (the next page of a list) goes before one that starts new work, so that
+//! long chains of pages are not starved behind hundreds of short lists and the last responses
+//! do not trickle in at a fraction of the allowed concurrency.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use tokio::sync::oneshot;
 
 /// Which queue a waiting request joins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Priority {
     /// Continues something started (a list's next page).
     Continue,
     /// Starts something new.
     Start,
     /// Starts something short that nothing else waits on: served after the rest, so that
-    /// long chains start first (the longest work first packs the bound tightest).
-    Later,
+    /// long chains start first (the longest work first packs the bound tightest), and among
+    /// themselves by their rank (then in arrival order). A reading ranks a lab's lists by the
+    /// lab's place in its output, so that labs finish in the order they are shown and printed.
+    Later(String),
 }
 
 #[derive(Debug, Default)]
@@ -25,7 +27,9 @@ struct Queues {
     free: usize,
     continuing: VecDeque<oneshot::Sender<()>>,
     starting: VecDeque<oneshot::Sender<()>>,
-    later: VecDeque<oneshot::Sender<()>>,
+    later: BTreeMap<(String, u64), oneshot::Sender<()>>,
+    /// Arrivals so far, to keep the order of equal ranks.
+    arrivals: u64,
 }
 
 /// A pool of permits; each request holds one while it is in flight.
@@ -86,7 +90,11 @@ impl Permits {
             match priority {
                 Priority::Continue => q.continuing.push_back(tx),
                 Priority::Start => q.starting.push_back(tx),
-                Priority::Later => q.later.push_back(tx),
+                Priority::Later(rank) => {
+                    q.arrivals += 1;
+                    let arrival = q.arrivals;
+                    q.later.insert((rank, arrival), tx);
+                }
             }
             rx
         };
@@ -110,7 +118,7 @@ impl Permits {
                 .continuing
                 .pop_front()
                 .or_else(|| q.starting.pop_front())
-                .or_else(|| q.later.pop_front());
+                .or_else(|| q.later.pop_first().map(|(_, tx)| tx));
             match next {
                 Some(tx) => {
                     if tx.send(()).is_ok() {
@@ -140,14 +148,16 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn continuing_work_is_served_before_new_work() {
+    async fn continuing_work_is_served_before_new_work_and_later_work_by_rank() {
         let pool = Arc::new(Permits::new(1));
         let held = pool.acquire(Priority::Start).await;
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut waiters = Vec::new();
         for (name, priority) in [
-            ("later", Priority::Later),
+            ("later-b", Priority::Later("b".into())),
+            ("later-a-1", Priority::Later("a".into())),
             ("start-1", Priority::Start),
+            ("later-a-2", Priority::Later("a".into())),
             ("start-2", Priority::Start),
             ("continue", Priority::Continue),
         ] {
@@ -166,7 +176,14 @@ mod tests {
         }
         assert_eq!(
             *order.lock().unwrap(),
-            ["continue", "start-1", "start-2", "later"]
+            [
+                "continue",
+                "start-1",
+                "start-2",
+                "later-a-1",
+                "later-a-2",
+                "later-b"
+            ]
         );
         assert_eq!(pool.available(), 1);
     }

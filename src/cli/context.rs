@@ -8,6 +8,7 @@ use super::output::report_error;
 use crate::arm::{ArmClient, ArmClientOptions, AuthMode, TokenSource};
 use crate::config::{self, FactoryConfig};
 use crate::factory::Inventory;
+use crate::factory::inventory::{Reading, Reporter};
 
 const PUBLIC_ARM: &str = "https://management.azure.com/";
 
@@ -95,16 +96,27 @@ pub async fn inventory(global: &Global) -> Result<(Context, Inventory), Exit> {
 /// Reads the inventory through `context` (its configuration's labs, when it has one), or
 /// reports why it cannot be read.
 pub async fn read_inventory(context: &Context) -> Result<Inventory, Exit> {
+    read_inventory_telling(context, None).await
+}
+
+/// `read_inventory`, also telling `listener` what the reading learns as it learns it.
+pub async fn read_inventory_telling(
+    context: &Context,
+    listener: Option<&Reporter<'_>>,
+) -> Result<Inventory, Exit> {
     let progress = context
         .progress
         .then(super::progress::InventoryProgress::new);
-    let report = |part: crate::factory::inventory::Reading| {
+    let report = |part: Reading| {
         if let Some(progress) = &progress {
             progress.step(&part);
         }
+        if let Some(listener) = listener {
+            listener(part);
+        }
     };
     // Without a listener, nothing is copied out of the reading.
-    let result = if progress.is_some() {
+    let result = if progress.is_some() || listener.is_some() {
         Inventory::refresh_reporting(&context.client, context.config.as_ref(), &report).await
     } else {
         Inventory::refresh(&context.client, context.config.as_ref()).await

@@ -439,6 +439,7 @@ impl InventoryProgress {
             (InventoryProgress::Lines { .. }, Reading::Failed(problem)) => {
                 eprintln!("reading labs: {} could not be read", problem.name)
             }
+            (_, Reading::Subscriptions(_)) => {}
         }
     }
 

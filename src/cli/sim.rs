@@ -22,7 +22,7 @@ pub struct SimArgs {
     /// Time scale of long operations (10 = ten times faster than Azure).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
-    /// Delay added to every request, in milliseconds.
+    /// How long every request takes to be answered, in milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency: u64,
     /// Random faults, for example 429=5%,500=1%,503=1%,drop=1%,burst=3,retry-after=1.

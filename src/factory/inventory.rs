@@ -86,6 +86,39 @@ pub enum Reading {
     Lab(Box<LabInventory>, Option<Problem>),
     /// A subscription whose labs could not be listed.
     Failed(Problem),
+    /// The subscriptions are all listed: this many, each of which comes as `Listed` or
+    /// `Failed` (before or after this), so that the order of every lab is then known.
+    Subscriptions(usize),
+}
+
+/// Puts subscriptions, and the labs of each, in the order they are shown and printed: by
+/// name without case, then by id, so that two of one name keep one order on every run.
+pub fn sort(subscriptions: &mut [SubscriptionInventory]) {
+    subscriptions.sort_by_cached_key(|s| order_of(&s.name, &s.id));
+    for sub in subscriptions {
+        sort_labs(&mut sub.labs);
+    }
+}
+
+/// Puts labs in the order they are shown and printed (see `sort`).
+pub fn sort_labs(labs: &mut [LabInventory]) {
+    labs.sort_by_cached_key(|l| order_of(&l.name, l.id.as_str()));
+}
+
+/// Where a subscription or a lab goes among its kind (see `sort`).
+fn order_of(name: &str, id: &str) -> (String, String) {
+    (
+        name.to_ascii_lowercase(),
+        id.trim_end_matches('/').to_ascii_lowercase(),
+    )
+}
+
+/// A lab's place in the order of `sort` across subscriptions, as one string: each part ends
+/// with a NUL, which sorts before any other character.
+fn rank_of(subscription: &wire::Subscription, lab: &wire::Lab) -> String {
+    let (sub_name, sub_id) = order_of(&subscription.display_name, &subscription.subscription_id);
+    let (lab_name, lab_id) = order_of(&lab.name, &lab.id);
+    format!("{sub_name}\0{sub_id}\0{lab_name}\0{lab_id}\0")
 }
 
 /// A custom image, as the factory sees it.
@@ -170,10 +203,15 @@ impl Inventory {
             let mut pages = std::pin::pin!(
                 client.pages::<wire::Subscription>("/subscriptions", SUBSCRIPTIONS_API_VERSION)
             );
+            let mut count = 0;
             while let Some(page) = pages.next().await {
                 for sub in page? {
+                    count += 1;
                     let _ = found.unbounded_send(sub);
                 }
+            }
+            if let Some(report) = report {
+                report(Reading::Subscriptions(count));
             }
             Ok::<(), ArmError>(())
         };
@@ -200,7 +238,7 @@ impl Inventory {
             problems.append(&mut sub_problems);
             subscriptions.push(sub);
         }
-        subscriptions.sort_by_key(|s| s.name.to_ascii_lowercase());
+        sort(&mut subscriptions);
         let mut inventory = Inventory {
             subscriptions,
             problems,
@@ -339,7 +377,9 @@ impl LabInventory {
             properties: wire::LabProperties::default(),
         };
         // Re-read before deleting: whether the identity may delete is worth one more request.
-        let (mut fresh, problem) = read_lab(client, &self.subscription_id, wire, true).await;
+        // One lab: its lists have no others to be ranked among.
+        let (mut fresh, problem) =
+            read_lab(client, &self.subscription_id, wire, true, String::new()).await;
         if let Some(problem) = problem {
             return Err(problem.error);
         }
@@ -417,7 +457,7 @@ async fn read_subscription(
                 shell
             })
             .collect();
-        listed.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+        sort_labs(&mut listed.labs);
         report(Reading::Listed(listed));
     }
     let mut reads: futures::stream::FuturesUnordered<_> = labs
@@ -425,7 +465,9 @@ async fn read_subscription(
         .map(|lab| {
             // Only labs the factory manages can be retired from: only they need their access.
             let managed = role(&lab.id).is_some();
-            read_lab(client, &sub.subscription_id, lab, managed)
+            // Labs finish in the order they are shown and printed (see `Priority::Later`).
+            let rank = rank_of(&sub, &lab);
+            read_lab(client, &sub.subscription_id, lab, managed, rank)
         })
         .collect();
     let mut problems = Vec::new();
@@ -440,7 +482,7 @@ async fn read_subscription(
         problems.extend(problem);
         inventory.labs.push(lab);
     }
-    inventory.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+    sort_labs(&mut inventory.labs);
     (inventory, problems)
 }
 
@@ -449,6 +491,7 @@ async fn read_lab(
     subscription: &str,
     lab: wire::Lab,
     check_access: bool,
+    rank: String,
 ) -> (LabInventory, Option<Problem>) {
     let id = ResourceId::new(lab.id.clone());
     let images_path = format!("{}/customimages", lab.id);
@@ -462,6 +505,7 @@ async fn read_lab(
                     .list_later::<wire::Permission>(
                         &permissions_path,
                         wire::AUTHORIZATION_API_VERSION,
+                        &rank,
                     )
                     .await,
             )
@@ -472,8 +516,8 @@ async fn read_lab(
     // The images are the long chain of pages; the other lists are short and go after them.
     let (images, vms, formulas, permissions) = tokio::join!(
         client.list::<CustomImage>(&images_path, DTL_API_VERSION),
-        client.list_later::<LabVirtualMachine>(&vms_path, DTL_API_VERSION),
-        client.list_later::<Formula>(&formulas_path, DTL_API_VERSION),
+        client.list_later::<LabVirtualMachine>(&vms_path, DTL_API_VERSION, &rank),
+        client.list_later::<Formula>(&formulas_path, DTL_API_VERSION, &rank),
         permissions,
     );
     // Permissions that cannot be read leave access unknown: the first 403 will tell.

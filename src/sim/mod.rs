@@ -7,6 +7,7 @@ mod auth;
 mod blob;
 mod compute;
 mod custom_images;
+mod delay;
 mod faults;
 mod lab_vms;
 mod operations;
@@ -36,7 +37,7 @@ pub const DEMO_WORLD: &str = include_str!("../../samples/world/demo.toml");
 pub struct SimOptions {
     /// Time scale of simulated durations (2.0 = twice as fast as Azure).
     pub speed: f64,
-    /// Added to every request before it is answered.
+    /// How long every request takes, from its arrival to its answer (the work included).
     pub latency: Duration,
     /// Items per page of every list.
     pub page_size: usize,

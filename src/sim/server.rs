@@ -1,5 +1,5 @@
-//! The request pipeline: record, latency, identity, bearer check, faults, throttling, then the
-//! resource routes. ARM paths are case-insensitive, so routing is done on lower-cased segments
+//! The request pipeline: record, identity, bearer check, faults, throttling, the resource
+//! routes, then the latency (counted from the request's arrival). ARM paths are case-insensitive, so routing is done on lower-cased segments
 //! by `routes`, not by the router.
 
 use std::sync::Arc;
@@ -33,6 +33,7 @@ async fn handle(State(state): State<Arc<SimState>>, request: Request) -> Respons
 }
 
 async fn answer(state: &Arc<SimState>, request: Request) -> Response {
+    let arrived = Instant::now();
     let state = state.clone();
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, BODY_LIMIT)
@@ -58,9 +59,6 @@ async fn answer(state: &Arc<SimState>, request: Request) -> Response {
                     .map(str::to_string),
             });
     }
-    if !state.options.latency.is_zero() {
-        tokio::time::sleep(state.options.latency).await;
-    }
     let client_request_id = parts.headers.get("x-ms-client-request-id").cloned();
     let mut response = if path.eq_ignore_ascii_case("/msi/token") {
         identity(&state, &parts.headers, query.as_deref())
@@ -83,6 +81,11 @@ async fn answer(state: &Arc<SimState>, request: Request) -> Response {
     }
     if let Some(v) = client_request_id {
         headers.insert("x-ms-client-request-id", v);
+    }
+    // The latency is the time from the request's arrival to its answer, the work included
+    // (it was added after the work, so every answer took that much longer than asked).
+    if !state.options.latency.is_zero() {
+        super::delay::after(arrived, state.options.latency).await;
     }
     response
 }

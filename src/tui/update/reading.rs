@@ -15,7 +15,8 @@ pub const SHOW_EVERY: time::Duration = time::Duration::milliseconds(250);
 
 /// One part of the reading that `req` started; parts of a superseded reading are dropped.
 pub fn part(model: &mut Model, req: u64, part: Reading) -> Vec<Effect> {
-    if model.freshness.refreshing != Some(req) {
+    // How many subscriptions there are changes nothing on screen: each comes as its own part.
+    if model.freshness.refreshing != Some(req) || matches!(part, Reading::Subscriptions(_)) {
         return Vec::new();
     }
     let listed = matches!(part, Reading::Listed(_));
@@ -95,10 +96,7 @@ pub fn merge(inventory: &mut Inventory, part: Reading) {
                     known.labs.push(lab);
                 }
             }
-            known.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
-            inventory
-                .subscriptions
-                .sort_by_key(|s| s.name.to_ascii_lowercase());
+            crate::factory::inventory::sort(&mut inventory.subscriptions);
         }
         Reading::Lab(lab, problem) => {
             inventory
@@ -133,7 +131,7 @@ pub fn merge(inventory: &mut Inventory, part: Reading) {
                 Some(known) => *known = *lab,
                 None => {
                     sub.labs.push(*lab);
-                    sub.labs.sort_by_key(|l| l.name.to_ascii_lowercase());
+                    crate::factory::inventory::sort_labs(&mut sub.labs);
                 }
             }
         }
@@ -143,6 +141,7 @@ pub fn merge(inventory: &mut Inventory, part: Reading) {
                 .retain(|p| !p.id.eq_ignore_ascii_case(&problem.id));
             inventory.problems.push(problem);
         }
+        Reading::Subscriptions(_) => {}
     }
 }
 

@@ -6,14 +6,21 @@
 //!
 //! `cargo bench --bench inventory` (defaults: generate:20x10x60, 30 ms, page size 10, 5 runs).
 //! Environment: BENCH_WORLD, BENCH_LATENCY_MS, BENCH_PAGE_SIZE, BENCH_RUNS,
-//! BENCH_SKIP_SEQUENTIAL=1.
+//! BENCH_SKIP_SEQUENTIAL=1, BENCH_CLIENT=PATH (another build of the binary, for an A/B).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use imagefactory::sim::{self, SimOptions};
 
-const BIN: &str = env!("CARGO_BIN_EXE_imagefactory");
+/// The client measured: this build's, or BENCH_CLIENT (another build, for an A/B against the
+/// same emulator).
+fn client_binary() -> String {
+    std::env::var("BENCH_CLIENT")
+        .ok()
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_imagefactory").into())
+}
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -46,7 +53,7 @@ fn wait_measured(child: std::process::Child) -> (i32, u64) {
 fn run(handle: &sim::SimHandle, concurrency: usize) -> Run {
     let before = handle.request_count();
     let started = Instant::now();
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(client_binary())
         .args([
             "images",
             "--json",

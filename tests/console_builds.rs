@@ -13,7 +13,7 @@ use imagefactory::factory::build::background::Liveness;
 use imagefactory::factory::build::journal::{Event, Line, RunOutcome, RunState};
 use imagefactory::factory::build::{BuildPlan, FactoryOffer, RunId, Selection};
 use imagefactory::tui::effect::Effect;
-use imagefactory::tui::model::{ConfirmAction, Model, Overlay, View, detail_lines};
+use imagefactory::tui::model::{ConfirmAction, Model, Overlay, Row, SortKey, View, detail_lines};
 use imagefactory::tui::msg::{Msg, Payload};
 use imagefactory::tui::update::update;
 use runs::*;
@@ -526,4 +526,123 @@ async fn a_run_known_from_azure_first_takes_its_journal_when_it_appears() {
         model.runs.get(RUN).unwrap().state.as_ref().unwrap().outcome,
         Some(RunOutcome::Done)
     );
+}
+
+#[tokio::test]
+async fn runs_and_a_runs_images_sort_and_a_view_read_top_to_bottom_says_it_has_no_order() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    update(&mut model, ch('6'));
+    let runs = |model: &Model| -> Vec<String> {
+        model
+            .route()
+            .rows
+            .iter()
+            .map(|row| match row {
+                Row::Run(r) => model.runs.entries[*r].id.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(runs(&model), [RUN, OLD_RUN], "newest first");
+    // The selection stays on its run while the order changes under it.
+    update(&mut model, ch('j'));
+    let mut orders = Vec::new();
+    for _ in 0..5 {
+        update(&mut model, ch('o'));
+        assert_eq!(
+            model.route().current().map(|r| match r {
+                Row::Run(r) => model.runs.entries[r].id.clone(),
+                other => format!("{other:?}"),
+            }),
+            Some(OLD_RUN.to_string())
+        );
+        let screen = render(&mut model, 120, 40, "dark");
+        let label = model.route().sort.label();
+        assert!(screen.contains(&format!("↓{label}")), "{label}:\n{screen}");
+        orders.push((label, runs(&model)));
+    }
+    assert_eq!(
+        orders,
+        [
+            ("name", vec![OLD_RUN.to_string(), RUN.to_string()]),
+            // Youngest first.
+            ("age", vec![RUN.to_string(), OLD_RUN.to_string()]),
+            // Both build win2022/base first: then by id.
+            ("path", vec![OLD_RUN.to_string(), RUN.to_string()]),
+            // The one still going before the one done.
+            ("state", vec![RUN.to_string(), OLD_RUN.to_string()]),
+            // One factory lab: then by id.
+            ("lab", vec![OLD_RUN.to_string(), RUN.to_string()]),
+        ]
+    );
+    update(&mut model, ch('O'));
+    assert_eq!(runs(&model), [RUN, OLD_RUN], "reversed");
+
+    // One run's images, each with its copies under it.
+    update(&mut model, ch('o'));
+    update(&mut model, ch('O'));
+    assert_eq!(model.route().sort, SortKey::Natural);
+    update(&mut model, ch('g'));
+    update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.route().view, View::Run { run: RUN.into() });
+    let natural = model.route().rows.clone();
+    assert_eq!(
+        natural,
+        [
+            Row::RunImage(0),
+            Row::RunImage(1),
+            Row::RunTarget(1, 0),
+            Row::RunTarget(1, 1),
+            Row::RunImage(2)
+        ]
+    );
+    update(&mut model, ch('o'));
+    assert_eq!(model.route().sort, SortKey::Name);
+    assert_eq!(
+        model.route().rows,
+        [
+            Row::RunImage(1),
+            Row::RunTarget(1, 0),
+            Row::RunTarget(1, 1),
+            Row::RunImage(2),
+            Row::RunImage(0)
+        ],
+        "ubuntu2204-docker, win11-dev, win2022-base"
+    );
+    update(&mut model, ch('o'));
+    assert_eq!(model.route().sort, SortKey::Path);
+    update(&mut model, ch('o'));
+    assert_eq!(model.route().sort, SortKey::State);
+    assert_eq!(
+        model.route().rows,
+        [
+            Row::RunImage(2),
+            Row::RunImage(1),
+            Row::RunTarget(1, 0),
+            Row::RunTarget(1, 1),
+            Row::RunImage(0)
+        ],
+        "failed, then distributing, then done"
+    );
+    update(&mut model, ch('o'));
+    assert_eq!(
+        model.route().sort,
+        SortKey::Natural,
+        "back to the run's order"
+    );
+    assert_eq!(model.route().rows, natural);
+
+    // A failed image's detail is read top to bottom: sorting it is refused, with why.
+    update(&mut model, ch('G'));
+    update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(model.route().view, View::RunImage { .. }));
+    let lines = model.route().rows.clone();
+    update(&mut model, ch('o'));
+    update(&mut model, ch('O'));
+    assert_eq!(model.route().rows, lines);
+    assert_eq!(model.route().sort, SortKey::Natural);
+    assert!(!model.route().descending);
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("nothing to sort here"), "{screen}");
 }

@@ -62,6 +62,26 @@ pub enum View {
 }
 
 impl View {
+    /// The orders its list can be put in, the natural one first. A view with one has nothing
+    /// to sort (its lines are a document, or time is its only order).
+    pub fn sort_keys(&self) -> &'static [SortKey] {
+        match self {
+            View::Labs
+            | View::Images { .. }
+            | View::Retention
+            | View::Drift
+            | View::Defs
+            | View::Builds => SortKey::ALL,
+            View::Run { .. } => &[
+                SortKey::Natural,
+                SortKey::Name,
+                SortKey::Path,
+                SortKey::State,
+            ],
+            _ => &[SortKey::Natural],
+        }
+    }
+
     pub fn kind(&self) -> ViewKind {
         match self {
             View::Labs => ViewKind::Labs,
@@ -167,15 +187,20 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    pub fn next(self) -> SortKey {
-        match self {
-            SortKey::Natural => SortKey::Name,
-            SortKey::Name => SortKey::Age,
-            SortKey::Age => SortKey::Path,
-            SortKey::Path => SortKey::State,
-            SortKey::State => SortKey::Lab,
-            SortKey::Lab => SortKey::Natural,
-        }
+    /// Every order, the natural one first.
+    pub const ALL: &'static [SortKey] = &[
+        SortKey::Natural,
+        SortKey::Name,
+        SortKey::Age,
+        SortKey::Path,
+        SortKey::State,
+        SortKey::Lab,
+    ];
+
+    /// The order after this one among `keys` (a view's), back to the first after the last.
+    pub fn next_among(self, keys: &[SortKey]) -> SortKey {
+        let at = keys.iter().position(|k| *k == self).unwrap_or(0);
+        keys[(at + 1) % keys.len()]
     }
 
     pub fn label(self) -> &'static str {

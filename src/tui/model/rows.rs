@@ -44,10 +44,30 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.push(Row::Run(r));
                 }
             }
+            // Newest first is the natural order: each run's place in it.
+            let natural: std::collections::HashMap<usize, usize> = rows
+                .iter()
+                .enumerate()
+                .filter_map(|(at, row)| match row {
+                    Row::Run(r) => Some((*r, at)),
+                    _ => None,
+                })
+                .collect();
+            sort_within_groups(&mut rows, route.descending, |row| match row {
+                Row::Run(r) => run_sort_key(model, *r, natural[r], route.sort),
+                _ => SortValue::None,
+            });
         }
         (View::Run { run }, _) => {
             if let Some(state) = model.runs.get(run).and_then(|e| e.state.as_ref()) {
-                for (i, image) in state.images.iter().enumerate() {
+                // Each image is sorted with the copies under it.
+                let mut order: Vec<usize> = (0..state.images.len()).collect();
+                order.sort_by_cached_key(|&i| run_image_sort_key(&state.images[i], i, route.sort));
+                if route.descending {
+                    order.reverse();
+                }
+                for i in order {
+                    let image = &state.images[i];
                     text.clear();
                     let _ = write!(
                         text,
@@ -328,6 +348,84 @@ fn image_sort_value(data: &Data, i: usize, key: SortKey) -> SortValue {
             String::new(),
         ),
         other => SortValue::Text(image_sort_text(data, i, other)),
+    }
+}
+
+/// Runs: by id (name), youngest first (age), first image path, what needs attention first
+/// (state: going, stopped, failed, cancelled, done), or factory lab.
+fn run_sort_key(model: &Model, r: usize, natural: usize, key: SortKey) -> SortValue {
+    use crate::factory::build::background::Liveness;
+    use crate::factory::build::journal::RunOutcome;
+    let entry = &model.runs.entries[r];
+    let state = entry.state.as_ref();
+    let id = entry.id.clone();
+    match key {
+        SortKey::Natural => SortValue::Number(natural as i64, String::new()),
+        SortKey::Name => SortValue::Text(id),
+        SortKey::Age => SortValue::Number(
+            -state
+                .and_then(|s| {
+                    time::OffsetDateTime::parse(
+                        &s.started,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .ok()
+                })
+                .map(|t| t.unix_timestamp())
+                .unwrap_or(0),
+            id,
+        ),
+        SortKey::Path => SortValue::Text(format!(
+            "{} {id}",
+            state
+                .and_then(|s| s.images.first())
+                .map(|i| i.path.to_ascii_lowercase())
+                .unwrap_or_default()
+        )),
+        SortKey::State => {
+            let rank = match (entry.liveness, state.and_then(|s| s.outcome.as_ref())) {
+                (Liveness::Running, _) => 0,
+                (Liveness::Stopped, _) => 1,
+                (_, Some(RunOutcome::SomeFailed)) => 2,
+                (_, Some(RunOutcome::Cancelled)) => 3,
+                (_, Some(RunOutcome::Done)) => 4,
+                _ => 5,
+            };
+            SortValue::Number(rank, id)
+        }
+        SortKey::Lab => SortValue::Text(format!(
+            "{} {id}",
+            state
+                .map(|s| s.factory.to_ascii_lowercase())
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// A run's images: by image name, path, or stage (failed, cancelled, then those going, the
+/// furthest along first, and done last).
+fn run_image_sort_key(
+    image: &crate::factory::build::journal::ImageState,
+    natural: usize,
+    key: SortKey,
+) -> (i64, String) {
+    use crate::factory::build::journal::Stage;
+    match key {
+        SortKey::Name => (0, image.image_name.to_ascii_lowercase()),
+        SortKey::Path => (
+            0,
+            format!("{} {}", image.path.to_ascii_lowercase(), image.image_name),
+        ),
+        SortKey::State => {
+            let rank = match image.stage {
+                Stage::Failed => 0,
+                Stage::Cancelled => 1,
+                Stage::Done => 100,
+                going => 50 - going as i64,
+            };
+            (rank, image.image_name.clone())
+        }
+        _ => (natural as i64, String::new()),
     }
 }
 

@@ -64,9 +64,16 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Jobs => push(model, View::Jobs),
         Suspend => return vec![Effect::Suspend],
         Refresh => return replies::refresh(model),
+        Sort | SortReverse if model.route().view.sort_keys().len() < 2 => {
+            model.flash(
+                Level::Info,
+                "nothing to sort here: this view is read top to bottom (o and O sort lists)",
+            );
+        }
         Sort => {
+            let keys = model.route().view.sort_keys();
             let route = model.route_mut();
-            route.sort = route.sort.next();
+            route.sort = route.sort.next_among(keys);
             model.rebuild_top();
         }
         SortReverse => {

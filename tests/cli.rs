@@ -161,13 +161,21 @@ fn images_json_has_normalised_paths_and_narrows_to_one_lab() {
 #[test]
 fn an_unknown_lab_is_a_usage_error_with_a_suggestion() {
     let sim = Emulator::start(&[]);
-    let out = sim.run(&["images", "--lab", "Dev-WestEurop"]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("Did you mean `Dev-WestEurope`?"),
-        "{stderr}"
-    );
+    for json in [false, true] {
+        let mut args = vec!["images", "--lab", "Dev-WestEurop"];
+        if json {
+            args.push("--json");
+        }
+        let out = sim.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("Did you mean `Dev-WestEurope`?"),
+            "{stderr}"
+        );
+        // The JSON is written as labs are read: none of it for a lab that is not there.
+        assert!(out.stdout.is_empty(), "{args:?}: {:?}", out.stdout);
+    }
 }
 
 #[test]

@@ -498,26 +498,28 @@ fn a_bad_console_setting_is_a_usage_error_at_its_line() {
 #[test]
 fn listing_into_a_closed_pipe_ends_quietly() {
     let sim = Emulator::start(&[]);
-    let mut command = Command::new(BIN);
     let env: Vec<(&str, &str)> = sim
         .env
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let mut child = command
-        .args(["images"])
-        .envs(env.iter().copied())
-        .env_remove("IMAGEFACTORY_CONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The reader goes away before the output is written, as `| head -0` would.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("Broken pipe"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The table, and the JSON (written by a thread of its own while labs are read).
+    for args in [&["images"][..], &["images", "--json"][..]] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .envs(env.iter().copied())
+            .env_remove("IMAGEFACTORY_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the output is written, as `| head -0` would.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

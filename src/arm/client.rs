@@ -115,6 +115,14 @@ impl ArmClient {
             .map_err(|e| ArmError::Usage(format!("cannot build the HTTP client: {e}")))
     }
 
+    /// A client like this one (endpoint, concurrency, retries, read-only) that signs in with
+    /// `mode` instead, through a pool of its own (the credential shares it).
+    pub fn signing_in_with(&self, mode: super::AuthMode) -> Result<ArmClient, ArmError> {
+        let http = Self::http_client()?;
+        let tokens = TokenSource::new(mode, http.clone())?;
+        Ok(ArmClient::new(http, tokens, self.inner.options.clone()))
+    }
+
     /// The ARM endpoint in use.
     pub fn endpoint(&self) -> &Url {
         &self.inner.options.endpoint
@@ -514,6 +522,8 @@ impl ArmClient {
         // A caller that stops waiting (a cancelled reading) takes the request with it.
         let (result, started) = match tokio_util::task::AbortOnDropHandle::new(exchange).await {
             Ok(done) => done,
+            // A bug is not a network failure to retry: it goes on as it would have here.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(e) => return Err(format!("the request's task ended: {e}")),
         };
         match result {
@@ -654,4 +664,25 @@ pub(super) fn decode<T: DeserializeOwned>(resource: &str, body: &[u8]) -> Result
         resource: resource.split('?').next().unwrap_or(resource).to_string(),
         reason: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client for another credential keeps what the operator chose for this one.
+    #[test]
+    fn a_client_for_another_credential_keeps_the_options() {
+        let mut options = ArmClientOptions::new(Url::parse("http://127.0.0.1:9/").unwrap());
+        options.concurrency = 3;
+        options.read_only = true;
+        let http = ArmClient::http_client().unwrap();
+        let tokens = TokenSource::fixed("http://127.0.0.1:9/.default", "t".into());
+        let client = ArmClient::new(http, tokens, options);
+        let other = client.signing_in_with(super::super::AuthMode::Cli).unwrap();
+        assert_eq!(other.auth_mode(), Some(super::super::AuthMode::Cli));
+        assert_eq!(other.options().concurrency, 3);
+        assert!(other.read_only());
+        assert_eq!(other.endpoint().as_str(), "http://127.0.0.1:9/");
+    }
 }

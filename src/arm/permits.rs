@@ -78,7 +78,8 @@ impl Permits {
         }
     }
 
-    /// Waits for a permit: continuing work first, then in arrival order.
+    /// Waits for a permit: continuing work first, then new work in arrival order, then later
+    /// work by rank (see `Priority`).
     pub async fn acquire(&self, priority: Priority) -> Permit<'_> {
         let rx = {
             let mut q = self.queues.lock().expect("permits lock");
@@ -186,6 +187,19 @@ mod tests {
             ]
         );
         assert_eq!(pool.available(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_permit_handed_to_a_waiter_that_then_gives_up_comes_back() {
+        let pool = Permits::new(1);
+        let held = pool.acquire(Priority::Start).await;
+        let mut waiting = Box::pin(pool.acquire(Priority::Later("a".into())));
+        assert!(futures::poll!(waiting.as_mut()).is_pending(), "queued");
+        // Handed to the waiter, which gives up before it looks.
+        drop(held);
+        assert_eq!(pool.available(), 0, "the permit went to the waiter");
+        drop(waiting);
+        assert_eq!(pool.available(), 1, "and came back");
     }
 
     #[tokio::test]

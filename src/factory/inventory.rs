@@ -377,7 +377,8 @@ impl LabInventory {
             properties: wire::LabProperties::default(),
         };
         // Re-read before deleting: whether the identity may delete is worth one more request.
-        // One lab: its lists have no others to be ranked among.
+        // Unranked: a lab read again on its own (before a delete, say) goes before the ranked
+        // lists of a reading under way.
         let (mut fresh, problem) =
             read_lab(client, &self.subscription_id, wire, true, String::new()).await;
         if let Some(problem) = problem {
@@ -419,7 +420,7 @@ async fn read_subscription(
         tenant: sub.tenant_id.clone(),
         labs: Vec::new(),
     };
-    let labs: Vec<wire::Lab> = match client.list(&path, DTL_API_VERSION).await {
+    let mut labs: Vec<wire::Lab> = match client.list(&path, DTL_API_VERSION).await {
         Ok(labs) => labs,
         Err(error) => {
             let problem = Problem {
@@ -460,6 +461,8 @@ async fn read_subscription(
         sort_labs(&mut listed.labs);
         report(Reading::Listed(listed));
     }
+    // Started in the order they are printed, so their first pages go out in that order too.
+    labs.sort_by_cached_key(|lab| order_of(&lab.name, &lab.id));
     let mut reads: futures::stream::FuturesUnordered<_> = labs
         .into_iter()
         .map(|lab| {

@@ -62,11 +62,10 @@ impl Context {
         if let Some(client) = clients.get(&mode) {
             return Ok(client.clone());
         }
-        let http = ArmClient::http_client().map_err(|e| e.to_string())?;
-        let tokens = crate::arm::TokenSource::new(mode, http.clone()).map_err(|e| e.to_string())?;
-        let mut options = crate::arm::ArmClientOptions::new(self.client.endpoint().clone());
-        options.read_only = self.client.read_only();
-        let client = ArmClient::new(http, tokens, options);
+        let client = self
+            .client
+            .signing_in_with(mode)
+            .map_err(|e| e.to_string())?;
         clients.insert(mode, client.clone());
         Ok(client)
     }

@@ -97,8 +97,9 @@ pub async fn run(global: &Global, args: ImagesArgs) -> Exit {
 /// its own: planning and serialising 12,000 images took ~27 ms after the last response, 2% of
 /// a whole inventory, and their text held at once was 7.6 MB.
 async fn json(context: &Context, args: &ImagesArgs) -> Exit {
-    // One moment for every lab's retention state, so that they agree with one another; the
-    // reading that follows takes about a second.
+    // One moment for every lab's retention state, so that they agree with one another: the
+    // start of the reading, since each lab is judged as it arrives (the table, and `retire`,
+    // judge at its end; an image crossing an age limit while the estate is read can differ).
     let now = OffsetDateTime::now_utc();
     let (send, parts) = mpsc::channel::<Reading>();
     let mut stream = JsonStream::new(

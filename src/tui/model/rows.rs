@@ -384,7 +384,8 @@ fn run_sort_key(model: &Model, r: usize, natural: usize, key: SortKey) -> SortVa
         )),
         SortKey::State => {
             let rank = match (entry.liveness, state.and_then(|s| s.outcome.as_ref())) {
-                (Liveness::Running, _) => 0,
+                // Going here or on another machine.
+                (live, _) if live.is_live() => 0,
                 (Liveness::Stopped, _) => 1,
                 (_, Some(RunOutcome::SomeFailed)) => 2,
                 (_, Some(RunOutcome::Cancelled)) => 3,

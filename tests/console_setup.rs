@@ -237,6 +237,20 @@ async fn the_setup_goes_from_sign_in_to_a_factory_the_console_loads() {
     h.keys(&[KeyCode::Enter]).await;
     assert_eq!(h.step(), Step::Review);
     insta::assert_snapshot!("setup_7_review_80x24", h.screen());
+    // The files scroll, no further than their end at the bottom of the screen.
+    let top = h.screen();
+    h.drive(vec![ch('j')]).await;
+    assert_ne!(h.screen(), top, "j scrolls the files");
+    h.drive((0..300).map(|_| ch('j')).collect()).await;
+    let bottom = h.screen();
+    assert!(
+        bottom.contains("git,7zip"),
+        "the definition's end is on screen:\n{bottom}"
+    );
+    h.drive(vec![ch('k')]).await;
+    assert_ne!(h.screen(), bottom, "one k scrolls back at once");
+    h.drive((0..300).map(|_| ch('k')).collect()).await;
+    assert_eq!(h.screen(), top);
     assert!(
         !dir.path().join("factory.toml").exists(),
         "nothing is written before Enter"

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use ratatui_textarea::TextArea;
 
 use super::ReqId;
+
+/// Rows of the setup's screen around its body: the title, the steps' bar (two) and the keys.
+pub const SETUP_CHROME_ROWS: u16 = 4;
 use crate::factory::build::plan::{ArtifactOffer, GalleryOffer};
 use crate::setup::{Problem, Step, Wizard};
 
@@ -68,7 +71,7 @@ pub struct SetupScreen {
     pub problem: Option<Problem>,
     /// What Azure answered when a read failed.
     pub failure: Option<String>,
-    /// Lines scrolled past in the files shown before writing.
+    /// Rows scrolled past in the files shown before writing.
     pub scroll: u16,
 }
 

@@ -1,7 +1,7 @@
 //! Moving about a step: which field has the keys, the list cursor, marks and switches, and
 //! what is typed put into the wizard's answers.
 
-use super::super::super::model::setup::{Focus, SetupScreen};
+use super::super::super::model::setup::{Focus, SETUP_CHROME_ROWS, SetupScreen};
 use crate::setup::{ChosenArtifact, Step};
 
 /// The fields of the step on screen, in Tab order.
@@ -128,14 +128,17 @@ pub(super) fn rows(screen: &SetupScreen) -> usize {
         (_, Step::SignIn) => w.credentials.len(),
         (_, Step::Subscriptions) => w.signed_in.as_ref().map_or(0, |s| s.subscriptions.len()),
         (_, Step::Factory | Step::Targets) => w.labs.len(),
-        (_, Step::Review) => 200,
         _ => 0,
     }
 }
 
-pub(super) fn move_cursor(screen: &mut SetupScreen, by: isize) {
+/// Moves the cursor of a list, or scrolls the files shown before writing on a screen of
+/// `(width, height)`: no further than their end at the bottom of the screen.
+pub(super) fn move_cursor(screen: &mut SetupScreen, by: isize, (width, height): (u16, u16)) {
     if screen.step() == Step::Review {
-        screen.scroll = (screen.scroll as isize + by).max(0) as u16;
+        let body = usize::from(height.saturating_sub(SETUP_CHROME_ROWS));
+        let last = review_rows(screen, width).saturating_sub(body);
+        screen.scroll = (screen.scroll as isize + by).clamp(0, last as isize) as u16;
         return;
     }
     let n = rows(screen);
@@ -218,4 +221,19 @@ pub(super) fn set_answer(screen: &mut SetupScreen, text: &str) {
         Focus::Base | Focus::Artifacts => screen.cursor = 0,
         _ => {}
     }
+}
+
+/// How many rows the files shown before writing take at `width`, at most: each file's lines
+/// as they wrap (indented by three), a heading each, and room for the lines above them (the
+/// question, which names the folder and may wrap, a warning, a problem or a failure).
+fn review_rows(screen: &SetupScreen, width: u16) -> usize {
+    let width = usize::from(width.max(1));
+    let rows = |text: &str| (3 + text.chars().count()).div_ceil(width).max(1);
+    let files: usize = screen.wizard.files().map_or(0, |files| {
+        files
+            .iter()
+            .map(|f| 1 + f.text.lines().map(rows).sum::<usize>())
+            .sum()
+    });
+    files + 6
 }

@@ -58,6 +58,7 @@ pub(super) fn wait(model: &mut Model, what: String, writes: bool) -> crate::tui:
 
 /// A key while the setup is on screen.
 pub fn key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
+    let size = (model.width, model.height);
     let Some(screen) = model.setup.as_mut() else {
         return Vec::new();
     };
@@ -85,7 +86,7 @@ pub fn key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
                 KeyCode::PageUp => -8,
                 _ => 8,
             };
-            move_cursor(screen, step);
+            move_cursor(screen, step, size);
             Vec::new()
         }
         KeyCode::Char(' ') if toggles(screen) => {
@@ -98,11 +99,11 @@ pub fn key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
             Vec::new()
         }
         KeyCode::Char('j') if screen.focus == Focus::List => {
-            move_cursor(screen, 1);
+            move_cursor(screen, 1, size);
             Vec::new()
         }
         KeyCode::Char('k') if screen.focus == Focus::List => {
-            move_cursor(screen, -1);
+            move_cursor(screen, -1, size);
             Vec::new()
         }
         KeyCode::Char('u') if typed(screen) && key.modifiers.contains(KeyModifiers::CONTROL) => {

@@ -17,6 +17,7 @@ use crate::setup::{Access, Field, Step};
 
 /// Draws the setup over the whole screen.
 pub fn setup(model: &Model, screen: &SetupScreen, theme: &Theme, frame: &mut Frame) {
+    // SETUP_CHROME_ROWS around the body (scrolling the files stops by it).
     let [top, bar, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(2),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crossterm::event::KeyCode;
-use fixture::{ch, key, now, render, type_text};
+use fixture::{ch, key, now, render, render_buffer, type_text};
 use imagefactory::arm::{ArmClient, AuthMode};
 use imagefactory::config;
 use imagefactory::factory::build::offer;
@@ -395,8 +395,33 @@ async fn wrong_answers_are_said_at_their_field_and_the_step_waits() {
     h.typed("../win2022/base").await;
     h.keys(&[KeyCode::Enter]).await;
     assert_eq!(h.problem().map(|p| p.0), Some(Field::DefinitionPath));
+    // A typo mended in the middle: the cursor moves, and is drawn where it is.
     h.clear().await;
-    h.typed("win2022/base").await;
+    h.typed("win2022/bse").await;
+    h.keys(&[KeyCode::Left, KeyCode::Left]).await;
+    h.typed("a").await;
+    let theme = imagefactory::tui::theme::Theme::built_in("dark").unwrap();
+    let buffer = render_buffer(&mut h.model, 80, 24, &theme);
+    let (x, y) = (0..24u16)
+        .find_map(|y| {
+            let row: String = (0..80u16)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            row.find("[win2022/base]").map(|at| {
+                (
+                    row[..at].chars().count() as u16 + "[win2022/ba".len() as u16,
+                    y,
+                )
+            })
+        })
+        .expect("the field shows the mended path");
+    assert_eq!(buffer[(x, y)].symbol(), "s");
+    assert!(
+        buffer[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "the cursor is on the s"
+    );
     // No base image yet.
     h.keys(&[KeyCode::Enter]).await;
     assert_eq!(

@@ -3,7 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -298,22 +298,35 @@ pub(super) fn field(
     note: &str,
 ) -> Line<'static> {
     let on = screen.focus == focus;
-    let value = if on {
-        format!("{}█", screen.input.lines().join(""))
+    let mut spans = vec![Span::styled(
+        format!(" {} {label} ", if on { ">" } else { " " }),
+        if on { theme.key } else { theme.text },
+    )];
+    if on {
+        // The cursor where the text area has it (←/→, Home and End move it): the character
+        // under it reversed, or a block after the last.
+        let text = screen.input.lines().join("");
+        let at = screen.input.cursor().1;
+        let before: String = text.chars().take(at).collect();
+        let mut rest = text.chars().skip(at);
+        let under = match rest.next() {
+            Some(c) => Span::styled(
+                String::from(c),
+                theme.selected.add_modifier(Modifier::REVERSED),
+            ),
+            None => Span::styled("█", theme.selected),
+        };
+        let after: String = rest.collect();
+        spans.extend([
+            Span::styled(format!("[{before}"), theme.selected),
+            under,
+            Span::styled(format!("{after}]"), theme.selected),
+        ]);
     } else {
-        value.to_string()
-    };
-    Line::from(vec![
-        Span::styled(
-            format!(" {} {label} ", if on { ">" } else { " " }),
-            if on { theme.key } else { theme.text },
-        ),
-        Span::styled(
-            format!("[{value}]"),
-            if on { theme.selected } else { theme.text },
-        ),
-        Span::styled(format!("  {note}"), theme.dim),
-    ])
+        spans.push(Span::styled(format!("[{value}]"), theme.text));
+    }
+    spans.push(Span::styled(format!("  {note}"), theme.dim));
+    Line::from(spans)
 }
 
 pub(super) fn switch(

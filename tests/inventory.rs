@@ -295,3 +295,40 @@ async fn a_reading_reports_each_subscriptions_labs_before_their_contents_and_add
         assert_eq!(part.role, lab.role, "{}", lab.name);
     }
 }
+
+#[tokio::test]
+async fn a_reading_of_some_subscriptions_reads_only_their_labs() {
+    let sim = start(demo_world(), recording()).await;
+    let all = Inventory::refresh(&client(&sim), None).await.unwrap();
+    assert!(all.subscriptions.len() > 2);
+    let chosen = all.subscriptions[1].id.clone();
+    let before = sim.recorded().len();
+    // Named in another case, as a person might type it.
+    let some = Inventory::refresh_of(&client(&sim), &[chosen.to_ascii_uppercase()])
+        .await
+        .unwrap();
+    assert_eq!(some.subscriptions.len(), 1);
+    assert_eq!(some.subscriptions[0].id, chosen);
+    let labs_of = |inventory: &Inventory| -> Vec<String> {
+        inventory.labs().map(|(_, l)| l.id.key()).collect()
+    };
+    let expected: Vec<String> = all.subscriptions[1]
+        .labs
+        .iter()
+        .map(|l| l.id.key())
+        .collect();
+    assert_eq!(labs_of(&some), expected);
+    // Nothing of the other subscriptions was asked for beyond their listing.
+    let asked: Vec<String> = sim.recorded()[before..]
+        .iter()
+        .map(|r| r.path.to_ascii_lowercase())
+        .filter(|p| p != "/subscriptions" && !p.starts_with("/msi"))
+        .collect();
+    assert!(!asked.is_empty());
+    for path in &asked {
+        assert!(
+            path.starts_with(&format!("/subscriptions/{}", chosen.to_ascii_lowercase())),
+            "{path}"
+        );
+    }
+}

@@ -176,7 +176,13 @@ impl Inventory {
         client: &ArmClient,
         config: Option<&FactoryConfig>,
     ) -> Result<Inventory, FactoryError> {
-        Inventory::read(client, config, None).await
+        Inventory::read(client, config, None, None).await
+    }
+
+    /// `refresh` of the subscriptions `ids` alone (ids without case; the others are listed,
+    /// not read): the setup's labs, in an estate of many subscriptions.
+    pub async fn refresh_of(client: &ArmClient, ids: &[String]) -> Result<Inventory, FactoryError> {
+        Inventory::read(client, None, None, Some(ids)).await
     }
 
     /// `refresh`, telling `report` what it learns as it learns it (see `Reading`), so that a
@@ -186,7 +192,7 @@ impl Inventory {
         config: Option<&FactoryConfig>,
         report: &Reporter<'_>,
     ) -> Result<Inventory, FactoryError> {
-        Inventory::read(client, config, Some(report)).await
+        Inventory::read(client, config, Some(report), None).await
     }
 
     /// The reading itself; what it learns is copied out only when someone listens (a copy of
@@ -195,7 +201,14 @@ impl Inventory {
         client: &ArmClient,
         config: Option<&FactoryConfig>,
         report: Option<&Reporter<'_>>,
+        only: Option<&[String]>,
     ) -> Result<Inventory, FactoryError> {
+        let wanted = |sub: &wire::Subscription| {
+            only.is_none_or(|ids| {
+                ids.iter()
+                    .any(|id| id.eq_ignore_ascii_case(&sub.subscription_id))
+            })
+        };
         // Each page of subscriptions starts its labs' reads at once, while the next page is
         // still on its way: the list of subscriptions is the one chain nothing can overlap.
         let (found, mut next) = futures::channel::mpsc::unbounded();
@@ -205,7 +218,7 @@ impl Inventory {
             );
             let mut count = 0;
             while let Some(page) = pages.next().await {
-                for sub in page? {
+                for sub in page?.into_iter().filter(|s| wanted(s)) {
                     count += 1;
                     let _ = found.unbounded_send(sub);
                 }

@@ -187,10 +187,7 @@ pub async fn labs(
     client: &ArmClient,
     subscriptions: &[String],
 ) -> Result<(Inventory, Vec<LabChoice>), FactoryError> {
-    let mut inventory = Inventory::refresh(client, None).await?;
-    inventory
-        .subscriptions
-        .retain(|s| subscriptions.iter().any(|c| c.eq_ignore_ascii_case(&s.id)));
+    let inventory = Inventory::refresh_of(client, subscriptions).await?;
     let listed: Vec<(&str, &crate::factory::LabInventory)> = inventory
         .labs()
         .map(|(s, l)| (s.name.as_str(), l))

@@ -644,5 +644,16 @@ async fn runs_and_a_runs_images_sort_and_a_view_read_top_to_bottom_says_it_has_n
     assert_eq!(model.route().sort, SortKey::Natural);
     assert!(!model.route().descending);
     let screen = render(&mut model, 120, 40, "dark");
-    assert!(screen.contains("nothing to sort here"), "{screen}");
+    assert!(
+        screen.contains("nothing to sort here: this view is read top to bottom"),
+        "{screen}"
+    );
+    // The messages: newest first, always.
+    update(&mut model, ch(':'));
+    type_text(&mut model, "messages");
+    update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.route().view, View::Messages);
+    update(&mut model, ch('o'));
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("newest first, always"), "{screen}");
 }

@@ -65,9 +65,13 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Suspend => return vec![Effect::Suspend],
         Refresh => return replies::refresh(model),
         Sort | SortReverse if model.route().view.sort_keys().len() < 2 => {
+            let why = match model.route().view {
+                View::Messages | View::Jobs => "this list is newest first, always",
+                _ => "this view is read top to bottom",
+            };
             model.flash(
                 Level::Info,
-                "nothing to sort here: this view is read top to bottom (o and O sort lists)",
+                format!("nothing to sort here: {why} (o and O sort lists)"),
             );
         }
         Sort => {

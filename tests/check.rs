@@ -109,6 +109,20 @@ async fn findings(config_path: &Path) -> Vec<Finding> {
     check::check(&config, &inventory, Some(&offered))
 }
 
+/// Changes the sample's factory lab in the emulator.
+fn change_factory_lab(
+    sim: &imagefactory::sim::SimHandle,
+    change: impl FnOnce(&mut imagefactory::sim::world::SimLab),
+) {
+    common::change_lab(
+        sim,
+        "0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01",
+        "rg-imagefactory",
+        "ImageFactory",
+        change,
+    )
+}
+
 fn said(findings: &[Finding]) -> Vec<(Level, String, String)> {
     findings
         .iter()
@@ -344,14 +358,8 @@ fn a_configuration_mistake_is_annotated_at_its_line_in_a_pipeline() {
 
 #[tokio::test]
 async fn a_factory_lab_at_its_vm_limit_is_a_warning_when_there_is_something_to_build() {
-    let mut world = common::demo_world();
-    world
-        .subscription_mut("0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01")
-        .unwrap()
-        .lab_mut("rg-imagefactory", "ImageFactory")
-        .unwrap()
-        .vm_limit = Some(1);
-    let sim = common::start(world, common::fast()).await;
+    let sim = common::start(common::demo_world(), common::fast()).await;
+    change_factory_lab(&sim, |lab| lab.vm_limit = Some(1));
     let client = common::client(&sim);
     let mut config = config::load(&sample_config()).unwrap();
     let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
@@ -428,14 +436,8 @@ fn a_subscription_that_could_not_be_read_is_said_for_each_lab_in_it() {
 
 #[tokio::test]
 async fn a_factory_lab_whose_offer_cannot_be_read_says_so_and_a_missing_one_only_once() {
-    let mut world = common::demo_world();
-    world
-        .subscription_mut("0b1f6471-1bf0-4dda-aec3-5c7a1e2f9d01")
-        .unwrap()
-        .lab_mut("rg-imagefactory", "ImageFactory")
-        .unwrap()
-        .deny_read = true;
-    let sim = common::start(world, common::fast()).await;
+    let sim = common::start(common::demo_world(), common::fast()).await;
+    change_factory_lab(&sim, |lab| lab.deny_read = true);
     let client = common::client(&sim);
     let config = config::load(&sample_config()).unwrap();
     let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();

@@ -459,6 +459,9 @@ async fn read_subscription(
             )
         });
     let role = |id: &str| config.and_then(|c| role_of(c, id));
+    // In the order they are shown and printed: the list said at once, and the reads started,
+    // so that their first pages go out in that order too.
+    labs.sort_by_cached_key(|lab| order_of(&lab.name, &lab.id));
     // The labs are known before their contents: said at once, so they can be shown.
     if let Some(report) = report {
         let mut listed = inventory.clone();
@@ -471,11 +474,8 @@ async fn read_subscription(
                 shell
             })
             .collect();
-        sort_labs(&mut listed.labs);
         report(Reading::Listed(listed));
     }
-    // Started in the order they are printed, so their first pages go out in that order too.
-    labs.sort_by_cached_key(|lab| order_of(&lab.name, &lab.id));
     let mut reads: futures::stream::FuturesUnordered<_> = labs
         .into_iter()
         .map(|lab| {

@@ -1,6 +1,6 @@
 //! The request pipeline: record, identity, bearer check, faults, throttling, the resource
-//! routes, then the latency (counted from the request's arrival). ARM paths are case-insensitive, so routing is done on lower-cased segments
-//! by `routes`, not by the router.
+//! routes, then the latency (counted from the request's arrival). ARM paths are
+//! case-insensitive, so routing is done on lower-cased segments by `routes`, not by the router.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

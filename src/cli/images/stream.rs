@@ -96,25 +96,18 @@ impl<W: Write> JsonStream<W> {
     }
 
     /// Writes what is left, `labs` being the shown labs of the reading's inventory in order
-    /// (every one of them is written once, even one the parts never told of), and closes
-    /// the array.
+    /// (the order the parts were written in, by the same sort), every one of them once, even
+    /// one the parts never told of; and closes the array.
     pub fn finish(mut self, labs: &[&LabInventory]) -> io::Result<()> {
-        let remaining: Vec<String> = self.order.take().map(Vec::from).unwrap_or_default();
-        let by_key: HashMap<String, &LabInventory> =
-            labs.iter().map(|l| (l.id.key(), *l)).collect();
-        let keys = remaining.into_iter().chain(labs.iter().map(|l| l.id.key()));
-        for key in keys {
+        for lab in labs {
+            let key = lab.id.key();
             if self.written.contains(&key) {
                 continue;
             }
-            let part = match self.waiting.remove(&key) {
-                Some(part) => part,
-                None => match by_key.get(&key) {
-                    Some(lab) => elements_of_lab(lab, self.config.as_ref(), self.now),
-                    // Listed, but gone from the inventory: nothing to say of it.
-                    None => continue,
-                },
-            };
+            let part = self
+                .waiting
+                .remove(&key)
+                .unwrap_or_else(|| elements_of_lab(lab, self.config.as_ref(), self.now));
             self.write((key, part));
         }
         if let Some(error) = self.error.take() {

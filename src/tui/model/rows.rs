@@ -44,17 +44,8 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     rows.push(Row::Run(r));
                 }
             }
-            // Newest first is the natural order: each run's place in it.
-            let natural: std::collections::HashMap<usize, usize> = rows
-                .iter()
-                .enumerate()
-                .filter_map(|(at, row)| match row {
-                    Row::Run(r) => Some((*r, at)),
-                    _ => None,
-                })
-                .collect();
             sort_within_groups(&mut rows, route.descending, |row| match row {
-                Row::Run(r) => run_sort_key(model, *r, natural[r], route.sort),
+                Row::Run(r) => run_sort_key(model, *r, route.sort),
                 _ => SortValue::None,
             });
         }
@@ -351,26 +342,21 @@ fn image_sort_value(data: &Data, i: usize, key: SortKey) -> SortValue {
     }
 }
 
-/// Runs: by id (name), youngest first (age), first image path, what needs attention first
-/// (state: going, stopped, failed, cancelled, done), or factory lab.
-fn run_sort_key(model: &Model, r: usize, natural: usize, key: SortKey) -> SortValue {
+/// Runs: newest first as listed (natural: one key for all, and the sort is stable), by id
+/// (name), youngest first (age), first image path, what needs attention first (state: going,
+/// stopped, failed, cancelled, done), or factory lab.
+fn run_sort_key(model: &Model, r: usize, key: SortKey) -> SortValue {
     use crate::factory::build::background::Liveness;
     use crate::factory::build::journal::RunOutcome;
     let entry = &model.runs.entries[r];
     let state = entry.state.as_ref();
     let id = entry.id.clone();
     match key {
-        SortKey::Natural => SortValue::Number(natural as i64, String::new()),
+        SortKey::Natural => SortValue::Number(0, String::new()),
         SortKey::Name => SortValue::Text(id),
         SortKey::Age => SortValue::Number(
             -state
-                .and_then(|s| {
-                    time::OffsetDateTime::parse(
-                        &s.started,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .ok()
-                })
+                .and_then(|s| super::run_lines::at(&s.started))
                 .map(|t| t.unix_timestamp())
                 .unwrap_or(0),
             id,

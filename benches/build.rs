@@ -21,9 +21,9 @@ use imagefactory::config::{
     LabRef, OsType, RetentionOverride, RetentionPolicy, TargetLab,
 };
 use imagefactory::factory::Inventory;
-use imagefactory::factory::build::journal::{Journal, RunOutcome};
-use imagefactory::factory::build::runner::{self, Context, Recorder, Sink};
-use imagefactory::factory::build::{RunId, Selection, offer, plan};
+use imagefactory::factory::builder::journal::{Journal, RunOutcome};
+use imagefactory::factory::builder::runner::{self, Context, Recorder, Sink};
+use imagefactory::factory::builder::{RunId, Selection, offer, plan};
 use imagefactory::sim::world::{SimSubscription, World, new_lab};
 use imagefactory::sim::{self, SimOptions};
 
@@ -178,8 +178,8 @@ async fn run(images: usize, labs: usize, speed: f64) -> Measured {
     let started = Instant::now();
     let outcome = runner::run(ctx, &plan, sink, None).await;
     if std::env::var("BENCH_STAGES").is_ok() {
-        let lines = imagefactory::factory::build::journal::read(
-            &imagefactory::factory::build::journal::path_of(dir.path(), &plan.run),
+        let lines = imagefactory::factory::builder::journal::read(
+            &imagefactory::factory::builder::journal::path_of(dir.path(), &plan.run),
         )
         .unwrap();
         for l in lines.iter().filter(|l| {

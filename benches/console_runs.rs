@@ -13,9 +13,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use imagefactory::factory::build::RunId;
-use imagefactory::factory::build::background::{Liveness, host_name};
-use imagefactory::factory::build::journal::{
+use imagefactory::factory::builder::RunId;
+use imagefactory::factory::builder::background::{Liveness, host_name};
+use imagefactory::factory::builder::journal::{
     Event, Line, PlannedImage, RunOutcome, Stage, TargetOutcome,
 };
 use imagefactory::tui::keymap::KeyMap;

@@ -46,7 +46,7 @@ async fn the_emulators_blob_service_answers_the_same_calls_the_same_way() {
         resource_group: "rg-imagefactory".into(),
         name: "ImageFactory".into(),
     };
-    let account = imagefactory::factory::build::steps::lab_storage(&client, &factory)
+    let account = imagefactory::factory::builder::steps::lab_storage(&client, &factory)
         .await
         .unwrap();
     let endpoint = account.public_url("x", "y");

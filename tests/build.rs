@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use imagefactory::config;
-use imagefactory::factory::build::journal::{self, Event, RunState, Stage};
+use imagefactory::factory::builder::journal::{self, Event, RunState, Stage};
 use imagefactory::sim::{Fault, FaultPlan, FaultRule, SimHandle, SimOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imagefactory");

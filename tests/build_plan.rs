@@ -11,8 +11,8 @@ use imagefactory::config::{
     ArtifactRef, AzureSettings, BaseImage, Defaults, FactoryConfig, ImageDefinition, ImagePath,
     LabRef, OsType, RetentionPolicy, TargetLab,
 };
-use imagefactory::factory::build::plan::{ArtifactOffer, ArtifactSourceOffer, GalleryOffer};
-use imagefactory::factory::build::{FactoryOffer, RunId, Selection, plan};
+use imagefactory::factory::builder::plan::{ArtifactOffer, ArtifactSourceOffer, GalleryOffer};
+use imagefactory::factory::builder::{FactoryOffer, RunId, Selection, plan};
 use imagefactory::factory::inventory::{Image, Inventory, LabInventory, SubscriptionInventory};
 #[path = "common/property.rs"]
 mod property;
@@ -333,7 +333,7 @@ proptest! {
         }
         prop_assert_eq!(plan.is_runnable(), plan.errors.is_empty() && !plan.jobs.is_empty());
         // The same inputs, the same plan.
-        let again = imagefactory::factory::build::plan(&f.config, &f.inventory, &f.offer, &Selection::All, RunId::new(now(), 0));
+        let again = imagefactory::factory::builder::plan(&f.config, &f.inventory, &f.offer, &Selection::All, RunId::new(now(), 0));
         prop_assert_eq!(&plan, &again);
     }
 }

@@ -8,7 +8,7 @@ use std::process::Output;
 
 use imagefactory::config;
 use imagefactory::factory::Inventory;
-use imagefactory::factory::build::offer;
+use imagefactory::factory::builder::offer;
 use imagefactory::factory::check::{self, Finding, Level};
 
 fn sample_config() -> std::path::PathBuf {

@@ -9,9 +9,9 @@ mod runs;
 
 use crossterm::event::KeyCode;
 use fixture::*;
-use imagefactory::factory::build::background::Liveness;
-use imagefactory::factory::build::journal::{Event, Line, RunOutcome, RunState};
-use imagefactory::factory::build::{BuildPlan, FactoryOffer, RunId, Selection};
+use imagefactory::factory::builder::background::Liveness;
+use imagefactory::factory::builder::journal::{Event, Line, RunOutcome, RunState};
+use imagefactory::factory::builder::{BuildPlan, FactoryOffer, RunId, Selection};
 use imagefactory::tui::effect::Effect;
 use imagefactory::tui::model::{ConfirmAction, Model, Overlay, Row, SortKey, View, detail_lines};
 use imagefactory::tui::msg::{Msg, Payload};
@@ -33,7 +33,7 @@ fn plan_of(model: &Model, paths: &[&str]) -> BuildPlan {
             .map(|p| imagefactory::config::ImagePath::new(p))
             .collect(),
     );
-    imagefactory::factory::build::plan(
+    imagefactory::factory::builder::plan(
         &config,
         inventory,
         &FactoryOffer::default(),

@@ -195,7 +195,7 @@ async fn a_good_save_is_written_loaded_and_planned() {
         "{effects:?}"
     );
     assert!(
-        effects.iter().any(|e| matches!(e, Effect::PlanBuild(_, _, imagefactory::factory::build::Selection::Paths(p)) if p == &vec![ImagePath::new("win2022/base")])),
+        effects.iter().any(|e| matches!(e, Effect::PlanBuild(_, _, imagefactory::factory::builder::Selection::Paths(p)) if p == &vec![ImagePath::new("win2022/base")])),
         "the plan of a build of it is asked for: {effects:?}"
     );
     assert!(

@@ -15,7 +15,7 @@ use crossterm::event::KeyCode;
 use fixture::{ch, key, now, render, render_buffer, type_text};
 use imagefactory::arm::{ArmClient, AuthMode};
 use imagefactory::config;
-use imagefactory::factory::build::offer;
+use imagefactory::factory::builder::offer;
 use imagefactory::setup::credentials::detect;
 use imagefactory::setup::{Field, Step, discover};
 use imagefactory::sim::SimHandle;

@@ -178,12 +178,12 @@ fn scenarios() -> Vec<(&'static str, Setup)> {
                 panic!("b plans the build: {effects:?}")
             };
             // No offer read: the base images are unknown to the factory lab, a plan error.
-            let plan = imagefactory::factory::build::plan(
+            let plan = imagefactory::factory::builder::plan(
                 m.config.as_deref().unwrap(),
                 inventory,
-                &imagefactory::factory::build::FactoryOffer::default(),
+                &imagefactory::factory::builder::FactoryOffer::default(),
                 selection,
-                imagefactory::factory::build::RunId::parse("20261120t120000-0c0c").unwrap(),
+                imagefactory::factory::builder::RunId::parse("20261120t120000-0c0c").unwrap(),
             );
             update(
                 m,

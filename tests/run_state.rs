@@ -8,8 +8,8 @@ mod property;
 use std::collections::{BTreeMap, BTreeSet};
 
 use imagefactory::arm::PendingOperation;
-use imagefactory::factory::build::RunId;
-use imagefactory::factory::build::journal::{
+use imagefactory::factory::builder::RunId;
+use imagefactory::factory::builder::journal::{
     Event, Line, PlannedImage, Resource, RunOutcome, RunState, Stage, Step, StepError,
     TargetOutcome,
 };
@@ -397,7 +397,7 @@ proptest! {
         // A process killed mid-write leaves half a line: it is not an event, and not an error.
         text.push_str("{\"at\":\"2026-11-27T11:");
         std::fs::write(&path, text).unwrap();
-        let read = imagefactory::factory::build::journal::read(&path).unwrap();
+        let read = imagefactory::factory::builder::journal::read(&path).unwrap();
         prop_assert_eq!(RunState::fold(&read).unwrap(), whole);
     }
 }
@@ -496,7 +496,7 @@ fn stages_end_where_they_should_and_read_as_words() {
 
 #[test]
 fn journals_are_written_line_by_line_listed_newest_first_and_read_strictly() {
-    use imagefactory::factory::build::journal::{Journal, list, path_of, read};
+    use imagefactory::factory::builder::journal::{Journal, list, path_of, read};
     let dir = tempfile::tempdir().unwrap();
     let older = RunId::parse("20261126t100000-0001").unwrap();
     let newer = RunId::parse("20261127t100000-0002").unwrap();
@@ -521,5 +521,5 @@ fn journals_are_written_line_by_line_listed_newest_first_and_read_strictly() {
     assert!(read(&path).unwrap_err().contains(":3: not a journal event"));
     std::fs::write(&path, format!("garbage\n{text}")).unwrap();
     assert!(read(&path).unwrap_err().contains(":1: not a journal event"));
-    assert!(imagefactory::factory::build::journal::dir().ends_with("runs"));
+    assert!(imagefactory::factory::builder::journal::dir().ends_with("runs"));
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use imagefactory::arm::{AuthMode, Principal};
 use imagefactory::config::{self, LabRef};
-use imagefactory::factory::build::plan::{
+use imagefactory::factory::builder::plan::{
     ArtifactOffer, ArtifactSourceOffer, FactoryOffer, GalleryOffer, ParameterOffer,
 };
 use imagefactory::factory::{Inventory, SubscriptionInventory};

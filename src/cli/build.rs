@@ -13,10 +13,10 @@ use super::output::{print_json, report_error, report_warning};
 use super::progress::Printer;
 use crate::config::{FactoryConfig, ImagePath};
 use crate::factory::audit::Actor;
-use crate::factory::build::background::{self, actor_name, host_name, started_here};
-use crate::factory::build::journal::{self, Event, Journal, RunOutcome, RunState};
-use crate::factory::build::runner::{self, Recorder, Sink};
-use crate::factory::build::{BuildPlan, RunId, Selection, offer, plan, resume};
+use crate::factory::builder::background::{self, actor_name, host_name, started_here};
+use crate::factory::builder::journal::{self, Event, Journal, RunOutcome, RunState};
+use crate::factory::builder::runner::{self, Recorder, Sink};
+use crate::factory::builder::{BuildPlan, RunId, Selection, offer, plan, resume};
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {

@@ -11,12 +11,12 @@ use crate::arm::storage::{Access, blob};
 use crate::arm::{ArmClient, ArmError, Begun};
 use crate::config::{FactoryConfig, LabRef};
 use crate::factory::audit::{Actor, AuditEntry, AuditLog};
-use crate::factory::build::background::{Liveness, liveness};
-use crate::factory::build::janitor::{
+use crate::factory::builder::background::{Liveness, liveness};
+use crate::factory::builder::janitor::{
     self, BlobPlace, BlobSeen, CleanPlan, Item, RunLiveness, VmSeen,
 };
-use crate::factory::build::journal::{self, RunState};
-use crate::factory::build::steps::{self, CATALOGUE_CONTAINER, STAGING_CONTAINER};
+use crate::factory::builder::journal::{self, RunState};
+use crate::factory::builder::steps::{self, CATALOGUE_CONTAINER, STAGING_CONTAINER};
 
 #[derive(Debug, Args)]
 pub struct CleanArgs {

@@ -8,8 +8,8 @@ use super::build::execute;
 use super::exit::Exit;
 use super::output::{Table, report_error, report_warning};
 use crate::factory::audit::Actor;
-use crate::factory::build::backfill;
-use crate::factory::build::journal::{self, Journal, RunState};
+use crate::factory::builder::backfill;
+use crate::factory::builder::journal::{self, Journal, RunState};
 
 #[derive(Debug, Args)]
 pub struct DistributeArgs {
@@ -104,7 +104,7 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         }
     };
     // The run starts at distribution: its journal says so before anything is done.
-    let lines = crate::factory::build::background::first_lines(&plan, &actor, true);
+    let lines = crate::factory::builder::background::first_lines(&plan, &actor, true);
     for line in &lines {
         if let Err(e) = journal.append(line) {
             report_error(&format!("cannot write the run journal: {e}"));

@@ -13,7 +13,7 @@ use super::context::Context;
 use super::exit::Exit;
 use super::output::{report_error, report_warning};
 use crate::config::write;
-use crate::factory::build::offer;
+use crate::factory::builder::offer;
 use crate::setup::{self, ChosenArtifact, Field, Problem, Step, Wizard};
 
 /// Options of `init`.

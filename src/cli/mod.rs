@@ -70,8 +70,8 @@ pub struct Global {
 
 impl Global {
     /// These options as a background process is given them.
-    pub fn invocation(&self) -> crate::factory::build::background::Invocation {
-        crate::factory::build::background::Invocation {
+    pub fn invocation(&self) -> crate::factory::builder::background::Invocation {
+        crate::factory::builder::background::Invocation {
             config: self.config.clone(),
             endpoint: self.endpoint.clone(),
             auth: self.auth,

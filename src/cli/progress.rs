@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::output::{print_json, report_error};
-use crate::factory::build::BuildPlan;
-use crate::factory::build::journal::{Event, Line, RunState, Stage, TargetOutcome};
+use crate::factory::builder::BuildPlan;
+use crate::factory::builder::journal::{Event, Line, RunState, Stage, TargetOutcome};
 
 /// The plan as `build --plan --json` prints it.
 #[derive(Serialize)]
@@ -95,7 +95,7 @@ pub fn plan_json(plan: &BuildPlan) -> PlanJson<'_> {
     }
 }
 
-fn base_text(job: &crate::factory::build::ImageJob) -> String {
+fn base_text(job: &crate::factory::builder::ImageJob) -> String {
     format!(
         "{}/{}/{} ({})",
         job.base.publisher, job.base.offer, job.base.sku, job.base.version
@@ -366,8 +366,8 @@ pub fn print_summary(state: &RunState) {
 }
 
 /// How a run ended, in words.
-pub fn outcome_words(outcome: crate::factory::build::journal::RunOutcome) -> &'static str {
-    use crate::factory::build::journal::RunOutcome;
+pub fn outcome_words(outcome: crate::factory::builder::journal::RunOutcome) -> &'static str {
+    use crate::factory::builder::journal::RunOutcome;
     match outcome {
         RunOutcome::Done => "done",
         RunOutcome::SomeFailed => "some images failed",

@@ -14,8 +14,8 @@ use super::output::{
 };
 use crate::arm::ResourceId;
 use crate::factory::audit::{Actor, AuditLog, state_dir};
-use crate::factory::build::journal::{self, RunState};
-use crate::factory::build::{catalogue, steps};
+use crate::factory::builder::journal::{self, RunState};
+use crate::factory::builder::{catalogue, steps};
 use crate::factory::retire::{self, Guard, RetireOutcome, RetireResult, RetireTarget};
 use crate::factory::{Inventory, RetentionPlan, RetentionState, RetireReason, retention};
 
@@ -525,8 +525,8 @@ async fn catalogue_trims(
         .into_iter()
         .filter_map(|(_, path)| RunState::fold(&journal::read(&path).ok()?))
         .filter(|s| {
-            crate::factory::build::background::liveness(s)
-                == crate::factory::build::background::Liveness::Running
+            crate::factory::builder::background::liveness(s)
+                == crate::factory::builder::background::Liveness::Running
         })
         .collect();
     let needed = |entry: &catalogue::CatalogueEntry| {

@@ -13,10 +13,10 @@ use super::context::inventory;
 use super::exit::Exit;
 use super::output::{Table, print_json, report_error, report_warning};
 use super::progress::Printer;
-use crate::factory::build::RunId;
-use crate::factory::build::background::{Liveness, Tail, liveness};
-use crate::factory::build::journal::{self, Event, Line, RunOutcome, RunState};
-use crate::factory::build::runner::now;
+use crate::factory::builder::RunId;
+use crate::factory::builder::background::{Liveness, Tail, liveness};
+use crate::factory::builder::journal::{self, Event, Line, RunOutcome, RunState};
+use crate::factory::builder::runner::now;
 use crate::factory::tags;
 
 #[derive(Debug, Args)]
@@ -276,7 +276,7 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
         }
         Liveness::Running => {
             // The run's own process cleans up: it stops on SIGTERM as on Ctrl-C.
-            if let Err(e) = crate::factory::build::background::terminate(&state) {
+            if let Err(e) = crate::factory::builder::background::terminate(&state) {
                 report_error(&format!(
                     "cannot signal process {} of run {run}: {e}",
                     state.pid

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::build::plan::{FactoryOffer, artifact_problem, base_problem, generalize_artifact};
+use super::builder::plan::{FactoryOffer, artifact_problem, base_problem, generalize_artifact};
 use super::inventory::{Inventory, LabInventory};
 use crate::config::{FactoryConfig, LabRef};
 
@@ -184,7 +184,7 @@ pub async fn check_estate(
     inventory: &Inventory,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let offered = match super::build::offer::read(client, &config.factory, inventory).await {
+    let offered = match super::builder::offer::read(client, &config.factory, inventory).await {
         Ok(o) => Some(o),
         Err(e) => {
             // A missing factory lab has its own finding; anything else is said here.

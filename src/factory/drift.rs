@@ -108,7 +108,7 @@ pub fn drift(inventory: &Inventory, config: &FactoryConfig) -> Vec<Drift> {
                 }
             };
             let definition_changed = hashed.is_some_and(|(_, hash)| {
-                hash != crate::factory::build::plan::definition_hash(definition)
+                hash != crate::factory::builder::plan::definition_hash(definition)
             });
             rows.push(Drift {
                 lab: lab.id.clone(),

@@ -2,7 +2,7 @@
 //! distribution and retention). Pure planners are kept apart from the code that calls ARM.
 
 pub mod audit;
-pub mod build;
+pub mod builder;
 pub mod cancel;
 pub mod check;
 pub mod drift;

@@ -8,7 +8,7 @@ pub const IMAGE_PATH: &str = "ImagePath";
 pub const PIN: &str = "ImageFactoryPin";
 /// The id of the factory run that created a VM or an image.
 pub const RUN: &str = "ImageFactoryRun";
-/// The hash of the definition an image was built from (see `build::plan::definition_hash`).
+/// The hash of the definition an image was built from (see `builder::plan::definition_hash`).
 pub const DEFINITION: &str = "ImageFactoryDefinition";
 
 /// A tag's value, matching the name case-insensitively as ARM does.

@@ -11,7 +11,7 @@ use crate::config::{
     AzureSettings, BaseImage, BuildSettings, Defaults, FactoryConfig, ImageDefinition, ImagePath,
     RetentionPolicy, TargetLab,
 };
-use crate::factory::build::plan::generalize_artifact;
+use crate::factory::builder::plan::generalize_artifact;
 
 impl Wizard {
     /// What the retention answers would retire today in the chosen target labs.

@@ -7,7 +7,7 @@ use super::answers::{path_answer, split_paths};
 use super::discover::Access;
 use super::wizard::{Field, Problem, Step, Wizard, problem};
 use crate::config::{ArtifactRef, RetentionPolicy, parse_age, write};
-use crate::factory::build::plan::generalize_artifact;
+use crate::factory::builder::plan::generalize_artifact;
 
 impl Wizard {
     /// The retention policy the answers make.
@@ -241,7 +241,7 @@ impl Wizard {
         artifacts.push(generalize_artifact(os));
         if let Some(p) = artifacts
             .iter()
-            .find_map(|a| crate::factory::build::plan::artifact_problem(offer, a, os))
+            .find_map(|a| crate::factory::builder::plan::artifact_problem(offer, a, os))
         {
             return Err(problem(
                 Field::Artifact,

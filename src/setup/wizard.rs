@@ -13,7 +13,7 @@ use crate::arm::AuthMode;
 use crate::config::write;
 use crate::config::{ImagePath, OsType, RetentionPolicy};
 use crate::factory::Inventory;
-use crate::factory::build::plan::{FactoryOffer, GalleryOffer};
+use crate::factory::builder::plan::{FactoryOffer, GalleryOffer};
 
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -27,8 +27,8 @@ use crate::arm::ArmClient;
 use crate::arm::wire::DTL_API_VERSION;
 use crate::config::FactoryConfig;
 use crate::factory::audit::{Actor, AuditLog, state_dir};
-use crate::factory::build::background::Invocation;
-use crate::factory::build::journal;
+use crate::factory::builder::background::Invocation;
+use crate::factory::builder::journal;
 use crate::factory::{Cancel, Inventory, pin, retire};
 
 /// What effects need from the outside world.
@@ -284,7 +284,7 @@ fn spawn(effect: Effect, context: &Context) {
             req,
             mode,
             |client| async move {
-                crate::factory::build::offer::read(&client, &factory, &estate)
+                crate::factory::builder::offer::read(&client, &factory, &estate)
                     .await
                     .map(Box::new)
             },

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
-use crate::factory::build::{BuildPlan, Selection};
+use crate::factory::builder::{BuildPlan, Selection};
 use crate::factory::pin::PinChange;
 use crate::factory::retire::RetireTarget;
 

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::model::{JournalRead, Level, ReqId};
 use crate::arm::ResourceId;
 use crate::factory::Inventory;
-use crate::factory::build::BuildPlan;
+use crate::factory::builder::BuildPlan;
 use crate::factory::inventory::Reading;
 use crate::factory::retire::RetireOutcome;
 
@@ -54,7 +54,7 @@ pub enum Payload {
     /// Setup: the estate of the chosen subscriptions and their labs.
     SetupLabs(Result<Box<(Inventory, Vec<crate::setup::LabChoice>)>, String>),
     /// Setup: what the factory lab offers.
-    SetupOffer(Result<Box<crate::factory::build::FactoryOffer>, String>),
+    SetupOffer(Result<Box<crate::factory::builder::FactoryOffer>, String>),
     /// What the check found.
     Check(Vec<crate::factory::check::Finding>),
     /// A definition from a lab VM, for this path, or why not.

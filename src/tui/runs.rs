@@ -15,9 +15,9 @@ use crate::arm::ArmClient;
 use crate::config::FactoryConfig;
 use crate::factory::Inventory;
 use crate::factory::audit::Actor;
-use crate::factory::build::background::{self, Invocation, Liveness, Tail, liveness};
-use crate::factory::build::journal::{self, RunState};
-use crate::factory::build::{BuildPlan, RunId, Selection, backfill, offer, plan};
+use crate::factory::builder::background::{self, Invocation, Liveness, Tail, liveness};
+use crate::factory::builder::journal::{self, RunState};
+use crate::factory::builder::{BuildPlan, RunId, Selection, backfill, offer, plan};
 
 /// What the watcher can be asked.
 #[derive(Debug)]
@@ -265,7 +265,7 @@ fn end_unstarted(run: &RunId, why: &str) {
     let Ok(journal) = journal::Journal::open(&journal::dir(), run) else {
         return;
     };
-    let now = crate::factory::build::runner::now();
+    let now = crate::factory::builder::runner::now();
     for event in [
         journal::Event::CancelAsked {
             by: format!("the console: its background process ended before starting ({why})"),

@@ -4,9 +4,9 @@
 
 #![allow(dead_code)]
 
-use imagefactory::factory::build::RunId;
-use imagefactory::factory::build::background::Liveness;
-use imagefactory::factory::build::journal::{
+use imagefactory::factory::builder::RunId;
+use imagefactory::factory::builder::background::Liveness;
+use imagefactory::factory::builder::journal::{
     Event, Line, PlannedImage, Resource, RunOutcome, Stage, StepError, TargetOutcome,
 };
 use imagefactory::tui::effect::Effect;

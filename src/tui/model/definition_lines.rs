@@ -6,7 +6,7 @@ use super::detail::{field, line};
 use super::{DetailKind, DetailLine, DriftStatus, Model};
 use crate::config::ImagePath;
 use crate::config::write::duration;
-use crate::factory::build::plan::generalize_artifact;
+use crate::factory::builder::plan::generalize_artifact;
 use crate::human::age;
 
 /// The lines of the view of the definition of `path`.

@@ -127,7 +127,7 @@ pub enum ConfirmAction {
     Retire,
     /// Start this run (a build, or a distribution from the catalogue) in the background.
     StartRun {
-        plan: Box<crate::factory::build::BuildPlan>,
+        plan: Box<crate::factory::builder::BuildPlan>,
         distribution: bool,
     },
     /// Stop a run and remove what it made.
@@ -271,7 +271,7 @@ pub struct Model {
     /// Build and distribution runs, from the journals here and Azure's tags.
     pub runs: Runs,
     /// The options a background run is started with (config, endpoint, credential).
-    pub invocation: crate::factory::build::background::Invocation,
+    pub invocation: crate::factory::builder::background::Invocation,
     pub keymap: KeyMap,
     pub refresh_every: Duration,
     /// Requests in flight, by purpose.

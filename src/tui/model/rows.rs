@@ -75,9 +75,9 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                     for (t, target) in image.targets.iter().enumerate() {
                         let failed = matches!(
                             target.outcome,
-                            Some(crate::factory::build::journal::TargetOutcome::Failed { .. })
+                            Some(crate::factory::builder::journal::TargetOutcome::Failed { .. })
                         );
-                        if image.stage == crate::factory::build::journal::Stage::Distributing
+                        if image.stage == crate::factory::builder::journal::Stage::Distributing
                             || failed
                         {
                             rows.push(Row::RunTarget(i, t));
@@ -346,8 +346,8 @@ fn image_sort_value(data: &Data, i: usize, key: SortKey) -> SortValue {
 /// (name), youngest first (age), first image path, what needs attention first (state: going,
 /// stopped, failed, cancelled, done), or factory lab.
 fn run_sort_key(model: &Model, r: usize, key: SortKey) -> SortValue {
-    use crate::factory::build::background::Liveness;
-    use crate::factory::build::journal::RunOutcome;
+    use crate::factory::builder::background::Liveness;
+    use crate::factory::builder::journal::RunOutcome;
     let entry = &model.runs.entries[r];
     let state = entry.state.as_ref();
     let id = entry.id.clone();
@@ -392,11 +392,11 @@ fn run_sort_key(model: &Model, r: usize, key: SortKey) -> SortValue {
 /// A run's images: by image name, path, or stage (failed, cancelled, then those going, the
 /// furthest along first, and done last).
 fn run_image_sort_key(
-    image: &crate::factory::build::journal::ImageState,
+    image: &crate::factory::builder::journal::ImageState,
     natural: usize,
     key: SortKey,
 ) -> (i64, String) {
-    use crate::factory::build::journal::Stage;
+    use crate::factory::builder::journal::Stage;
     match key {
         SortKey::Name => (0, image.image_name.to_ascii_lowercase()),
         SortKey::Path => (

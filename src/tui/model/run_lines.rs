@@ -9,7 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::detail::{DetailKind, DetailLine, line};
 use super::{Model, View};
-use crate::factory::build::journal::{ImageState, Resource, RunState, Stage, TargetOutcome};
+use crate::factory::builder::journal::{ImageState, Resource, RunState, Stage, TargetOutcome};
 use crate::human::duration;
 
 /// A journal time.

@@ -3,8 +3,8 @@
 //! Azure through the tags of what they made (started on another machine or by a pipeline).
 
 use crate::factory::Inventory;
-use crate::factory::build::background::Liveness;
-use crate::factory::build::journal::{Line, RunState};
+use crate::factory::builder::background::Liveness;
+use crate::factory::builder::journal::{Line, RunState};
 use crate::factory::tags;
 
 /// A run, from its journal here or from Azure's tags.

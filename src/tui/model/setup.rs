@@ -10,7 +10,7 @@ use super::ReqId;
 
 /// Rows of the setup's screen around its body: the title, the steps' bar (two) and the keys.
 pub const SETUP_CHROME_ROWS: u16 = 4;
-use crate::factory::build::plan::{ArtifactOffer, GalleryOffer};
+use crate::factory::builder::plan::{ArtifactOffer, GalleryOffer};
 use crate::setup::{Problem, Step, Wizard};
 
 /// How the console starts with the setup.
@@ -122,7 +122,7 @@ impl SetupScreen {
             crate::config::OsType::Linux => "linux",
         };
         let search = self.search_text(Focus::Artifacts);
-        let generalize = crate::factory::build::plan::generalize_artifact(self.wizard.os()).name;
+        let generalize = crate::factory::builder::plan::generalize_artifact(self.wizard.os()).name;
         offer
             .artifact_sources
             .iter()

@@ -7,8 +7,8 @@ use super::super::model::{
     Confirm, ConfirmAction, Folded, JobItem, JobKind, JournalRead, Level, Model, Overlay, Row, View,
 };
 use super::commands::{push, switch};
-use crate::factory::build::background::Liveness;
-use crate::factory::build::journal::RunOutcome;
+use crate::factory::builder::background::Liveness;
+use crate::factory::builder::journal::RunOutcome;
 
 /// New lines of a journal: folded into the run, out-of-date reads dropped, a missed read
 /// answered by reading the journal again; a run that ends posts a message that stays.

@@ -10,7 +10,7 @@ use super::super::model::editor::{EditError, Editor};
 use super::super::model::{Level, Model, Overlay, ReqId, View};
 use super::commands::push;
 use crate::config::{BaseImage, ConfigError, FactoryConfig, ImageDefinition, ImagePath, OsType};
-use crate::factory::build::Selection;
+use crate::factory::builder::Selection;
 use crate::factory::check::Finding;
 
 /// Enter on a definition: the definition in full.
@@ -196,7 +196,7 @@ pub fn vm_template(
         Err(e) => model.flash(Level::Error, e),
         Ok(mut definition) => {
             // Every build applies it last: the VM's copy of it is not the user's to list.
-            let generalize = crate::factory::build::plan::generalize_artifact(definition.os).name;
+            let generalize = crate::factory::builder::plan::generalize_artifact(definition.os).name;
             definition
                 .artifacts
                 .retain(|a| !a.name.eq_ignore_ascii_case(&generalize));

@@ -5,7 +5,7 @@
 
 use super::super::effect::Effect;
 use super::super::model::{Confirm, ConfirmAction, Data, Level, Model, Overlay};
-use crate::factory::build::{BuildPlan, Selection};
+use crate::factory::builder::{BuildPlan, Selection};
 
 /// The definitions marked in the Definitions view; none marked: all of them.
 fn marked_selection(model: &Model) -> Selection {

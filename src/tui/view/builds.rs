@@ -15,8 +15,8 @@ use super::super::theme::Theme;
 use super::super::widget::table::{self, Column, VisibleRow};
 use super::chrome::title;
 use super::lists::{empty, visible};
-use crate::factory::build::background::Liveness;
-use crate::factory::build::journal::{ImageState, RunOutcome, RunState, Stage, TargetOutcome};
+use crate::factory::builder::background::Liveness;
+use crate::factory::builder::journal::{ImageState, RunOutcome, RunState, Stage, TargetOutcome};
 use crate::human::duration;
 
 /// A percentage as a bar of `width` cells and the number: `██████░░░░  60%`.

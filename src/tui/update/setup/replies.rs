@@ -10,7 +10,7 @@ use super::fields::focus;
 use crate::arm::AuthMode;
 use crate::config::FactoryConfig;
 use crate::factory::Inventory;
-use crate::factory::build::plan::FactoryOffer;
+use crate::factory::builder::plan::FactoryOffer;
 use crate::setup::{LabChoice, SignedIn};
 
 /// The reply to a setup request, if it is the one awaited.

@@ -170,7 +170,7 @@ pub(super) fn definition(screen: &SetupScreen, theme: &Theme, width: usize) -> V
     push_problem(&mut lines, screen, theme, &Field::Base, width);
     let choosing = screen.focus == Focus::Artifacts;
     let chosen: Vec<&str> = w.artifacts.iter().map(|a| a.name.as_str()).collect();
-    let generalize = crate::factory::build::plan::generalize_artifact(w.os()).name;
+    let generalize = crate::factory::builder::plan::generalize_artifact(w.os()).name;
     lines.push(Line::from(vec![
         Span::styled(
             format!(" {} Artifacts ", if choosing { ">" } else { " " }),

@@ -378,7 +378,7 @@ pub fn start(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::factory::build::journal::Event;
+    use crate::factory::builder::journal::Event;
 
     fn line(by: &str) -> String {
         let line = Line {

@@ -297,9 +297,18 @@ async fn build_all_lands_every_image_where_it_is_subscribed_and_only_there() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failing_artifact_fails_its_images_with_the_artifacts_own_words_and_the_rest_finish() {
-    let bench = Bench::new(fast_with("artifact=windows-vscode"), "").await;
+/// A generalize that could never come must not be waited for: a short `generalize_timeout`
+/// makes a client that waits for it fail with `Timeout` instead of the artifact's words.
+const SHORT_GENERALIZE: &str = "\n[build]\ngeneralize_timeout = \"20s\"\n";
+
+/// A failing artifact fails its image with the artifact's own words, whichever way DevTest Labs
+/// reports the VM (see `sim::world::FailedVmShape` for Microsoft's sources), and leaves no VM.
+async fn a_failing_artifact_fails_its_image(shape: &str) {
+    let bench = Bench::new(
+        fast_with(&format!("artifact=windows-vscode,artifact-vm={shape}")),
+        SHORT_GENERALIZE,
+    )
+    .await;
     let output = bench
         .run(&["build", "win2022/vs2022", "win2022/base", "--json"])
         .await;
@@ -309,14 +318,23 @@ async fn a_failing_artifact_fails_its_images_with_the_artifacts_own_words_and_th
     let failed = image("win2022/vs2022");
     assert_eq!(failed.stage, Stage::Failed);
     let error = failed.error.as_ref().unwrap();
-    assert_eq!(error.stage, Stage::ApplyingArtifacts);
-    assert_eq!(error.code, "ArtifactFailed");
+    assert_eq!(error.stage, Stage::ApplyingArtifacts, "{error:?}");
+    assert_eq!(error.code, "ArtifactFailed", "{error:?}");
     assert!(
         error.details.iter().any(|d| d.contains("windows-vscode")
             && d.contains("azure-cli not installed")
             && d.contains("exited with code 1")),
         "{error:?}"
     );
+    if shape == "succeeded" {
+        assert!(
+            error
+                .details
+                .iter()
+                .any(|d| d.contains("windows-sysprep: skipped")),
+            "the skipped generalize is named: {error:?}"
+        );
+    }
     assert_eq!(image("win2022/base").stage, Stage::Done);
     let human = String::from_utf8_lossy(&output.stderr);
     assert!(human.contains("FAILED at applying artifacts"), "{human}");
@@ -328,6 +346,96 @@ async fn a_failing_artifact_fails_its_images_with_the_artifacts_own_words_and_th
             .all(|(_, name)| name == &image("win2022/base").image_name),
         "the failed image reached no lab"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_artifact_under_a_vm_that_succeeded_fails_its_image_at_once() {
+    a_failing_artifact_fails_its_image("succeeded").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_artifact_under_a_vm_that_failed_fails_its_image_at_once() {
+    a_failing_artifact_fails_its_image("failed").await;
+}
+
+/// Artifacts still installing after the VM's PUT operation has ended are waited for: the
+/// image is generalized only after every artifact succeeded, and a failure among them is still
+/// the artifact's (the DevTest Labs pipeline task waits for them the same way).
+#[tokio::test(flavor = "multi_thread")]
+async fn artifacts_installing_after_the_vm_operation_ended_are_followed_to_their_end() {
+    let bench = Bench::new(
+        fast_with("vm-operation=created,artifact=windows-vscode"),
+        SHORT_GENERALIZE,
+    )
+    .await;
+    let output = bench
+        .run(&["build", "win2022/vs2022", "win2022/base", "--json"])
+        .await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    let image = |path: &str| state.images.iter().find(|i| i.path == path).unwrap();
+    let error = image("win2022/vs2022").error.clone().unwrap();
+    assert_eq!(error.code, "ArtifactFailed", "{error:?}");
+    let base = image("win2022/base");
+    assert_eq!(base.stage, Stage::Done);
+    // Generalizing began only once every artifact was applied.
+    let (_, path) = journal::list(&bench.journal_dir())
+        .into_iter()
+        .next()
+        .unwrap();
+    let lines = journal::read(&path).unwrap();
+    let mut applied_before_generalizing = None;
+    for line in &lines {
+        match &line.event {
+            Event::Artifacts {
+                image,
+                applied,
+                total,
+                ..
+            } if *image == base.image_name => {
+                applied_before_generalizing = Some((*applied, *total))
+            }
+            Event::Stage {
+                image,
+                stage: Stage::Generalizing,
+            } if *image == base.image_name => break,
+            _ => {}
+        }
+    }
+    let (applied, total) = applied_before_generalizing.expect("artifact progress was recorded");
+    assert_eq!(
+        applied, total,
+        "generalizing began with artifacts still to apply"
+    );
+    bench.nothing_left_behind();
+}
+
+/// A VM that Compute will not make (a quota, a size the region lacks) fails its image with
+/// ARM's own code and words, read from the PUT's `Azure-AsyncOperation`, not "VM failed".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vm_compute_will_not_make_fails_its_image_with_arms_words() {
+    for (fault, code, words) in [
+        (
+            "quota",
+            "OperationNotAllowed",
+            "exceeding approved standardDSv5Family Cores quota",
+        ),
+        (
+            "sku",
+            "SkuNotAvailable",
+            "is currently not available in location",
+        ),
+    ] {
+        let bench = Bench::new(fast_with(&format!("vm-create={fault}")), "").await;
+        let output = bench.run(&["build", "win2022/base", "--json"]).await;
+        assert_ne!(output.status.code(), Some(0), "{}", text(&output));
+        let state = bench.run_state();
+        let error = state.images[0].error.clone().expect("the image failed");
+        assert_eq!(error.stage, Stage::CreatingVm, "{error:?}");
+        assert_eq!(error.code, code, "{error:?}");
+        assert!(error.message.contains(words), "{error:?}");
+        bench.nothing_left_behind();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

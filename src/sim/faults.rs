@@ -41,6 +41,12 @@ pub struct FaultPlan {
     pub retry_after: String,
     /// Builds: the artifact (by name) that fails on every VM that applies it.
     pub artifact: Option<String>,
+    /// Builds: how a lab VM whose artifact failed reports itself (`artifact-vm=`).
+    pub artifact_vm: crate::sim::world::FailedVmShape,
+    /// Builds: Compute refuses to make lab VMs, `quota` or `sku` (`vm-create=`).
+    pub vm_create: Option<String>,
+    /// Builds: when the lab VM PUT's operation ends (`vm-operation=`).
+    pub vm_operation: crate::sim::world::VmOperationEnd,
     /// Builds: a disk's read access (the capture) fails.
     pub capture_fails: bool,
     /// Builds: blob copies stall or fail...
@@ -51,8 +57,10 @@ pub struct FaultPlan {
 
 impl FaultPlan {
     /// Parses `429=5%,500=1%,503=1%,drop=1%,burst=3,retry-after=1`, and build faults:
-    /// `artifact=NAME` (that artifact fails), `capture=fail`, `copy=stall|fail` with
-    /// `copy-into=ACCOUNT` (copies into accounts whose name holds it).
+    /// `artifact=NAME` (that artifact fails) with `artifact-vm=succeeded|failed` (how its VM
+    /// reports it), `vm-create=quota|sku` (Compute refuses the VM), `vm-operation=applied|created` (when a lab VM PUT's operation ends),
+    /// `capture=fail`, `copy=stall|fail` with `copy-into=ACCOUNT` (copies into accounts whose
+    /// name holds it).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut plan = FaultPlan {
             burst: 1,
@@ -85,6 +93,31 @@ impl FaultPlan {
                 }
                 "retry-after" => plan.retry_after = value.to_string(),
                 "artifact" => plan.artifact = Some(value.to_string()),
+                "artifact-vm" => {
+                    plan.artifact_vm = match value {
+                        "succeeded" => crate::sim::world::FailedVmShape::Succeeded,
+                        "failed" => crate::sim::world::FailedVmShape::Failed,
+                        _ => {
+                            return Err(format!(
+                                "fault {part:?}: artifact-vm is succeeded or failed"
+                            ));
+                        }
+                    }
+                }
+                "vm-create" if ["quota", "sku"].contains(&value) => {
+                    plan.vm_create = Some(value.to_string())
+                }
+                "vm-operation" => {
+                    plan.vm_operation = match value {
+                        "applied" => crate::sim::world::VmOperationEnd::Applied,
+                        "created" => crate::sim::world::VmOperationEnd::Created,
+                        _ => {
+                            return Err(format!(
+                                "fault {part:?}: vm-operation is applied or created"
+                            ));
+                        }
+                    }
+                }
                 "capture" if value == "fail" => plan.capture_fails = true,
                 "copy" => {
                     plan.copy = Some(match value {
@@ -96,7 +129,7 @@ impl FaultPlan {
                 "copy-into" => plan.copy_into = Some(value.to_ascii_lowercase()),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?}: expected one of 429, 500, 503, drop, burst, retry-after, artifact, capture, copy, copy-into"
+                        "unknown fault {other:?}: expected one of 429, 500, 503, drop, burst, retry-after, artifact, artifact-vm, vm-create (quota, sku), vm-operation, capture, copy, copy-into"
                     ));
                 }
             }

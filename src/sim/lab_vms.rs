@@ -14,8 +14,8 @@ use super::operations::{self, Effect, Provider};
 use super::reply::{Answer, ArmFault, empty, json};
 use super::routes::{LabAt, lab_mut};
 use super::state::SimState;
-use super::world::{BuildPhase, VmBuild, World, artifact_failure, new_vm};
-use crate::arm::wire::{CloudErrorBody, LabVirtualMachine};
+use super::world::{VmBuild, World, artifact_failure, create_failure, new_vm};
+use crate::arm::wire::LabVirtualMachine;
 
 /// Simulated Azure durations, in seconds.
 const VM_CREATE_SECS: f64 = 240.0;
@@ -140,8 +140,13 @@ pub(super) fn put(
         deallocate: state.scaled(DEALLOCATE_SECS),
         failing,
         stopped_at: None,
+        reports: state.options.faults.artifact_vm,
+        operation: state.options.faults.vm_operation,
+        create_error: state.options.faults.vm_create.as_deref().and_then(|kind| {
+            create_failure(kind, name, p.size.as_deref().unwrap_or_default(), location)
+        }),
     };
-    let creation = build.creation_time();
+    let creation = build.operation_time();
     lab.builds.push(build);
     let shown = lab.vm_now(&vm, now);
     lab.vms.push(vm);
@@ -149,18 +154,7 @@ pub(super) fn put(
     let effect: Effect = Box::new(move |world: &mut World| {
         let lab = owned.find(world)?;
         let build = lab.build_of(&vm_name).ok_or_else(gone)?;
-        match build.phase(Instant::now()) {
-            BuildPhase::Failed(i) => Err(CloudErrorBody {
-                code: "ArtifactDeploymentFailed".into(),
-                message: format!(
-                    "Artifact deployment failed on virtual machine '{vm_name}': artifact {} of {} failed. See the virtual machine's artifacts for their messages.",
-                    i + 1,
-                    build.artifacts.len()
-                ),
-                ..CloudErrorBody::default()
-            }),
-            _ => Ok(None),
-        }
+        build.operation_error(Instant::now()).map_or(Ok(None), Err)
     });
     let azure_secs = creation.as_secs_f64() * state.options.speed.max(0.001);
     Ok(operations::start(

@@ -1,6 +1,7 @@
 //! Builds: the planner (pure), the names a run gives what it creates, the run journal with
 //! its fold, the steps (ARM and blob calls per stage) and the runner.
 
+pub mod artifacts;
 pub mod backfill;
 pub mod background;
 pub mod catalogue;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use tokio::sync::{Mutex, Semaphore, watch};
 
+use super::artifacts::{self, VmOutcome};
 use super::journal::{
     Event, Line, PlannedImage, Resource, RunOutcome, RunState, Stage, Step, StepError,
     TargetOutcome,
@@ -444,6 +445,7 @@ impl ImageBuild {
             .read(Stage::CreatingVm, || steps::get_vm(&client, &id))
             .await?;
         let mut hint = None;
+        let mut begun_operation = None;
         let held = self
             .resources()
             .iter()
@@ -475,13 +477,29 @@ impl ImageBuild {
                 self.emit(Event::Begun {
                     image: self.image(),
                     step: Step::CreateVm,
-                    operation: op,
+                    operation: op.clone(),
                 });
+                begun_operation = Some(op);
             }
         }
+        // The VM is followed by its artifacts (see `artifacts`), and its PUT's operation by its
+        // own status, whose error (a quota, a size the region lacks, a policy) is ARM's words.
+        let mut operation = begun_operation;
+        let mut operation_error: Option<ArmError> = None;
         let pacer = Pacer::new(&client);
         let mut last = None;
         loop {
+            if let Some(op) = &operation {
+                match client.poll(op).await {
+                    Ok(Poll::Succeeded(_)) => operation = None,
+                    Ok(Poll::Running(_)) => {}
+                    Err(e) if passing(&e) => {}
+                    Err(e) => {
+                        operation = None;
+                        operation_error = Some(e);
+                    }
+                }
+            }
             let vm = match steps::get_vm(&client, &id).await {
                 Err(e) if passing(&e) => {
                     self.pause(pacer.next()).await?;
@@ -489,39 +507,32 @@ impl ImageBuild {
                 }
                 other => other,
             };
-            let vm = vm
-                .map_err(|e| self.failed(Stage::ApplyingArtifacts, &e))?
-                .ok_or_else(|| {
-                    Stop::Failed(StepError {
-                        stage: Stage::CreatingVm,
-                        code: "VmGone".into(),
-                        message: format!(
-                            "the build VM {} disappeared while it was being created",
-                            self.job.vm_name
-                        ),
-                        details: Vec::new(),
-                    })
-                })?;
-            let p = &vm.properties;
-            let status = p.artifact_deployment_status.clone().unwrap_or_default();
+            let vm = vm.map_err(|e| self.failed(Stage::ApplyingArtifacts, &e))?;
+            let Some(vm) = vm else {
+                if let Some(e) = &operation_error {
+                    return Err(self.failed(Stage::CreatingVm, e));
+                }
+                return Err(Stop::Failed(StepError {
+                    stage: Stage::CreatingVm,
+                    code: "VmGone".into(),
+                    message: format!(
+                        "the build VM {} disappeared while it was being created",
+                        self.job.vm_name
+                    ),
+                    details: Vec::new(),
+                }));
+            };
+            let status = vm
+                .properties
+                .artifact_deployment_status
+                .clone()
+                .unwrap_or_default();
             let applied = status.artifacts_applied.unwrap_or(0).max(0) as u32;
             let total = status
                 .total_artifacts
                 .unwrap_or(self.job.artifacts.len() as i32)
                 .max(0) as u32;
-            let current = p
-                .artifacts
-                .iter()
-                .flatten()
-                .find(|a| {
-                    a.status
-                        .as_deref()
-                        .is_some_and(|s| s.eq_ignore_ascii_case("installing"))
-                })
-                .and_then(|a| a.artifact_id.as_deref())
-                .and_then(|id| id.rsplit('/').next())
-                .map(str::to_string);
-            let state = p.provisioning_state.clone().unwrap_or_default();
+            let current = artifacts::installing(&vm);
             if current.is_some() || applied > 0 {
                 self.enter(Stage::ApplyingArtifacts);
             }
@@ -534,33 +545,44 @@ impl ImageBuild {
                 });
                 last = Some((applied, total, current));
             }
-            if state.eq_ignore_ascii_case("succeeded") {
-                return Ok(());
-            }
-            if state.eq_ignore_ascii_case("failed") {
-                let mut details = steps::artifact_messages(&vm);
-                let failed_artifact = !details.is_empty();
-                details.extend(steps::artifact_statuses(&vm));
-                let (code, message) = if !failed_artifact {
-                    (
-                        "VmProvisioningFailed".to_string(),
-                        format!("the build VM {} failed to provision", self.job.vm_name),
-                    )
-                } else {
-                    (
-                        "ArtifactFailed".to_string(),
-                        format!(
-                            "an artifact failed on the build VM {} ({applied} of {total} applied)",
+            match artifacts::outcome(&vm) {
+                VmOutcome::Applied => return Ok(()),
+                VmOutcome::ArtifactFailed => {
+                    let mut details = artifacts::failures(&vm);
+                    details.extend(artifacts::statuses(&vm));
+                    return Err(Stop::Failed(StepError {
+                        stage: Stage::ApplyingArtifacts,
+                        code: "ArtifactFailed".into(),
+                        message: format!(
+                            "an artifact failed on the build VM {} ({applied} of {total} applied); the artifacts after it, the generalize among them, did not run",
                             self.job.vm_name
                         ),
-                    )
-                };
-                return Err(Stop::Failed(StepError {
-                    stage: Stage::ApplyingArtifacts,
-                    code,
-                    message,
-                    details,
-                }));
+                        details,
+                    }));
+                }
+                // The operation ends with the VM's reason: wait for it.
+                VmOutcome::VmFailed if operation.is_some() => {}
+                VmOutcome::VmFailed => {
+                    return Err(match &operation_error {
+                        Some(e) => self.failed(Stage::CreatingVm, e),
+                        None => Stop::Failed(StepError {
+                            stage: Stage::CreatingVm,
+                            code: "VmProvisioningFailed".into(),
+                            message: format!(
+                                "the build VM {} failed to provision (DevTest Labs gave no reason)",
+                                self.job.vm_name
+                            ),
+                            details: Vec::new(),
+                        }),
+                    });
+                }
+                VmOutcome::Going => {
+                    if let Some(e) = &operation_error {
+                        // The operation failed and the VM says nothing more: its error is the
+                        // reason.
+                        return Err(self.failed(Stage::CreatingVm, e));
+                    }
+                }
             }
             let wait = hint.take().unwrap_or_else(|| pacer.next());
             self.pause(wait).await?;

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use rand::Rng;
-use serde::Deserialize;
 
 use super::plan::ImageJob;
 use crate::arm::storage::{BlobAccount, SasUrl};
@@ -344,92 +343,6 @@ pub async fn delete_vm(client: &ArmClient, id: &str) -> Result<Begun, ArmError> 
     client
         .begin::<()>(Write::Delete, id, DTL_API_VERSION, None)
         .await
-}
-
-/// The failing artifacts' own messages, one line each.
-pub fn artifact_messages(vm: &LabVirtualMachine) -> Vec<String> {
-    vm.properties
-        .artifacts
-        .iter()
-        .flatten()
-        .filter(|a| {
-            a.status
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("failed"))
-        })
-        .map(|a| {
-            let name = artifact_name(a);
-            let mut text = format!(
-                "{name}: {}",
-                a.deployment_status_message.as_deref().unwrap_or("")
-            );
-            if let Some(ext) = &a.vm_extension_status_message {
-                text.push_str(&format!(" | {}", extension_text(ext)));
-            }
-            // A script's output may echo a secret parameter or a download URL with its SAS.
-            crate::arm::redact::redact(&text)
-        })
-        .collect()
-}
-
-/// An artifact's name: the last segment of its id.
-fn artifact_name(a: &crate::arm::wire::ArtifactInstallProperties) -> &str {
-    a.artifact_id
-        .as_deref()
-        .and_then(|id| id.rsplit('/').next())
-        .unwrap_or("artifact")
-}
-
-/// How each artifact that did not fail ended (`name: succeeded`, `name: pending`), to show
-/// after a failure's own words: what ran before it, and what never ran.
-pub fn artifact_statuses(vm: &LabVirtualMachine) -> Vec<String> {
-    vm.properties
-        .artifacts
-        .iter()
-        .flatten()
-        .filter(|a| {
-            !a.status
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case("failed"))
-        })
-        .map(|a| {
-            let name = artifact_name(a);
-            format!(
-                "{name}: {}",
-                a.status
-                    .as_deref()
-                    .unwrap_or("not started")
-                    .to_ascii_lowercase()
-            )
-        })
-        .collect()
-}
-
-/// The extension status message is a JSON list of `{code, message}`; its messages are the
-/// script's own output, which is what a person needs to read.
-fn extension_text(raw: &str) -> String {
-    #[derive(Deserialize)]
-    struct Status {
-        #[serde(default)]
-        message: String,
-    }
-    match serde_json::from_str::<Vec<Status>>(raw) {
-        Ok(list) => list
-            .into_iter()
-            // The script's lines, kept apart on one line (a terminal drops the newlines).
-            .map(|s| {
-                s.message
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            })
-            .filter(|m| !m.is_empty())
-            .collect::<Vec<_>>()
-            .join(" | "),
-        Err(_) => raw.to_string(),
-    }
 }
 
 fn os_name(os: OsType) -> &'static str {

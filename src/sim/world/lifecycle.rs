@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use super::SimLab;
-use crate::arm::wire::{ArtifactDeploymentStatusProperties, LabVirtualMachine};
+use crate::arm::wire::{ArtifactDeploymentStatusProperties, CloudErrorBody, LabVirtualMachine};
 
 /// A lab VM under construction: when each stage ends, from `started`.
 #[derive(Debug, Clone)]
@@ -24,6 +24,43 @@ pub struct VmBuild {
     pub failing: Option<(usize, ArtifactFailure)>,
     /// When a stop asked of DevTest Labs deallocates it (sooner than on its own).
     pub stopped_at: Option<Instant>,
+    /// How the VM reports a failed artifact.
+    pub reports: FailedVmShape,
+    /// When the PUT's operation ends.
+    pub operation: VmOperationEnd,
+    /// The error the VM's creation fails with (a quota, a size the region lacks), if it does.
+    pub create_error: Option<CloudErrorBody>,
+}
+
+/// How DevTest Labs reports a lab VM one of whose artifacts failed. Microsoft's own clients
+/// expect both, so the emulator can serve each and our client must handle each:
+/// - the original factory (`Azure/azure-devtestlab`, `Scripts/ImageFactory/Scripts/MakeVM.ps1`)
+///   re-reads every VM whose deployment *succeeded* with `$expand=...Artifacts`, and deletes it
+///   unless `artifactDeploymentStatus.deploymentStatus` is `Succeeded`, logging each artifact
+///   that is `Failed`, `Pending` or `Skipped`: the VM itself says `Succeeded`;
+/// - the DevTest Labs pipeline task (`tasks/Node/src/tasks/AzureDtlCreateVM/task.ts`) fails on
+///   any `Failed` artifact and on fewer `Succeeded` than asked for, whatever the deployment said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailedVmShape {
+    /// `provisioningState: Succeeded`, the failed artifact `Failed`, those after it (the
+    /// generalize artifact among them) `Skipped`; the VM keeps running, never generalized.
+    #[default]
+    Succeeded,
+    /// `provisioningState: Failed`, those after it `Pending`; the PUT's operation fails.
+    Failed,
+}
+
+/// When a lab VM PUT's long-running operation ends. The DevTest Labs pipeline task
+/// (`Azure/azure-devtestlab`, `tasks/Node/src/tasks/AzureDtlCreateVM/task.ts`) polls the VM with
+/// `$expand=properties($expand=artifacts)` after its deployment has ended, while any artifact is
+/// `Installing` or `Pending`: they may still be running then.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VmOperationEnd {
+    /// When its artifacts are applied (or one failed).
+    #[default]
+    Applied,
+    /// As soon as the VM exists: its artifacts go on `Installing` under a `Succeeded` VM.
+    Created,
 }
 
 /// What a failing artifact reports.
@@ -37,6 +74,8 @@ pub struct ArtifactFailure {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuildPhase {
     Creating,
+    /// Compute would not make the VM (`create_error`): no compute VM, no artifact ran.
+    CreateFailed,
     /// Applying the artifact at this index.
     Applying(usize),
     /// The artifact at this index failed (those after it were never applied).
@@ -54,6 +93,9 @@ impl VmBuild {
         if elapsed < self.create {
             return BuildPhase::Creating;
         }
+        if self.create_error.is_some() {
+            return BuildPhase::CreateFailed;
+        }
         elapsed -= self.create;
         for (i, d) in self.artifacts.iter().enumerate() {
             if elapsed < *d {
@@ -69,8 +111,11 @@ impl VmBuild {
         }
     }
 
-    /// How long until the VM's creation ends, successfully or not, from `started`.
-    pub fn creation_time(&self) -> Duration {
+    /// How long until the PUT's operation ends, successfully or not, from `started`.
+    pub fn operation_time(&self) -> Duration {
+        if self.operation == VmOperationEnd::Created || self.create_error.is_some() {
+            return self.create;
+        }
         let until_failure: Duration = match &self.failing {
             Some((f, _)) => self.artifacts.iter().take(f + 1).sum(),
             None => self.artifacts.iter().sum(),
@@ -78,10 +123,31 @@ impl VmBuild {
         self.create + until_failure
     }
 
+    /// The error the PUT's operation fails with at `now`, if it does: the creation's own, or
+    /// a failed artifact's when the VM reports it as a failure.
+    pub fn operation_error(&self, now: Instant) -> Option<CloudErrorBody> {
+        match self.phase(now) {
+            BuildPhase::CreateFailed => self.create_error.clone(),
+            BuildPhase::Failed(i) if self.reports == FailedVmShape::Failed => {
+                Some(CloudErrorBody {
+                    code: "ArtifactDeploymentFailed".into(),
+                    message: format!(
+                        "Artifact deployment failed on virtual machine '{}': artifact {} of {} failed. See the virtual machine's artifacts for their messages.",
+                        self.vm,
+                        i + 1,
+                        self.artifacts.len()
+                    ),
+                    ..CloudErrorBody::default()
+                })
+            }
+            _ => None,
+        }
+    }
+
     /// The compute VM's power state at `now`: `None` while it does not exist yet.
     pub fn power_state(&self, now: Instant) -> Option<&'static str> {
         match self.phase(now) {
-            BuildPhase::Creating => None,
+            BuildPhase::Creating | BuildPhase::CreateFailed => None,
             BuildPhase::Applying(_) | BuildPhase::Failed(_) => Some("running"),
             BuildPhase::Generalized { deallocated: false } => Some("stopped"),
             BuildPhase::Generalized { deallocated: true } => Some("deallocated"),
@@ -96,9 +162,18 @@ impl VmBuild {
             return;
         }
         let total = p.artifacts.as_ref().map_or(0, Vec::len);
+        let created = if self.operation == VmOperationEnd::Created {
+            "Succeeded"
+        } else {
+            "Creating"
+        };
         let (state, deployment, applied) = match phase {
             BuildPhase::Creating => ("Creating", "NotStarted", 0),
-            BuildPhase::Applying(i) => ("Creating", "Running", i),
+            BuildPhase::CreateFailed => ("Failed", "NotStarted", 0),
+            BuildPhase::Applying(i) => (created, "Running", i),
+            BuildPhase::Failed(i) if self.reports == FailedVmShape::Succeeded => {
+                ("Succeeded", "Failed", i)
+            }
             BuildPhase::Failed(i) => ("Failed", "Failed", i),
             BuildPhase::Generalized { .. } => ("Succeeded", "Succeeded", total),
         };
@@ -110,11 +185,12 @@ impl VmBuild {
         });
         for (i, artifact) in p.artifacts.iter_mut().flatten().enumerate() {
             let status = match phase {
-                BuildPhase::Creating => "Pending",
+                BuildPhase::Creating | BuildPhase::CreateFailed => "Pending",
                 BuildPhase::Applying(at) if i < at => "Succeeded",
                 BuildPhase::Applying(at) if i == at => "Installing",
                 BuildPhase::Failed(at) if i < at => "Succeeded",
                 BuildPhase::Failed(at) if i == at => "Failed",
+                BuildPhase::Failed(_) if self.reports == FailedVmShape::Succeeded => "Skipped",
                 BuildPhase::Generalized { .. } => "Succeeded",
                 _ => "Pending",
             };
@@ -145,6 +221,31 @@ impl SimLab {
         }
         vm
     }
+}
+
+/// What Compute answers when it cannot make a VM, as Azure words it: `quota` (the family's
+/// cores are used up) or `sku` (the size is not offered in the region).
+pub fn create_failure(kind: &str, vm: &str, size: &str, location: &str) -> Option<CloudErrorBody> {
+    let (code, message) = match kind {
+        "quota" => (
+            "OperationNotAllowed",
+            format!(
+                "Operation could not be completed as it results in exceeding approved standardDSv5Family Cores quota. Additional details - Deployment Model: Resource Manager, Location: {location}, Current Limit: 10, Current Usage: 8, Additional Required: 4, (Minimum) New Limit Required: 12."
+            ),
+        ),
+        "sku" => (
+            "SkuNotAvailable",
+            format!(
+                "The requested size for resource '{vm}' is currently not available in location '{location}' zones '' for subscription. Please try another size ({size}) or deploy to a different location or zones."
+            ),
+        ),
+        _ => return None,
+    };
+    Some(CloudErrorBody {
+        code: code.into(),
+        message,
+        ..CloudErrorBody::default()
+    })
 }
 
 /// The messages a realistic failing artifact leaves (a package manager that could not install

@@ -10,7 +10,10 @@ mod lifecycle;
 pub use build::{new_lab, new_vm, uuid_from};
 pub use file::{WorldError, load, parse};
 pub use generate::generate;
-pub use lifecycle::{ArtifactFailure, BuildPhase, VmBuild, artifact_failure};
+pub use lifecycle::{
+    ArtifactFailure, BuildPhase, FailedVmShape, VmBuild, VmOperationEnd, artifact_failure,
+    create_failure,
+};
 
 use serde::Deserialize;
 use time::OffsetDateTime;

@@ -357,3 +357,35 @@ fn an_unknown_path_is_an_error_with_a_suggestion() {
         "{messages:?}"
     );
 }
+
+/// A generalize artifact in a definition's own list is a plan error (the factory applies it
+/// last, by itself).
+#[test]
+fn a_generalize_artifact_in_a_definitions_list_is_a_plan_error() {
+    let mut f = factory(3);
+    let definition = &mut f.config.images[0];
+    let path = definition.path.clone();
+    definition.artifacts.insert(
+        0,
+        ArtifactRef {
+            source: "Public Repo".into(),
+            name: "Linux-Deprovision".into(),
+            parameters: BTreeMap::new(),
+        },
+    );
+    let plan = plan(
+        &f.config,
+        &f.inventory,
+        &f.offer,
+        &Selection::All,
+        RunId::new(now(), 0),
+    );
+    assert!(
+        plan.errors.iter().any(|e| e.path.as_ref() == Some(&path)
+            && e.message
+                .starts_with("artifact `Linux-Deprovision` generalizes the VM")),
+        "{:?}",
+        plan.errors
+    );
+    assert!(!plan.is_runnable());
+}

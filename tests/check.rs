@@ -68,6 +68,10 @@ name = "windows-chocolatey"
 
 [[artifact]]
 source = "Public Repo"
+name = "windows-sysprep"
+
+[[artifact]]
+source = "Public Repo"
 name = "windows-vscod"
 
 [[artifact]]
@@ -185,6 +189,10 @@ async fn a_broken_configuration_gets_every_problem_with_its_fix() {
             ),
             e(
                 "image win2022/base",
+                "artifact `windows-sysprep` generalizes the VM and shuts it down: the factory applies it last, by itself, and one in the list would stop the artifacts after it"
+            ),
+            e(
+                "image win2022/base",
                 "artifact `windows-chocolatey` needs the parameters packages"
             ),
             e(
@@ -277,9 +285,29 @@ fn check_exits_0_on_the_demo_and_2_on_a_broken_configuration() {
     let report: serde_json::Value = serde_json::from_slice(&bad.stdout).unwrap();
     assert_eq!(report["ok"], false);
     assert_eq!(report["online"], true);
-    assert_eq!(report["findings"].as_array().unwrap().len(), 10);
+    assert_eq!(report["findings"].as_array().unwrap().len(), 11);
     assert_eq!(report["findings"][0]["level"], "error");
     assert_eq!(report["findings"][0]["file"], config);
+
+    // A generalize artifact in the list needs no Azure to be found.
+    let offline = run(
+        home.path(),
+        &["--demo", "--config", config, "check", "--offline", "--json"],
+        &[],
+    );
+    assert_eq!(offline.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&offline.stdout).unwrap();
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["problem"]
+                .as_str()
+                .unwrap()
+                .starts_with("artifact `windows-sysprep` generalizes")),
+        "{report}"
+    );
 
     // In GitHub Actions each finding is an annotation on its file.
     let annotated = run(

@@ -147,6 +147,15 @@ fn wrong_answers_name_their_flag_and_what_to_do() {
         refused(&with("--lab", "Dev-WestEurope=../win2022")),
         "error: --lab: `../win2022` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)\n"
     );
+    let mut sysprep = GOOD.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    sysprep.extend(["--artifact".into(), "Public Repo/windows-sysprep".into()]);
+    assert!(
+        refused(&sysprep).starts_with(
+            "error: --artifact: artifact `windows-sysprep` generalizes the VM and shuts it down"
+        ),
+        "{}",
+        refused(&sysprep)
+    );
     assert_eq!(
         refused(&with("--lab", "Dev-WestEurope")),
         "error: --lab: `Dev-WestEurope` has no image paths: write LAB=PATH[,PATH...], like Dev=win2022\n"

@@ -84,7 +84,9 @@ pub async fn run(global: &Global, args: CheckArgs) -> Exit {
         )),
         Ok(Some(config)) => {
             report.config = Some(config.path.display().to_string());
-            if !args.offline {
+            if args.offline {
+                report.findings = check::offline(&config);
+            } else {
                 match estate(global, &config).await {
                     Ok((who, findings)) => {
                         report.online = true;

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::builder::plan::{FactoryOffer, artifact_problem, base_problem, generalize_artifact};
+use super::builder::plan::{FactoryOffer, artifacts_problems, base_problem, generalize_problem};
 use super::inventory::{Inventory, LabInventory};
 use crate::config::{FactoryConfig, LabRef};
 
@@ -139,6 +139,23 @@ pub fn check(
             });
         }
     }
+    definitions(config, offer, &mut findings);
+    findings.sort_by_key(|f| f.level);
+    findings
+}
+
+/// What the files alone show (`check --offline`): the definitions' own mistakes.
+pub fn offline(config: &FactoryConfig) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    definitions(config, None, &mut findings);
+    findings.sort_by_key(|f| f.level);
+    findings
+}
+
+/// Each definition's findings: what it asks of the factory lab (`offer`, when it was read)
+/// and what needs no Azure to find.
+fn definitions(config: &FactoryConfig, offer: Option<&FactoryOffer>, findings: &mut Vec<Finding>) {
+    let file = config.path.display().to_string();
     for definition in &config.images {
         let subject = format!("image {}", definition.path);
         let definition_file = Some(definition.file.display().to_string());
@@ -153,16 +170,19 @@ pub fn check(
                 Some(file.clone()),
             ));
         }
-        let Some(offer) = offer else { continue };
-        let mut artifacts = definition.artifacts.clone();
-        artifacts.push(generalize_artifact(definition.os));
-        let problems = base_problem(offer, &definition.base, definition.os)
-            .into_iter()
-            .chain(
-                artifacts
-                    .iter()
-                    .filter_map(|a| artifact_problem(offer, a, definition.os)),
-            );
+        let problems: Vec<_> = match offer {
+            Some(offer) => base_problem(offer, &definition.base, definition.os)
+                .into_iter()
+                .chain(artifacts_problems(
+                    offer,
+                    &definition.artifacts,
+                    definition.os,
+                ))
+                .collect(),
+            None => generalize_problem(&definition.artifacts)
+                .into_iter()
+                .collect(),
+        };
         for problem in problems {
             findings.push(Finding::error(
                 subject.clone(),
@@ -172,8 +192,6 @@ pub fn check(
             ));
         }
     }
-    findings.sort_by_key(|f| f.level);
-    findings
 }
 
 /// Reads what the factory lab offers and checks `config` against it and `inventory`: the

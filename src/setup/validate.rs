@@ -7,7 +7,7 @@ use super::answers::{path_answer, split_paths};
 use super::discover::Access;
 use super::wizard::{Field, Problem, Step, Wizard, problem};
 use crate::config::{ArtifactRef, RetentionPolicy, parse_age, write};
-use crate::factory::builder::plan::generalize_artifact;
+use crate::factory::builder::plan::artifacts_problems;
 
 impl Wizard {
     /// The retention policy the answers make.
@@ -237,12 +237,8 @@ impl Wizard {
         }
         // What the planner would refuse: an artifact for the other OS, a parameter it does
         // not have, a generalize artifact the lab does not offer.
-        let mut artifacts = self.definition_artifacts();
-        artifacts.push(generalize_artifact(os));
-        if let Some(p) = artifacts
-            .iter()
-            .find_map(|a| crate::factory::builder::plan::artifact_problem(offer, a, os))
-        {
+        let artifacts = self.definition_artifacts();
+        if let Some(p) = artifacts_problems(offer, &artifacts, os).into_iter().next() {
             return Err(problem(
                 Field::Artifact,
                 format!("{}; {}", p.message, p.fix),

@@ -25,6 +25,48 @@ pub fn generalize_artifact(os: OsType) -> ArtifactRef {
     }
 }
 
+/// Whether `artifact` is a generalize artifact (of either OS).
+pub fn generalizes(artifact: &ArtifactRef) -> bool {
+    [OsType::Windows, OsType::Linux].iter().any(|os| {
+        generalize_artifact(*os)
+            .name
+            .eq_ignore_ascii_case(&artifact.name)
+    })
+}
+
+/// A generalize artifact in a definition's own list: the factory always applies it last
+/// (as the original factory's `MakeVM.ps1` appends it), and one earlier shuts the VM down
+/// part-way through the list. Needs no Azure to find.
+pub fn generalize_problem(artifacts: &[ArtifactRef]) -> Option<OfferProblem> {
+    let found = artifacts.iter().find(|a| generalizes(a))?;
+    OfferProblem::new(
+        format!(
+            "artifact `{}` generalizes the VM and shuts it down: the factory applies it last, by itself, and one in the list would stop the artifacts after it",
+            found.name
+        ),
+        "remove it from the definition's [[artifact]] list",
+    )
+}
+
+/// Every problem with a definition's artifacts in the factory lab, the generalize artifact the
+/// factory appends included: what the planner, `check` and the setup refuse alike.
+pub fn artifacts_problems(
+    offer: &FactoryOffer,
+    artifacts: &[ArtifactRef],
+    os: OsType,
+) -> Vec<OfferProblem> {
+    let generalize = generalize_artifact(os);
+    generalize_problem(artifacts)
+        .into_iter()
+        .chain(
+            artifacts
+                .iter()
+                .chain(std::iter::once(&generalize))
+                .filter_map(|a| artifact_problem(offer, a, os)),
+        )
+        .collect()
+}
+
 /// What the factory lab offers, read before planning (gallery images, artifact sources and
 /// their artifacts, the VM limit, whether the identity may create VMs there).
 #[derive(Debug, Clone, Default)]
@@ -250,13 +292,11 @@ pub fn plan(
         if let Some(problem) = base_problem(offer, base, definition.os) {
             error(problem.sentence());
         }
+        for problem in artifacts_problems(offer, &definition.artifacts, definition.os) {
+            error(problem.sentence());
+        }
         let mut artifacts = definition.artifacts.clone();
         artifacts.push(generalize_artifact(definition.os));
-        for artifact in &artifacts {
-            if let Some(problem) = artifact_problem(offer, artifact, definition.os) {
-                error(problem.sentence());
-            }
-        }
         let mut targets = Vec::new();
         let mut taken: BTreeSet<String> = BTreeSet::new();
         for target in config.labs.iter().filter(|t| t.receives(path)) {

@@ -122,14 +122,19 @@ impl SetupScreen {
             crate::config::OsType::Linux => "linux",
         };
         let search = self.search_text(Focus::Artifacts);
-        let generalize = crate::factory::builder::plan::generalize_artifact(self.wizard.os()).name;
         offer
             .artifact_sources
             .iter()
             .flat_map(|s| s.artifacts.iter().map(move |a| (s.name.clone(), a.clone())))
             .filter(|(_, a)| a.os.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(os)))
             // Applied last by every build: not the user's to choose.
-            .filter(|(_, a)| a.name != generalize)
+            .filter(|(source, a)| {
+                !crate::factory::builder::plan::generalizes(&crate::config::ArtifactRef {
+                    source: source.clone(),
+                    name: a.name.clone(),
+                    parameters: Default::default(),
+                })
+            })
             .filter(|(_, a)| matches_search(&search, &format!("{} {}", a.name, a.title)))
             .collect()
     }

@@ -539,6 +539,109 @@ async fn a_target_in_another_region_is_a_plan_error_and_nothing_is_created() {
     assert!(!bench.journal_dir().exists(), "no run was started");
 }
 
+/// The build VM goes in the factory lab's subnet that allows VM creation, with a public IP
+/// only where that subnet allows one, on the disk type of `[build] storage_type` (Standard by
+/// default, as the original factory's golden-image templates send it): see
+/// `factory::builder::network` for Microsoft's sources.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_build_vm_is_made_in_the_labs_usable_subnet_on_the_configured_disk() {
+    let bench = Bench::new(
+        common::recording(),
+        "\n[build]\nstorage_type = \"StandardSSD\"\n",
+    )
+    .await;
+    common::change_lab(
+        &bench.sim,
+        FACTORY_SUB,
+        "rg-imagefactory",
+        "ImageFactory",
+        |lab| {
+            let mut closed = imagefactory::sim::world::default_network(lab);
+            closed.name = "Closed".into();
+            closed.id = format!("{}/virtualnetworks/closed", lab.child_prefix());
+            closed.properties.subnet_overrides[0].use_in_vm_creation_permission =
+                Some("Deny".into());
+            let mut open = lab.networks[0].clone();
+            open.properties.subnet_overrides[0].use_public_ip_address_permission =
+                Some("Deny".into());
+            lab.networks = vec![closed, open];
+        },
+    );
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let put = bench
+        .sim
+        .recorded()
+        .into_iter()
+        .find(|r| r.method == "PUT" && r.path.to_ascii_lowercase().contains("/virtualmachines/"))
+        .expect("the build VM was created");
+    let p = &put.body.unwrap()["properties"];
+    assert!(
+        p["labVirtualNetworkId"]
+            .as_str()
+            .unwrap()
+            .ends_with("/labs/imagefactory/virtualnetworks/dtlimagefactory"),
+        "{p}"
+    );
+    assert_eq!(p["labSubnetName"], "DtlImageFactorySubnet");
+    assert_eq!(p["disallowPublicIpAddress"], true);
+    assert_eq!(p["storageType"], "StandardSSD");
+}
+
+/// A factory lab with no subnet that allows VM creation, and Premium disks for a size that
+/// cannot have them, are plan errors (and `check` errors) before anything is created.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_usable_subnet_and_premium_on_a_size_without_it_are_plan_errors() {
+    let bench = Bench::new(
+        common::recording(),
+        "\n[build]\nstorage_type = \"Premium\"\n",
+    )
+    .await;
+    let definition = bench
+        .config
+        .parent()
+        .unwrap()
+        .join("images/win2022/base.toml");
+    let written = std::fs::read_to_string(&definition).unwrap();
+    std::fs::write(&definition, format!("size = \"Standard_D4_v5\"\n{written}")).unwrap();
+    common::change_lab(
+        &bench.sim,
+        FACTORY_SUB,
+        "rg-imagefactory",
+        "ImageFactory",
+        |lab| {
+            lab.networks[0].properties.subnet_overrides[0].use_in_vm_creation_permission =
+                Some("Deny".into());
+        },
+    );
+    let output = bench.run(&["build", "win2022/base", "--plan"]).await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let said = text(&output);
+    assert!(
+        said.contains("no subnet of the lab ImageFactory's virtual networks (DtlImageFactory) allows VM creation"),
+        "{said}"
+    );
+    assert!(
+        said.contains("the VM size Standard_D4_v5 cannot use Premium disks"),
+        "{said}"
+    );
+    let check = bench.run(&["check", "--json"]).await;
+    let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == "factory lab ImageFactory"
+                && f["problem"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("no build VM can be created: no subnet")),
+        "{report}"
+    );
+    assert!(bench.sim.recorded().iter().all(|r| r.method == "GET"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_factory_labs_vm_limit_is_a_plan_error() {
     let bench = Bench::new(common::fast(), "").await;

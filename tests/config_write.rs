@@ -7,8 +7,8 @@ use std::time::Duration;
 use imagefactory::arm::AuthMode;
 use imagefactory::config::{
     self, ArtifactRef, AzureSettings, BaseImage, BuildSettings, Defaults, FactoryConfig,
-    ImageDefinition, ImagePath, LabRef, OsType, RetentionOverride, RetentionPolicy, TargetLab,
-    write,
+    ImageDefinition, ImagePath, LabRef, OsType, RetentionOverride, RetentionPolicy, StorageType,
+    TargetLab, write,
 };
 use proptest::prelude::*;
 
@@ -95,6 +95,8 @@ fn definition() -> impl Strategy<Value = ImageDefinition> {
                         sku,
                         version,
                     },
+                    // The disk type follows from the size's name, so that both shapes are written.
+                    storage_type: size.as_ref().map(|_| StorageType::Premium),
                     size,
                     artifacts: artifacts
                         .into_iter()
@@ -120,18 +122,26 @@ fn build_settings() -> impl Strategy<Value = BuildSettings> {
         (
             1usize..=256,
             prop::bool::ANY,
-            prop::collection::vec(duration(1), 6)
+            prop::collection::vec(duration(1), 6),
+            prop_oneof![
+                Just(StorageType::Standard),
+                Just(StorageType::StandardSsd),
+                Just(StorageType::Premium)
+            ],
         )
-            .prop_map(|(max_copies, keep_failed_vms, t)| BuildSettings {
-                max_copies,
-                keep_failed_vms,
-                vm_timeout: t[0],
-                generalize_timeout: t[1],
-                capture_timeout: t[2],
-                copy_timeout: t[3],
-                image_timeout: t[4],
-                cleanup_timeout: t[5],
-            }),
+            .prop_map(
+                |(max_copies, keep_failed_vms, t, storage_type)| BuildSettings {
+                    max_copies,
+                    keep_failed_vms,
+                    vm_timeout: t[0],
+                    generalize_timeout: t[1],
+                    capture_timeout: t[2],
+                    copy_timeout: t[3],
+                    image_timeout: t[4],
+                    cleanup_timeout: t[5],
+                    storage_type,
+                }
+            ),
     ]
 }
 

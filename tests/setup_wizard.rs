@@ -106,6 +106,7 @@ fn offer() -> FactoryOffer {
         }],
         vm_limit: None,
         denied: None,
+        no_subnet: None,
     }
 }
 

@@ -29,6 +29,81 @@ pub struct BuildSettings {
     pub image_timeout: Duration,
     /// Deleting the VM and what else the run made.
     pub cleanup_timeout: Duration,
+    /// The build VM's OS disk, unless a definition says otherwise.
+    pub storage_type: StorageType,
+}
+
+/// A lab VM's disk type (`storageType`, the spec's `StorageType`). The default is `Standard`,
+/// as the original factory's golden-image templates send it: a build VM lives an hour, and
+/// Premium needs a size that can use it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StorageType {
+    #[default]
+    Standard,
+    StandardSsd,
+    Premium,
+}
+
+impl StorageType {
+    /// As DevTest Labs spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageType::Standard => "Standard",
+            StorageType::StandardSsd => "StandardSSD",
+            StorageType::Premium => "Premium",
+        }
+    }
+
+    /// Reads one, in any case.
+    pub fn parse(text: &str) -> Option<StorageType> {
+        [
+            StorageType::Standard,
+            StorageType::StandardSsd,
+            StorageType::Premium,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// Reads `value` (a TOML field), or says what it should be at its place.
+    pub(super) fn field(
+        value: &Spanned<String>,
+        at: &dyn Fn(std::ops::Range<usize>, String) -> ConfigError,
+    ) -> Result<StorageType, ConfigError> {
+        StorageType::parse(value.get_ref()).ok_or_else(|| {
+            at(
+                value.span(),
+                format!(
+                    "storage_type `{}` is not a disk type; expected \"Standard\", \"StandardSSD\" or \"Premium\"",
+                    value.get_ref()
+                ),
+            )
+        })
+    }
+}
+
+/// Whether a VM size can use Premium disks, by Azure's size names (the naming conventions of
+/// Azure VM sizes: a lowercase `s` among the features, or the older `DS`/`GS` families, marks
+/// premium storage support). `None` for a name that does not follow them.
+pub fn premium_capable(size: &str) -> Option<bool> {
+    let name = size
+        .strip_prefix("Standard_")
+        .or_else(|| size.strip_prefix("standard_"))?;
+    let first = name.split('_').next()?;
+    let family: String = first
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let rest = &first[family.len()..];
+    let digits = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '-')
+        .count();
+    if family.is_empty() || digits == 0 {
+        return None;
+    }
+    let features = &rest[digits..];
+    Some(features.contains('s') || family.ends_with('S') && family.len() > 1)
 }
 
 impl Default for BuildSettings {
@@ -42,6 +117,7 @@ impl Default for BuildSettings {
             copy_timeout: Duration::from_secs(3 * 3600),
             image_timeout: Duration::from_secs(3600),
             cleanup_timeout: Duration::from_secs(3600),
+            storage_type: StorageType::Standard,
         }
     }
 }
@@ -58,6 +134,7 @@ pub(super) struct BuildFile {
     copy_timeout: Option<Spanned<String>>,
     image_timeout: Option<Spanned<String>>,
     cleanup_timeout: Option<Spanned<String>>,
+    storage_type: Option<Spanned<String>>,
 }
 
 type At<'a> = dyn Fn(std::ops::Range<usize>, String) -> ConfigError + 'a;
@@ -104,5 +181,40 @@ pub(super) fn settings(file: Option<BuildFile>, at: &At) -> Result<BuildSettings
             "cleanup_timeout",
             defaults.cleanup_timeout,
         )?,
+        storage_type: match &file.storage_type {
+            None => defaults.storage_type,
+            Some(v) => StorageType::field(v, at)?,
+        },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::premium_capable;
+
+    #[test]
+    fn premium_capable_sizes_are_told_by_their_names() {
+        for size in [
+            "Standard_D4s_v5",
+            "Standard_DS2_v2",
+            "Standard_B2ms",
+            "Standard_D2as_v5",
+            "Standard_E8-4s_v5",
+            "Standard_GS5",
+        ] {
+            assert_eq!(premium_capable(size), Some(true), "{size}");
+        }
+        for size in [
+            "Standard_D4_v5",
+            "Standard_A2_v2",
+            "Standard_F4",
+            "Standard_NC6",
+            "Standard_D2a_v4",
+        ] {
+            assert_eq!(premium_capable(size), Some(false), "{size}");
+        }
+        for size in ["Basic_A0", "Standard_Bogus", "D4s_v5", "Standard_"] {
+            assert_eq!(premium_capable(size), None, "{size}");
+        }
+    }
 }

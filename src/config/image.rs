@@ -16,6 +16,8 @@ pub struct ImageDefinition {
     pub os: OsType,
     pub base: BaseImage,
     pub size: Option<String>,
+    /// The build VM's disk type, when not `[build] storage_type`.
+    pub storage_type: Option<super::StorageType>,
     pub artifacts: Vec<ArtifactRef>,
     pub tags: BTreeMap<String, String>,
     pub retention: RetentionOverride,
@@ -31,6 +33,7 @@ impl ImageDefinition {
             os,
             base,
             size: None,
+            storage_type: None,
             artifacts: Vec::new(),
             tags: BTreeMap::new(),
             retention: RetentionOverride::default(),
@@ -89,6 +92,7 @@ struct ImageFile {
     os: Spanned<String>,
     base: BaseImage,
     size: Option<String>,
+    storage_type: Option<Spanned<String>>,
     #[serde(default, rename = "artifact")]
     artifacts: Vec<Spanned<ArtifactRef>>,
     #[serde(default)]
@@ -200,6 +204,11 @@ pub fn parse(root: &Path, file: &Path, text: &str) -> Result<ImageDefinition, Co
         os,
         base,
         size: parsed.size,
+        storage_type: parsed
+            .storage_type
+            .as_ref()
+            .map(|v| super::StorageType::field(v, &at))
+            .transpose()?,
         artifacts,
         tags: parsed.tags,
         retention: overrides(parsed.retention, &at)?,

@@ -18,7 +18,7 @@ use toml::Spanned;
 
 use crate::arm::AuthMode;
 
-pub use build::BuildSettings;
+pub use build::{BuildSettings, StorageType, premium_capable};
 pub use errors::ConfigError;
 pub use image::{ArtifactRef, BaseImage, ImageDefinition, OsType, parse as parse_definition};
 pub use image_path::ImagePath;
@@ -44,6 +44,21 @@ pub struct FactoryConfig {
     pub labs: Vec<TargetLab>,
     /// Image definitions, from `images/`.
     pub images: Vec<ImageDefinition>,
+}
+
+impl FactoryConfig {
+    /// The build VM size of `definition`: its own, else `[defaults] vm_size`.
+    pub fn vm_size_of(&self, definition: &ImageDefinition) -> String {
+        definition
+            .size
+            .clone()
+            .unwrap_or_else(|| self.defaults.vm_size.clone())
+    }
+
+    /// The build VM's disk type for `definition`: its own, else `[build] storage_type`.
+    pub fn storage_type_of(&self, definition: &ImageDefinition) -> StorageType {
+        definition.storage_type.unwrap_or(self.build.storage_type)
+    }
 }
 
 /// `[azure]`.

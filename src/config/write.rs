@@ -59,6 +59,7 @@ pub fn definition_toml(definition: &ImageDefinition, comments: &[String]) -> Str
             OsType::Linux => "Linux",
         },
         size: definition.size.as_deref(),
+        storage_type: definition.storage_type.map(|t| t.as_str()),
         base: &definition.base,
         artifact: &definition.artifacts,
         tags: &definition.tags,
@@ -260,6 +261,7 @@ fn build(b: &BuildSettings) -> Option<BuildOut> {
         copy_timeout: differs(b.copy_timeout, d.copy_timeout),
         image_timeout: differs(b.image_timeout, d.image_timeout),
         cleanup_timeout: differs(b.cleanup_timeout, d.cleanup_timeout),
+        storage_type: (b.storage_type != d.storage_type).then_some(b.storage_type.as_str()),
     };
     (b != &d).then_some(out)
 }
@@ -330,6 +332,8 @@ struct BuildOut {
     image_timeout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cleanup_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_type: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -356,6 +360,8 @@ struct DefinitionOut<'a> {
     os: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     size: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_type: Option<&'static str>,
     base: &'a BaseImage,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     artifact: &'a [ArtifactRef],

@@ -88,6 +88,14 @@ pub fn check(
                 None,
             ));
         }
+        if let Some(problem) = offer.and_then(|o| o.no_subnet.as_ref()) {
+            findings.push(Finding::error(
+                format!("factory lab {}", lab.name),
+                format!("no build VM can be created: {}", problem.message),
+                problem.fix.clone(),
+                None,
+            ));
+        }
         if let Some(offer) = offer {
             let limit = offer.vm_limit.unwrap_or(usize::MAX);
             if lab.vms.len() >= limit && !config.images.is_empty() {

@@ -69,6 +69,7 @@ pub(super) fn put(
             ),
         ));
     }
+    check_network(lab, &request)?;
     let mut artifacts = p.artifacts.clone().unwrap_or_default();
     let mut durations = Vec::new();
     let mut failing = None;
@@ -203,6 +204,62 @@ fn check_request(name: &str, os: &str, request: &LabVirtualMachine) -> Result<()
         return Err(ArmFault::bad_request(
             "InvalidParameter",
             "A password (properties.password) or an SSH key (properties.sshKey) is required for the administrator.",
+        ));
+    }
+    Ok(())
+}
+
+/// The lab network a VM is created in, as DevTest Labs checks it: the spec's example
+/// (`VirtualMachines_CreateOrUpdate.json`), the original factory's golden-image templates and
+/// `az lab vm create` all send `labVirtualNetworkId` and `labSubnetName`; the subnet must allow
+/// VM creation (`useInVmCreationPermission`), and a public IP only where the subnet allows one
+/// (`usePublicIpAddressPermission`).
+fn check_network(lab: &super::world::SimLab, request: &LabVirtualMachine) -> Result<(), ArmFault> {
+    let p = &request.properties;
+    let (Some(network_id), Some(subnet)) = (&p.lab_virtual_network_id, &p.lab_subnet_name) else {
+        return Err(ArmFault::bad_request(
+            "InvalidParameter",
+            "The lab virtual network (properties.labVirtualNetworkId) and subnet (properties.labSubnetName) are required.",
+        ));
+    };
+    let network = lab
+        .networks
+        .iter()
+        .find(|n| n.id.eq_ignore_ascii_case(network_id))
+        .ok_or_else(|| {
+            ArmFault::bad_request(
+                "InvalidVirtualNetwork",
+                format!(
+                    "The virtual network '{network_id}' is not a virtual network of lab '{}'.",
+                    lab.lab.name
+                ),
+            )
+        })?;
+    let allowed = |permission: &Option<String>| {
+        permission
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case("allow"))
+    };
+    let found = network.properties.subnet_overrides.iter().find(|s| {
+        s.lab_subnet_name
+            .as_deref()
+            .is_some_and(|n| n.eq_ignore_ascii_case(subnet))
+    });
+    let Some(found) = found.filter(|s| allowed(&s.use_in_vm_creation_permission)) else {
+        return Err(ArmFault::bad_request(
+            "InvalidSubnet",
+            format!(
+                "The subnet '{subnet}' of virtual network '{}' cannot be used to create virtual machines in lab '{}'.",
+                network.name, lab.lab.name
+            ),
+        ));
+    };
+    if p.disallow_public_ip_address == Some(false)
+        && !allowed(&found.use_public_ip_address_permission)
+    {
+        return Err(ArmFault::bad_request(
+            "PublicIpAddressNotAllowed",
+            format!("The subnet '{subnet}' does not allow public IP addresses."),
         ));
     }
     Ok(())

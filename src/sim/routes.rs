@@ -244,6 +244,12 @@ fn lab_resource(
             Ok(json(StatusCode::OK, f))
         }
         (Method::GET, ["galleryimages"]) => page(state, path, query, &lab.gallery),
+        (Method::GET, ["virtualnetworks"]) => page(state, path, query, &lab.networks),
+        (Method::GET, ["virtualnetworks", _]) => {
+            let n = find(&lab.networks, original[1], |n| &n.name)
+                .ok_or_else(|| ArmFault::not_found("virtualnetworks", original[1]))?;
+            Ok(json(StatusCode::OK, n))
+        }
         (Method::GET, ["artifactsources"]) => {
             let sources: Vec<_> = lab
                 .artifact_sources

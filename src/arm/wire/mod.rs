@@ -11,6 +11,7 @@ mod permission;
 mod storage;
 mod subscription;
 mod virtual_machine;
+mod virtual_network;
 
 pub use compute::*;
 pub use custom_image::*;
@@ -22,6 +23,7 @@ pub use permission::*;
 pub use storage::*;
 pub use subscription::*;
 pub use virtual_machine::*;
+pub use virtual_network::*;
 
 /// The DevTest Labs api-version every DevTest Labs call uses.
 pub const DTL_API_VERSION: &str = "2018-09-15";

@@ -49,6 +49,12 @@ pub struct LabVirtualMachineProperties {
     pub is_authentication_with_ssh_key: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_type: Option<String>,
+    /// The lab virtual network's id (`.../labs/{lab}/virtualnetworks/{name}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab_virtual_network_id: Option<String>,
+    /// The subnet's name within the lab (its `labSubnetName`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab_subnet_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_claim: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

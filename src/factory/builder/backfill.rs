@@ -106,6 +106,7 @@ fn job_of(config: &FactoryConfig, entry: &CatalogueEntry) -> ImageJob {
             .unwrap_or_else(|| entry.description.clone()),
         vm_name: String::new(),
         vm_size: String::new(),
+        storage_type: config.build.storage_type,
         base: definition.map(|d| d.base.clone()).unwrap_or(BaseImage {
             publisher: String::new(),
             offer: String::new(),

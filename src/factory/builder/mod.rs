@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod janitor;
 pub mod journal;
 pub mod names;
+pub mod network;
 pub mod offer;
 pub mod plan;
 pub mod resume;

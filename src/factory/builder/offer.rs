@@ -1,6 +1,6 @@
 //! What the factory lab offers a build, read before planning: the marketplace images it
 //! allows, its artifact sources with their artifacts and required parameters, its VM limit,
-//! and whether the identity may create VMs there.
+//! whether it has a subnet for build VMs, and whether the identity may create VMs there.
 
 use serde::Deserialize;
 
@@ -41,10 +41,11 @@ pub async fn read(
         format!("{lab}/artifactsources"),
         format!("{lab}/policysets/default/policies"),
     );
-    let (gallery, sources, policies) = futures::try_join!(
+    let (gallery, sources, policies, subnet) = futures::try_join!(
         client.list::<GalleryImage>(&gallery_path, DTL_API_VERSION),
         client.list::<ArtifactSource>(&sources_path, DTL_API_VERSION),
         client.list::<Policy>(&policies_path, DTL_API_VERSION),
+        super::network::read(client, factory),
     )?;
     let artifact_paths: Vec<String> = sources
         .iter()
@@ -103,6 +104,7 @@ pub async fn read(
                 .flatten()
         }),
         denied,
+        no_subnet: subnet.err(),
     })
 }
 

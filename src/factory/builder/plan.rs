@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use super::names::{self, RunId};
-use crate::config::{ArtifactRef, BaseImage, FactoryConfig, ImagePath, LabRef, OsType};
+use crate::config::{
+    ArtifactRef, BaseImage, FactoryConfig, ImagePath, LabRef, OsType, StorageType, premium_capable,
+};
 use crate::factory::inventory::{Inventory, LabInventory};
 
 /// The artifact source every lab has, which holds the generalize artifacts.
@@ -79,6 +81,8 @@ pub struct FactoryOffer {
     pub vm_limit: Option<usize>,
     /// Why the identity cannot create VMs in the factory lab, if it cannot.
     pub denied: Option<String>,
+    /// Why no subnet of the factory lab takes a build VM, if none does (see `network`).
+    pub no_subnet: Option<OfferProblem>,
 }
 
 /// An artifact source and what it holds.
@@ -176,6 +180,8 @@ pub struct ImageJob {
     pub description: String,
     pub vm_name: String,
     pub vm_size: String,
+    /// The build VM's disk type.
+    pub storage_type: StorageType,
     pub base: BaseImage,
     /// In the order they are applied; the generalize artifact is last.
     pub artifacts: Vec<ArtifactRef>,
@@ -256,6 +262,12 @@ pub fn plan(
             ),
         });
     }
+    if let Some(problem) = &offer.no_subnet {
+        errors.push(PlanError {
+            path: None,
+            message: format!("no build VM can be created: {}", problem.sentence()),
+        });
+    }
     let definitions: Vec<_> = match selection {
         Selection::All => config.images.iter().collect(),
         Selection::Paths(paths) => {
@@ -294,6 +306,14 @@ pub fn plan(
         }
         for problem in artifacts_problems(offer, &definition.artifacts, definition.os) {
             error(problem.sentence());
+        }
+        let size = config.vm_size_of(definition);
+        if config.storage_type_of(definition) == StorageType::Premium
+            && premium_capable(&size) == Some(false)
+        {
+            error(format!(
+                "the VM size {size} cannot use Premium disks (storage_type = \"Premium\"): choose a size with an s in its name (like Standard_D4s_v5), or storage_type = \"Standard\""
+            ));
         }
         let mut artifacts = definition.artifacts.clone();
         artifacts.push(generalize_artifact(definition.os));
@@ -351,10 +371,8 @@ pub fn plan(
             os: definition.os,
             description: definition.description.clone(),
             vm_name: names::vm_name(&run, index, path, definition.os),
-            vm_size: definition
-                .size
-                .clone()
-                .unwrap_or_else(|| config.defaults.vm_size.clone()),
+            vm_size: config.vm_size_of(definition),
+            storage_type: config.storage_type_of(definition),
             base: base.clone(),
             artifacts,
             image_name: names::image_name(&run, path, &taken),

@@ -48,10 +48,8 @@ pub fn plan_of(state: &RunState, config: &FactoryConfig) -> Result<BuildPlan, St
             os: definition.os,
             description: definition.description.clone(),
             vm_name: image.vm_name.clone(),
-            vm_size: definition
-                .size
-                .clone()
-                .unwrap_or_else(|| config.defaults.vm_size.clone()),
+            vm_size: config.vm_size_of(definition),
+            storage_type: config.storage_type_of(definition),
             base: definition.base.clone(),
             artifacts,
             image_name: image.image_name.clone(),

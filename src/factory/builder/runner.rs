@@ -17,6 +17,7 @@ use super::journal::{
     TargetOutcome,
 };
 use super::names::RunId;
+use super::network::{self, LabSubnet};
 use super::plan::{BuildPlan, ImageJob, Target};
 use super::steps::{self, CATALOGUE_CONTAINER, STAGING_CONTAINER};
 use crate::arm::storage::{Access, BlobAccount, CopyStatus, blob};
@@ -95,6 +96,7 @@ pub async fn run(
     let copies = Arc::new(Semaphore::new(ctx.settings.max_copies.max(1)));
     let builds = Arc::new(Semaphore::new(plan.parallelism.max(1)));
     let storage = Arc::new(StorageCache::default());
+    let subnet = Arc::new(tokio::sync::OnceCell::new());
     let mut tasks = Vec::new();
     for job in &plan.jobs {
         let state = from.as_ref().and_then(|s| {
@@ -112,6 +114,7 @@ pub async fn run(
             run: plan.run.clone(),
             copies: copies.clone(),
             storage: storage.clone(),
+            subnet: subnet.clone(),
             stage: std::sync::Mutex::new(state.as_ref().map_or(Stage::Queued, |s| s.stage)),
             held: std::sync::Mutex::new(
                 state
@@ -203,6 +206,8 @@ struct ImageBuild {
     run: RunId,
     copies: Arc<Semaphore>,
     storage: Arc<StorageCache>,
+    /// The factory lab's subnet for build VMs, read once a run.
+    subnet: Arc<tokio::sync::OnceCell<LabSubnet>>,
     /// Where the image stands (from the journal, when resuming).
     stage: std::sync::Mutex<Stage>,
     /// What the run made for this image and has not removed (from the journal, when resuming,
@@ -459,9 +464,11 @@ impl ImageBuild {
         }
         if existing.is_none() {
             self.enter(Stage::CreatingVm);
+            let subnet = self.subnet().await?;
             let begun = steps::create_vm(
                 &client,
                 &self.factory,
+                &subnet,
                 &self.location,
                 &self.job,
                 self.run.as_str(),
@@ -587,6 +594,29 @@ impl ImageBuild {
             let wait = hint.take().unwrap_or_else(|| pacer.next());
             self.pause(wait).await?;
         }
+    }
+
+    /// The factory lab's subnet for build VMs (see `network`).
+    async fn subnet(&self) -> Result<LabSubnet, Stop> {
+        let read = self
+            .subnet
+            .get_or_try_init(|| async {
+                let chosen = self
+                    .read(Stage::CreatingVm, || {
+                        network::read(&self.ctx.client, &self.factory)
+                    })
+                    .await?;
+                chosen.map_err(|problem| {
+                    Stop::Failed(StepError {
+                        stage: Stage::CreatingVm,
+                        code: "NoSubnet".into(),
+                        message: problem.sentence(),
+                        details: Vec::new(),
+                    })
+                })
+            })
+            .await;
+        read.cloned()
     }
 
     async fn wait_deallocated(&self, vm_id: &str) -> Result<(), Stop> {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 
+use super::network::LabSubnet;
 use super::plan::ImageJob;
 use crate::arm::storage::{BlobAccount, SasUrl};
 use crate::arm::wire::{
@@ -71,11 +72,12 @@ pub fn run_tags(job: &ImageJob, run: &str) -> Tags {
     tags
 }
 
-/// Starts creating the build VM: the base image, size, artifacts with the generalize artifact
-/// last, the run's tags, a generated password.
+/// Starts creating the build VM: the base image, size and disk type, the lab subnet,
+/// artifacts with the generalize artifact last, the run's tags, a generated password.
 pub async fn create_vm(
     client: &ArmClient,
     factory: &LabRef,
+    subnet: &LabSubnet,
     location: &str,
     job: &ImageJob,
     run: &str,
@@ -125,8 +127,10 @@ pub async fn create_vm(
             }),
             artifacts: Some(artifacts),
             allow_claim: Some(false),
-            disallow_public_ip_address: Some(true),
-            storage_type: Some("Premium".into()),
+            disallow_public_ip_address: Some(subnet.disallow_public_ip),
+            lab_virtual_network_id: Some(subnet.network_id.clone()),
+            lab_subnet_name: Some(subnet.subnet.clone()),
+            storage_type: Some(job.storage_type.as_str().into()),
             ..Default::default()
         },
     };

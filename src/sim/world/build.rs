@@ -8,7 +8,8 @@ use crate::arm::wire::{
     Artifact, ArtifactProperties, ArtifactSource, ArtifactSourceProperties, CustomImage,
     CustomImageProperties, CustomImagePropertiesCustom, CustomImagePropertiesFromVm, GalleryImage,
     GalleryImageProperties, GalleryImageReference, Lab, LabProperties, LabVirtualMachine,
-    LabVirtualMachineProperties, LinuxOsInfo, Tags, WindowsOsInfo,
+    LabVirtualMachineProperties, LabVirtualNetwork, LabVirtualNetworkProperties, LinuxOsInfo,
+    SubnetOverride, Tags, WindowsOsInfo,
 };
 
 pub fn new_lab(
@@ -53,10 +54,40 @@ pub fn new_lab(
         artifact_sources: Vec::new(),
         builds: Vec::new(),
         vm_limit: None,
+        networks: Vec::new(),
     };
+    lab.networks = vec![default_network(&lab)];
     lab.gallery = gallery(&lab);
     lab.artifact_sources = vec![public_repo(&lab)];
     lab
+}
+
+/// The network DevTest Labs makes with a lab: `Dtl{lab}` with one subnet `Dtl{lab}Subnet`
+/// that VMs may be created in and may have public IPs on (the names the original factory's
+/// golden-image templates send as `labVirtualNetworkId` and `labSubnetName`).
+pub fn default_network(lab: &SimLab) -> LabVirtualNetwork {
+    let name = format!("Dtl{}", lab.lab.name);
+    LabVirtualNetwork {
+        id: format!(
+            "{}/virtualnetworks/{}",
+            lab.child_prefix(),
+            name.to_ascii_lowercase()
+        ),
+        properties: LabVirtualNetworkProperties {
+            external_provider_resource_id: Some(format!(
+                "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Network/virtualNetworks/{name}",
+                lab.lab.id.split('/').nth(2).unwrap_or_default(),
+                lab.resource_group
+            )),
+            subnet_overrides: vec![SubnetOverride {
+                resource_id: None,
+                lab_subnet_name: Some(format!("{name}Subnet")),
+                use_in_vm_creation_permission: Some("Allow".into()),
+                use_public_ip_address_permission: Some("Allow".into()),
+            }],
+        },
+        name,
+    }
 }
 
 pub(super) struct ImageMaker<'a> {

@@ -7,7 +7,7 @@ mod file;
 mod generate;
 mod lifecycle;
 
-pub use build::{new_lab, new_vm, uuid_from};
+pub use build::{default_network, new_lab, new_vm, uuid_from};
 pub use file::{WorldError, load, parse};
 pub use generate::generate;
 pub use lifecycle::{
@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 
 use crate::arm::wire::{
     Artifact, ArtifactSource, CustomImage, Formula, GalleryImage, Lab, LabVirtualMachine,
+    LabVirtualNetwork,
 };
 
 /// What a principal may do in a subscription.
@@ -61,6 +62,8 @@ pub struct SimLab {
     pub builds: Vec<VmBuild>,
     /// The lab's `LabVmCount` policy: VMs allowed in all, if limited.
     pub vm_limit: Option<usize>,
+    /// The lab's virtual networks, with the subnets VMs may be created in.
+    pub networks: Vec<LabVirtualNetwork>,
 }
 
 /// The whole emulated estate.

@@ -438,6 +438,23 @@ async fn a_vm_compute_will_not_make_fails_its_image_with_arms_words() {
     }
 }
 
+/// DevTest Labs answers a `stop` with 409 Conflict while it is deallocating the VM already:
+/// the build waits for the deallocation instead of failing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_refused_while_the_vm_is_deallocating_is_waited_out() {
+    let bench = Bench::new(fast_with("stop=conflict"), "").await;
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    assert_eq!(
+        state.images[0].stage,
+        Stage::Done,
+        "{:?}",
+        state.images[0].error
+    );
+    bench.nothing_left_behind();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_capture_fails_the_image_and_cleans_up() {
     let bench = Bench::new(fast_with("capture=fail"), "").await;

@@ -493,8 +493,15 @@ impl ArmClient {
             .bearer_auth(token)
             .header("x-ms-client-request-id", &client_request_id)
             .timeout(self.inner.options.retry.request_timeout);
-        if let Some(body) = body {
-            request = request.json(body);
+        match body {
+            Some(body) => request = request.json(body),
+            // Azure's front door refuses a write without a length (411 Length Required), and
+            // hyper sends none for an empty body: a POST action (`listKeys`, `stop`,
+            // `endGetAccess`) says it has none.
+            None if *method != Method::GET && *method != Method::DELETE => {
+                request = request.header(reqwest::header::CONTENT_LENGTH, 0)
+            }
+            None => {}
         }
         // The wait for a permit and the exchange are a task of their own: a permit that one
         // response frees sends the next request at once, on any worker, rather than when the

@@ -43,6 +43,9 @@ pub struct FaultPlan {
     pub artifact: Option<String>,
     /// Builds: how a lab VM whose artifact failed reports itself (`artifact-vm=`).
     pub artifact_vm: crate::sim::world::FailedVmShape,
+    /// Builds: a lab VM's `stop` answers 409 Conflict while DevTest Labs is deallocating it
+    /// already (`stop=conflict`).
+    pub stop_conflict: bool,
     /// Builds: Compute refuses to make lab VMs, `quota` or `sku` (`vm-create=`).
     pub vm_create: Option<String>,
     /// Builds: when the lab VM PUT's operation ends (`vm-operation=`).
@@ -59,7 +62,7 @@ impl FaultPlan {
     /// Parses `429=5%,500=1%,503=1%,drop=1%,burst=3,retry-after=1`, and build faults:
     /// `artifact=NAME` (that artifact fails) with `artifact-vm=succeeded|failed` (how its VM
     /// reports it), `vm-create=quota|sku` (Compute refuses the VM), `vm-operation=applied|created` (when a lab VM PUT's operation ends),
-    /// `capture=fail`, `copy=stall|fail` with `copy-into=ACCOUNT` (copies into accounts whose
+    /// `stop=conflict` (a stop while deallocating is refused), `capture=fail`, `copy=stall|fail` with `copy-into=ACCOUNT` (copies into accounts whose
     /// name holds it).
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut plan = FaultPlan {
@@ -119,6 +122,7 @@ impl FaultPlan {
                     }
                 }
                 "capture" if value == "fail" => plan.capture_fails = true,
+                "stop" if value == "conflict" => plan.stop_conflict = true,
                 "copy" => {
                     plan.copy = Some(match value {
                         "stall" => crate::sim::world::CopyFault::Stall,
@@ -129,7 +133,7 @@ impl FaultPlan {
                 "copy-into" => plan.copy_into = Some(value.to_ascii_lowercase()),
                 other => {
                     return Err(format!(
-                        "unknown fault {other:?}: expected one of 429, 500, 503, drop, burst, retry-after, artifact, artifact-vm, vm-create (quota, sku), vm-operation, capture, copy, copy-into"
+                        "unknown fault {other:?}: expected one of 429, 500, 503, drop, burst, retry-after, artifact, artifact-vm, vm-create (quota, sku), vm-operation, stop (conflict), capture, copy, copy-into"
                     ));
                 }
             }

@@ -286,6 +286,17 @@ pub(super) fn stop(state: &Arc<SimState>, at: &LabAt, name: &str, location: &str
         .iter_mut()
         .find(|b| b.vm.eq_ignore_ascii_case(name))
     {
+        let deallocating = build.power_state(Instant::now()) == Some("stopped");
+        if state.options.faults.stop_conflict && deallocating {
+            // The wording is ours: what matters is ARM's status and envelope.
+            return Err(ArmFault::new(
+                StatusCode::CONFLICT,
+                "Conflict",
+                format!(
+                    "The virtual machine '{name}' is being deallocated; the operation 'stop' cannot be performed now."
+                ),
+            ));
+        }
         let at = Instant::now() + delay;
         build.stopped_at = Some(build.stopped_at.map_or(at, |t| t.min(at)));
     }

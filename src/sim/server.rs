@@ -60,7 +60,9 @@ async fn answer(state: &Arc<SimState>, request: Request) -> Response {
             });
     }
     let client_request_id = parts.headers.get("x-ms-client-request-id").cloned();
-    let mut response = if path.eq_ignore_ascii_case("/msi/token") {
+    let mut response = if needs_length(&parts) {
+        length_required()
+    } else if path.eq_ignore_ascii_case("/msi/token") {
         identity(&state, &parts.headers, query.as_deref())
     } else if path.starts_with("/blob/") {
         super::blob::handle(
@@ -87,6 +89,27 @@ async fn answer(state: &Arc<SimState>, request: Request) -> Response {
     if !state.options.latency.is_zero() {
         super::delay::after(arrived, state.options.latency).await;
     }
+    response
+}
+
+/// A write with neither `Content-Length` nor a chunked body: Azure's front door refuses it
+/// with `411 Length Required` (its HTML page, not an ARM envelope), which is why a POST with no
+/// body (`listKeys`, `stop`, `endGetAccess`) must say `Content-Length: 0`.
+fn needs_length(parts: &axum::http::request::Parts) -> bool {
+    let writes = [Method::POST, Method::PUT, Method::PATCH];
+    writes.contains(&parts.method)
+        && !parts.headers.contains_key("content-length")
+        && !parts.headers.contains_key("transfer-encoding")
+}
+
+fn length_required() -> Response {
+    let mut response = Response::new(axum::body::Body::from(
+        "<h2>Length Required</h2>\r\n<hr><p>HTTP Error 411. The request must be chunked or have a content length.</p>\r\n",
+    ));
+    *response.status_mut() = StatusCode::LENGTH_REQUIRED;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/html"));
     response
 }
 

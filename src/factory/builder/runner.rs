@@ -648,6 +648,9 @@ impl ImageBuild {
                         continue;
                     }
                     Ok(Begun::Done(_)) => {}
+                    // DevTest Labs is deallocating it already (after a generalize it does so
+                    // by itself): the power state says when it is done.
+                    Err(e) if e.status() == Some(409) => {}
                     Err(e) if passing(&e) => stopping = false,
                     Err(e) => return Err(self.failed(Stage::Generalizing, &e)),
                 }

@@ -154,7 +154,7 @@ async fn run(images: usize, labs: usize, speed: f64) -> Measured {
     options.concurrency = 64;
     let client = ArmClient::new(http, tokens, options);
     let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
-    let offer = offer::read(&client, &config.factory, &inventory)
+    let offer = offer::read(&client, &config.factory, &inventory, &config.bases())
         .await
         .unwrap();
     let plan = plan(

@@ -64,6 +64,8 @@ fn journal(run: &RunId, start: time::OffsetDateTime, pid: u32, ended: bool) -> V
                     image_name: image(i),
                     definition_hash: "0123456789abcdef".into(),
                     targets: (0..LABS).map(lab).collect(),
+                    base_version: None,
+                    generation: None,
                 })
                 .collect(),
             left_out: Vec::new(),

@@ -197,6 +197,7 @@ fn factory(seed: u64) -> Factory {
         vm_limit: rng.chance(30).then(|| rng.below(4) as usize),
         denied: rng.chance(5).then(|| "role allows */read".to_string()),
         no_subnet: None,
+        bases: Vec::new(),
     };
     Factory {
         config,

@@ -94,7 +94,7 @@ reboot = "yes"
     .unwrap();
     std::fs::write(
         dir.join("images/ubuntu/orphan.toml"),
-        "os = \"Linux\"\n[base]\npublisher = \"Canonical\"\noffer = \"ubuntu-24_04-lts\"\nsku = \"server\"\n",
+        "os = \"Linux\"\n[base]\npublisher = \"Canonical\"\noffer = \"ubuntu-24_04-lts\"\nsku = \"server-gen1\"\n",
     )
     .unwrap();
     dir.join("factory.toml")
@@ -107,7 +107,7 @@ async fn findings(config_path: &Path) -> Vec<Finding> {
     let inventory = Inventory::refresh(&client, Some(&config))
         .await
         .expect("read");
-    let offered = offer::read(&client, &config.factory, &inventory)
+    let offered = offer::read(&client, &config.factory, &inventory, &config.bases())
         .await
         .expect("offer");
     check::check(&config, &inventory, Some(&offered))
@@ -135,11 +135,16 @@ fn said(findings: &[Finding]) -> Vec<(Level, String, String)> {
 }
 
 #[tokio::test]
-async fn the_sample_factory_only_warns_about_the_partner_lab_it_may_not_change() {
+async fn the_sample_factory_stops_only_at_its_generation_2_definition() {
     let found = findings(&sample_config()).await;
     assert_eq!(
         said(&found),
         [
+            (
+                Level::Error,
+                "image win11/dev".to_string(),
+                "the base image MicrosoftWindowsDesktop/windows-11/win11-23h2-ent is Generation 2 (hyperVGeneration V2, version 2024.11.12): a DevTest Labs custom image made from a VHD carries no generation and would not boot".to_string()
+            ),
             (
                 Level::Warning,
                 "lab Partner-NorthEurope".to_string(),
@@ -152,9 +157,13 @@ async fn the_sample_factory_only_warns_about_the_partner_lab_it_may_not_change()
             ),
         ]
     );
-    assert!(!check::has_errors(&found));
+    assert!(
+        found[0].fix.starts_with("choose a Generation 1 SKU of it"),
+        "{}",
+        found[0].fix
+    );
     assert_eq!(
-        found[0].fix,
+        found[1].fix,
         format!(
             "grant the identity Contributor on the lab's resource group, or remove its [[lab]] from {}",
             sample_config().display()
@@ -242,7 +251,7 @@ async fn a_factory_lab_the_identity_may_only_read_stops_builds() {
     let client = common::client(&sim);
     let config = config::load(&sample_config()).unwrap();
     let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
-    let offered = offer::read(&client, &config.factory, &inventory)
+    let offered = offer::read(&client, &config.factory, &inventory, &config.bases())
         .await
         .unwrap();
     let found = check::check(&config, &inventory, Some(&offered));
@@ -263,9 +272,33 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 #[test]
-fn check_exits_0_on_the_demo_and_2_on_a_broken_configuration() {
+fn check_exits_0_on_a_ready_factory_and_2_on_a_broken_configuration() {
     let home = tempfile::tempdir().unwrap();
-    let good = run(home.path(), &["--demo", "check"], &[]);
+    // The demo's one error is its Generation 2 definition: with it on a Generation 1 base, the
+    // sample is ready.
+    let demo = run(home.path(), &["--demo", "check"], &[]);
+    assert_eq!(demo.status.code(), Some(2));
+    let ready = tempfile::tempdir().unwrap();
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(sample_config().parent().unwrap())
+        .arg(ready.path().join("factory"))
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let win11 = ready.path().join("factory/images/win11/dev.toml");
+    let text = std::fs::read_to_string(&win11)
+        .unwrap()
+        .replace("MicrosoftWindowsDesktop", "MicrosoftWindowsServer")
+        .replace("windows-11", "WindowsServer")
+        .replace("win11-23h2-ent", "2022-datacenter");
+    std::fs::write(&win11, text).unwrap();
+    let config = ready.path().join("factory/factory.toml");
+    let good = run(
+        home.path(),
+        &["--demo", "--config", config.to_str().unwrap(), "check"],
+        &[],
+    );
     let stdout = String::from_utf8_lossy(&good.stdout);
     assert_eq!(good.status.code(), Some(0), "{stdout}");
     assert!(
@@ -391,7 +424,7 @@ async fn a_factory_lab_at_its_vm_limit_is_a_warning_when_there_is_something_to_b
     let client = common::client(&sim);
     let mut config = config::load(&sample_config()).unwrap();
     let inventory = Inventory::refresh(&client, Some(&config)).await.unwrap();
-    let offered = offer::read(&client, &config.factory, &inventory)
+    let offered = offer::read(&client, &config.factory, &inventory, &config.bases())
         .await
         .unwrap();
     let found = check::check(&config, &inventory, Some(&offered));

@@ -211,7 +211,7 @@ async fn a_new_definition_starts_from_a_template_or_a_lab_vm() {
     update(&mut model, ch('n'));
     type_text(&mut model, "win2022/tools");
     update(&mut model, key(KeyCode::Enter));
-    assert!(editor_text(&model).contains("sku = \"2022-datacenter-azure-edition\""));
+    assert!(editor_text(&model).contains("sku = \"2022-datacenter\""));
     let effects = update(&mut model, ctrl_s());
     run_save(&mut model, effects);
     let file = path.parent().unwrap().join("images/win2022/tools.toml");
@@ -300,12 +300,16 @@ async fn the_check_view_shows_what_check_finds() {
     update(&mut model, Msg::Loaded(req, Payload::Check(findings)));
     let text: Vec<String> = detail_lines(&model).into_iter().map(|l| l.text).collect();
     assert!(
-        text[0].ends_with("0 errors, 2 warnings (nothing stops a build or a retirement)"),
+        text[0].ends_with("1 error, 2 warnings (a build or a retirement would stop)"),
         "{text:?}"
     );
     assert!(
         text.iter().any(|l| l == "warning: lab Partner-NorthEurope"),
         "{text:?}"
+    );
+    assert_eq!(
+        text[2], "error: image win11/dev",
+        "the Generation 2 definition"
     );
     insta::assert_snapshot!(
         "check_80x24",

@@ -98,7 +98,7 @@ impl Harness {
                     )
                 }
                 Effect::SetupOffer(req, _, factory, estate) => {
-                    let r = offer::read(&self.client, &factory, &estate).await;
+                    let r = offer::read(&self.client, &factory, &estate, &[]).await;
                     Msg::Loaded(
                         req,
                         Payload::SetupOffer(r.map(Box::new).map_err(|e| e.to_string())),

@@ -25,7 +25,7 @@ const GOOD: &[&str] = &[
     "--image",
     "win2022/base",
     "--base",
-    "MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-edition",
+    "MicrosoftWindowsServer/WindowsServer/2022-datacenter",
     "--artifact",
     "Public Repo/windows-chocolatey",
     "--parameter",
@@ -146,6 +146,11 @@ fn wrong_answers_name_their_flag_and_what_to_do() {
     assert_eq!(
         refused(&with("--lab", "Dev-WestEurope=../win2022")),
         "error: --lab: `../win2022` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)\n"
+    );
+    assert!(
+        refused(&with("--base", "MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-edition"))
+            .starts_with("error: --base: the base image MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-edition is Generation 2 (hyperVGeneration V2, version 2024.11.12)"),
+        "a Generation 2 base cannot go the VHD way"
     );
     let mut sysprep = GOOD.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     sysprep.extend(["--artifact".into(), "Public Repo/windows-sysprep".into()]);

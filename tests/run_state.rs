@@ -119,6 +119,8 @@ fn journal(seed: u64) -> (Vec<Line>, Model, Vec<String>, Vec<String>) {
                     image_name: name.clone(),
                     definition_hash: "h".into(),
                     targets: labs.clone(),
+                    base_version: None,
+                    generation: None,
                 })
                 .collect(),
             left_out: vec!["path/9 → LabX: refused".into()],
@@ -459,6 +461,8 @@ fn started(images: &[(&str, &str)]) -> Line {
                     image_name: name.to_string(),
                     definition_hash: String::new(),
                     targets: Vec::new(),
+                    base_version: None,
+                    generation: None,
                 })
                 .collect(),
             left_out: Vec::new(),

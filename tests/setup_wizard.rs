@@ -107,6 +107,7 @@ fn offer() -> FactoryOffer {
         vm_limit: None,
         denied: None,
         no_subnet: None,
+        bases: Vec::new(),
     }
 }
 

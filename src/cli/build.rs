@@ -102,13 +102,9 @@ pub async fn run(global: &Global, args: BuildArgs) -> Exit {
         .skipped
         .iter()
         .filter(|s| s.refused)
-        .map(|s| {
-            format!(
-                "{} will not reach {}: {}",
-                s.path,
-                s.lab.as_deref().unwrap_or("?"),
-                s.why
-            )
+        .map(|s| match &s.lab {
+            Some(lab) => format!("{} will not reach {lab}: {}", s.path, s.why),
+            None => format!("{} is not built: {}", s.path, s.why),
         })
         .collect();
     for r in &refused {
@@ -226,15 +222,20 @@ async fn make_plan(
 ) -> Result<BuildPlan, Exit> {
     let inventory = super::context::read_inventory(context).await?;
     super::output::report_problems(&inventory.problems);
-    let offer = offer::read(&context.client, &config.factory, &inventory)
-        .await
-        .map_err(|e| {
-            report_error(&format!(
-                "cannot read what the factory lab {} offers: {e}",
-                config.factory.name
-            ));
-            Exit::Failure
-        })?;
+    let offer = offer::read(
+        &context.client,
+        &config.factory,
+        &inventory,
+        &config.bases(),
+    )
+    .await
+    .map_err(|e| {
+        report_error(&format!(
+            "cannot read what the factory lab {} offers: {e}",
+            config.factory.name
+        ));
+        Exit::Failure
+    })?;
     let run = RunId::new(time::OffsetDateTime::now_utc(), rand::random());
     Ok(plan(config, &inventory, &offer, selection, run))
 }

@@ -31,6 +31,10 @@ struct JobJson<'p> {
     vm_name: &'p str,
     vm_size: &'p str,
     base: String,
+    /// The exact marketplace version built, when Compute was asked.
+    base_version: Option<&'p str>,
+    /// `V1` or `V2`, when Compute was asked.
+    generation: Option<&'p str>,
     artifacts: Vec<String>,
     image_name: &'p str,
     definition_hash: &'p str,
@@ -65,6 +69,8 @@ pub fn plan_json(plan: &BuildPlan) -> PlanJson<'_> {
                 vm_name: &j.vm_name,
                 vm_size: &j.vm_size,
                 base: base_text(j),
+                base_version: j.base_facts.as_ref().map(|f| f.version.as_str()),
+                generation: j.base_facts.as_ref().map(|f| f.generation.as_str()),
                 artifacts: j
                     .artifacts
                     .iter()
@@ -95,11 +101,21 @@ pub fn plan_json(plan: &BuildPlan) -> PlanJson<'_> {
     }
 }
 
+/// The base as built: `publisher/offer/sku (version)`, with the exact version `latest` stands
+/// for and the generation when Compute said them.
 fn base_text(job: &crate::factory::builder::ImageJob) -> String {
-    format!(
-        "{}/{}/{} ({})",
-        job.base.publisher, job.base.offer, job.base.sku, job.base.version
-    )
+    let b = &job.base;
+    let version = match &job.base_facts {
+        Some(f) if f.version != b.version => format!(
+            "{} {}, Generation {}",
+            b.version,
+            f.version,
+            &f.generation.as_str()[1..]
+        ),
+        Some(f) => format!("{}, Generation {}", b.version, &f.generation.as_str()[1..]),
+        None => b.version.clone(),
+    };
+    format!("{}/{}/{} ({version})", b.publisher, b.offer, b.sku)
 }
 
 /// Prints the plan for a person (a collapsed group in a pipeline's log).

@@ -55,6 +55,11 @@ impl FactoryConfig {
             .unwrap_or_else(|| self.defaults.vm_size.clone())
     }
 
+    /// Every definition's base image, in definition order.
+    pub fn bases(&self) -> Vec<&BaseImage> {
+        self.images.iter().map(|d| &d.base).collect()
+    }
+
     /// The build VM's disk type for `definition`: its own, else `[build] storage_type`.
     pub fn storage_type_of(&self, definition: &ImageDefinition) -> StorageType {
         definition.storage_type.unwrap_or(self.build.storage_type)

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::builder::generation::vhd_problem;
 use super::builder::plan::{FactoryOffer, artifacts_problems, base_problem, generalize_problem};
 use super::inventory::{Inventory, LabInventory};
 use crate::config::{FactoryConfig, LabRef};
@@ -180,6 +181,12 @@ fn definitions(config: &FactoryConfig, offer: Option<&FactoryOffer>, findings: &
         }
         let problems: Vec<_> = match offer {
             Some(offer) => base_problem(offer, &definition.base, definition.os)
+                // What Compute says of a base matters once the lab offers it.
+                .or_else(|| match offer.facts_of(&definition.base) {
+                    Some(Ok(facts)) => vhd_problem(&definition.base, facts),
+                    Some(Err(problem)) => Some(problem.clone()),
+                    None => None,
+                })
                 .into_iter()
                 .chain(artifacts_problems(
                     offer,
@@ -210,7 +217,14 @@ pub async fn check_estate(
     inventory: &Inventory,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let offered = match super::builder::offer::read(client, &config.factory, inventory).await {
+    let offered = match super::builder::offer::read(
+        client,
+        &config.factory,
+        inventory,
+        &config.bases(),
+    )
+    .await
+    {
         Ok(o) => Some(o),
         Err(e) => {
             // A missing factory lab has its own finding; anything else is said here.

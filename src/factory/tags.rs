@@ -10,6 +10,10 @@ pub const PIN: &str = "ImageFactoryPin";
 pub const RUN: &str = "ImageFactoryRun";
 /// The hash of the definition an image was built from (see `builder::plan::definition_hash`).
 pub const DEFINITION: &str = "ImageFactoryDefinition";
+/// The exact marketplace image an image was built from (`publisher/offer/sku/version`).
+pub const BASE: &str = "ImageFactoryBase";
+/// The Hyper-V generation of that base (`V1`, `V2`), as Compute said it.
+pub const GENERATION: &str = "ImageFactoryGeneration";
 
 /// A tag's value, matching the name case-insensitively as ARM does.
 pub fn get<'t>(tags: Option<&'t Tags>, name: &str) -> Option<&'t str> {

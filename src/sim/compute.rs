@@ -58,6 +58,29 @@ pub(super) fn dispatch(
                 operations::poll(state, seg[3])
             }
         }
+        [
+            "locations",
+            _,
+            "publishers",
+            _,
+            "artifacttypes",
+            "vmimage",
+            "offers",
+            _,
+            "skus",
+            _,
+            "versions",
+            version @ ..,
+        ] if method == Method::GET && version.len() <= 1 => {
+            check_version(api_version, COMPUTE_API_VERSION)?;
+            super::vm_images::get(
+                state,
+                subscription,
+                seg[1],
+                (seg[3], seg[7], seg[9]),
+                seg.get(11).copied(),
+            )
+        }
         ["virtualmachines", _, rest @ ..] if method == Method::GET => {
             check_version(api_version, COMPUTE_API_VERSION)?;
             let world = state.world.lock().expect("world lock");

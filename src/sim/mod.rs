@@ -17,6 +17,7 @@ mod routes;
 mod server;
 mod state;
 mod storage;
+mod vm_images;
 pub mod world;
 
 use std::net::SocketAddr;

@@ -145,7 +145,7 @@ pub async fn plan_build(
 ) {
     let result = async {
         let config = ctx.config()?;
-        let offer = offer::read(&ctx.client, &config.factory, &inventory)
+        let offer = offer::read(&ctx.client, &config.factory, &inventory, &config.bases())
             .await
             .map_err(|e| {
                 format!(

@@ -53,6 +53,8 @@ fn planned(path: &str, image: &str, targets: &[&str]) -> PlannedImage {
         image_name: image.into(),
         definition_hash: "0123456789abcdef".into(),
         targets: targets.iter().map(|t| lab(t)).collect(),
+        base_version: None,
+        generation: None,
     }
 }
 

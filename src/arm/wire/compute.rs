@@ -113,3 +113,49 @@ impl std::fmt::Debug for AccessUri {
         f.write_str("AccessUri(REDACTED)")
     }
 }
+
+/// A marketplace image version as a list of versions gives it: a name and no properties.
+/// (`VirtualMachineImages_List` answers with a bare JSON array, not a `{value}` page.)
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct VirtualMachineImageResource {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// One marketplace image version (`VirtualMachineImages_Get`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct VirtualMachineImage {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub properties: VirtualMachineImageProperties,
+}
+
+/// The parts of `VirtualMachineImageProperties` a build reads.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualMachineImageProperties {
+    /// `V1` or `V2` (`HyperVGenerationTypes`); absent on old images, which are Generation 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyper_v_generation: Option<String>,
+    /// `{name, value}` pairs, such as `SecurityType` = `TrustedLaunchSupported`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<VirtualMachineImageFeature>,
+}
+
+/// A feature of a marketplace image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct VirtualMachineImageFeature {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}

@@ -107,6 +107,7 @@ fn job_of(config: &FactoryConfig, entry: &CatalogueEntry) -> ImageJob {
         vm_name: String::new(),
         vm_size: String::new(),
         storage_type: config.build.storage_type,
+        base_facts: None,
         base: definition.map(|d| d.base.clone()).unwrap_or(BaseImage {
             publisher: String::new(),
             offer: String::new(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::journal::{Event, Journal, Line, RunState, Stage};
-use super::plan::BuildPlan;
+use super::plan::{BuildPlan, Skip};
 use crate::factory::audit::Actor;
 
 /// Where a run stands as seen from this machine.
@@ -302,14 +302,7 @@ pub fn started_here(plan: &BuildPlan, actor: &Actor, resumed: bool) -> Event {
             plan.skipped
                 .iter()
                 .filter(|s| s.refused)
-                .map(|s| {
-                    format!(
-                        "{} → {}: {}",
-                        s.path,
-                        s.lab.as_deref().unwrap_or("?"),
-                        s.why
-                    )
-                })
+                .map(Skip::said)
                 .collect()
         },
     }

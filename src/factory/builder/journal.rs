@@ -124,6 +124,12 @@ pub struct PlannedImage {
     pub image_name: String,
     pub definition_hash: String,
     pub targets: Vec<String>,
+    /// The exact marketplace version the base resolved to when planned (`latest` pinned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<String>,
+    /// The base's Hyper-V generation, as Compute said it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<super::generation::Generation>,
 }
 
 /// How a run ended.
@@ -242,6 +248,9 @@ pub struct ImageState {
     pub vm_name: String,
     pub image_name: String,
     pub definition_hash: String,
+    /// The exact base version built and its generation, when the plan read them.
+    pub base_version: Option<String>,
+    pub generation: Option<super::generation::Generation>,
     pub stage: Stage,
     /// When it entered its stage.
     pub since: String,
@@ -317,6 +326,8 @@ impl RunState {
                     vm_name: p.vm_name.clone(),
                     image_name: p.image_name.clone(),
                     definition_hash: p.definition_hash.clone(),
+                    base_version: p.base_version.clone(),
+                    generation: p.generation,
                     stage: Stage::Queued,
                     since: line.at.clone(),
                     history: vec![(Stage::Queued, line.at.clone())],
@@ -681,6 +692,8 @@ mod tests {
                     vm_name: "v".into(),
                     image_name: "i".into(),
                     definition_hash: "0123456789abcdef".into(),
+                    base_version: None,
+                    generation: None,
                     targets: vec!["lab".into()],
                 }],
                 left_out: vec!["p → lab: why".into()],

@@ -5,6 +5,7 @@ pub mod artifacts;
 pub mod backfill;
 pub mod background;
 pub mod catalogue;
+pub mod generation;
 pub mod janitor;
 pub mod journal;
 pub mod names;

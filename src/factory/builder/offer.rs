@@ -4,10 +4,13 @@
 
 use serde::Deserialize;
 
-use super::plan::{ArtifactOffer, ArtifactSourceOffer, FactoryOffer, GalleryOffer, ParameterOffer};
+use super::generation;
+use super::plan::{
+    ArtifactOffer, ArtifactSourceOffer, FactoryOffer, GalleryOffer, ParameterOffer, same_base,
+};
 use crate::arm::wire::{Artifact, ArtifactSource, DTL_API_VERSION, GalleryImage};
 use crate::arm::{ArmClient, ArmError};
-use crate::config::LabRef;
+use crate::config::{BaseImage, LabRef};
 use crate::factory::Inventory;
 
 /// A lab policy (`policySets/default/policies`): only what the VM limit needs.
@@ -29,11 +32,13 @@ struct PolicyProperties {
     status: Option<String>,
 }
 
-/// Reads what `factory` offers. `inventory` says whether the identity may write there.
+/// Reads what `factory` offers. `inventory` says whether the identity may write there, and
+/// where the lab is; `bases` are read from Compute in that region (see `generation`).
 pub async fn read(
     client: &ArmClient,
     factory: &LabRef,
     inventory: &Inventory,
+    bases: &[&BaseImage],
 ) -> Result<FactoryOffer, ArmError> {
     let lab = factory.id();
     let (gallery_path, sources_path, policies_path) = (
@@ -57,11 +62,27 @@ pub async fn read(
             .map(|path| client.list::<Artifact>(path, DTL_API_VERSION)),
     )
     .await?;
-    let denied = inventory
+    let found = inventory
         .labs()
         .map(|(_, l)| l)
-        .find(|l| factory.is(l.id.as_str()))
-        .and_then(|l| l.refusal().map(str::to_string));
+        .find(|l| factory.is(l.id.as_str()));
+    let denied = found.and_then(|l| l.refusal().map(str::to_string));
+    let mut asked: Vec<BaseImage> = Vec::new();
+    for base in bases {
+        if !asked.iter().any(|b| same_base(b, base)) {
+            asked.push((*base).clone());
+        }
+    }
+    let facts =
+        match found {
+            Some(lab) => {
+                futures::future::try_join_all(asked.iter().map(|base| {
+                    generation::read(client, &factory.subscription, &lab.location, base)
+                }))
+                .await?
+            }
+            None => Vec::new(),
+        };
     Ok(FactoryOffer {
         gallery: gallery
             .into_iter()
@@ -105,6 +126,7 @@ pub async fn read(
         }),
         denied,
         no_subnet: subnet.err(),
+        bases: asked.into_iter().zip(facts).collect(),
     })
 }
 

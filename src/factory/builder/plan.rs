@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use super::generation::{BaseFacts, vhd_problem};
 use super::names::{self, RunId};
 use crate::config::{
     ArtifactRef, BaseImage, FactoryConfig, ImagePath, LabRef, OsType, StorageType, premium_capable,
@@ -83,6 +84,28 @@ pub struct FactoryOffer {
     pub denied: Option<String>,
     /// Why no subnet of the factory lab takes a build VM, if none does (see `network`).
     pub no_subnet: Option<OfferProblem>,
+    /// What Compute says of the bases asked about (see `generation`): the exact version and
+    /// generation of each, or why it is not in the factory's region. A base not listed was not
+    /// asked about, and is taken as it is written.
+    pub bases: Vec<(BaseImage, Result<BaseFacts, OfferProblem>)>,
+}
+
+impl FactoryOffer {
+    /// What Compute says of `base`, when it was asked.
+    pub fn facts_of(&self, base: &BaseImage) -> Option<&Result<BaseFacts, OfferProblem>> {
+        self.bases
+            .iter()
+            .find(|(b, _)| same_base(b, base))
+            .map(|(_, facts)| facts)
+    }
+}
+
+/// The same marketplace image and version, as ARM compares them (case-insensitively).
+pub fn same_base(a: &BaseImage, b: &BaseImage) -> bool {
+    a.publisher.eq_ignore_ascii_case(&b.publisher)
+        && a.offer.eq_ignore_ascii_case(&b.offer)
+        && a.sku.eq_ignore_ascii_case(&b.sku)
+        && a.version.eq_ignore_ascii_case(&b.version)
 }
 
 /// An artifact source and what it holds.
@@ -183,6 +206,8 @@ pub struct ImageJob {
     /// The build VM's disk type.
     pub storage_type: StorageType,
     pub base: BaseImage,
+    /// What `base` resolved to when planned: the exact version built, and its generation.
+    pub base_facts: Option<BaseFacts>,
     /// In the order they are applied; the generalize artifact is last.
     pub artifacts: Vec<ArtifactRef>,
     pub image_name: String,
@@ -190,6 +215,16 @@ pub struct ImageJob {
     /// What the definition asks for, hashed: an image carries it, so that a lab is up to date
     /// for a path when its newest image has the newest build's hash.
     pub definition_hash: String,
+}
+
+impl Skip {
+    /// What is left out, and why: `path → lab: why`, or `path: why` for a whole image.
+    pub fn said(&self) -> String {
+        match &self.lab {
+            Some(lab) => format!("{} → {lab}: {}", self.path, self.why),
+            None => format!("{}: {}", self.path, self.why),
+        }
+    }
 }
 
 /// Something left out of the run, and why (a lab that does not subscribe is not listed).
@@ -301,9 +336,37 @@ pub fn plan(
             })
         };
         let base = &definition.base;
-        if let Some(problem) = base_problem(offer, base, definition.os) {
+        let offered = base_problem(offer, base, definition.os);
+        let facts = offered.is_none().then(|| offer.facts_of(base)).flatten();
+        if let Some(problem) = offered {
             error(problem.sentence());
         }
+        let base_facts = match facts {
+            Some(Ok(facts)) => match vhd_problem(base, facts) {
+                // Asked for by name, it stops the run; in a build of everything, it is left
+                // out and said (as a lab that refuses the identity is), so that one Windows 11
+                // definition does not stop the factory's Generation 1 images.
+                Some(problem) if *selection == Selection::All => {
+                    skipped.push(Skip {
+                        path: path.clone(),
+                        lab: None,
+                        why: problem.sentence(),
+                        refused: true,
+                    });
+                    continue;
+                }
+                Some(problem) => {
+                    error(problem.sentence());
+                    None
+                }
+                None => Some(facts.clone()),
+            },
+            Some(Err(problem)) => {
+                error(problem.sentence());
+                None
+            }
+            None => None,
+        };
         for problem in artifacts_problems(offer, &definition.artifacts, definition.os) {
             error(problem.sentence());
         }
@@ -374,6 +437,7 @@ pub fn plan(
             vm_size: config.vm_size_of(definition),
             storage_type: config.storage_type_of(definition),
             base: base.clone(),
+            base_facts,
             artifacts,
             image_name: names::image_name(&run, path, &taken),
             targets,
@@ -448,7 +512,7 @@ fn find_lab<'i>(inventory: &'i Inventory, lab: &LabRef) -> Option<&'i LabInvento
 }
 
 /// A problem with what a definition asks of the factory lab, and what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OfferProblem {
     pub message: String,
     pub fix: String,

@@ -1,6 +1,7 @@
 //! The plan of a run being resumed: its images as the journal recorded them (names, targets,
 //! definition hashes), with what to build taken from today's definitions of the same paths.
 
+use super::generation::{BaseFacts, Generation};
 use super::journal::RunState;
 use super::plan::{BuildPlan, ImageJob, Target, generalize_artifact};
 use crate::arm::ResourceId;
@@ -51,6 +52,10 @@ pub fn plan_of(state: &RunState, config: &FactoryConfig) -> Result<BuildPlan, St
             vm_size: config.vm_size_of(definition),
             storage_type: config.storage_type_of(definition),
             base: definition.base.clone(),
+            base_facts: image.base_version.clone().map(|version| BaseFacts {
+                version,
+                generation: image.generation.unwrap_or(Generation::V1),
+            }),
             artifacts,
             image_name: image.image_name.clone(),
             targets,

@@ -81,6 +81,8 @@ pub fn planned(plan: &BuildPlan) -> Vec<PlannedImage> {
             image_name: job.image_name.clone(),
             definition_hash: job.definition_hash.clone(),
             targets: job.targets.iter().map(|t| t.lab.id()).collect(),
+            base_version: job.base_facts.as_ref().map(|f| f.version.clone()),
+            generation: job.base_facts.as_ref().map(|f| f.generation),
         })
         .collect()
 }

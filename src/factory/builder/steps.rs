@@ -123,7 +123,12 @@ pub async fn create_vm(
                 publisher: Some(job.base.publisher.clone()),
                 sku: Some(job.base.sku.clone()),
                 os_type: Some(os.into()),
-                version: Some(job.base.version.clone()),
+                // The version the plan resolved `latest` to: the one recorded is the one built.
+                version: Some(
+                    job.base_facts
+                        .as_ref()
+                        .map_or_else(|| job.base.version.clone(), |f| f.version.clone()),
+                ),
             }),
             artifacts: Some(artifacts),
             allow_claim: Some(false),
@@ -314,6 +319,14 @@ pub async fn create_image(
 ) -> Result<Begun, ArmError> {
     let mut tags = run_tags(job, run);
     tags.insert(tags::DEFINITION.into(), job.definition_hash.clone());
+    if let Some(facts) = &job.base_facts {
+        let b = &job.base;
+        tags.insert(
+            tags::BASE.into(),
+            format!("{}/{}/{}/{}", b.publisher, b.offer, b.sku, facts.version),
+        );
+        tags.insert(tags::GENERATION.into(), facts.generation.as_str().into());
+    }
     let body = CustomImage {
         tags: Some(tags),
         properties: CustomImageProperties {

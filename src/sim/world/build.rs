@@ -248,6 +248,13 @@ fn gallery(lab: &SimLab) -> Vec<GalleryImage> {
         (
             "MicrosoftWindowsServer",
             "WindowsServer",
+            "2022-datacenter",
+            "Windows",
+            "Windows Server 2022 Datacenter",
+        ),
+        (
+            "MicrosoftWindowsServer",
+            "WindowsServer",
             "2019-Datacenter",
             "Windows",
             "Windows Server 2019 Datacenter",
@@ -286,6 +293,20 @@ fn gallery(lab: &SimLab) -> Vec<GalleryImage> {
             "server",
             "Linux",
             "Ubuntu Server 24.04 LTS",
+        ),
+        (
+            "Canonical",
+            "ubuntu-24_04-lts",
+            "server-gen1",
+            "Linux",
+            "Ubuntu Server 24.04 LTS (Gen1)",
+        ),
+        (
+            "Canonical",
+            "0001-com-ubuntu-server-jammy",
+            "22_04-lts",
+            "Linux",
+            "Ubuntu Server 22.04 LTS (Gen1)",
         ),
         (
             "Canonical",

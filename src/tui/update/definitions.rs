@@ -125,11 +125,7 @@ pub fn new_definition(model: &mut Model, argument: &str) -> Vec<Effect> {
         let definition = ImageDefinition::new(
             path.clone(),
             OsType::Windows,
-            BaseImage::latest(
-                "MicrosoftWindowsServer",
-                "WindowsServer",
-                "2022-datacenter-azure-edition",
-            ),
+            BaseImage::latest("MicrosoftWindowsServer", "WindowsServer", "2022-datacenter"),
         );
         let text = crate::config::write::definition_toml(
             &definition,

@@ -66,7 +66,7 @@ async fn exercise(account: BlobAccount, forged: BlobAccount) {
 
     // Containers: made once, and made again without complaint (an account SAS); a service SAS
     // cannot make its own container.
-    let scoped = account.container(&catalogue, Access::Write, ttl).unwrap();
+    let scoped = account.container(&catalogue, Access::List, ttl).unwrap();
     let refused = blob::create_container(&scoped)
         .await
         .expect_err("a service SAS cannot create");
@@ -79,7 +79,7 @@ async fn exercise(account: BlobAccount, forged: BlobAccount) {
 
     // A source blob (the stand-in for a disk's export), written with our SAS.
     let source = account
-        .blob(&catalogue, "source.vhd", Access::Write, ttl)
+        .blob(&catalogue, "source.vhd", Access::Copy, ttl)
         .unwrap();
     let content = vec![7u8; 4096];
     BlobClient::new(source.expose().clone(), None, None)
@@ -90,7 +90,7 @@ async fn exercise(account: BlobAccount, forged: BlobAccount) {
 
     // A copy from a read-only SAS URL, with metadata, followed to its end.
     let target = account
-        .blob(&staging, "win2022-base.vhd", Access::Write, ttl)
+        .blob(&staging, "win2022-base.vhd", Access::Copy, ttl)
         .unwrap();
     let read = account
         .blob(&catalogue, "source.vhd", Access::Read, ttl)
@@ -119,7 +119,7 @@ async fn exercise(account: BlobAccount, forged: BlobAccount) {
 
     // Listing with metadata and copy state.
     let listed = blob::list(
-        &account.container(&staging, Access::Write, ttl).unwrap(),
+        &account.container(&staging, Access::List, ttl).unwrap(),
         None,
     )
     .await
@@ -140,7 +140,7 @@ async fn exercise(account: BlobAccount, forged: BlobAccount) {
     assert_eq!(denied.status(), Some(403), "{denied}");
     let refused = blob::copy_state(
         &forged
-            .blob(&staging, "win2022-base.vhd", Access::Write, ttl)
+            .blob(&staging, "win2022-base.vhd", Access::Copy, ttl)
             .unwrap(),
     )
     .await
@@ -151,8 +151,17 @@ async fn exercise(account: BlobAccount, forged: BlobAccount) {
         "no SAS in the error: {refused}"
     );
 
+    // Each SAS allows only its use: a copy's destination cannot be deleted through it.
+    let denied = blob::delete(&target)
+        .await
+        .expect_err("a copy SAS cannot delete");
+    assert_eq!(denied.status(), Some(403), "{denied}");
+
     // Deletion, and deletion of what is not there.
-    assert!(blob::delete(&target).await.unwrap());
-    assert!(!blob::delete(&target).await.unwrap());
+    let deletable = account
+        .blob(&staging, "win2022-base.vhd", Access::Delete, ttl)
+        .unwrap();
+    assert!(blob::delete(&deletable).await.unwrap());
+    assert!(!blob::delete(&deletable).await.unwrap());
     assert!(blob::copy_state(&target).await.unwrap().is_none());
 }

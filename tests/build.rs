@@ -635,6 +635,53 @@ async fn the_build_vm_is_made_in_the_labs_usable_subnet_on_the_configured_disk()
     assert_eq!(p["storageType"], "StandardSSD");
 }
 
+/// Every SAS a build signs allows only what its call needs (no `l` on a blob, no `d` on a
+/// copy), lives as long as the copy it serves at most, and allows plain HTTP only because the
+/// emulator is on this machine.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sas_a_build_signs_is_the_least_it_can_be() {
+    let bench = Bench::new(common::recording(), "").await;
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let signed: Vec<_> = bench
+        .sim
+        .recorded()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/blob/") && !r.path.starts_with("/blob/md-impexp"))
+        .filter_map(|r| {
+            let query: std::collections::HashMap<String, String> =
+                url::form_urlencoded::parse(r.query.as_deref()?.as_bytes())
+                    .into_owned()
+                    .collect();
+            query
+                .contains_key("sig")
+                .then_some((r.method, r.path, query))
+        })
+        .collect();
+    assert!(signed.len() > 10, "{signed:?}");
+    let parse = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap()
+    };
+    for (method, path, q) in &signed {
+        let sp = q["sp"].as_str();
+        let allowed = match (q.get("sr").map(String::as_str), method.as_str()) {
+            (Some("b"), "PUT" | "HEAD" | "GET") => ["r", "rw"].contains(&sp),
+            (Some("b"), "DELETE") => sp == "rd",
+            (Some("c"), _) => sp == "l",
+            (None, "PUT") => sp == "wc", // an account SAS that makes a container
+            _ => false,
+        };
+        assert!(allowed, "{method} {path} with sp={sp}");
+        assert_eq!(q["spr"], "https,http", "{path}");
+        let lifetime = parse(&q["se"]) - parse(&q["st"]);
+        // The default copy timeout (3 h), ten minutes for clocks, five before now.
+        assert!(
+            lifetime <= time::Duration::minutes(3 * 60 + 15),
+            "{path}: {lifetime}"
+        );
+    }
+}
+
 /// A Generation 2 base cannot go the VHD way (a custom image from a VHD carries no generation
 /// and would not boot): asked for by name, the plan says why and creates nothing.
 #[tokio::test(flavor = "multi_thread")]

@@ -194,7 +194,7 @@ async fn read_blobs(client: &ArmClient, config: &FactoryConfig) -> Vec<BlobSeen>
     let reads = places.iter().map(|(lab, place, container)| async move {
         let listed = async {
             let account = steps::lab_storage(client, lab).await?;
-            let url = account.container(container, Access::Write, time::Duration::hours(1))?;
+            let url = account.container(container, Access::List, crate::arm::storage::SHORT_SAS)?;
             blob::list(&url, None).await
         }
         .await;
@@ -265,7 +265,12 @@ async fn remove(client: &ArmClient, config: &FactoryConfig, item: &Item) -> Resu
             };
             let account = steps::lab_storage(client, &lab_ref).await.map_err(text)?;
             let url = account
-                .blob(container, name, Access::Write, time::Duration::hours(1))
+                .blob(
+                    container,
+                    name,
+                    Access::Delete,
+                    crate::arm::storage::SHORT_SAS,
+                )
                 .map_err(text)?;
             blob::delete(&url).await.map(|_| ()).map_err(text)
         }

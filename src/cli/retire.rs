@@ -609,8 +609,8 @@ async fn apply_trims<'a>(
             let url = account.blob(
                 steps::CATALOGUE_CONTAINER,
                 &trim.blob,
-                crate::arm::storage::Access::Write,
-                time::Duration::hours(1),
+                crate::arm::storage::Access::Delete,
+                crate::arm::storage::SHORT_SAS,
             )?;
             crate::arm::storage::blob::delete(&url).await
         }

@@ -344,6 +344,15 @@ fn authorize(
         get("sv"),
         get("spr"),
     );
+    // The emulator serves plain HTTP: a SAS for HTTPS alone is refused, as Azure refuses it
+    // over HTTP.
+    if !spr.split(',').any(|p| p.trim() == "http") {
+        return Err(StorageFault::new(
+            StatusCode::FORBIDDEN,
+            "AuthorizationProtocolMismatch",
+            "This request is not authorized to perform this operation using this protocol.",
+        ));
+    }
     if params.contains_key("ss") {
         return authorize_account(account, params, op);
     }

@@ -65,9 +65,10 @@ impl BlobAccount {
         if !endpoint.path().ends_with('/') {
             endpoint.set_path(&format!("{}/", endpoint.path()));
         }
+        let protocols = super::sas::protocols(&endpoint);
         Ok(BlobAccount {
             endpoint,
-            signer: SasSigner::new(account, key),
+            signer: SasSigner::new(account, key, protocols),
         })
     }
 

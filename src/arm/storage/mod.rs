@@ -5,4 +5,4 @@ pub mod blob;
 pub mod sas;
 
 pub use blob::{BlobAccount, BlobEntry, CopyState, CopyStatus, SasUrl};
-pub use sas::Access;
+pub use sas::{Access, SHORT_SAS};

@@ -10,21 +10,47 @@ use crate::arm::ArmError;
 /// The storage service version the factory signs for and speaks.
 pub const STORAGE_SERVICE_VERSION: &str = "2022-11-02";
 
-/// What a SAS allows, as its `sp` letters (in the order the service requires).
+/// The lifetime of a SAS for one quick call (a container made, a blob deleted or listed).
+pub const SHORT_SAS: Duration = Duration::minutes(15);
+
+/// What a SAS allows, as its `sp` letters (in the order the service requires): each use gets
+/// only what it needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Read a blob (a copy's source).
+    /// Read a blob: a copy's source.
     Read,
-    /// Create and write blobs, list and delete them, and create the container.
-    Write,
+    /// List a container's blobs (with their metadata and copy state).
+    List,
+    /// Be a copy's destination: start it, read how it stands, abort it.
+    Copy,
+    /// Read a blob's properties and delete it.
+    Delete,
 }
 
 impl Access {
     fn letters(self) -> &'static str {
         match self {
             Access::Read => "r",
-            Access::Write => "racwdl",
+            Access::List => "l",
+            Access::Copy => "rw",
+            Access::Delete => "rd",
         }
+    }
+}
+
+/// The protocols a SAS allows (`spr`): HTTPS only, but for an endpoint on this machine over
+/// plain HTTP (the emulators), which could not be reached otherwise.
+pub fn protocols(endpoint: &url::Url) -> &'static str {
+    let loopback = match endpoint.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if loopback && endpoint.scheme() == "http" {
+        "https,http"
+    } else {
+        "https"
     }
 }
 
@@ -40,6 +66,8 @@ pub enum Scope<'a> {
 pub struct SasSigner {
     account: String,
     key: Secret,
+    /// `spr`: see `protocols`.
+    protocols: &'static str,
 }
 
 impl std::fmt::Debug for SasSigner {
@@ -49,11 +77,13 @@ impl std::fmt::Debug for SasSigner {
 }
 
 impl SasSigner {
-    /// A signer for `account` with one of its keys (base64, as `listKeys` returns it).
-    pub fn new(account: &str, key: &str) -> Self {
+    /// A signer for `account` with one of its keys (base64, as `listKeys` returns it), for
+    /// SAS that allow `protocols` (see `protocols`).
+    pub fn new(account: &str, key: &str, protocols: &'static str) -> Self {
         SasSigner {
             account: account.to_string(),
             key: Secret::new(key.to_string()),
+            protocols,
         }
     }
 
@@ -92,6 +122,7 @@ impl SasSigner {
             &start,
             &expiry,
             &resource,
+            self.protocols,
             STORAGE_SERVICE_VERSION,
             kind,
         );
@@ -103,7 +134,7 @@ impl SasSigner {
             .append_pair("se", &expiry)
             .append_pair("sr", kind)
             .append_pair("sp", permissions)
-            .append_pair("spr", "https,http")
+            .append_pair("spr", self.protocols)
             .append_pair("sig", &signature);
         Ok(query.finish())
     }
@@ -127,6 +158,7 @@ impl SasSigner {
             types,
             &start,
             &expiry,
+            self.protocols,
             STORAGE_SERVICE_VERSION,
         );
         let signature = self.signature(&string_to_sign)?;
@@ -138,7 +170,7 @@ impl SasSigner {
             .append_pair("sp", permissions)
             .append_pair("st", &start)
             .append_pair("se", &expiry)
-            .append_pair("spr", "https,http")
+            .append_pair("spr", self.protocols)
             .append_pair("sig", &signature);
         Ok(query.finish())
     }
@@ -153,6 +185,7 @@ pub fn account_string_to_sign(
     resource_types: &str,
     start: &str,
     expiry: &str,
+    protocols: &str,
     version: &str,
 ) -> String {
     [
@@ -163,7 +196,7 @@ pub fn account_string_to_sign(
         start,
         expiry,
         "", // signed IP
-        "https,http",
+        protocols,
         version,
         "", // encryption scope
         "",
@@ -172,13 +205,13 @@ pub fn account_string_to_sign(
 }
 
 /// The service SAS string-to-sign (versions 2020-12-06 and later), with no identifier, IP,
-/// snapshot, encryption scope or response headers. `spr` is `https,http`, as the emulators
-/// serve plain HTTP on loopback.
+/// snapshot, encryption scope or response headers.
 pub fn string_to_sign(
     permissions: &str,
     start: &str,
     expiry: &str,
     canonical_resource: &str,
+    protocols: &str,
     version: &str,
     resource_kind: &str,
 ) -> String {
@@ -189,7 +222,7 @@ pub fn string_to_sign(
         canonical_resource,
         "", // signed identifier
         "", // signed IP
-        "https,http",
+        protocols,
         version,
         resource_kind,
         "", // snapshot time
@@ -218,7 +251,7 @@ mod tests {
 
     #[test]
     fn a_blob_sas_names_its_scope_and_carries_a_signature_of_the_string_to_sign() {
-        let signer = SasSigner::new("acct", "a2V5");
+        let signer = SasSigner::new("acct", "a2V5", "https");
         let now = time::macros::datetime!(2026-11-27 10:00:00 UTC);
         let sas = signer
             .sign(
@@ -241,6 +274,7 @@ mod tests {
                 "2026-11-27T09:55:00Z",
                 "2026-11-27T11:00:00Z",
                 "/blob/acct/vhds/img.vhd",
+                "https",
                 STORAGE_SERVICE_VERSION,
                 "b",
             ),
@@ -248,6 +282,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(pairs["sig"], expected);
+        assert_eq!(pairs["spr"], "https");
         assert!(!format!("{signer:?}").contains("a2V5"));
+    }
+
+    #[test]
+    fn plain_http_is_allowed_only_on_this_machine() {
+        let p = |u: &str| protocols(&url::Url::parse(u).unwrap());
+        assert_eq!(p("https://acct.blob.core.windows.net/"), "https");
+        assert_eq!(p("http://acct.blob.core.windows.net/"), "https");
+        assert_eq!(p("http://127.0.0.1:10000/devstoreaccount1/"), "https,http");
+        assert_eq!(p("http://localhost:10000/"), "https,http");
+        assert_eq!(p("http://[::1]:10000/"), "https,http");
+        assert_eq!(p("https://127.0.0.1/"), "https");
+    }
+
+    #[test]
+    fn each_use_gets_only_the_permissions_it_needs() {
+        assert_eq!(Access::Read.letters(), "r");
+        assert_eq!(Access::List.letters(), "l");
+        assert_eq!(Access::Copy.letters(), "rw");
+        assert_eq!(Access::Delete.letters(), "rd");
     }
 }

@@ -55,8 +55,11 @@ pub async fn read(
     factory: &LabRef,
 ) -> Result<Vec<(String, CatalogueEntry)>, ArmError> {
     let account = steps::lab_storage(client, factory).await?;
-    let container =
-        account.container(CATALOGUE_CONTAINER, Access::Write, time::Duration::hours(1))?;
+    let container = account.container(
+        CATALOGUE_CONTAINER,
+        Access::List,
+        crate::arm::storage::SHORT_SAS,
+    )?;
     Ok(blob::list(&container, None)
         .await?
         .into_iter()

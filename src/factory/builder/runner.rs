@@ -20,7 +20,7 @@ use super::names::RunId;
 use super::network::{self, LabSubnet};
 use super::plan::{BuildPlan, ImageJob, Target};
 use super::steps::{self, CATALOGUE_CONTAINER, STAGING_CONTAINER};
-use crate::arm::storage::{Access, BlobAccount, CopyStatus, blob};
+use crate::arm::storage::{Access, BlobAccount, CopyStatus, SHORT_SAS, blob};
 use crate::arm::{ArmClient, ArmError, Begun, PendingOperation, Poll};
 use crate::config::{BuildSettings, LabRef};
 
@@ -184,12 +184,18 @@ impl StorageCache {
         let cell = self.containers.lock().await.entry(key).or_default().clone();
         cell.get_or_try_init(|| async {
             let account = self.of(client, lab).await?;
-            let url = account.container_to_create(container, time::Duration::hours(1))?;
+            let url = account.container_to_create(container, SHORT_SAS)?;
             blob::create_container(&url).await
         })
         .await
         .map(|_| ())
     }
+}
+
+/// The lifetime of a SAS that serves a copy limited by `timeout`: the copy's own time, and a
+/// few minutes for the clocks of the two services to differ, not hours more.
+fn sas_lifetime(timeout: Duration) -> time::Duration {
+    time::Duration::seconds(timeout.as_secs() as i64) + time::Duration::minutes(10)
 }
 
 /// Why an image stopped before it was done.
@@ -691,7 +697,7 @@ impl ImageBuild {
             .await
             .map_err(fail)?;
         let blob_name = self.vhd();
-        let ttl = time::Duration::seconds(settings.capture_timeout.as_secs() as i64 + 3600);
+        let ttl = sas_lifetime(settings.capture_timeout);
         self.read(Stage::Capturing, || {
             self.storage
                 .container(&client, &self.factory, CATALOGUE_CONTAINER)
@@ -706,7 +712,7 @@ impl ImageBuild {
             });
         }
         let target = account
-            .blob(CATALOGUE_CONTAINER, &blob_name, Access::Write, ttl)
+            .blob(CATALOGUE_CONTAINER, &blob_name, Access::Copy, ttl)
             .map_err(fail)?;
         let existing = self
             .read(Stage::Capturing, || blob::copy_state(&target))
@@ -1006,9 +1012,9 @@ impl ImageBuild {
             .await?;
         let account = self.read(stage, || self.storage.of(client, lab)).await?;
         let blob_name = self.vhd();
-        let ttl = time::Duration::seconds(settings.copy_timeout.as_secs() as i64 + 3600);
+        let ttl = sas_lifetime(settings.copy_timeout);
         let staging = account
-            .blob(STAGING_CONTAINER, &blob_name, Access::Write, ttl)
+            .blob(STAGING_CONTAINER, &blob_name, Access::Copy, ttl)
             .map_err(fail)?;
         // The copy's timeout starts when it may start: waiting for a turn is not its time.
         let _permit = self.copies.acquire().await;
@@ -1097,12 +1103,8 @@ impl ImageBuild {
             return;
         };
         let blob_name = self.vhd();
-        let Ok(staging) = account.blob(
-            STAGING_CONTAINER,
-            &blob_name,
-            Access::Write,
-            time::Duration::hours(1),
-        ) else {
+        let Ok(staging) = account.blob(STAGING_CONTAINER, &blob_name, Access::Delete, SHORT_SAS)
+        else {
             return;
         };
         match blob::delete(&staging).await {
@@ -1177,12 +1179,7 @@ impl ImageBuild {
             return;
         };
         let name = self.vhd();
-        let Ok(url) = account.blob(
-            CATALOGUE_CONTAINER,
-            &name,
-            Access::Write,
-            time::Duration::hours(1),
-        ) else {
+        let Ok(url) = account.blob(CATALOGUE_CONTAINER, &name, Access::Delete, SHORT_SAS) else {
             return;
         };
         if let Ok(Some((Some(copy), _))) = blob::copy_state(&url).await

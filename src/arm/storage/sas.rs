@@ -159,7 +159,6 @@ impl SasSigner {
             &start,
             &expiry,
             self.protocols,
-            STORAGE_SERVICE_VERSION,
         );
         let signature = self.signature(&string_to_sign)?;
         let mut query = url::form_urlencoded::Serializer::new(String::new());
@@ -186,7 +185,6 @@ pub fn account_string_to_sign(
     start: &str,
     expiry: &str,
     protocols: &str,
-    version: &str,
 ) -> String {
     [
         account,
@@ -197,7 +195,7 @@ pub fn account_string_to_sign(
         expiry,
         "", // signed IP
         protocols,
-        version,
+        STORAGE_SERVICE_VERSION,
         "", // encryption scope
         "",
     ]

@@ -46,9 +46,13 @@ async fn the_emulators_blob_service_answers_the_same_calls_the_same_way() {
         resource_group: "rg-imagefactory".into(),
         name: "ImageFactory".into(),
     };
-    let account = imagefactory::factory::builder::steps::lab_storage(&client, &factory)
-        .await
-        .unwrap();
+    let account = imagefactory::factory::builder::steps::lab_storage(
+        &client,
+        &factory,
+        imagefactory::config::StorageAuth::Auto,
+    )
+    .await
+    .unwrap();
     let endpoint = account.public_url("x", "y");
     let endpoint = endpoint.trim_end_matches("x/y");
     let forged = BlobAccount::new(endpoint, account.name(), "a2V5").unwrap();

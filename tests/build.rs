@@ -682,6 +682,107 @@ async fn every_sas_a_build_signs_is_the_least_it_can_be() {
     }
 }
 
+/// Storage accounts of every lab of the sample world, by name.
+fn lab_accounts(bench: &Bench) -> Vec<String> {
+    bench.sim.with_world(|w| {
+        w.labs()
+            .filter_map(|(_, l)| {
+                let id = l.lab.properties.default_storage_account.as_deref()?;
+                Some(id.rsplit('/').next()?.to_ascii_lowercase())
+            })
+            .collect()
+    })
+}
+
+/// Accounts that forbid shared keys (`allowSharedKeyAccess: false`) refuse every key-signed
+/// SAS: the build reaches them with Entra ID (a bearer on each call, a user delegation SAS for
+/// copy sources), and the image lands where it would with keys.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_factory_whose_accounts_forbid_shared_keys_builds_and_distributes() {
+    let bench = Bench::new(common::fast(), "").await;
+    for account in lab_accounts(&bench) {
+        bench.sim.change_world(|w| {
+            w.storage.entry(account).or_default().forbid_shared_key = true;
+        });
+    }
+    let output = bench.run(&["build", "win2022/base", "--json"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    assert_eq!(
+        state.images[0].stage,
+        Stage::Done,
+        "{:?}",
+        state.images[0].error
+    );
+    let labs: BTreeSet<String> = bench
+        .images_of(state.run.as_str())
+        .into_iter()
+        .map(|(lab, _)| lab)
+        .collect();
+    assert_eq!(
+        labs,
+        BTreeSet::from([
+            "Dev-WestEurope".to_string(),
+            "Eng-WestEurope".to_string(),
+            "QA-WestEurope".to_string()
+        ])
+    );
+    bench.nothing_left_behind();
+
+    // Asked to use keys there, the build says why it cannot and what to set.
+    let keys = Bench::new(common::fast(), "\n[build]\nstorage_auth = \"keys\"\n").await;
+    for account in lab_accounts(&keys) {
+        keys.sim.change_world(|w| {
+            w.storage.entry(account).or_default().forbid_shared_key = true;
+        });
+    }
+    let output = keys.run(&["build", "win2022/base"]).await;
+    assert_ne!(output.status.code(), Some(0), "{}", text(&output));
+    let error = keys.run_state().images[0].error.clone().unwrap();
+    assert!(
+        error.message.contains("forbids shared keys") && error.message.contains("storage_auth"),
+        "{error:?}"
+    );
+    keys.nothing_left_behind();
+}
+
+/// Without the data role on a lab's account, Entra ID calls are refused: that lab fails with
+/// the role to grant, and the others still get the image.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lab_account_without_the_data_role_names_the_role_to_grant() {
+    let bench = Bench::new(common::fast(), "\n[build]\nstorage_auth = \"entra\"\n").await;
+    bench.sim.change_world(|w| {
+        w.storage
+            .entry("aqawesteurope".into())
+            .or_default()
+            .deny_data_access = true;
+    });
+    let output = bench.run(&["build", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    let qa = state.images[0]
+        .targets
+        .iter()
+        .find(|t| t.lab.ends_with("QA-WestEurope"))
+        .unwrap();
+    let Some(journal::TargetOutcome::Failed { error }) = &qa.outcome else {
+        panic!("{qa:?}")
+    };
+    assert!(
+        error.message.contains("Storage Blob Data Contributor"),
+        "{error:?}"
+    );
+    let labs: BTreeSet<String> = bench
+        .images_of(state.run.as_str())
+        .into_iter()
+        .map(|(lab, _)| lab)
+        .collect();
+    assert_eq!(
+        labs,
+        BTreeSet::from(["Dev-WestEurope".to_string(), "Eng-WestEurope".to_string()])
+    );
+}
+
 /// A Generation 2 base cannot go the VHD way (a custom image from a VHD carries no generation
 /// and would not boot): asked for by name, the plan says why and creates nothing.
 #[tokio::test(flavor = "multi_thread")]

@@ -7,8 +7,8 @@ use std::time::Duration;
 use imagefactory::arm::AuthMode;
 use imagefactory::config::{
     self, ArtifactRef, AzureSettings, BaseImage, BuildSettings, Defaults, FactoryConfig,
-    ImageDefinition, ImagePath, LabRef, OsType, RetentionOverride, RetentionPolicy, StorageType,
-    TargetLab, write,
+    ImageDefinition, ImagePath, LabRef, OsType, RetentionOverride, RetentionPolicy, StorageAuth,
+    StorageType, TargetLab, write,
 };
 use proptest::prelude::*;
 
@@ -128,9 +128,14 @@ fn build_settings() -> impl Strategy<Value = BuildSettings> {
                 Just(StorageType::StandardSsd),
                 Just(StorageType::Premium)
             ],
+            prop_oneof![
+                Just(StorageAuth::Auto),
+                Just(StorageAuth::Entra),
+                Just(StorageAuth::Keys)
+            ],
         )
             .prop_map(
-                |(max_copies, keep_failed_vms, t, storage_type)| BuildSettings {
+                |(max_copies, keep_failed_vms, t, storage_type, storage_auth)| BuildSettings {
                     max_copies,
                     keep_failed_vms,
                     vm_timeout: t[0],
@@ -140,6 +145,7 @@ fn build_settings() -> impl Strategy<Value = BuildSettings> {
                     image_timeout: t[4],
                     cleanup_timeout: t[5],
                     storage_type,
+                    storage_auth,
                 }
             ),
     ]

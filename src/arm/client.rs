@@ -106,6 +106,11 @@ impl ArmClient {
         }
     }
 
+    /// A token of this client's credential for another service's `scope` (Azure Storage's).
+    pub async fn token_for(&self, scope: &str) -> Result<String, ArmError> {
+        self.inner.tokens.token(scope).await
+    }
+
     /// A `reqwest` client suitable for ARM and for the credential.
     pub fn http_client() -> Result<reqwest::Client, ArmError> {
         reqwest::Client::builder()

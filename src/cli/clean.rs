@@ -193,7 +193,7 @@ async fn read_blobs(client: &ArmClient, config: &FactoryConfig) -> Vec<BlobSeen>
     );
     let reads = places.iter().map(|(lab, place, container)| async move {
         let listed = async {
-            let account = steps::lab_storage(client, lab).await?;
+            let account = steps::lab_storage(client, lab, config.build.storage_auth).await?;
             let url = account.container(container, Access::List, crate::arm::storage::SHORT_SAS)?;
             blob::list(&url, None).await
         }
@@ -263,7 +263,9 @@ async fn remove(client: &ArmClient, config: &FactoryConfig, item: &Item) -> Resu
                 BlobPlace::Catalogue => CATALOGUE_CONTAINER,
                 BlobPlace::Staging => STAGING_CONTAINER,
             };
-            let account = steps::lab_storage(client, &lab_ref).await.map_err(text)?;
+            let account = steps::lab_storage(client, &lab_ref, config.build.storage_auth)
+                .await
+                .map_err(text)?;
             let url = account
                 .blob(
                     container,

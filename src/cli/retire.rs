@@ -512,7 +512,7 @@ async fn catalogue_trims(
     if client.read_only() {
         return Vec::new();
     }
-    let entries = match catalogue::read(client, &config.factory).await {
+    let entries = match catalogue::read(client, &config.factory, config.build.storage_auth).await {
         Ok(entries) => entries,
         Err(e) => {
             report_warning(&format!(
@@ -576,7 +576,8 @@ async fn apply_trims<'a>(
     if removals.is_empty() {
         return Vec::new();
     }
-    let account = match steps::lab_storage(client, &config.factory).await {
+    let account = match steps::lab_storage(client, &config.factory, config.build.storage_auth).await
+    {
         Ok(a) => a,
         Err(e) => {
             report_error(&format!("cannot reach the catalogue: {e}"));

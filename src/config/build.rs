@@ -31,6 +31,32 @@ pub struct BuildSettings {
     pub cleanup_timeout: Duration,
     /// The build VM's OS disk, unless a definition says otherwise.
     pub storage_type: StorageType,
+    /// How blob calls to the factory's and labs' storage accounts are authorized.
+    pub storage_auth: StorageAuth,
+}
+
+/// `[build] storage_auth`: how the blob calls of a build are authorized.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StorageAuth {
+    /// Entra ID where the account forbids shared keys (`allowSharedKeyAccess: false`), a key
+    /// SAS elsewhere.
+    #[default]
+    Auto,
+    /// Always Entra ID: a bearer token on every call and user delegation SAS for copy sources.
+    /// The identity needs Storage Blob Data Contributor on every account.
+    Entra,
+    /// Always a SAS signed with a key from `listKeys`.
+    Keys,
+}
+
+impl StorageAuth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageAuth::Auto => "auto",
+            StorageAuth::Entra => "entra",
+            StorageAuth::Keys => "keys",
+        }
+    }
 }
 
 /// A lab VM's disk type (`storageType`, the spec's `StorageType`). The default is `Standard`,
@@ -118,6 +144,7 @@ impl Default for BuildSettings {
             image_timeout: Duration::from_secs(3600),
             cleanup_timeout: Duration::from_secs(3600),
             storage_type: StorageType::Standard,
+            storage_auth: StorageAuth::Auto,
         }
     }
 }
@@ -135,6 +162,7 @@ pub(super) struct BuildFile {
     image_timeout: Option<Spanned<String>>,
     cleanup_timeout: Option<Spanned<String>>,
     storage_type: Option<Spanned<String>>,
+    storage_auth: Option<Spanned<String>>,
 }
 
 type At<'a> = dyn Fn(std::ops::Range<usize>, String) -> ConfigError + 'a;
@@ -184,6 +212,21 @@ pub(super) fn settings(file: Option<BuildFile>, at: &At) -> Result<BuildSettings
         storage_type: match &file.storage_type {
             None => defaults.storage_type,
             Some(v) => StorageType::field(v, at)?,
+        },
+        storage_auth: match &file.storage_auth {
+            None => defaults.storage_auth,
+            Some(v) => [StorageAuth::Auto, StorageAuth::Entra, StorageAuth::Keys]
+                .into_iter()
+                .find(|a| a.as_str().eq_ignore_ascii_case(v.get_ref().trim()))
+                .ok_or_else(|| {
+                    at(
+                        v.span(),
+                        format!(
+                            "storage_auth `{}` is not a way to reach storage; expected \"auto\", \"entra\" or \"keys\"",
+                            v.get_ref()
+                        ),
+                    )
+                })?,
         },
     })
 }

@@ -18,7 +18,7 @@ use toml::Spanned;
 
 use crate::arm::AuthMode;
 
-pub use build::{BuildSettings, StorageType, premium_capable};
+pub use build::{BuildSettings, StorageAuth, StorageType, premium_capable};
 pub use errors::ConfigError;
 pub use image::{ArtifactRef, BaseImage, ImageDefinition, OsType, parse as parse_definition};
 pub use image_path::ImagePath;

@@ -262,6 +262,7 @@ fn build(b: &BuildSettings) -> Option<BuildOut> {
         image_timeout: differs(b.image_timeout, d.image_timeout),
         cleanup_timeout: differs(b.cleanup_timeout, d.cleanup_timeout),
         storage_type: (b.storage_type != d.storage_type).then_some(b.storage_type.as_str()),
+        storage_auth: (b.storage_auth != d.storage_auth).then_some(b.storage_auth.as_str()),
     };
     (b != &d).then_some(out)
 }
@@ -334,6 +335,8 @@ struct BuildOut {
     cleanup_timeout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     storage_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_auth: Option<&'static str>,
 }
 
 #[derive(Serialize)]

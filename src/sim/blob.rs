@@ -25,14 +25,14 @@ const COPY_SECS: f64 = 180.0;
 const STALL_AT: f64 = 0.37;
 
 /// A storage error: status, `x-ms-error-code` and an XML body, as the service sends them.
-struct StorageFault {
+pub(super) struct StorageFault {
     status: StatusCode,
     code: &'static str,
-    message: String,
+    pub(super) message: String,
 }
 
 impl StorageFault {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         StorageFault {
             status,
             code,
@@ -40,7 +40,7 @@ impl StorageFault {
         }
     }
 
-    fn auth(detail: impl Into<String>) -> Self {
+    pub(super) fn auth(detail: impl Into<String>) -> Self {
         StorageFault::new(
             StatusCode::FORBIDDEN,
             "AuthenticationFailed",
@@ -70,7 +70,9 @@ impl From<StorageFault> for Response {
 
 /// What a request asks of the service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(super) enum Op {
+    /// Get User Delegation Key, at the account.
+    DelegationKey,
     CreateContainer,
     List,
     Copy,
@@ -83,8 +85,10 @@ enum Op {
 
 impl Op {
     /// The SAS permission letters, any of which allows the operation.
-    fn needs(self) -> &'static str {
+    pub(super) fn needs(self) -> &'static str {
         match self {
+            // Only a bearer token may ask for a key: no SAS letter allows it.
+            Op::DelegationKey => "",
             Op::CreateContainer => "cw",
             Op::List => "l",
             Op::Copy | Op::Upload | Op::Abort => "cw",
@@ -101,8 +105,9 @@ pub(super) fn handle(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Response {
-    match answer(state, method, path, query, headers) {
+    match answer(state, method, path, query, headers, body) {
         Ok(response) => response,
         Err(fault) => fault.into(),
     }
@@ -114,6 +119,7 @@ fn answer(
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
+    body: &[u8],
 ) -> Result<Response, StorageFault> {
     let parts = blob_path(path);
     let params: BTreeMap<String, String> =
@@ -129,6 +135,11 @@ fn answer(
     let restype = params.get("restype").map(String::as_str);
     let comp = params.get("comp").map(String::as_str);
     let op = match (method.clone(), blob.is_some(), restype, comp) {
+        (Method::POST, false, Some("service"), Some("userdelegationkey"))
+            if container.is_empty() =>
+        {
+            Op::DelegationKey
+        }
         (Method::PUT, false, Some("container"), None) => Op::CreateContainer,
         (Method::GET, false, Some("container"), Some("list")) => Op::List,
         (Method::PUT, true, _, Some("copy")) => Op::Abort,
@@ -154,9 +165,23 @@ fn answer(
             format!("The storage account {account} does not exist."),
         ));
     }
-    authorize(&world, &account, &container, blob.as_deref(), &params, op)?;
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    match authorization {
+        Some(bearer) if account != DISK_EXPORT_ACCOUNT => {
+            super::blob_auth::bearer(state, &world, &account, bearer)?
+        }
+        _ if op == Op::DelegationKey => {
+            return Err(StorageFault::new(
+                StatusCode::FORBIDDEN,
+                "AuthenticationFailed",
+                "Only a bearer token from Entra ID may get a user delegation key.",
+            ));
+        }
+        _ => super::blob_auth::by_sas(&world, &account, &container, blob.as_deref(), &params, op)?,
+    }
     let now = Instant::now();
     match op {
+        Op::DelegationKey => super::blob_auth::delegation_key(state, &account, body),
         Op::CreateContainer => {
             let store = world.storage.entry(account).or_default();
             if store.containers.contains_key(&container) {
@@ -304,7 +329,7 @@ fn answer(
 /// Checks the request's SAS against the account's keys, its time window, its permissions and
 /// its scope: a service SAS for what is inside a container, an account SAS for that and for
 /// creating containers (which a service SAS cannot do).
-fn authorize(
+pub(super) fn authorize(
     world: &World,
     account: &str,
     container: &str,
@@ -501,7 +526,7 @@ fn resolve_source(
         _ => return Err(cannot("the source names no blob")),
     };
     let params: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
-    authorize(
+    super::blob_auth::by_sas(
         world,
         &account,
         &container,

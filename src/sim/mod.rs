@@ -5,6 +5,7 @@
 
 mod auth;
 mod blob;
+mod blob_auth;
 mod compute;
 mod custom_images;
 mod delay;

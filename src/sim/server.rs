@@ -71,6 +71,7 @@ async fn answer(state: &Arc<SimState>, request: Request) -> Response {
             &path,
             query.as_deref(),
             &parts.headers,
+            &bytes,
         )
     } else {
         arm(&state, &parts, &path, query.as_deref(), &bytes).await
@@ -300,13 +301,13 @@ fn identity(state: &SimState, headers: &axum::http::HeaderMap, query: Option<&st
             &serde_json::json!({"statusCode": 400, "message": "api-version is required."}),
         );
     }
-    if !state.tokens.accepts_audience(&resource) {
+    let Some(audience) = state.tokens.audience_of(&resource) else {
         return json(
             StatusCode::BAD_REQUEST,
             &serde_json::json!({"statusCode": 400, "message": format!("No audience {resource} is served here; ask for {}", state.base)}),
         );
-    }
-    let (token, expires_on) = state.tokens.issue();
+    };
+    let (token, expires_on) = state.tokens.issue_for(&audience);
     json(
         StatusCode::OK,
         &serde_json::json!({

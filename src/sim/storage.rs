@@ -93,6 +93,12 @@ pub(super) fn dispatch(
                         blob: Some(blob_endpoint(&state.base, name)),
                     },
                     provisioning_state: Some("Succeeded".into()),
+                    allow_shared_key_access: Some(
+                        !world
+                            .storage
+                            .get(&name.to_ascii_lowercase())
+                            .is_some_and(|s| s.forbid_shared_key),
+                    ),
                 },
             },
         )),

@@ -4,40 +4,56 @@
 //! `Debug` name the blob without its query.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use azure_core::error::ErrorKind;
 use azure_storage_blob::models::{
     BlobClientGetPropertiesResultHeaders, BlobClientStartCopyFromUrlOptions,
     BlobContainerClientListBlobsOptions, CopyStatus as WireCopyStatus, ListBlobsIncludeItem,
 };
-use azure_storage_blob::{BlobClient, BlobContainerClient};
+use azure_storage_blob::{
+    BlobClient, BlobClientOptions, BlobContainerClient, BlobContainerClientOptions,
+};
 use futures::StreamExt;
 use time::{Duration, OffsetDateTime};
 use url::Url;
 
+use super::entra::{BearerPolicy, EntraAccount};
 use super::sas::{Access, SasSigner, Scope};
-use crate::arm::ArmError;
+use crate::arm::{ArmClient, ArmError};
 
-/// A URL that carries a SAS: a secret. Shows as the URL without its query.
+/// A blob or container URL and what authorizes calls to it: a SAS in its query (a secret),
+/// or a bearer token that each call asks for. Shows as the URL without its query.
 #[derive(Clone)]
-pub struct SasUrl(Url);
+pub struct SasUrl {
+    url: Url,
+    bearer: Option<BearerPolicy>,
+}
 
 impl SasUrl {
     /// Wraps a URL that carries (or may carry) a SAS.
     pub fn new(url: Url) -> Self {
-        SasUrl(url)
+        SasUrl { url, bearer: None }
     }
 
     /// The URL without its query: safe to show, log and keep.
     pub fn public(&self) -> String {
-        let mut url = self.0.clone();
+        let mut url = self.url.clone();
         url.set_query(None);
         url.to_string()
     }
 
     /// The full URL, SAS included: only for the request that uses it.
     pub fn expose(&self) -> &Url {
-        &self.0
+        &self.url
+    }
+
+    /// Client options that authorize calls to it (a bearer on each, when it has no SAS).
+    fn options(&self) -> azure_core::http::ClientOptions {
+        self.bearer
+            .as_ref()
+            .map(super::entra::options_with)
+            .unwrap_or_default()
     }
 }
 
@@ -47,34 +63,105 @@ impl std::fmt::Debug for SasUrl {
     }
 }
 
-/// A storage account's blob endpoint and a signer for it.
+/// A storage account's blob endpoint and how calls to it are authorized.
 #[derive(Debug, Clone)]
 pub struct BlobAccount {
     endpoint: Url,
-    signer: SasSigner,
+    name: String,
+    auth: Auth,
+}
+
+/// How calls to an account are authorized: a SAS signed with one of its keys, or Entra ID.
+#[derive(Clone)]
+enum Auth {
+    Key(SasSigner),
+    Entra(Arc<EntraAccount>),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Key(signer) => write!(f, "Key({signer:?})"),
+            Auth::Entra(_) => f.write_str("Entra"),
+        }
+    }
 }
 
 impl BlobAccount {
     /// `endpoint` is the account's `primaryEndpoints.blob`; `key` one of its keys.
     pub fn new(endpoint: &str, account: &str, key: &str) -> Result<Self, ArmError> {
-        let mut endpoint = Url::parse(endpoint).map_err(|e| {
-            ArmError::Usage(format!(
-                "storage account {account}: its blob endpoint {endpoint} is not a URL ({e})"
-            ))
-        })?;
-        if !endpoint.path().ends_with('/') {
-            endpoint.set_path(&format!("{}/", endpoint.path()));
-        }
+        let endpoint = base_url(endpoint, account)?;
         let protocols = super::sas::protocols(&endpoint);
         Ok(BlobAccount {
             endpoint,
-            signer: SasSigner::new(account, key, protocols),
+            name: account.to_string(),
+            auth: Auth::Key(SasSigner::new(account, key, protocols)),
+        })
+    }
+
+    /// The account reached with Entra ID: `client`'s credential gives the storage tokens.
+    pub fn entra(endpoint: &str, account: &str, client: ArmClient) -> Result<Self, ArmError> {
+        let endpoint = base_url(endpoint, account)?;
+        Ok(BlobAccount {
+            auth: Auth::Entra(Arc::new(EntraAccount::new(
+                client,
+                account,
+                endpoint.clone(),
+            ))),
+            endpoint,
+            name: account.to_string(),
         })
     }
 
     /// The account's name.
     pub fn name(&self) -> &str {
-        self.signer.account()
+        &self.name
+    }
+
+    /// Whether calls go with Entra ID (else with a key's SAS).
+    pub fn is_entra(&self) -> bool {
+        matches!(self.auth, Auth::Entra(_))
+    }
+
+    /// A URL that a call to it may use: with a SAS signed here (`sign`), or with the bearer.
+    fn authorized(
+        &self,
+        container: &str,
+        blob: Option<&str>,
+        sign: impl FnOnce(&SasSigner) -> Result<String, ArmError>,
+    ) -> Result<SasUrl, ArmError> {
+        let mut url = self.url(container, blob);
+        match &self.auth {
+            Auth::Key(signer) => {
+                url.set_query(Some(&sign(signer)?));
+                Ok(SasUrl::new(url))
+            }
+            Auth::Entra(entra) => Ok(SasUrl {
+                url,
+                bearer: Some(entra.bearer.clone()),
+            }),
+        }
+    }
+
+    /// The blob's URL for a copy's source, which the destination's service reads: a SAS that
+    /// reads it for `ttl` (a user delegation SAS with Entra ID).
+    pub async fn copy_source(
+        &self,
+        container: &str,
+        blob: &str,
+        ttl: Duration,
+    ) -> Result<SasUrl, ArmError> {
+        match &self.auth {
+            Auth::Key(_) => self.blob(container, blob, Access::Read, ttl),
+            Auth::Entra(entra) => {
+                let sas = entra
+                    .read_sas(container, blob, OffsetDateTime::now_utc() + ttl)
+                    .await?;
+                let mut url = self.url(container, Some(blob));
+                url.set_query(Some(&sas));
+                Ok(SasUrl::new(url))
+            }
+        }
     }
 
     /// The blob's URL without a SAS (what metadata and the journal keep).
@@ -90,25 +177,21 @@ impl BlobAccount {
         access: Access,
         ttl: Duration,
     ) -> Result<SasUrl, ArmError> {
-        let sas = self.signer.sign(
-            Scope::Blob(container, blob),
-            access,
-            OffsetDateTime::now_utc(),
-            ttl,
-        )?;
-        let mut url = self.url(container, Some(blob));
-        url.set_query(Some(&sas));
-        Ok(SasUrl(url))
+        self.authorized(container, Some(blob), |signer| {
+            signer.sign(
+                Scope::Blob(container, blob),
+                access,
+                OffsetDateTime::now_utc(),
+                ttl,
+            )
+        })
     }
 
     /// The container's URL with an account SAS that may create it.
     pub fn container_to_create(&self, container: &str, ttl: Duration) -> Result<SasUrl, ArmError> {
-        let sas = self
-            .signer
-            .sign_for_containers(OffsetDateTime::now_utc(), ttl)?;
-        let mut url = self.url(container, None);
-        url.set_query(Some(&sas));
-        Ok(SasUrl(url))
+        self.authorized(container, None, |signer| {
+            signer.sign_for_containers(OffsetDateTime::now_utc(), ttl)
+        })
     }
 
     /// The container's URL with a SAS allowing `access` for `ttl`.
@@ -118,15 +201,14 @@ impl BlobAccount {
         access: Access,
         ttl: Duration,
     ) -> Result<SasUrl, ArmError> {
-        let sas = self.signer.sign(
-            Scope::Container(container),
-            access,
-            OffsetDateTime::now_utc(),
-            ttl,
-        )?;
-        let mut url = self.url(container, None);
-        url.set_query(Some(&sas));
-        Ok(SasUrl(url))
+        self.authorized(container, None, |signer| {
+            signer.sign(
+                Scope::Container(container),
+                access,
+                OffsetDateTime::now_utc(),
+                ttl,
+            )
+        })
     }
 
     fn url(&self, container: &str, blob: Option<&str>) -> Url {
@@ -139,6 +221,19 @@ impl BlobAccount {
         }
         url
     }
+}
+
+/// An account's blob endpoint as a base URL (ending in `/`).
+fn base_url(endpoint: &str, account: &str) -> Result<Url, ArmError> {
+    let mut url = Url::parse(endpoint).map_err(|e| {
+        ArmError::Usage(format!(
+            "storage account {account}: its blob endpoint {endpoint} is not a URL ({e})"
+        ))
+    })?;
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    Ok(url)
 }
 
 /// Where a server-side copy stands.
@@ -188,8 +283,8 @@ pub struct BlobEntry {
 /// Creates the container if it is not there. `container` carries an account SAS
 /// (`BlobAccount::container_to_create`): a service SAS cannot create its own container.
 pub async fn create_container(container: &SasUrl) -> Result<(), ArmError> {
-    let client = BlobContainerClient::new(container.expose().clone(), None, None)
-        .map_err(|e| storage_error("create container", container, e))?;
+    let client =
+        container_client(container).map_err(|e| storage_error("create container", container, e))?;
     match client.create(None).await {
         Ok(_) => Ok(()),
         Err(e) if e.http_status().map(u16::from) == Some(409) => Ok(()),
@@ -241,8 +336,8 @@ pub async fn copy_state(
 
 /// The blobs in `container` whose names start with `prefix`, with metadata and copy state.
 pub async fn list(container: &SasUrl, prefix: Option<&str>) -> Result<Vec<BlobEntry>, ArmError> {
-    let client = BlobContainerClient::new(container.expose().clone(), None, None)
-        .map_err(|e| storage_error("list blobs", container, e))?;
+    let client =
+        container_client(container).map_err(|e| storage_error("list blobs", container, e))?;
     let options = BlobContainerClientListBlobsOptions {
         include: Some(vec![
             ListBlobsIncludeItem::Metadata,
@@ -309,7 +404,20 @@ pub async fn abort_copy(blob: &SasUrl, copy_id: &str) -> Result<(), ArmError> {
 }
 
 fn blob_client(op: &str, blob: &SasUrl) -> Result<BlobClient, ArmError> {
-    BlobClient::new(blob.expose().clone(), None, None).map_err(|e| storage_error(op, blob, e))
+    let options = BlobClientOptions {
+        client_options: blob.options(),
+        ..Default::default()
+    };
+    BlobClient::new(blob.expose().clone(), None, Some(options))
+        .map_err(|e| storage_error(op, blob, e))
+}
+
+fn container_client(container: &SasUrl) -> azure_core::Result<BlobContainerClient> {
+    let options = BlobContainerClientOptions {
+        client_options: container.options(),
+        ..Default::default()
+    };
+    BlobContainerClient::new(container.expose().clone(), None, Some(options))
 }
 
 fn copy_from_wire(
@@ -342,11 +450,18 @@ fn storage_error(op: &str, url: &SasUrl, e: azure_core::Error) -> ArmError {
         } => (Some(u16::from(*status)), error_code.clone()),
         _ => (None, None),
     };
+    let code = code.unwrap_or_default();
+    let mut message = crate::arm::redact::redact(&e.to_string());
+    if url.bearer.is_some() && code == "AuthorizationPermissionMismatch" {
+        message.push_str(
+            "; with Entra ID the identity needs the Storage Blob Data Contributor role on the storage account",
+        );
+    }
     ArmError::Storage {
         op: op.to_string(),
         blob: url.public(),
         status,
-        code: code.unwrap_or_default(),
-        message: crate::arm::redact::redact(&e.to_string()),
+        code,
+        message,
     }
 }

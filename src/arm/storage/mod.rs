@@ -2,6 +2,7 @@
 //! a build makes (through the official `azure_storage_blob` client).
 
 pub mod blob;
+pub mod entra;
 pub mod sas;
 
 pub use blob::{BlobAccount, BlobEntry, CopyState, CopyStatus, SasUrl};

@@ -27,6 +27,10 @@ pub struct StorageAccountProperties {
     pub primary_endpoints: Endpoints,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provisioning_state: Option<String>,
+    /// `false` when the account refuses every request signed with a key (SAS included); absent
+    /// means allowed, as on accounts made before the property existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_shared_key_access: Option<bool>,
 }
 
 /// `Endpoints`, abridged: the blob endpoint, with its trailing slash.

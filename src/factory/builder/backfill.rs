@@ -141,7 +141,7 @@ pub async fn plan_run(
         ));
     };
     let location = factory.location.clone();
-    let catalogue = super::catalogue::read(client, &config.factory)
+    let catalogue = super::catalogue::read(client, &config.factory, config.build.storage_auth)
         .await
         .map_err(|e| format!("cannot read the catalogue: {e}"))?
         .into_iter()

@@ -53,8 +53,9 @@ fn decode(value: &str) -> String {
 pub async fn read(
     client: &ArmClient,
     factory: &LabRef,
+    auth: crate::config::StorageAuth,
 ) -> Result<Vec<(String, CatalogueEntry)>, ArmError> {
-    let account = steps::lab_storage(client, factory).await?;
+    let account = steps::lab_storage(client, factory, auth).await?;
     let container = account.container(
         CATALOGUE_CONTAINER,
         Access::List,

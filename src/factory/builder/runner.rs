@@ -22,7 +22,7 @@ use super::plan::{BuildPlan, ImageJob, Target};
 use super::steps::{self, CATALOGUE_CONTAINER, STAGING_CONTAINER};
 use crate::arm::storage::{Access, BlobAccount, CopyStatus, SHORT_SAS, blob};
 use crate::arm::{ArmClient, ArmError, Begun, PendingOperation, Poll};
-use crate::config::{BuildSettings, LabRef};
+use crate::config::{BuildSettings, LabRef, StorageAuth};
 
 /// What a run needs: one value instead of wide argument lists.
 pub struct Context {
@@ -97,7 +97,10 @@ pub async fn run(
 ) -> RunOutcome {
     let copies = Arc::new(Semaphore::new(ctx.settings.max_copies.max(1)));
     let builds = Arc::new(Semaphore::new(plan.parallelism.max(1)));
-    let storage = Arc::new(StorageCache::default());
+    let storage = Arc::new(StorageCache {
+        auth: ctx.settings.storage_auth,
+        ..StorageCache::default()
+    });
     let subnet = Arc::new(tokio::sync::OnceCell::new());
     let mut tasks = Vec::new();
     for job in &plan.jobs {
@@ -160,6 +163,8 @@ pub async fn run(
 /// containers is made once.
 #[derive(Default)]
 struct StorageCache {
+    /// How the accounts are reached (`[build] storage_auth`).
+    auth: StorageAuth,
     accounts: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BlobAccount>>>>,
     containers: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>,
 }
@@ -168,7 +173,7 @@ impl StorageCache {
     async fn of(&self, client: &ArmClient, lab: &LabRef) -> Result<BlobAccount, ArmError> {
         let key = lab.id().to_ascii_lowercase();
         let cell = self.accounts.lock().await.entry(key).or_default().clone();
-        cell.get_or_try_init(|| steps::lab_storage(client, lab))
+        cell.get_or_try_init(|| steps::lab_storage(client, lab, self.auth))
             .await
             .cloned()
     }
@@ -1032,7 +1037,8 @@ impl ImageBuild {
                     })
                     .await?;
                     let source = factory
-                        .blob(CATALOGUE_CONTAINER, &blob_name, Access::Read, ttl)
+                        .copy_source(CATALOGUE_CONTAINER, &blob_name, ttl)
+                        .await
                         .map_err(fail)?;
                     // Its own run's id: without metadata of its own the copy would take the
                     // catalogue's, and the janitor would take it for the capturing run's.

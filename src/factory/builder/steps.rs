@@ -16,7 +16,7 @@ use crate::arm::wire::{
     StorageAccountKeys, Tags,
 };
 use crate::arm::{ArmClient, ArmError, Begun, Write};
-use crate::config::{LabRef, OsType};
+use crate::config::{LabRef, OsType, StorageAuth};
 use crate::factory::tags;
 
 /// The container in the factory lab's storage account that holds captured VHDs: the
@@ -227,9 +227,14 @@ pub async fn revoke_access(client: &ArmClient, disk: &str) -> Result<Begun, ArmE
         .await
 }
 
-/// The lab's default storage account, reached through its own blob endpoint and signed for
-/// with its first key.
-pub async fn lab_storage(client: &ArmClient, lab: &LabRef) -> Result<BlobAccount, ArmError> {
+/// The lab's default storage account, reached through its own blob endpoint: with Entra ID
+/// where `auth` asks for it or the account forbids shared keys (`allowSharedKeyAccess: false`),
+/// else with a SAS signed with its first full key from `listKeys`.
+pub async fn lab_storage(
+    client: &ArmClient,
+    lab: &LabRef,
+    auth: StorageAuth,
+) -> Result<BlobAccount, ArmError> {
     let found: Lab = client.get(&lab.id(), DTL_API_VERSION).await?;
     let account_id = found
         .properties
@@ -247,6 +252,21 @@ pub async fn lab_storage(client: &ArmClient, lab: &LabRef) -> Result<BlobAccount
             resource: account_id.clone(),
             reason: "the storage account has no blob endpoint".into(),
         })?;
+    let name = account_id.rsplit('/').next().unwrap_or_default();
+    let keys_allowed = account.properties.allow_shared_key_access != Some(false);
+    match auth {
+        StorageAuth::Entra => return BlobAccount::entra(&endpoint, name, client.clone()),
+        StorageAuth::Auto if !keys_allowed => {
+            return BlobAccount::entra(&endpoint, name, client.clone());
+        }
+        StorageAuth::Keys if !keys_allowed => {
+            return Err(ArmError::Usage(format!(
+                "storage account {name} (of lab {}) forbids shared keys (allowSharedKeyAccess is false), and [build] storage_auth = \"keys\": set it to \"auto\" or \"entra\", and give the identity Storage Blob Data Contributor on the account",
+                lab.name
+            )));
+        }
+        _ => {}
+    }
     let keys = client
         .post::<()>(&format!("{account_id}/listKeys"), STORAGE_API_VERSION, None)
         .await?;
@@ -263,7 +283,6 @@ pub async fn lab_storage(client: &ArmClient, lab: &LabRef) -> Result<BlobAccount
             resource: account_id.clone(),
             reason: "the storage account has no keys".into(),
         })?;
-    let name = account_id.rsplit('/').next().unwrap_or_default();
     BlobAccount::new(&endpoint, name, &key.value)
 }
 

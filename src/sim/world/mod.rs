@@ -80,6 +80,11 @@ pub struct World {
 #[derive(Debug, Clone, Default)]
 pub struct StorageAccount {
     pub containers: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Blob>>,
+    /// `allowSharedKeyAccess: false`: every key-signed SAS is refused (often set by Azure
+    /// Policy); Entra ID is the only way in.
+    pub forbid_shared_key: bool,
+    /// The principal holds no data role (Storage Blob Data Contributor) on the account.
+    pub deny_data_access: bool,
 }
 
 /// A blob, and the copy that made it.

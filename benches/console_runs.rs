@@ -66,6 +66,7 @@ fn journal(run: &RunId, start: time::OffsetDateTime, pid: u32, ended: bool) -> V
                     targets: (0..LABS).map(lab).collect(),
                     base_version: None,
                     generation: None,
+                    vhd: None,
                 })
                 .collect(),
             left_out: Vec::new(),

@@ -137,6 +137,21 @@ impl Bench {
         })
     }
 
+    /// Changes the factory lab's catalogue (its blobs by name), as another tool would.
+    fn with_catalogue<R>(
+        &self,
+        f: impl FnOnce(&mut std::collections::BTreeMap<String, imagefactory::sim::world::Blob>) -> R,
+    ) -> R {
+        self.sim.change_world(|w| {
+            f(w.storage
+                .entry("aimagefactory".into())
+                .or_default()
+                .containers
+                .entry("imagefactoryvhds".into())
+                .or_default())
+        })
+    }
+
     fn nothing_left_behind(&self) {
         assert_eq!(self.factory_vms(), [STANDING_VM], "no build VM is left");
         let staged: Vec<_> = self
@@ -1258,17 +1273,63 @@ async fn distribute_back_fills_a_lab_added_later_from_the_catalogue() {
     );
 }
 
+/// A migrating user's catalogue: the original factory's `SnapImagesFromVMs.ps1` left
+/// `<guid>.vhd` with a `<guid>.json` sidecar (`imageName`, `imagePath` with backslashes and
+/// `.json`, `description`, `osType`, `vhdFileName`, `timestamp`) and no blob metadata.
+/// `distribute` sees those images and back-fills a lab from them.
+#[tokio::test(flavor = "multi_thread")]
+async fn distribute_reads_the_original_factorys_catalogue_from_its_sidecars() {
+    let bench = Bench::new(common::fast(), "").await;
+    let guid = "7d3f2a10-5b6c-4e8f-9a01-23456789abcd";
+    let sidecar = serde_json::json!({
+        "imageName": "Win2016-Datacenter-legacy",
+        "imagePath": "Win2016\\Datacenter.json",
+        "description": "made by the original factory",
+        "osType": "Windows",
+        "vhdFileName": format!("{guid}.vhd"),
+        "timestamp": "11/20/2026 10:00:00 PM",
+    });
+    bench.with_catalogue(|container| {
+        let blob = |size: u64, content: Option<Vec<u8>>| imagefactory::sim::world::Blob {
+            size,
+            metadata: Default::default(),
+            created: time::OffsetDateTime::now_utc() - time::Duration::days(20),
+            copy: None,
+            content,
+        };
+        container.insert(format!("{guid}.vhd"), blob(127 << 30, None));
+        let bytes = sidecar.to_string().into_bytes();
+        container.insert(
+            format!("{guid}.json"),
+            blob(bytes.len() as u64, Some(bytes)),
+        );
+    });
+    let preview = bench.run(&["distribute", "--lab", "Dev-WestEurope"]).await;
+    let said = text(&preview);
+    assert!(said.contains("Win2016-Datacenter-legacy"), "{said}");
+    let output = bench
+        .run(&["distribute", "--yes", "--lab", "Dev-WestEurope"])
+        .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let image = bench.sim.with_world(|w| {
+        w.labs()
+            .find(|(_, l)| l.lab.name == "Dev-WestEurope")
+            .and_then(|(_, l)| {
+                l.images
+                    .iter()
+                    .find(|i| i.name == "Win2016-Datacenter-legacy")
+                    .cloned()
+            })
+    });
+    let image = image.expect("the legacy image reached the lab");
+    assert_eq!(image.tags.unwrap()["ImagePath"], "Win2016/Datacenter");
+    bench.nothing_left_behind();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn retire_trims_the_catalogue_to_keep_latest_per_path() {
     let bench = Bench::new(common::fast(), "").await;
-    bench.sim.change_world(|w| {
-        let container = w
-            .storage
-            .entry("aimagefactory".into())
-            .or_default()
-            .containers
-            .entry("imagefactoryvhds".into())
-            .or_default();
+    bench.with_catalogue(|container| {
         for (n, path) in [
             (1, "win2022/base"),
             (2, "win2022/base"),
@@ -1294,6 +1355,7 @@ async fn retire_trims_the_catalogue_to_keep_latest_per_path() {
                     .collect(),
                     created: time::OffsetDateTime::now_utc(),
                     copy: None,
+                    content: None,
                 },
             );
         }

@@ -121,6 +121,7 @@ fn journal(seed: u64) -> (Vec<Line>, Model, Vec<String>, Vec<String>) {
                     targets: labs.clone(),
                     base_version: None,
                     generation: None,
+                    vhd: None,
                 })
                 .collect(),
             left_out: vec!["path/9 → LabX: refused".into()],
@@ -463,6 +464,7 @@ fn started(images: &[(&str, &str)]) -> Line {
                     targets: Vec::new(),
                     base_version: None,
                     generation: None,
+                    vhd: None,
                 })
                 .collect(),
             left_out: Vec::new(),

@@ -250,6 +250,7 @@ fn answer(
                     size,
                     metadata,
                     created: OffsetDateTime::now_utc(),
+                    content: None,
                     copy: Some(BlobCopy {
                         id: id.clone(),
                         source: source_public,
@@ -289,6 +290,7 @@ fn answer(
                     metadata,
                     created: OffsetDateTime::now_utc(),
                     copy: None,
+                    content: Some(body.to_vec()),
                 },
             );
             Ok(status(StatusCode::CREATED))
@@ -310,7 +312,13 @@ fn answer(
         }
         Op::Properties => {
             let blob = find_blob(&mut world, &account, &container, blob.as_deref())?;
-            Ok(properties(blob, now))
+            let mut response = properties(blob, now);
+            if *method == Method::GET
+                && let Some(content) = &blob.content
+            {
+                response = with_content(response, content, headers);
+            }
+            Ok(response)
         }
         Op::Delete => {
             let blobs = world
@@ -613,6 +621,34 @@ fn copy_status(blob: &Blob, now: Instant) -> (&'static str, u64, Option<&'static
         _ if fraction >= 1.0 => ("success", blob.size, None),
         _ => ("pending", bytes(fraction), None),
     }
+}
+
+/// Get Blob of a blob whose bytes are kept: the whole of it, or the range `x-ms-range` (or
+/// `Range`) asks for, as `206 Partial Content` with its `Content-Range`.
+fn with_content(mut response: Response, content: &[u8], headers: &HeaderMap) -> Response {
+    let total = content.len();
+    let range = ["x-ms-range", "range"]
+        .iter()
+        .find_map(|h| headers.get(*h)?.to_str().ok()?.strip_prefix("bytes="))
+        .and_then(|r| {
+            let (from, to) = r.split_once('-')?;
+            let from: usize = from.trim().parse().ok()?;
+            let to: usize = to.trim().parse().unwrap_or(usize::MAX);
+            Some((from, to.min(total.saturating_sub(1))))
+        });
+    let (slice, partial) = match range {
+        Some((from, to)) if from <= to && from < total => (&content[from..=to], Some((from, to))),
+        _ => (content, None),
+    };
+    let h = response.headers_mut();
+    insert(h, "x-ms-blob-type", "BlockBlob");
+    insert(h, "content-length", &slice.len().to_string());
+    if let Some((from, to)) = partial {
+        insert(h, "content-range", &format!("bytes {from}-{to}/{total}"));
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+    }
+    *response.body_mut() = Body::from(slice.to_vec());
+    response
 }
 
 fn properties(blob: &Blob, now: Instant) -> Response {

@@ -55,6 +55,7 @@ fn planned(path: &str, image: &str, targets: &[&str]) -> PlannedImage {
         targets: targets.iter().map(|t| lab(t)).collect(),
         base_version: None,
         generation: None,
+        vhd: None,
     }
 }
 

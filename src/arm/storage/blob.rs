@@ -382,6 +382,22 @@ pub async fn list(container: &SasUrl, prefix: Option<&str>) -> Result<Vec<BlobEn
     Ok(found)
 }
 
+/// The bytes of a small blob (a JSON file); `None` when there is no such blob.
+pub async fn read_all(blob: &SasUrl) -> Result<Option<Vec<u8>>, ArmError> {
+    let client = blob_client("read", blob)?;
+    let response = match client.download(None).await {
+        Ok(r) => r,
+        Err(e) if e.http_status().map(u16::from) == Some(404) => return Ok(None),
+        Err(e) => return Err(storage_error("read", blob, e)),
+    };
+    let bytes = response
+        .body
+        .collect()
+        .await
+        .map_err(|e| storage_error("read", blob, e))?;
+    Ok(Some(bytes.to_vec()))
+}
+
 /// Deletes `blob`; `false` when it was not there.
 pub async fn delete(blob: &SasUrl) -> Result<bool, ArmError> {
     let client = blob_client("delete", blob)?;

@@ -116,6 +116,11 @@ fn job_of(config: &FactoryConfig, entry: &CatalogueEntry) -> ImageJob {
         }),
         artifacts: Vec::new(),
         image_name: entry.image_name.clone(),
+        vhd: if entry.blob.is_empty() {
+            format!("{}.vhd", entry.image_name)
+        } else {
+            entry.blob.clone()
+        },
         targets: Vec::new(),
         definition_hash: entry.definition_hash.clone(),
     }

@@ -22,9 +22,52 @@ pub struct CatalogueEntry {
     pub definition_hash: String,
     /// When it was captured (RFC 3339), which orders versions.
     pub created: String,
+    /// Its blob in the catalogue: `{image_name}.vhd` for ours, `<guid>.vhd` for the original
+    /// factory's.
+    pub blob: String,
+}
+
+/// The `<guid>.json` the original factory's `SnapImagesFromVMs.ps1` writes beside each
+/// `<guid>.vhd` in `imagefactoryvhds` (`Azure/azure-devtestlab`, `Scripts/ImageFactory/
+/// Scripts`): it leaves no blob metadata, so this is all it says of the image.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Sidecar {
+    image_name: String,
+    image_path: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    os_type: String,
 }
 
 impl CatalogueEntry {
+    /// The entry an original factory's sidecar describes. Its `timestamp` is PowerShell's
+    /// `ToString()` of a date, whose format follows the machine's culture: `created` (the VHD's
+    /// own creation time) orders versions instead.
+    pub fn from_sidecar(json: &[u8], created: &str) -> Option<CatalogueEntry> {
+        let text = String::from_utf8_lossy(json);
+        // PowerShell's Set-Content may write a byte order mark.
+        let sidecar: Sidecar = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
+        let path = ImagePath::new(&sidecar.image_path);
+        if path.is_empty() || sidecar.image_name.trim().is_empty() {
+            return None;
+        }
+        Some(CatalogueEntry {
+            path,
+            image_name: sidecar.image_name,
+            os: match sidecar.os_type.to_ascii_lowercase().as_str() {
+                "linux" => OsType::Linux,
+                _ => OsType::Windows,
+            },
+            description: sidecar.description,
+            run: String::new(),
+            definition_hash: String::new(),
+            created: created.to_string(),
+            blob: String::new(),
+        })
+    }
+
     /// The entry a catalogue blob's metadata describes, if it describes one.
     pub fn from_metadata(metadata: &BTreeMap<String, String>) -> Option<CatalogueEntry> {
         let get = |k: &str| metadata.get(k).map(|v| decode(v));
@@ -39,6 +82,7 @@ impl CatalogueEntry {
             run: get("runid").unwrap_or_default(),
             definition_hash: get("definitionhash").unwrap_or_default(),
             created: get("createdat").unwrap_or_default(),
+            blob: String::new(),
         })
     }
 }
@@ -61,16 +105,60 @@ pub async fn read(
         Access::List,
         crate::arm::storage::SHORT_SAS,
     )?;
-    Ok(blob::list(&container, None)
-        .await?
-        .into_iter()
-        .filter(|b| {
-            b.copy
-                .as_ref()
-                .is_none_or(|c| c.status == CopyStatus::Success)
-        })
-        .filter_map(|b| Some((b.name.clone(), CatalogueEntry::from_metadata(&b.metadata)?)))
-        .collect())
+    let listed = blob::list(&container, None).await?;
+    let names: std::collections::BTreeSet<&str> = listed.iter().map(|b| b.name.as_str()).collect();
+    let mut entries = Vec::new();
+    for b in &listed {
+        let complete = b
+            .copy
+            .as_ref()
+            .is_none_or(|c| c.status == CopyStatus::Success);
+        if !complete {
+            continue;
+        }
+        if let Some(entry) = CatalogueEntry::from_metadata(&b.metadata) {
+            entries.push((
+                b.name.clone(),
+                CatalogueEntry {
+                    blob: b.name.clone(),
+                    ..entry
+                },
+            ));
+            continue;
+        }
+        // The original factory's VHD: its description is in `<guid>.json` beside it.
+        let Some(stem) = b.name.strip_suffix(".vhd") else {
+            continue;
+        };
+        let sidecar = format!("{stem}.json");
+        if !names.contains(sidecar.as_str()) {
+            continue;
+        }
+        let url = account.blob(
+            CATALOGUE_CONTAINER,
+            &sidecar,
+            Access::Read,
+            crate::arm::storage::SHORT_SAS,
+        )?;
+        let created = b.created.map(crate::human::rfc3339).unwrap_or_default();
+        let Some(bytes) = blob::read_all(&url).await? else {
+            continue;
+        };
+        match CatalogueEntry::from_sidecar(&bytes, &created) {
+            Some(entry) => entries.push((
+                b.name.clone(),
+                CatalogueEntry {
+                    blob: b.name.clone(),
+                    ..entry
+                },
+            )),
+            None => tracing::warn!(
+                blob = sidecar,
+                "an original factory's sidecar that does not describe an image; left out"
+            ),
+        }
+    }
+    Ok(entries)
 }
 
 /// How many versions of `path` retention keeps (its definition's override, else the policy's).
@@ -131,4 +219,37 @@ pub fn trim(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod sidecar_tests {
+    use super::*;
+
+    #[test]
+    fn an_original_factorys_sidecar_describes_its_vhd() {
+        // As SnapImagesFromVMs.ps1 writes it: Windows paths, a .json suffix, a BOM.
+        let json = "\u{feff}{\"imageName\":\"Win2016-Datacenter-1120\",\"imagePath\":\"Win2016\\\\Datacenter.json\",\"description\":\"d\",\"osType\":\"Linux\",\"vhdFileName\":\"g.vhd\",\"timestamp\":\"20.11.2026 22:00:00\"}";
+        let entry = CatalogueEntry::from_sidecar(json.as_bytes(), "2026-11-20T22:00:00Z").unwrap();
+        assert_eq!(entry.path.as_str(), "Win2016/Datacenter");
+        assert_eq!(entry.image_name, "Win2016-Datacenter-1120");
+        assert_eq!(entry.os, OsType::Linux);
+        assert_eq!(entry.created, "2026-11-20T22:00:00Z");
+        assert!(entry.run.is_empty() && entry.definition_hash.is_empty());
+    }
+
+    #[test]
+    fn a_sidecar_without_a_name_or_path_describes_nothing() {
+        for json in [
+            r#"{"imageName":"","imagePath":"a/b"}"#,
+            r#"{"imageName":"x","imagePath":"\\"}"#,
+            r#"{"imagePath":"a/b"}"#,
+            "not json",
+        ] {
+            assert_eq!(
+                CatalogueEntry::from_sidecar(json.as_bytes(), ""),
+                None,
+                "{json}"
+            );
+        }
+    }
 }

@@ -130,6 +130,10 @@ pub struct PlannedImage {
     /// The base's Hyper-V generation, as Compute said it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<super::generation::Generation>,
+    /// The VHD's blob name, when it is not `{image_name}.vhd` (a back-fill from the original
+    /// factory's catalogue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vhd: Option<String>,
 }
 
 /// How a run ended.
@@ -251,6 +255,8 @@ pub struct ImageState {
     /// The exact base version built and its generation, when the plan read them.
     pub base_version: Option<String>,
     pub generation: Option<super::generation::Generation>,
+    /// The VHD's blob name, when it is not `{image_name}.vhd`.
+    pub vhd: Option<String>,
     pub stage: Stage,
     /// When it entered its stage.
     pub since: String,
@@ -328,6 +334,7 @@ impl RunState {
                     definition_hash: p.definition_hash.clone(),
                     base_version: p.base_version.clone(),
                     generation: p.generation,
+                    vhd: p.vhd.clone(),
                     stage: Stage::Queued,
                     since: line.at.clone(),
                     history: vec![(Stage::Queued, line.at.clone())],
@@ -694,6 +701,7 @@ mod tests {
                     definition_hash: "0123456789abcdef".into(),
                     base_version: None,
                     generation: None,
+                    vhd: None,
                     targets: vec!["lab".into()],
                 }],
                 left_out: vec!["p → lab: why".into()],

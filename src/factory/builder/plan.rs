@@ -211,6 +211,8 @@ pub struct ImageJob {
     /// In the order they are applied; the generalize artifact is last.
     pub artifacts: Vec<ArtifactRef>,
     pub image_name: String,
+    /// The VHD's blob name, in the catalogue and in each lab's staging container alike.
+    pub vhd: String,
     pub targets: Vec<Target>,
     /// What the definition asks for, hashed: an image carries it, so that a lab is up to date
     /// for a path when its newest image has the newest build's hash.
@@ -439,6 +441,7 @@ pub fn plan(
             base: base.clone(),
             base_facts,
             artifacts,
+            vhd: format!("{}.vhd", names::image_name(&run, path, &taken)),
             image_name: names::image_name(&run, path, &taken),
             targets,
             definition_hash: definition_hash(definition),

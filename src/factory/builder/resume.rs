@@ -58,6 +58,10 @@ pub fn plan_of(state: &RunState, config: &FactoryConfig) -> Result<BuildPlan, St
             }),
             artifacts,
             image_name: image.image_name.clone(),
+            vhd: image
+                .vhd
+                .clone()
+                .unwrap_or_else(|| format!("{}.vhd", image.image_name)),
             targets,
             definition_hash: image.definition_hash.clone(),
         });

@@ -83,6 +83,7 @@ pub fn planned(plan: &BuildPlan) -> Vec<PlannedImage> {
             targets: job.targets.iter().map(|t| t.lab.id()).collect(),
             base_version: job.base_facts.as_ref().map(|f| f.version.clone()),
             generation: job.base_facts.as_ref().map(|f| f.generation),
+            vhd: (job.vhd != format!("{}.vhd", job.image_name)).then(|| job.vhd.clone()),
         })
         .collect()
 }
@@ -236,7 +237,7 @@ struct ImageBuild {
 impl ImageBuild {
     /// The VHD's blob name, in the catalogue and in each lab's staging container alike.
     fn vhd(&self) -> String {
-        format!("{}.vhd", self.job.image_name)
+        self.job.vhd.clone()
     }
 
     /// How events name this image: its image name, unique within a run.

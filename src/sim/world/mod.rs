@@ -94,6 +94,9 @@ pub struct Blob {
     pub metadata: std::collections::BTreeMap<String, String>,
     pub created: OffsetDateTime,
     pub copy: Option<BlobCopy>,
+    /// What a Put Blob wrote (a small file, like the original factory's JSON sidecars); a
+    /// copied VHD's bytes are not kept.
+    pub content: Option<Vec<u8>>,
 }
 
 /// A server-side copy into a blob.

@@ -798,6 +798,39 @@ async fn a_lab_account_without_the_data_role_names_the_role_to_grant() {
     );
 }
 
+/// `check` finds the missing data role before a build does, with reads only: where the account
+/// forbids shared keys, a listing with Entra ID is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_names_the_data_role_missing_on_an_account_without_shared_keys() {
+    let bench = Bench::new(common::recording(), "").await;
+    bench.sim.change_world(|w| {
+        let qa = w.storage.entry("aqawesteurope".into()).or_default();
+        qa.forbid_shared_key = true;
+        qa.deny_data_access = true;
+    });
+    let output = bench.run(&["check", "--json"]).await;
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == "lab QA-WestEurope")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(found["level"], "error");
+    assert_eq!(
+        found["fix"],
+        "grant the identity Storage Blob Data Contributor on storage account aqawesteurope"
+    );
+    assert!(
+        bench
+            .sim
+            .recorded()
+            .iter()
+            .all(|r| r.method == "GET" || r.method == "HEAD"),
+        "check only reads"
+    );
+}
+
 /// A Generation 2 base cannot go the VHD way (a custom image from a VHD carries no generation
 /// and would not boot): asked for by name, the plan says why and creates nothing.
 #[tokio::test(flavor = "multi_thread")]

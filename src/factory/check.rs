@@ -242,8 +242,81 @@ pub async fn check_estate(
         }
     };
     findings.extend(check(config, inventory, offered.as_ref()));
+    findings.extend(storage_roles(client, config, inventory).await);
     findings.sort_by_key(|f| f.level);
     findings
+}
+
+/// Where a build reaches a lab's storage with Entra ID (the account forbids shared keys, or
+/// `[build] storage_auth = "entra"`), whether the identity may: a listing of the lab's
+/// container is refused without a data role. Reads only (no `listKeys`).
+async fn storage_roles(
+    client: &crate::arm::ArmClient,
+    config: &FactoryConfig,
+    inventory: &Inventory,
+) -> Vec<Finding> {
+    use super::builder::steps::{self, CATALOGUE_CONTAINER, STAGING_CONTAINER};
+    let auth = config.build.storage_auth;
+    let readable = |lab: &LabRef| {
+        inventory
+            .labs()
+            .any(|(_, l)| lab.is(l.id.as_str()) && l.refusal().is_none())
+    };
+    let labs = std::iter::once((&config.factory, CATALOGUE_CONTAINER)).chain(
+        config
+            .labs
+            .iter()
+            .map(|t| (&t.lab, STAGING_CONTAINER))
+            .filter(|(lab, _)| readable(lab)),
+    );
+    let probes = labs.map(|(lab, container)| async move {
+        let account = steps::lab_account(client, lab, auth).await;
+        let problem = match account {
+            Ok(a) if a.entra => {
+                let listed = async {
+                    let reach = crate::arm::storage::BlobAccount::entra(&a.endpoint, &a.name, client.clone())?;
+                    let url = reach.container(
+                        container,
+                        crate::arm::storage::Access::List,
+                        crate::arm::storage::SHORT_SAS,
+                    )?;
+                    crate::arm::storage::blob::list(&url, Some("~")).await
+                }
+                .await;
+                match listed {
+                    Err(e) if e.status() == Some(403) => Some((
+                        format!(
+                            "storage account {} is reached with Entra ID (it forbids shared keys, or storage_auth asks for it), and the identity may not use its blobs: {}",
+                            a.name,
+                            e.short_reason()
+                        ),
+                        format!(
+                            "grant the identity Storage Blob Data Contributor on storage account {}",
+                            a.name
+                        ),
+                    )),
+                    _ => None,
+                }
+            }
+            Err(crate::arm::ArmError::Usage(why)) => {
+                Some((why, "change [build] storage_auth".to_string()))
+            }
+            _ => None,
+        };
+        problem.map(|(problem, fix)| {
+            Finding::error(
+                format!("lab {}", lab.name),
+                problem,
+                fix,
+                Some(config.path.display().to_string()),
+            )
+        })
+    });
+    futures::future::join_all(probes)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The lab `lab` names, or the finding that says why it is not there.

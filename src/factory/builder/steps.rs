@@ -227,45 +227,71 @@ pub async fn revoke_access(client: &ArmClient, disk: &str) -> Result<Begun, ArmE
         .await
 }
 
-/// The lab's default storage account, reached through its own blob endpoint: with Entra ID
-/// where `auth` asks for it or the account forbids shared keys (`allowSharedKeyAccess: false`),
-/// else with a SAS signed with its first full key from `listKeys`.
-pub async fn lab_storage(
+/// A lab's default storage account as ARM describes it (reads only).
+pub struct LabAccount {
+    pub id: String,
+    pub name: String,
+    /// Its `primaryEndpoints.blob`.
+    pub endpoint: String,
+    /// Whether calls to it go with Entra ID under `auth`: asked for, or the account forbids
+    /// shared keys (`allowSharedKeyAccess: false`).
+    pub entra: bool,
+}
+
+/// Reads `lab`'s default storage account: which it is, where, and how `auth` reaches it.
+pub async fn lab_account(
     client: &ArmClient,
     lab: &LabRef,
     auth: StorageAuth,
-) -> Result<BlobAccount, ArmError> {
+) -> Result<LabAccount, ArmError> {
     let found: Lab = client.get(&lab.id(), DTL_API_VERSION).await?;
-    let account_id = found
+    let id = found
         .properties
         .default_storage_account
         .ok_or_else(|| ArmError::Decode {
             resource: lab.id(),
             reason: "the lab has no default storage account".into(),
         })?;
-    let account: StorageAccount = client.get(&account_id, STORAGE_API_VERSION).await?;
+    let account: StorageAccount = client.get(&id, STORAGE_API_VERSION).await?;
     let endpoint = account
         .properties
         .primary_endpoints
         .blob
         .ok_or_else(|| ArmError::Decode {
-            resource: account_id.clone(),
+            resource: id.clone(),
             reason: "the storage account has no blob endpoint".into(),
         })?;
-    let name = account_id.rsplit('/').next().unwrap_or_default();
+    let name = id.rsplit('/').next().unwrap_or_default().to_string();
     let keys_allowed = account.properties.allow_shared_key_access != Some(false);
-    match auth {
-        StorageAuth::Entra => return BlobAccount::entra(&endpoint, name, client.clone()),
-        StorageAuth::Auto if !keys_allowed => {
-            return BlobAccount::entra(&endpoint, name, client.clone());
-        }
-        StorageAuth::Keys if !keys_allowed => {
-            return Err(ArmError::Usage(format!(
-                "storage account {name} (of lab {}) forbids shared keys (allowSharedKeyAccess is false), and [build] storage_auth = \"keys\": set it to \"auto\" or \"entra\", and give the identity Storage Blob Data Contributor on the account",
-                lab.name
-            )));
-        }
-        _ => {}
+    if auth == StorageAuth::Keys && !keys_allowed {
+        return Err(ArmError::Usage(format!(
+            "storage account {name} (of lab {}) forbids shared keys (allowSharedKeyAccess is false), and [build] storage_auth = \"keys\": set it to \"auto\" or \"entra\", and give the identity Storage Blob Data Contributor on the account",
+            lab.name
+        )));
+    }
+    Ok(LabAccount {
+        entra: auth == StorageAuth::Entra || !keys_allowed,
+        id,
+        name,
+        endpoint,
+    })
+}
+
+/// The lab's default storage account, reached through its own blob endpoint: with Entra ID
+/// (see `lab_account`), else with a SAS signed with its first full key from `listKeys`.
+pub async fn lab_storage(
+    client: &ArmClient,
+    lab: &LabRef,
+    auth: StorageAuth,
+) -> Result<BlobAccount, ArmError> {
+    let LabAccount {
+        id: account_id,
+        name,
+        endpoint,
+        entra,
+    } = lab_account(client, lab, auth).await?;
+    if entra {
+        return BlobAccount::entra(&endpoint, &name, client.clone());
     }
     let keys = client
         .post::<()>(&format!("{account_id}/listKeys"), STORAGE_API_VERSION, None)
@@ -283,7 +309,7 @@ pub async fn lab_storage(
             resource: account_id.clone(),
             reason: "the storage account has no keys".into(),
         })?;
-    BlobAccount::new(&endpoint, name, &key.value)
+    BlobAccount::new(&endpoint, &name, &key.value)
 }
 
 /// The catalogue metadata of a captured image (storage metadata values are ASCII: anything

@@ -517,7 +517,7 @@ fn init_in_an_empty_folder_ends_in_a_console_showing_the_new_factory() {
     term.keys(&["Enter"]);
     term.wait_for("Step 6 of 6");
     term.keys(&["Tab"]);
-    term.type_text("2022 datacenter azure");
+    term.type_text("2022 datacenter");
     term.keys(&["Enter", "Enter"]);
     let review = term.wait_for("Last: the files");
     assert!(review.contains("lab = \"ImageFactory\""), "{review}");

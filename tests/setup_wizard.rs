@@ -346,6 +346,33 @@ fn retention_answers_are_counts_and_ages() {
     assert_eq!(problem(&w, Step::Retention).0, Field::MinAge);
 }
 
+/// A base Compute says is Generation 2 is refused where it is chosen: the VHD way cannot carry
+/// its generation (see `factory::builder::generation`).
+#[test]
+fn a_generation_2_base_is_refused_where_it_is_chosen() {
+    let mut w = wizard(Step::Definition);
+    w.set_base(0);
+    assert!(w.validate(Step::Definition).is_ok());
+    let chosen = w.base_image().unwrap().clone();
+    let base = config::BaseImage::latest(&chosen.publisher, &chosen.offer, &chosen.sku);
+    let facts = |generation| {
+        Ok(imagefactory::factory::builder::generation::BaseFacts {
+            version: "2024.11.12".into(),
+            generation,
+        })
+    };
+    use imagefactory::factory::builder::generation::Generation;
+    w.offer.as_mut().unwrap().bases = vec![(base.clone(), facts(Generation::V2))];
+    let (field, message) = problem(&w, Step::Definition);
+    assert_eq!(field, Field::Base);
+    assert!(
+        message.contains("is Generation 2 (hyperVGeneration V2, version 2024.11.12)"),
+        "{message}"
+    );
+    w.offer.as_mut().unwrap().bases = vec![(base, facts(Generation::V1))];
+    assert!(w.validate(Step::Definition).is_ok());
+}
+
 #[test]
 fn the_first_image_lives_under_what_every_target_receives_from_a_base_the_lab_offers() {
     let mut w = wizard(Step::Definition);

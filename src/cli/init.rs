@@ -12,9 +12,8 @@ use super::Global;
 use super::context::Context;
 use super::exit::Exit;
 use super::output::{report_error, report_warning};
-use crate::arm::ArmClient;
-use crate::config::{BaseImage, LabRef, write};
-use crate::factory::builder::{generation, offer};
+use crate::config::write;
+use crate::factory::builder::offer;
 use crate::setup::{self, ChosenArtifact, Field, Problem, Step, Wizard};
 
 /// Options of `init`.
@@ -226,7 +225,7 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
         .estate
         .clone()
         .ok_or_else(|| Wrong::Azure("the labs were not read".into()))?;
-    let offered = offer::read(client, &factory, &estate, &[])
+    let offered = offer::read_for_setup(client, &factory, &estate)
         .await
         .map_err(|e| {
             Wrong::Azure(format!(
@@ -262,40 +261,11 @@ async fn answer(context: &Context, args: &InitArgs) -> Result<Wizard, Wrong> {
             }));
         }
     }
-    refuse_generation_2(client, &wizard, &factory).await?;
     wizard.artifacts = artifacts(&wizard, args)?;
     wizard.advance()?;
     wizard.overwrite = args.force;
     wizard.validate(Step::Review)?;
     Ok(wizard)
-}
-
-/// A Generation 2 base cannot be built the VHD way: refused at `--base` with why (see
-/// `factory::builder::generation`).
-async fn refuse_generation_2(
-    client: &ArmClient,
-    wizard: &Wizard,
-    factory: &LabRef,
-) -> Result<(), Wrong> {
-    let (Some(chosen), Some(lab)) = (wizard.base_image(), wizard.factory) else {
-        return Ok(());
-    };
-    let base = BaseImage::latest(&chosen.publisher, &chosen.offer, &chosen.sku);
-    let location = &wizard.labs[lab].location;
-    let read = generation::read(client, &factory.subscription, location, &base)
-        .await
-        .map_err(|e| Wrong::Azure(format!("cannot read the base image from Compute: {e}")))?;
-    let problem = match read {
-        Ok(facts) => generation::vhd_problem(&base, &facts),
-        Err(problem) => Some(problem),
-    };
-    match problem {
-        Some(p) => Err(Wrong::Answer(Problem {
-            field: Field::Base,
-            message: p.sentence(),
-        })),
-        None => Ok(()),
-    }
 }
 
 /// The artifacts `--artifact` names, with the values `--parameter` gives them.

@@ -129,7 +129,8 @@ pub fn premium_capable(size: &str) -> Option<bool> {
         return None;
     }
     let features = &rest[digits..];
-    Some(features.contains('s') || family.ends_with('S') && family.len() > 1)
+    // The M-series supports premium storage in every size, `s` or not.
+    Some(features.contains('s') || family.ends_with('S') && family.len() > 1 || family == "M")
 }
 
 impl Default for BuildSettings {
@@ -244,6 +245,7 @@ mod tests {
             "Standard_D2as_v5",
             "Standard_E8-4s_v5",
             "Standard_GS5",
+            "Standard_M64",
         ] {
             assert_eq!(premium_capable(size), Some(true), "{size}");
         }

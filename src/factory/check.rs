@@ -6,7 +6,9 @@
 use serde::Serialize;
 
 use super::builder::generation::vhd_problem;
-use super::builder::plan::{FactoryOffer, artifacts_problems, base_problem, generalize_problem};
+use super::builder::plan::{
+    FactoryOffer, artifacts_problems, base_problem, disk_problem, generalize_problem,
+};
 use super::inventory::{Inventory, LabInventory};
 use crate::config::{FactoryConfig, LabRef};
 
@@ -198,6 +200,7 @@ fn definitions(config: &FactoryConfig, offer: Option<&FactoryOffer>, findings: &
                 .into_iter()
                 .collect(),
         };
+        let problems = problems.into_iter().chain(disk_problem(config, definition));
         for problem in problems {
             findings.push(Finding::error(
                 subject.clone(),

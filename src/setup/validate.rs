@@ -212,11 +212,18 @@ impl Wizard {
                 "what the factory lab offers is not read yet: its gallery and artifacts are needed",
             ));
         };
-        if self.base_image().is_none() {
+        let Some(chosen) = self.base_image() else {
             return Err(problem(
                 Field::Base,
                 "choose a base image from the factory lab's gallery",
             ));
+        };
+        // What Compute said of it, when the offer was read with its gallery's generations.
+        let base = crate::config::BaseImage::latest(&chosen.publisher, &chosen.offer, &chosen.sku);
+        if let Some(Ok(facts)) = offer.facts_of(&base)
+            && let Some(p) = crate::factory::builder::generation::vhd_problem(&base, facts)
+        {
+            return Err(problem(Field::Base, p.sentence()));
         }
         let os = self.os();
         for (i, chosen) in self.artifacts.iter().enumerate() {

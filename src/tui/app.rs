@@ -284,7 +284,7 @@ fn spawn(effect: Effect, context: &Context) {
             req,
             mode,
             |client| async move {
-                crate::factory::builder::offer::read(&client, &factory, &estate, &[])
+                crate::factory::builder::offer::read_for_setup(&client, &factory, &estate)
                     .await
                     .map(Box::new)
             },

@@ -233,6 +233,13 @@ fn base_url(endpoint: &str, account: &str) -> Result<Url, ArmError> {
     if !url.path().ends_with('/') {
         url.set_path(&format!("{}/", url.path()));
     }
+    // A SAS or a token in clear could be replayed by whoever sees it: plain HTTP only on this
+    // machine (the emulators).
+    if url.scheme() != "https" && super::sas::protocols(&url) == "https" {
+        return Err(ArmError::Usage(format!(
+            "storage account {account}: its blob endpoint {endpoint} is not HTTPS; a SAS or token is sent only over HTTPS (or to this machine)"
+        )));
+    }
     Ok(url)
 }
 

@@ -73,7 +73,7 @@ pub fn options_with(bearer: &BearerPolicy) -> ClientOptions {
 }
 
 /// An account reached with Entra ID: the bearer, and the delegation key of this process's
-/// copies (asked for once, for as long as the longest copy needs it).
+/// copies (asked for again only when a copy needs it for longer than the one held lives).
 pub struct EntraAccount {
     pub bearer: BearerPolicy,
     account: String,
@@ -123,9 +123,11 @@ impl EntraAccount {
             return Ok(key.clone());
         }
         let now = OffsetDateTime::now_utc();
+        // A day at least, so that the copies of a run share one key; seven days at most.
+        let until = expiry.max(now + Duration::days(1));
         let info = KeyInfo {
             start: Some(now - Duration::minutes(5)),
-            expiry: Some(expiry.min(now + Duration::days(7) - Duration::minutes(1))),
+            expiry: Some(until.min(now + Duration::days(7) - Duration::minutes(1))),
             ..Default::default()
         };
         let options = BlobServiceClientOptions {

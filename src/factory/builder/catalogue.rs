@@ -46,9 +46,7 @@ impl CatalogueEntry {
     /// `ToString()` of a date, whose format follows the machine's culture: `created` (the VHD's
     /// own creation time) orders versions instead.
     pub fn from_sidecar(json: &[u8], created: &str) -> Option<CatalogueEntry> {
-        let text = String::from_utf8_lossy(json);
-        // PowerShell's Set-Content may write a byte order mark.
-        let sidecar: Sidecar = serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
+        let sidecar: Sidecar = serde_json::from_str(&powershell_text(json)).ok()?;
         let path = ImagePath::new(&sidecar.image_path);
         if path.is_empty() || sidecar.image_name.trim().is_empty() {
             return None;
@@ -84,6 +82,22 @@ impl CatalogueEntry {
             created: get("createdat").unwrap_or_default(),
             blob: String::new(),
         })
+    }
+}
+
+/// A text file as Windows PowerShell writes it: `Out-File` writes UTF-16 (little-endian) with
+/// a byte order mark in Windows PowerShell 5.1, `Set-Content` and PowerShell 7 UTF-8, with or
+/// without one.
+fn powershell_text(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], from: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| from([c[0], c[1]])).collect();
+        String::from_utf16_lossy(&units)
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -141,8 +155,14 @@ pub async fn read(
             crate::arm::storage::SHORT_SAS,
         )?;
         let created = b.created.map(crate::human::rfc3339).unwrap_or_default();
-        let Some(bytes) = blob::read_all(&url).await? else {
-            continue;
+        // One unreadable sidecar leaves its VHD out, not the whole catalogue.
+        let bytes = match blob::read_all(&url).await {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(blob = sidecar, error = %e, "an original factory's sidecar cannot be read; its VHD is left out");
+                continue;
+            }
         };
         match CatalogueEntry::from_sidecar(&bytes, &created) {
             Some(entry) => entries.push((
@@ -227,7 +247,7 @@ mod sidecar_tests {
 
     #[test]
     fn an_original_factorys_sidecar_describes_its_vhd() {
-        // As SnapImagesFromVMs.ps1 writes it: Windows paths, a .json suffix, a BOM.
+        // Windows paths, a .json suffix, a UTF-8 byte order mark.
         let json = "\u{feff}{\"imageName\":\"Win2016-Datacenter-1120\",\"imagePath\":\"Win2016\\\\Datacenter.json\",\"description\":\"d\",\"osType\":\"Linux\",\"vhdFileName\":\"g.vhd\",\"timestamp\":\"20.11.2026 22:00:00\"}";
         let entry = CatalogueEntry::from_sidecar(json.as_bytes(), "2026-11-20T22:00:00Z").unwrap();
         assert_eq!(entry.path.as_str(), "Win2016/Datacenter");
@@ -235,6 +255,21 @@ mod sidecar_tests {
         assert_eq!(entry.os, OsType::Linux);
         assert_eq!(entry.created, "2026-11-20T22:00:00Z");
         assert!(entry.run.is_empty() && entry.definition_hash.is_empty());
+    }
+
+    #[test]
+    fn a_sidecar_in_utf16_as_windows_powershell_writes_it_is_read() {
+        let json = r#"{"imageName":"n","imagePath":"a\\b.json","osType":"Windows"}"#;
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(json.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        let entry = CatalogueEntry::from_sidecar(&bytes, "").unwrap();
+        assert_eq!(entry.path.as_str(), "a/b");
+        let mut bytes = vec![0xFE, 0xFF];
+        bytes.extend(json.encode_utf16().flat_map(|u| u.to_be_bytes()));
+        assert_eq!(
+            CatalogueEntry::from_sidecar(&bytes, "").unwrap().image_name,
+            "n"
+        );
     }
 
     #[test]

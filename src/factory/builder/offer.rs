@@ -67,22 +67,10 @@ pub async fn read(
         .map(|(_, l)| l)
         .find(|l| factory.is(l.id.as_str()));
     let denied = found.and_then(|l| l.refusal().map(str::to_string));
-    let mut asked: Vec<BaseImage> = Vec::new();
-    for base in bases {
-        if !asked.iter().any(|b| same_base(b, base)) {
-            asked.push((*base).clone());
-        }
-    }
-    let facts =
-        match found {
-            Some(lab) => {
-                futures::future::try_join_all(asked.iter().map(|base| {
-                    generation::read(client, &factory.subscription, &lab.location, base)
-                }))
-                .await?
-            }
-            None => Vec::new(),
-        };
+    let facts = match found {
+        Some(lab) => read_facts(client, factory, &lab.location, bases).await?,
+        None => Vec::new(),
+    };
     Ok(FactoryOffer {
         gallery: gallery
             .into_iter()
@@ -126,8 +114,75 @@ pub async fn read(
         }),
         denied,
         no_subnet: subnet.err(),
-        bases: asked.into_iter().zip(facts).collect(),
+        bases: facts,
     })
+}
+
+/// The gallery images whose generation the setup reads at most: a lab that restricts its
+/// marketplace images offers a few dozen; one that does not offers hundreds, and those past
+/// this are checked by `check` and the plan instead.
+const SETUP_BASES: usize = 64;
+
+/// What the setup reads of `factory`: its offer, with the generation of its gallery images (so
+/// that a Generation 2 base is refused where it is chosen).
+pub async fn read_for_setup(
+    client: &ArmClient,
+    factory: &LabRef,
+    inventory: &Inventory,
+) -> Result<FactoryOffer, ArmError> {
+    let mut offer = read(client, factory, inventory, &[]).await?;
+    let location = inventory
+        .labs()
+        .map(|(_, l)| l)
+        .find(|l| factory.is(l.id.as_str()))
+        .map(|l| l.location.clone());
+    if let Some(location) = location {
+        let bases: Vec<BaseImage> = offer
+            .gallery
+            .iter()
+            .take(SETUP_BASES)
+            .map(|g| BaseImage::latest(&g.publisher, &g.offer, &g.sku))
+            .collect();
+        let bases: Vec<&BaseImage> = bases.iter().collect();
+        offer.bases = read_facts(client, factory, &location, &bases).await?;
+    }
+    Ok(offer)
+}
+
+/// What Compute says of each of `bases` (once each) in `location`.
+async fn read_facts(
+    client: &ArmClient,
+    factory: &LabRef,
+    location: &str,
+    bases: &[&BaseImage],
+) -> Result<
+    Vec<(
+        BaseImage,
+        Result<generation::BaseFacts, super::plan::OfferProblem>,
+    )>,
+    ArmError,
+> {
+    let mut asked: Vec<BaseImage> = Vec::new();
+    for base in bases {
+        if !asked.iter().any(|b| same_base(b, base)) {
+            asked.push((*base).clone());
+        }
+    }
+    let facts = futures::future::try_join_all(asked.into_iter().map(|base| async move {
+        match generation::read(client, &factory.subscription, location, &base).await {
+            Ok(facts) => Ok(Some((base, facts))),
+            // Marketplace versions are read at the subscription's scope, which an identity
+            // granted only on resource groups may not: the base is then taken as written, and
+            // its generation is not known (the plan and `check` say nothing of it).
+            Err(e) if e.status() == Some(403) => {
+                tracing::warn!(error = %e, "the base image's generation cannot be read; it is built as written");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }))
+    .await?;
+    Ok(facts.into_iter().flatten().collect())
 }
 
 /// An artifact's parameters (`{name: {type, description, defaultValue, allowEmpty}}`): a

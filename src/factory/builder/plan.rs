@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use super::generation::{BaseFacts, vhd_problem};
 use super::names::{self, RunId};
 use crate::config::{
-    ArtifactRef, BaseImage, FactoryConfig, ImagePath, LabRef, OsType, StorageType, premium_capable,
+    ArtifactRef, BaseImage, FactoryConfig, ImageDefinition, ImagePath, LabRef, OsType, StorageType,
+    premium_capable,
 };
 use crate::factory::inventory::{Inventory, LabInventory};
 
@@ -26,6 +27,19 @@ pub fn generalize_artifact(os: OsType) -> ArtifactRef {
         .into(),
         parameters: Default::default(),
     }
+}
+
+/// Premium disks on a VM size that cannot have them, if the definition asks for that.
+pub fn disk_problem(config: &FactoryConfig, definition: &ImageDefinition) -> Option<OfferProblem> {
+    let size = config.vm_size_of(definition);
+    (config.storage_type_of(definition) == StorageType::Premium
+        && premium_capable(&size) == Some(false))
+    .then(|| OfferProblem {
+        message: format!(
+            "the VM size {size} cannot use Premium disks (storage_type = \"Premium\")"
+        ),
+        fix: "choose a size with an s in its name (like Standard_D4s_v5), or storage_type = \"Standard\"".into(),
+    })
 }
 
 /// Whether `artifact` is a generalize artifact (of either OS).
@@ -372,13 +386,8 @@ pub fn plan(
         for problem in artifacts_problems(offer, &definition.artifacts, definition.os) {
             error(problem.sentence());
         }
-        let size = config.vm_size_of(definition);
-        if config.storage_type_of(definition) == StorageType::Premium
-            && premium_capable(&size) == Some(false)
-        {
-            error(format!(
-                "the VM size {size} cannot use Premium disks (storage_type = \"Premium\"): choose a size with an s in its name (like Standard_D4s_v5), or storage_type = \"Standard\""
-            ));
+        if let Some(problem) = disk_problem(config, definition) {
+            error(problem.sentence());
         }
         let mut artifacts = definition.artifacts.clone();
         artifacts.push(generalize_artifact(definition.os));
@@ -431,6 +440,7 @@ pub fn plan(
             });
             continue;
         }
+        let image_name = names::image_name(&run, path, &taken);
         jobs.push(ImageJob {
             path: path.clone(),
             os: definition.os,
@@ -441,8 +451,8 @@ pub fn plan(
             base: base.clone(),
             base_facts,
             artifacts,
-            vhd: format!("{}.vhd", names::image_name(&run, path, &taken)),
-            image_name: names::image_name(&run, path, &taken),
+            vhd: format!("{image_name}.vhd"),
+            image_name,
             targets,
             definition_hash: definition_hash(definition),
         });

@@ -529,6 +529,11 @@ impl ImageBuild {
                 other => other,
             };
             let vm = vm.map_err(|e| self.failed(Stage::ApplyingArtifacts, &e))?;
+            if vm.is_none() && operation.is_some() {
+                // Not there yet, or being removed after a failure: its operation will say.
+                self.pause(pacer.next()).await?;
+                continue;
+            }
             let Some(vm) = vm else {
                 if let Some(e) = &operation_error {
                     return Err(self.failed(Stage::CreatingVm, e));
@@ -664,7 +669,7 @@ impl ImageBuild {
                     Ok(Begun::Done(_)) => {}
                     // DevTest Labs is deallocating it already (after a generalize it does so
                     // by itself): the power state says when it is done.
-                    Err(e) if e.status() == Some(409) => {}
+                    Err(e) if e.status() == Some(409) => stopping = false,
                     Err(e) if passing(&e) => stopping = false,
                     Err(e) => return Err(self.failed(Stage::Generalizing, &e)),
                 }
@@ -1019,11 +1024,12 @@ impl ImageBuild {
         let account = self.read(stage, || self.storage.of(client, lab)).await?;
         let blob_name = self.vhd();
         let ttl = sas_lifetime(settings.copy_timeout);
+        // The copy's timeout starts when it may start: waiting for a turn is not its time, and
+        // its SAS is signed then, so that a long wait in the queue does not outlive it.
+        let _permit = self.copies.acquire().await;
         let staging = account
             .blob(STAGING_CONTAINER, &blob_name, Access::Copy, ttl)
             .map_err(fail)?;
-        // The copy's timeout starts when it may start: waiting for a turn is not its time.
-        let _permit = self.copies.acquire().await;
         let copied = self.timed(stage, settings.copy_timeout, "copy_timeout", async {
             let existing = self
                 .read(stage, || blob::copy_state(&staging))

@@ -241,16 +241,16 @@ fn gallery(lab: &SimLab) -> Vec<GalleryImage> {
         (
             "MicrosoftWindowsServer",
             "WindowsServer",
-            "2022-datacenter-azure-edition",
+            "2022-datacenter",
             "Windows",
-            "Windows Server 2022 Datacenter: Azure Edition",
+            "Windows Server 2022 Datacenter",
         ),
         (
             "MicrosoftWindowsServer",
             "WindowsServer",
-            "2022-datacenter",
+            "2022-datacenter-azure-edition",
             "Windows",
-            "Windows Server 2022 Datacenter",
+            "Windows Server 2022 Datacenter: Azure Edition",
         ),
         (
             "MicrosoftWindowsServer",

@@ -898,12 +898,15 @@ async fn no_usable_subnet_and_premium_on_a_size_without_it_are_plan_errors() {
         "{report}"
     );
     assert!(
-        report["findings"].as_array().unwrap().iter().any(|f| f["subject"]
-            == "image win2022/base"
-            && f["problem"]
-                .as_str()
-                .unwrap()
-                .starts_with("the VM size Standard_D4_v5 cannot use Premium disks")),
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == "image win2022/base"
+                && f["problem"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("the VM size Standard_D4_v5 cannot use Premium disks")),
         "check finds what the plan refuses: {report}"
     );
     assert!(bench.sim.recorded().iter().all(|r| r.method == "GET"));

@@ -58,6 +58,38 @@ pub enum Write {
     Delete,
 }
 
+/// The code and words of an operation's error: a deployment's failure wraps the cause in
+/// `details` (`DeploymentFailed` → `OperationNotAllowed` with the quota's words), and the cause
+/// is what a person needs, so the first innermost detail's code is the error's, and the message
+/// says every cause after the wrapper's own words.
+fn innermost(error: &crate::arm::wire::CloudErrorBody) -> (String, String) {
+    fn leaves<'e>(
+        e: &'e crate::arm::wire::CloudErrorBody,
+        out: &mut Vec<&'e crate::arm::wire::CloudErrorBody>,
+    ) {
+        if e.details.is_empty() {
+            out.push(e);
+        } else {
+            e.details.iter().for_each(|d| leaves(d, out));
+        }
+    }
+    let mut causes = Vec::new();
+    leaves(error, &mut causes);
+    match causes.as_slice() {
+        [only] if std::ptr::eq(*only, error) => (error.code.clone(), error.message.clone()),
+        _ => {
+            let said: Vec<String> = causes
+                .iter()
+                .map(|c| format!("{}: {}", c.code, c.message))
+                .collect();
+            let code = causes
+                .first()
+                .map_or(error.code.clone(), |c| c.code.clone());
+            (code, format!("{} ({})", error.message, said.join("; ")))
+        }
+    }
+}
+
 impl ArmClient {
     /// Sends a write and returns at once: `Done` if ARM finished it, else the operation to
     /// follow with `wait` (or `poll`).
@@ -151,12 +183,12 @@ impl ArmClient {
                     return Ok(Poll::Succeeded(result.body));
                 }
                 "failed" | "canceled" | "cancelled" => {
-                    let error = result.error.unwrap_or_default();
+                    let (code, message) = innermost(&result.error.unwrap_or_default());
                     return Err(ArmError::OperationFailed {
                         resource: op.resource.clone(),
                         status: result.status,
-                        code: error.code,
-                        message: error.message,
+                        code,
+                        message,
                     });
                 }
                 _ => {}
@@ -232,4 +264,45 @@ fn pending(
             .and_then(|v| v.trim().parse().ok()),
         result_at: location.filter(|_| action && by_status).map(str::to_string),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::innermost;
+    use crate::arm::wire::CloudErrorBody;
+
+    fn body(code: &str, message: &str, details: Vec<CloudErrorBody>) -> CloudErrorBody {
+        CloudErrorBody {
+            code: code.into(),
+            message: message.into(),
+            target: None,
+            details,
+        }
+    }
+
+    #[test]
+    fn an_operations_error_is_its_cause_with_the_wrappers_words() {
+        let plain = body("SkuNotAvailable", "not here", vec![]);
+        assert_eq!(
+            innermost(&plain),
+            ("SkuNotAvailable".into(), "not here".into())
+        );
+        let wrapped = body(
+            "DeploymentFailed",
+            "At least one resource deployment operation failed.",
+            vec![body(
+                "ResourceDeploymentFailure",
+                "wrapped",
+                vec![body("OperationNotAllowed", "quota", vec![])],
+            )],
+        );
+        assert_eq!(
+            innermost(&wrapped),
+            (
+                "OperationNotAllowed".into(),
+                "At least one resource deployment operation failed. (OperationNotAllowed: quota)"
+                    .into()
+            )
+        );
+    }
 }

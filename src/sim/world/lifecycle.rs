@@ -241,11 +241,22 @@ pub fn create_failure(kind: &str, vm: &str, size: &str, location: &str) -> Optio
         ),
         _ => return None,
     };
-    Some(CloudErrorBody {
+    let cause = CloudErrorBody {
         code: code.into(),
         message,
         ..CloudErrorBody::default()
-    })
+    };
+    // DevTest Labs makes the VM through a deployment of its own, whose failure may wrap the
+    // cause: the quota's is served wrapped, the size's bare, so that the client reads both.
+    if kind == "quota" {
+        return Some(CloudErrorBody {
+            code: "DeploymentFailed".into(),
+            message: "At least one resource deployment operation failed. Please list deployment operations for details.".into(),
+            details: vec![cause],
+            ..CloudErrorBody::default()
+        });
+    }
+    Some(cause)
 }
 
 /// The messages a realistic failing artifact leaves (a package manager that could not install

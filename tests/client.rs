@@ -745,3 +745,139 @@ async fn a_location_monitor_is_polled_exactly_as_given() {
         "the service's own parameter was kept: {polls:?}"
     );
 }
+
+/// A server on another loopback address that records what it is sent: where a stolen token
+/// would go.
+async fn hostile() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let record = record.clone();
+        async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("none")
+                .to_string();
+            record.lock().unwrap().push(auth);
+            axum::Json(serde_json::json!({"value": [], "status": "Succeeded"}))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{address}"), seen)
+}
+
+/// A fake ARM whose answers point at `elsewhere`: a list's `nextLink`, and a PUT's
+/// `Azure-AsyncOperation` and `Location`.
+async fn pointing_at(elsewhere: &str) -> url::Url {
+    let next = format!("{elsewhere}/steal?api-version=2018-09-15");
+    let monitor = next.clone();
+    let app = axum::Router::new()
+        .route(
+            "/list",
+            axum::routing::get(move || {
+                let next = next.clone();
+                async move {
+                    axum::Json(
+                        serde_json::json!({"value": [{"id": "/a", "name": "a"}], "nextLink": next}),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/thing",
+            axum::routing::put(move || {
+                let monitor = monitor.clone();
+                async move {
+                    (
+                        axum::http::StatusCode::CREATED,
+                        [
+                            ("azure-asyncoperation", monitor.clone()),
+                            ("location", monitor),
+                        ],
+                        axum::Json(serde_json::json!({})),
+                    )
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url::Url::parse(&format!("http://{address}/")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_goes_only_to_the_arm_endpoint_whatever_azure_points_at() {
+    let (elsewhere, seen) = hostile().await;
+    let endpoint = pointing_at(&elsewhere).await;
+    let http = ArmClient::http_client().unwrap();
+    let tokens = imagefactory::arm::TokenSource::fixed(
+        &imagefactory::arm::scope_for(&endpoint),
+        "a-secret-token".into(),
+    );
+    let mut options = imagefactory::arm::ArmClientOptions::new(endpoint);
+    options.min_poll_interval = Duration::from_millis(10);
+    let client = ArmClient::new(http, tokens, options);
+
+    let listed = client
+        .list::<serde_json::Value>("/list", "2018-09-15")
+        .await
+        .expect_err("a nextLink to another host is refused");
+    assert!(
+        listed
+            .to_string()
+            .contains("refused to send the token to http://127.0.0.2"),
+        "{listed}"
+    );
+
+    let begun = client
+        .begin(
+            imagefactory::arm::Write::Put,
+            "/thing",
+            "2018-09-15",
+            Some(&serde_json::json!({})),
+        )
+        .await
+        .unwrap();
+    let imagefactory::arm::Begun::Pending(op) = begun else {
+        panic!("an operation was begun")
+    };
+    let polled = client
+        .wait(&op)
+        .await
+        .expect_err("its monitor is on another host");
+    assert!(
+        polled.to_string().contains("refused to send the token"),
+        "{polled}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the other host heard: {:?}",
+        seen.lock().unwrap()
+    );
+}
+
+#[test]
+fn an_endpoint_over_plain_http_on_another_machine_is_refused() {
+    let endpoint = url::Url::parse("http://management.example.net/").unwrap();
+    let http = ArmClient::http_client().unwrap();
+    let tokens = imagefactory::arm::TokenSource::fixed(
+        &imagefactory::arm::scope_for(&endpoint),
+        "a-secret-token".into(),
+    );
+    let client = ArmClient::new(
+        http,
+        tokens,
+        imagefactory::arm::ArmClientOptions::new(endpoint),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = runtime
+        .block_on(client.get::<serde_json::Value>("/subscriptions", "2022-12-01"))
+        .expect_err("plain HTTP away from this machine");
+    assert!(
+        refused.to_string().contains("token would travel in clear"),
+        "{refused}"
+    );
+}

@@ -356,6 +356,28 @@ impl ArmClient {
         Ok(url)
     }
 
+    /// The bearer token goes to the endpoint's own origin only: a `nextLink`, an
+    /// `Azure-AsyncOperation` or `Location` (or a monitor URL read back from a journal) that
+    /// names another scheme, host or port is refused before anything is sent. So is an endpoint
+    /// over plain HTTP away from this machine, where the token would travel in clear.
+    fn check_origin(&self, url: &Url) -> Result<(), ArmError> {
+        let endpoint = &self.inner.options.endpoint;
+        if endpoint.scheme() != "https" && super::storage::sas::protocols(endpoint) == "https" {
+            return Err(ArmError::Usage(format!(
+                "the ARM endpoint {endpoint} is plain HTTP on another machine: the token would travel in clear; use https"
+            )));
+        }
+        if url.origin() != endpoint.origin() {
+            let mut shown = url.clone();
+            shown.set_query(None);
+            return Err(ArmError::Usage(format!(
+                "refused to send the token to {shown}: Azure pointed there (a nextLink, an operation to follow, or a journal's monitor URL), and it is not the ARM endpoint {}",
+                endpoint.origin().ascii_serialization()
+            )));
+        }
+        Ok(())
+    }
+
     /// An error saying the endpoint cannot be reached, if it cannot (a connection to its host
     /// and port, refused, unresolved or timed out), else `None`.
     async fn unreachable_endpoint(&self) -> Option<ArmError> {
@@ -397,6 +419,7 @@ impl ArmClient {
         priority: Priority,
     ) -> Result<Reply, ArmError> {
         let resource = resource_of(&url);
+        self.check_origin(&url)?;
         if self.inner.options.read_only && method != Method::GET {
             return Err(ArmError::ReadOnly {
                 method: method.to_string(),

@@ -120,6 +120,7 @@ fn config(images: usize, labs: usize, dir: &std::path::Path) -> FactoryConfig {
                     source: "Public Repo".into(),
                     name: "windows-vscode".into(),
                     parameters: BTreeMap::new(),
+                    secret: Vec::new(),
                 }];
                 d.retention = RetentionOverride::default();
                 d

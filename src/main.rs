@@ -79,12 +79,8 @@ fn init_logging(cli: &Cli) {
     });
     if cli.command.is_none() {
         let dir = imagefactory::factory::audit::state_dir();
-        let file = std::fs::create_dir_all(&dir).and_then(|_| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(dir.join("console.log"))
-        });
+        let file = imagefactory::files::private_dir(&dir)
+            .and_then(|_| imagefactory::files::append_private(&dir.join("console.log")));
         if let Ok(file) = file {
             tracing_subscriber::fmt()
                 .with_env_filter(filter)

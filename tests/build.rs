@@ -33,7 +33,7 @@ impl Bench {
     async fn new(options: SimOptions, extra: &str) -> Bench {
         let home = tempfile::tempdir().unwrap();
         let factory = home.path().join("factory");
-        copy_dir(
+        common::copy_dir(
             &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory"),
             &factory,
         );
@@ -164,19 +164,6 @@ impl Bench {
             self.sim.with_world(|w| w.disk_grants.is_empty()),
             "disk access left granted"
         );
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
@@ -1017,6 +1004,24 @@ async fn a_detached_run_killed_mid_distribution_resumes_without_duplicates() {
     )
     .await;
     assert_ne!(state.pid, std::process::id());
+    // On a shared machine, the journal and the run's log are this user's alone.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = bench.journal_dir();
+        assert_eq!(mode(&dir), 0o700, "the runs folder");
+        let run = state.run.as_str();
+        assert_eq!(
+            mode(&dir.join(format!("{run}.jsonl"))),
+            0o600,
+            "the journal"
+        );
+        assert_eq!(
+            mode(&dir.join(format!("{run}.log"))),
+            0o600,
+            "the run's log"
+        );
+    }
     // kill -9: no clean-up, no last words.
     unsafe { libc::kill(state.pid as i32, libc::SIGKILL) };
     tokio::time::sleep(Duration::from_millis(200)).await;

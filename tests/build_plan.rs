@@ -146,6 +146,7 @@ fn factory(seed: u64) -> Factory {
                     source: "Public Repo".into(),
                     name: name.into(),
                     parameters,
+                    secret: Vec::new(),
                 });
             }
             if rng.chance(30) {
@@ -373,6 +374,7 @@ fn a_generalize_artifact_in_a_definitions_list_is_a_plan_error() {
             source: "Public Repo".into(),
             name: "Linux-Deprovision".into(),
             parameters: BTreeMap::new(),
+            secret: Vec::new(),
         },
     );
     let plan = plan(

@@ -3,63 +3,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
+
+use common::Emulator;
 
 const BIN: &str = env!("CARGO_BIN_EXE_imagefactory");
-
-/// `imagefactory sim` running in the background, and the environment it printed.
-struct Emulator {
-    child: Child,
-    env: Vec<(String, String)>,
-}
-
-impl Emulator {
-    fn start(extra: &[&str]) -> Emulator {
-        let mut child = Command::new(BIN)
-            .arg("sim")
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("imagefactory sim starts");
-        let stdout = child.stdout.take().unwrap();
-        let mut env = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            let (name, value) = line
-                .strip_prefix("export ")
-                .and_then(|l| l.split_once('='))
-                .expect("export lines come first");
-            env.push((name.to_string(), value.to_string()));
-            if env.len() == 4 {
-                break;
-            }
-        }
-        Emulator { child, env }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_with(args, &[])
-    }
-
-    fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
-        let mut env: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        env.extend_from_slice(extra);
-        run_bin(args, &env)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Runs the binary with `args` and extra environment, outside any configuration or pipeline:
 /// its own working directory, `HOME` and XDG directories, so that nothing of the user's (a

@@ -104,6 +104,7 @@ fn definition() -> impl Strategy<Value = ImageDefinition> {
                             source,
                             name,
                             parameters,
+                            secret: Vec::new(),
                         })
                         .collect(),
                     tags,

@@ -26,6 +26,7 @@ fn fresh_console() -> (Model, u64) {
         user: "tester".into(),
         auth: "managed-identity".into(),
         factory: Some("ImageFactory".into()),
+        config_file: None,
         endpoint: "http://127.0.0.1:8080/".into(),
         emulator: true,
         ..Default::default()

@@ -44,6 +44,7 @@ async fn harness(dir: &Path, change: impl FnOnce(&mut imagefactory::sim::World))
     let identity = Identity {
         who: "managed-identity (tester)".into(),
         auth: "managed-identity".into(),
+        config_file: None,
         endpoint: "http://127.0.0.1:8080/".into(),
         emulator: true,
         ..Identity::default()

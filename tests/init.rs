@@ -145,7 +145,7 @@ fn wrong_answers_name_their_flag_and_what_to_do() {
     );
     assert_eq!(
         refused(&with("--lab", "Dev-WestEurope=../win2022")),
-        "error: --lab: `../win2022` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)\n"
+        "error: --lab: `../win2022` is not an image path: folders and a name joined by /, like win2022/base (not starting with /, no . or .. folders, no : * ? \" < > |)\n"
     );
     assert!(
         refused(&with("--base", "MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-edition"))

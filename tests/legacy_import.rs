@@ -1,6 +1,8 @@
 //! `import-legacy` on the original factory's configuration, and on a template with the parts
 //! the reference one lacks (artifacts, a prefix that only string matching took).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use imagefactory::config::{self, legacy};
@@ -191,4 +193,42 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+#[test]
+fn a_template_whose_name_climbs_out_is_left_out_and_nothing_is_written_outside() {
+    let root = tempfile::tempdir().unwrap();
+    let configuration = root.path().join("Configuration");
+    common::copy_dir(&reference(), &configuration);
+    // One file name on Linux, `../../evil.json` once its backslashes are read as Windows'.
+    let template = std::fs::read_dir(configuration.join("GoldenImages/Win2016"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::copy(
+        &template,
+        configuration.join("GoldenImages").join("..\\..\\evil.json"),
+    )
+    .unwrap();
+    let out = root.path().join("a/b/out");
+    let report = legacy::import(&configuration, &out).unwrap();
+    assert!(
+        !report.images.iter().any(|i| i.contains("evil")),
+        "{:?}",
+        report.images
+    );
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.file.contains("evil"))
+        .expect("the template is reported");
+    assert!(finding.note.contains("not an image path"), "{finding:?}");
+    let written: Vec<String> = walk(root.path())
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("evil.toml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(written.is_empty(), "{written:?}");
 }

@@ -24,6 +24,8 @@ pub struct ArmClientOptions {
     pub endpoint: Url,
     /// Refuse every request other than GET before it is sent.
     pub read_only: bool,
+    /// Send the token to an endpoint over plain HTTP on another machine (loopback always may).
+    pub allow_plain_http: bool,
     /// Requests in flight at once, across the whole process.
     pub concurrency: usize,
     /// Retries, backoff and timeouts.
@@ -40,6 +42,7 @@ impl ArmClientOptions {
         ArmClientOptions {
             endpoint,
             read_only: false,
+            allow_plain_http: false,
             concurrency: 16,
             retry: RetryPolicy::default(),
             min_poll_interval: Duration::from_millis(200),
@@ -356,15 +359,23 @@ impl ArmClient {
         Ok(url)
     }
 
+    /// Whether this client was allowed an endpoint over plain HTTP on another machine.
+    pub fn allows_plain_http(&self) -> bool {
+        self.inner.options.allow_plain_http
+    }
+
     /// The bearer token goes to the endpoint's own origin only: a `nextLink`, an
     /// `Azure-AsyncOperation` or `Location` (or a monitor URL read back from a journal) that
     /// names another scheme, host or port is refused before anything is sent. So is an endpoint
     /// over plain HTTP away from this machine, where the token would travel in clear.
     fn check_origin(&self, url: &Url) -> Result<(), ArmError> {
         let endpoint = &self.inner.options.endpoint;
-        if endpoint.scheme() != "https" && super::storage::sas::protocols(endpoint) == "https" {
+        if endpoint.scheme() != "https"
+            && super::storage::sas::protocols(endpoint) == "https"
+            && !self.inner.options.allow_plain_http
+        {
             return Err(ArmError::Usage(format!(
-                "the ARM endpoint {endpoint} is plain HTTP on another machine: the token would travel in clear; use https"
+                "the ARM endpoint {endpoint} is plain HTTP on another machine: the token would travel in clear; use https (or, knowingly, --allow-plain-http)"
             )));
         }
         if url.origin() != endpoint.origin() {

@@ -184,11 +184,13 @@ impl ArmClient {
                 }
                 "failed" | "canceled" | "cancelled" => {
                     let (code, message) = innermost(&result.error.unwrap_or_default());
+                    // An operation's words may quote what it was sent (a password in a
+                    // deployment's parameters, a SAS in a copy's source).
                     return Err(ArmError::OperationFailed {
                         resource: op.resource.clone(),
                         status: result.status,
                         code,
-                        message,
+                        message: super::redact::redact(&message),
                     });
                 }
                 _ => {}

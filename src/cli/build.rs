@@ -156,7 +156,7 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
         return Exit::Failure;
     };
     if let Some(outcome) = state.outcome {
-        eprintln!(
+        tell!(
             "run {run} already finished ({}); nothing to resume",
             super::progress::outcome_words(outcome)
         );
@@ -300,7 +300,7 @@ pub(super) async fn execute(
         let recorder = recorder.clone();
         tokio::spawn(async move {
             super::context::interrupted().await;
-            eprintln!(
+            tell!(
                 "stopping: nothing new starts; cleaning up what the run made (this takes a few minutes in Azure)"
             );
             recorder.emit(Event::CancelAsked {
@@ -350,16 +350,16 @@ fn detach(global: &Global, run: &RunId) -> Exit {
         .args(&["resume", run.as_str(), "--taking-over", &pid]);
     match background::spawn_detached(&args, &log) {
         Ok(pid) => {
-            println!("run {run} started in the background (process {pid})");
-            println!("  follow it:  imagefactory watch {run}");
+            say!("run {run} started in the background (process {pid})");
+            say!("  follow it:  imagefactory watch {run}");
             // `cancel` of a run whose process died cleans up itself: it needs the configuration.
             let config = global
                 .config
                 .as_ref()
                 .map(|c| format!(" --config {}", c.display()))
                 .unwrap_or_default();
-            println!("  stop it:    imagefactory{config} cancel {run}");
-            println!("  its log:    {}", log.display());
+            say!("  stop it:    imagefactory{config} cancel {run}");
+            say!("  its log:    {}", log.display());
             Exit::Ok
         }
         Err(e) => {

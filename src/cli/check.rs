@@ -166,6 +166,8 @@ fn print(report: &Report) {
         let message = format!("{}: {}", f.subject, f.problem);
         if in_pipeline() {
             let at = f.line.zip(f.column);
+            // Printed as made: `annotate_file` made its message inert, and the command
+            // around it is ours.
             println!(
                 "{}",
                 annotate_file(
@@ -176,8 +178,8 @@ fn print(report: &Report) {
                 )
             );
         } else {
-            println!("{level}: {message}");
-            println!("  fix: {}", f.fix);
+            say!("{level}: {message}");
+            say!("  fix: {}", f.fix);
         }
     }
     let errors = report
@@ -193,11 +195,11 @@ fn print(report: &Report) {
         (Some(path), true, None) => format!("{path}, checked in Azure"),
     };
     if report.findings.is_empty() && !report.online {
-        println!("ok: {scope}: the configuration loads");
+        say!("ok: {scope}: the configuration loads");
     } else if report.findings.is_empty() {
-        println!("ok: {scope}: nothing stops a build or a retirement");
+        say!("ok: {scope}: nothing stops a build or a retirement");
     } else {
-        println!(
+        say!(
             "{}: {}, {}{}{scope}",
             if errors > 0 { "not ready" } else { "ok" },
             crate::human::count(errors, "error"),

@@ -89,7 +89,7 @@ pub async fn run(global: &Global, args: CleanArgs) -> Exit {
         } else {
             print_plan(&plan);
             if !plan.remove.is_empty() {
-                println!("\nnothing was changed; `imagefactory clean --yes` removes the above");
+                say!("\nnothing was changed; `imagefactory clean --yes` removes the above");
             }
         }
         return Exit::Ok;
@@ -130,7 +130,7 @@ pub async fn run(global: &Global, args: CleanArgs) -> Exit {
             return Exit::Failure;
         }
         if !args.json {
-            println!("{name} ({lab}): {text}");
+            say!("{name} ({lab}): {text}");
         }
         outcomes.push(Outcome { item, result: text });
     }
@@ -148,7 +148,7 @@ pub async fn run(global: &Global, args: CleanArgs) -> Exit {
 
 fn print_plan(plan: &CleanPlan) {
     if plan.remove.is_empty() && plan.keep.is_empty() {
-        println!("nothing left behind by any run");
+        say!("nothing left behind by any run");
         return;
     }
     let mut table = Table::new(vec!["ACTION", "WHAT", "WHERE", "WHY"]);

@@ -45,6 +45,7 @@ impl Context {
         let auth = global.auth.or(settings.auth).unwrap_or(AuthMode::Cli);
         let mut options = ArmClientOptions::new(endpoint);
         options.read_only = global.read_only || settings.read_only;
+        options.allow_plain_http = global.allow_plain_http;
         if let Some(n) = global.concurrency.map(usize::from).or(settings.concurrency) {
             options.concurrency = n;
         }
@@ -171,14 +172,14 @@ pub fn stop_on_interrupt() -> crate::factory::Cancel {
     let raise = cancel.clone();
     tokio::spawn(async move {
         interrupted().await;
-        eprintln!(
+        tell!(
             "stopping: nothing new starts; waiting for what is in flight (ctrl-c again quits at once)"
         );
         raise.cancel();
         // A second ctrl-c: the operator will not wait. What was in flight is in the audit log
         // only if it finished; say so.
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!(
+            tell!(
                 "quitting now: operations in flight may have finished in Azure without an audit line"
             );
             std::process::exit(130);

@@ -69,7 +69,7 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         ));
     }
     if plan.jobs.is_empty() {
-        println!(
+        say!(
             "every lab has the retained versions of the paths it subscribes to; nothing to distribute"
         );
         return Exit::Ok;
@@ -86,7 +86,7 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
     }
     if !args.yes {
         let _ = table.print();
-        println!(
+        say!(
             "\nnothing was changed; `imagefactory distribute --yes` copies these from the catalogue"
         );
         return Exit::Ok;

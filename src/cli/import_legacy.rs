@@ -35,7 +35,7 @@ pub fn run(args: ImportArgs) -> Exit {
             return Exit::Failure;
         }
     } else {
-        println!(
+        say!(
             "Wrote {} files to {}: {} image definitions, {} target labs.",
             report.written.len(),
             args.out.display(),
@@ -43,10 +43,10 @@ pub fn run(args: ImportArgs) -> Exit {
             report.labs
         );
         for file in &report.written {
-            println!("  {file}");
+            say!("  {file}");
         }
         if !report.findings.is_empty() {
-            println!("\nNot carried over as it was ({}):", report.findings.len());
+            say!("\nNot carried over as it was ({}):", report.findings.len());
             let mut table = Table::new(vec!["FILE", "ITEM", "WHAT HAPPENED"]);
             for f in &report.findings {
                 table.row(vec![f.file.clone(), f.item.clone(), f.note.clone()]);

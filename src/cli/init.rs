@@ -448,9 +448,9 @@ fn write_files(wizard: &Wizard, dir: &Path) -> Exit {
         return Exit::Failure;
     }
     for f in &files {
-        println!("wrote {}", dir.join(&f.relative).display());
+        say!("wrote {}", dir.join(&f.relative).display());
     }
-    println!(
+    say!(
         "next: `imagefactory check` checks it against Azure; `imagefactory` opens the console on it"
     );
     Exit::Ok

@@ -1,5 +1,7 @@
 //! Headless subcommands over the same `factory` calls the console uses.
 
+#[macro_use]
+mod output;
 mod build;
 mod check;
 mod clean;
@@ -12,7 +14,6 @@ mod images;
 mod import_legacy;
 mod init;
 mod labs;
-mod output;
 mod pin;
 mod progress;
 mod retire;
@@ -28,9 +29,28 @@ pub use exit::Exit;
 
 use crate::arm::AuthMode;
 
+/// What `--help` says of the environment and of the files read without being named.
+const ENVIRONMENT: &str = "\
+Environment:
+  IMAGEFACTORY_CONFIG      the factory configuration; else ./factory.toml in the current folder
+                           (taken up without a word: the console's header names the file in use),
+                           then $XDG_CONFIG_HOME/imagefactory/factory.toml
+  IMAGEFACTORY_ENDPOINT    the ARM endpoint (a configuration's [azure] endpoint otherwise); the
+                           token is sent to this origin only, and to no other URL Azure names
+  IMAGEFACTORY_AUTH        the credential (cli, managed-identity, ...)
+  IMAGEFACTORY_ALLOW_PLAIN_HTTP
+                           allow an http:// endpoint away from this machine
+  IMAGEFACTORY_STATE_DIR   journals, run logs, audit.jsonl, console.log (folders 0700, files 0600);
+                           else $XDG_STATE_HOME/imagefactory
+  XDG_CACHE_HOME           the inventory cache (imagefactory/, private as the state)
+  IMAGEFACTORY_LOG         the log filter (e.g. imagefactory=debug); secrets are redacted
+  NO_COLOR                 no colour
+  TF_BUILD, GITHUB_ACTIONS pipeline annotations; Azure text that would be a pipeline command is
+                           broken so that it shows and does nothing";
+
 /// imagefactory: build, distribute and retire golden images across Azure DevTest Labs.
 #[derive(Debug, Parser)]
-#[command(name = "imagefactory", version, about, long_about = None)]
+#[command(name = "imagefactory", version, about, long_about = None, after_help = ENVIRONMENT)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -56,6 +76,10 @@ pub struct Global {
     /// Refuse every change to Azure, in the client itself.
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Allow an endpoint over plain HTTP on another machine (the token would travel in clear;
+    /// loopback, as the emulator, is always allowed).
+    #[arg(long, global = true, env = "IMAGEFACTORY_ALLOW_PLAIN_HTTP", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_plain_http: bool,
     /// ARM requests in flight at once.
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub concurrency: Option<u16>,
@@ -77,6 +101,7 @@ impl Global {
             auth: self.auth,
             concurrency: self.concurrency,
             read_only: self.read_only,
+            allow_plain_http: self.allow_plain_http,
             verbose: self.verbose,
         }
     }

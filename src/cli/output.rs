@@ -5,6 +5,46 @@ use std::io::Write;
 
 use crate::arm::redact::redact;
 use crate::factory::Problem;
+use crate::inert;
+
+/// Prints a line on stdout, inert (see `crate::inert`): every headless command prints through
+/// this (`say!`) or `tell!` (stderr), never `println!`, because what it prints holds text from
+/// Azure.
+macro_rules! say {
+    () => { $crate::cli::output::say_line(format_args!("")) };
+    ($($t:tt)*) => { $crate::cli::output::say_line(format_args!($($t)*)) };
+}
+
+/// `say!` for stderr.
+macro_rules! tell {
+    () => { $crate::cli::output::tell_line(format_args!("")) };
+    ($($t:tt)*) => { $crate::cli::output::tell_line(format_args!($($t)*)) };
+}
+
+/// Stdout, made inert, for prose and tables.
+pub fn stdout() -> inert::Writer<std::io::StdoutLock<'static>> {
+    inert::Writer::new(std::io::stdout().lock(), inert::Kind::Text, in_pipeline())
+}
+
+/// Stderr, made inert.
+pub fn stderr() -> inert::Writer<std::io::StderrLock<'static>> {
+    inert::Writer::new(std::io::stderr().lock(), inert::Kind::Text, in_pipeline())
+}
+
+/// Stdout, made inert, for JSON written by another thread.
+pub fn json_stdout() -> inert::Writer<std::io::Stdout> {
+    inert::Writer::new(std::io::stdout(), inert::Kind::Json, in_pipeline())
+}
+
+/// What `say!` calls. A reader gone (a closed pipe) is not an error worth a panic.
+pub fn say_line(args: std::fmt::Arguments) {
+    let _ = writeln!(stdout(), "{args}");
+}
+
+/// What `tell!` calls.
+pub fn tell_line(args: std::fmt::Arguments) {
+    let _ = writeln!(stderr(), "{args}");
+}
 
 /// The CI system whose log annotations to write, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +78,8 @@ pub fn in_pipeline() -> bool {
 /// Opens a collapsible group in the pipeline's log (nothing outside a pipeline).
 pub fn group_start(title: &str) {
     match pipeline() {
-        Some(Pipeline::AzureDevOps) => println!("##[group]{title}"),
-        Some(Pipeline::GitHubActions) => println!("::group::{title}"),
+        Some(Pipeline::AzureDevOps) => println!("##[group]{}", inert::cell(title)),
+        Some(Pipeline::GitHubActions) => println!("::group::{}", inert::cell(title)),
         None => {}
     }
 }
@@ -56,7 +96,10 @@ pub fn group_end() {
 /// The task's progress in Azure DevOps (its percent in the run's timeline).
 pub fn progress(percent: usize, what: &str) {
     if pipeline() == Some(Pipeline::AzureDevOps) {
-        println!("##vso[task.setprogress value={percent};]{what}");
+        println!(
+            "##vso[task.setprogress value={percent};]{}",
+            inert::pipeline_line(&inert::cell(what))
+        );
     }
 }
 
@@ -68,7 +111,7 @@ pub fn annotate_file(
     file: Option<&str>,
     at: Option<(usize, usize)>,
 ) -> String {
-    let message = redact(message);
+    let message = inert::text(&redact(message));
     match pipeline() {
         Some(Pipeline::AzureDevOps) => {
             let mut source = file.map(|f| format!(";sourcepath={f}")).unwrap_or_default();
@@ -77,7 +120,7 @@ pub fn annotate_file(
             }
             format!(
                 "##vso[task.logissue type={level}{source}]{}",
-                message.replace(['\r', '\n'], " ")
+                inert::pipeline_line(&inert::cell(&message))
             )
         }
         Some(Pipeline::GitHubActions) => {
@@ -85,9 +128,10 @@ pub fn annotate_file(
             if let (Some(_), Some((line, column))) = (file, at) {
                 source.push_str(&format!(",line={line},col={column}"));
             }
+            // Escaped as the runner unescapes: the message stays one line, with its line ends.
             format!(
                 "::{level}{source}::{}",
-                message
+                inert::pipeline_line(&message)
                     .replace('%', "%25")
                     .replace('\r', "%0D")
                     .replace('\n', "%0A")
@@ -132,7 +176,8 @@ pub fn report_unknown_lab(name: &str, inventory: &crate::factory::Inventory) {
 pub fn print_json<T: serde::Serialize>(value: &T) -> std::io::Result<()> {
     // Buffered: stdout flushes at every newline, which for pretty JSON of thousands of images
     // is hundreds of thousands of writes.
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let inert = inert::Writer::new(std::io::stdout().lock(), inert::Kind::Json, in_pipeline());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, inert);
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()
@@ -155,7 +200,9 @@ impl Table {
     pub fn row(&mut self, cells: Vec<String>) {
         // A row short of a cell would print every later value under the wrong heading.
         assert_eq!(cells.len(), self.headers.len(), "one cell per column");
-        self.rows.push(cells);
+        // Made inert before the widths are measured: a cell is one line of what shows.
+        self.rows
+            .push(cells.iter().map(|c| inert::cell(c)).collect());
     }
 
     /// Writes the table to stdout.
@@ -166,7 +213,7 @@ impl Table {
                 *w = (*w).max(cell.chars().count());
             }
         }
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut out = std::io::BufWriter::new(stdout());
         let line = |cells: Vec<&str>| {
             let last = cells.len().saturating_sub(1);
             cells

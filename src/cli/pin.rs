@@ -118,21 +118,21 @@ async fn set(global: &Global, image: &str, lab: Option<&str>, change: &PinChange
         Ok(outcome) => {
             match change {
                 PinChange::Pin { reason, .. } => match &outcome.previous {
-                    Some(previous) if previous != reason => println!(
+                    Some(previous) if previous != reason => say!(
                         "Pinned {} ({reason}), replacing the reason `{previous}`: retention will not retire it.",
                         image.name()
                     ),
-                    _ => println!(
+                    _ => say!(
                         "Pinned {} ({reason}): retention will not retire it.",
                         image.name()
                     ),
                 },
                 PinChange::Unpin => match &outcome.previous {
-                    Some(previous) => println!(
+                    Some(previous) => say!(
                         "Unpinned {} (it was pinned: {previous}): retention may retire it again.",
                         image.name()
                     ),
-                    None => println!("{} was not pinned; nothing changed.", image.name()),
+                    None => say!("{} was not pinned; nothing changed.", image.name()),
                 },
             }
             Exit::Ok

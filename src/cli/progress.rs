@@ -126,7 +126,7 @@ pub fn print_plan(plan: &BuildPlan) {
 }
 
 fn write_plan(plan: &BuildPlan) {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     let _ = writeln!(
         out,
         "run {} in factory lab {} ({}): {}, {} at once",
@@ -196,9 +196,9 @@ impl Printer {
 
     fn say(&self, text: &str) {
         if self.to_stderr {
-            eprintln!("{text}");
+            tell!("{text}");
         } else {
-            println!("{text}");
+            say!("{text}");
         }
     }
 
@@ -352,7 +352,7 @@ pub fn print_summary(state: &RunState) {
                 .unwrap_or_default(),
         ]);
     }
-    println!();
+    say!();
     let _ = table.print();
     let (done, failed, cancelled) = state.counts();
     if failed > 0 {
@@ -372,7 +372,7 @@ pub fn print_summary(state: &RunState) {
             }
         }
     }
-    println!(
+    say!(
         "\n{done} done, {failed} failed, {cancelled} cancelled of {}",
         state.images.len()
     );
@@ -449,11 +449,11 @@ impl InventoryProgress {
                 let read = read.fetch_add(1, Relaxed) + 1;
                 let listed = listed.load(Relaxed).max(1);
                 if read * 10 / listed != (read - 1) * 10 / listed {
-                    eprintln!("read {read} of {listed} labs");
+                    tell!("read {read} of {listed} labs");
                 }
             }
             (InventoryProgress::Lines { .. }, Reading::Failed(problem)) => {
-                eprintln!("reading labs: {} could not be read", problem.name)
+                tell!("reading labs: {} could not be read", problem.name)
             }
             (_, Reading::Subscriptions(_)) => {}
         }

@@ -126,9 +126,9 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             return Exit::Failure;
         }
         if !args.json && held_back > 0 {
-            println!();
+            say!();
             for (lab, n, why) in plan.held_back() {
-                println!(
+                say!(
                     "Left out: {n} images due in {} will not be deleted: {why}",
                     lab.lab_name
                 );
@@ -140,7 +140,7 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
                 .as_deref()
                 .map(|l| format!(" --lab {l}"))
                 .unwrap_or_default();
-            println!(
+            say!(
                 "\nNothing was deleted. `imagefactory retire{lab} --yes` retires these {due} images."
             );
         }
@@ -172,9 +172,9 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             .filter(|o| matches!(o.result, RetireResult::Skipped(_)))
             .count();
         let failed = outcomes.len() - retired - skipped;
-        println!("\nRetired {retired} of {due}; skipped {skipped}; failed {failed}.");
+        say!("\nRetired {retired} of {due}; skipped {skipped}; failed {failed}.");
         if held_back > 0 {
-            println!("Left out {held_back} due images where the identity cannot delete.");
+            say!("Left out {held_back} due images where the identity cannot delete.");
         }
     }
     annotate_failures(&outcomes);
@@ -208,7 +208,7 @@ async fn apply_targets(
     })?;
     let actor = Actor::current(&context.client).await;
     if !args.json {
-        println!(
+        say!(
             "Retiring {} (audit log: {})",
             crate::human::count(targets.len(), "image"),
             audit.path().display()
@@ -241,14 +241,7 @@ fn print_outcome(o: &RetireOutcome, json: bool) {
         .unwrap_or_default();
     // A reader that went away (`| head`) must not stop the deletes in flight or their audit:
     // what cannot be written is dropped.
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stdout(),
-        "  {:<8} {} / {}{detail}",
-        o.result.as_str(),
-        o.lab,
-        o.name
-    );
+    say!("  {:<8} {} / {}{detail}", o.result.as_str(), o.lab, o.name);
 }
 
 /// Failed deletes as the pipeline's own error annotations (skips are warnings: nothing broke).
@@ -333,9 +326,9 @@ async fn retire_chosen(
                 .decision(&t.image)
                 .map(|d| format!("{} ({})", d.state.as_str(), d.detail))
                 .unwrap_or_default();
-            println!("{} / {}: {state}", t.lab.name(), t.name);
+            say!("{} / {}: {state}", t.lab.name(), t.name);
         }
-        println!(
+        say!(
             "\nNothing was deleted. Add --yes to retire {}.",
             crate::human::count(targets.len(), "image")
         );
@@ -440,12 +433,12 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
         };
         if sub.name != current_sub {
             current_sub = &sub.name;
-            println!("\n{} ({})", sub.name, sub.id);
+            say!("\n{} ({})", sub.name, sub.id);
         }
         let counts = lab_plan.counts();
         let n = |s: RetentionState| counts.get(&s).copied().unwrap_or(0);
         if !lab_plan.managed {
-            println!(
+            say!(
                 "  {} ({}): not managed by this factory; {} images left alone",
                 lab.name,
                 lab.location,
@@ -454,7 +447,7 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
             continue;
         }
         let due = n(RetentionState::Retire);
-        println!(
+        say!(
             "  {} ({}): retire {due}, leaving {} (current {}, kept {}, pinned {}, in use {}, too young {}, unmanaged {})",
             lab.name,
             lab.location,
@@ -493,7 +486,7 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
     }
     let totals = plan.counts();
     let labs = plan.labs.iter().filter(|l| l.has_retirees()).count();
-    println!(
+    say!(
         "\nTotal: retire {} images in {labs} labs; protected: {} pinned, {} in use, {} too young.",
         totals.get(&RetentionState::Retire).copied().unwrap_or(0),
         totals.get(&RetentionState::Pinned).copied().unwrap_or(0),
@@ -544,7 +537,7 @@ fn print_trims(trims: &[catalogue::Trim]) -> std::io::Result<()> {
     if trims.is_empty() {
         return Ok(());
     }
-    println!("\nCatalogue (captured VHDs in the factory lab's storage):");
+    say!("\nCatalogue (captured VHDs in the factory lab's storage):");
     let mut table = Table::new(vec!["ACTION", "VHD", "PATH", "CAPTURED", "WHY"]);
     for t in trims {
         table.row(vec![
@@ -635,7 +628,7 @@ async fn apply_trims<'a>(
             });
         }
         if !json {
-            println!("catalogue {}: {result}", trim.blob);
+            say!("catalogue {}: {result}", trim.blob);
         }
         if deleted.is_err() {
             report_error(&format!("catalogue {}: {result}", trim.blob));

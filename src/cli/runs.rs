@@ -135,7 +135,7 @@ pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
         return Exit::Ok;
     }
     if rows.is_empty() {
-        println!(
+        say!(
             "no runs on this machine or in Azure; `imagefactory build --plan --all` shows what a run would do"
         );
         return Exit::Ok;
@@ -247,6 +247,20 @@ async fn follow(run: &RunId, path: &Path, json: bool) -> Exit {
 }
 
 pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
+    // Stopping a run makes its process delete its VM and what it made: a change, which
+    // read-only mode never asks for, whoever's process would carry it out.
+    let read_only = _global.read_only
+        || super::context::discover(_global)
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.azure.read_only);
+    if read_only {
+        report_error(&format!(
+            "read-only mode: refused to cancel run {}; cancelling stops its process, which deletes what the run made (nothing was signalled)",
+            args.run
+        ));
+        return Exit::Usage;
+    }
     let (run, path) = match journal_of(&args.run) {
         Ok(found) => found,
         Err(exit) => return exit,
@@ -264,7 +278,7 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
     };
     match liveness(&state) {
         Liveness::Finished => {
-            println!("run {run} already ended; nothing to stop");
+            say!("run {run} already ended; nothing to stop");
             Exit::Ok
         }
         Liveness::Elsewhere => {
@@ -283,7 +297,7 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
                 ));
                 return Exit::Failure;
             }
-            println!(
+            say!(
                 "asked process {} to stop run {run}; it cleans up what the run made",
                 state.pid
             );
@@ -301,7 +315,7 @@ pub async fn cancel(_global: &Global, args: CancelArgs) -> Exit {
                     },
                 });
             }
-            println!("run {run} has no process; cleaning up what it made");
+            say!("run {run} has no process; cleaning up what it made");
             let global = _global;
             super::build::resume(
                 global,

@@ -101,9 +101,9 @@ pub async fn run(args: SimArgs) -> Exit {
         }
     };
     for (name, value) in handle.exports() {
-        println!("export {name}={value}");
+        say!("export {name}={value}");
     }
-    eprintln!(
+    tell!(
         "emulator: {subs} subscriptions, {labs} labs, {images} custom images at {}; Ctrl-C stops it",
         handle.endpoint
     );

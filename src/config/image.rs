@@ -83,6 +83,26 @@ pub struct ArtifactRef {
     pub name: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
+    /// Parameters whose values are secret (`secret = ["adminPassword"]`): masked wherever the
+    /// artifact's output is shown or journaled. The planner adds those the artifact itself
+    /// types `securestring`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret: Vec<String>,
+}
+
+impl ArtifactRef {
+    /// The values to mask in this artifact's output: of the parameters said secret, and of
+    /// any whose name says it is one (a password, a secret, a token, a key).
+    pub fn secret_values(&self) -> impl Iterator<Item = &String> {
+        self.parameters.iter().filter_map(|(name, value)| {
+            let lower = name.to_ascii_lowercase();
+            let said = self.secret.iter().any(|s| s.eq_ignore_ascii_case(name));
+            let named = ["password", "secret", "token", "key"]
+                .iter()
+                .any(|w| lower.contains(w));
+            (said || named).then_some(value)
+        })
+    }
 }
 
 #[derive(Deserialize)]

@@ -22,12 +22,36 @@ impl ImagePath {
             }
             _ => trimmed,
         };
+        // `.` and `..` never survive, whatever the source (a tag, a blob's metadata): a path
+        // becomes a file name under images/, and must stay under it.
         let clean: Vec<&str> = stem
             .split('/')
             .map(str::trim)
-            .filter(|s| !s.is_empty())
+            .filter(|s| !matches!(*s, "" | "." | ".."))
             .collect();
         ImagePath(clean.join("/"))
+    }
+
+    /// An image path as a person or a file gave it, or why it is not one: folders and a name
+    /// joined by `/` (or the original factory's `\`), not starting with one (no absolute
+    /// path), none of them `.` or `..`, and no characters a file name cannot hold on Windows
+    /// (which also leaves out a drive's `C:`).
+    pub fn parse(raw: &str) -> Result<ImagePath, String> {
+        let trimmed = raw.trim();
+        let absolute = trimmed.starts_with(['/', '\\']);
+        let bad = trimmed.split(['/', '\\']).any(|s| {
+            matches!(s.trim(), "." | "..")
+                || s.contains([':', '*', '?', '"', '<', '>', '|'])
+                || s.chars().any(char::is_control)
+        });
+        let path = ImagePath::new(trimmed);
+        if absolute || bad || path.is_empty() {
+            return Err(format!(
+                "`{}` is not an image path: folders and a name joined by /, like win2022/base (not starting with /, no . or .. folders, no : * ? \" < > |)",
+                crate::inert::cell(trimmed)
+            ));
+        }
+        Ok(path)
     }
 
     /// The normalised path.
@@ -100,6 +124,34 @@ mod tests {
             ImagePath::new("Win2016\\Datacenter.json"),
             ImagePath::new("win2016/datacenter")
         );
+    }
+
+    #[test]
+    fn a_path_never_leaves_the_images_folder() {
+        for raw in [
+            "../../x",
+            "..\\..\\x.json",
+            "win2022/../../etc",
+            "./win2022",
+            "/abs",
+            "\\abs",
+            "C:/x",
+            "",
+            "  ",
+            "a/\u{1b}]52;c;x",
+        ] {
+            let error = ImagePath::parse(raw).unwrap_err();
+            assert!(error.contains("is not an image path"), "{raw}: {error}");
+        }
+        assert_eq!(
+            ImagePath::parse("Win2016\\Datacenter.json")
+                .unwrap()
+                .as_str(),
+            "Win2016/Datacenter"
+        );
+        // Read from Azure or a file without a check, `.` and `..` are dropped all the same.
+        assert_eq!(ImagePath::new("../../x").as_str(), "x");
+        assert_eq!(ImagePath::new("a/./b/../c").as_str(), "a/b/c");
     }
 
     #[test]

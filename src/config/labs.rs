@@ -142,10 +142,7 @@ pub(super) fn target_labs(
         }
         let mut image_paths = Vec::new();
         for raw in file.image_paths.into_inner() {
-            let path = ImagePath::new(raw.get_ref());
-            if path.is_empty() {
-                return Err(at(raw.span(), "an image path is empty".into()));
-            }
+            let path = ImagePath::parse(raw.get_ref()).map_err(|e| at(raw.span(), e))?;
             if !images.iter().any(|d| path.covers(&d.path)) {
                 let known: Vec<&str> = images.iter().map(|d| d.path.as_str()).collect();
                 let hint = crate::human::nearest(path.as_str(), &known)

@@ -60,7 +60,19 @@ pub fn import(config_dir: &Path, out: &Path) -> Result<ImportReport, ConfigError
     for template in &templates {
         let relative = template.strip_prefix(&golden).unwrap_or(template);
         let display = format!("GoldenImages/{}", relative.display());
-        let path = ImagePath::new(&relative.to_string_lossy());
+        // A file name may hold what a path must not (`..\\..\\x.json` is one name on Linux,
+        // and would be written outside --out): such a template is left out, with why.
+        let path = match ImagePath::parse(&relative.to_string_lossy()) {
+            Ok(path) => path,
+            Err(why) => {
+                report.findings.push(Finding {
+                    file: display,
+                    item: "its name".into(),
+                    note: format!("not imported: {why}"),
+                });
+                continue;
+            }
+        };
         if let Some(definition) = convert_template(template, &display, path, &mut report.findings)?
         {
             report.images.push(definition.path.as_str().to_string());
@@ -334,6 +346,7 @@ pub fn from_vm_properties(
                         source,
                         name,
                         parameters,
+                        secret: Vec::new(),
                     });
                 }
                 None => note(
@@ -480,7 +493,17 @@ fn convert_labs(
             .flatten()
             .filter_map(|p| p.as_str())
         {
-            let path = ImagePath::new(raw);
+            let path = match ImagePath::parse(raw) {
+                Ok(path) => path,
+                Err(why) => {
+                    findings.push(Finding {
+                        file: "Labs.json".into(),
+                        item: format!("{item}.ImagePaths"),
+                        note: format!("left out: {why}"),
+                    });
+                    continue;
+                }
+            };
             // The original matched by plain string prefix; we match whole segments, so say when
             // that changes what a lab receives.
             let by_prefix: Vec<&String> = images

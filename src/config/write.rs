@@ -118,9 +118,8 @@ pub fn write(dir: &Path, files: &[ConfigFile], overwrite: bool) -> Result<(), Co
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent).map_err(|e| fail(parent, e))?;
         }
-        let temporary = target.with_extension("toml.partial");
-        std::fs::write(&temporary, &file.text).map_err(|e| fail(&temporary, e))?;
-        std::fs::rename(&temporary, &target).map_err(|e| fail(&target, e))?;
+        // The user's umask decides who may read it: a factory is meant to be committed.
+        crate::files::write_shared(&target, file.text.as_bytes()).map_err(|e| fail(&target, e))?;
     }
     Ok(())
 }

@@ -99,12 +99,8 @@ impl AuditLog {
             path: path.clone(),
             reason: e.to_string(),
         };
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(fail)?;
+        crate::files::private_dir(dir).map_err(fail)?;
+        crate::files::append_private(&path).map_err(fail)?;
         Ok(AuditLog { path })
     }
 
@@ -121,10 +117,7 @@ impl AuditLog {
         };
         let mut line = serde_json::to_vec(entry).map_err(|e| fail(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(fail)?;
+        let mut file = crate::files::append_private(&self.path).map_err(fail)?;
         file.write_all(&line).map_err(fail)
     }
 }

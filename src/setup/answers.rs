@@ -143,17 +143,7 @@ impl Wizard {
 /// An image path as typed, or what is wrong with it: folders and a name joined by `/`, none
 /// of them `.` or `..`, no characters a file name cannot hold on Windows.
 pub fn path_answer(raw: &str) -> Result<ImagePath, String> {
-    let bad = raw
-        .split(['/', '\\'])
-        .any(|s| matches!(s.trim(), "." | "..") || s.contains([':', '*', '?', '"', '<', '>', '|']));
-    let path = ImagePath::new(raw);
-    if bad || path.is_empty() {
-        return Err(format!(
-            "`{}` is not an image path: folders and a name joined by /, like win2022/base (no . or .. folders, no : * ? \" < > |)",
-            raw.trim()
-        ));
-    }
-    Ok(path)
+    ImagePath::parse(raw)
 }
 
 /// Image paths typed as a list, separated by commas (a path may hold a space).

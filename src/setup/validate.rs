@@ -291,6 +291,7 @@ impl Wizard {
                     .filter(|(_, v)| !v.trim().is_empty())
                     .map(|(k, v)| (k.clone(), v.trim().to_string()))
                     .collect(),
+                secret: Vec::new(),
             })
             .collect()
     }

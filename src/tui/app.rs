@@ -110,6 +110,7 @@ pub async fn run(
         auth: client.auth_mode(),
         concurrency: None,
         read_only,
+        allow_plain_http: client.allows_plain_http(),
         verbose: false,
     };
     model.invocation = invocation.clone();
@@ -212,10 +213,28 @@ fn identity(client: &ArmClient, config: Option<&FactoryConfig>) -> Identity {
         auth: mode.to_string(),
         tenant: None,
         factory: config.map(|c| c.factory.name.clone()),
+        config_file: config.map(|c| shown_path(&c.path)),
         endpoint: endpoint.to_string(),
         emulator,
         demo: false,
     }
+}
+
+/// `path` as a person would type it here: relative to the current folder when inside it
+/// (`./factory.toml`), from `~` when in the home folder.
+fn shown_path(path: &std::path::Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    if let Ok(here) = std::env::current_dir()
+        && let Ok(inside) = absolute.strip_prefix(&here)
+    {
+        return format!("./{}", inside.display());
+    }
+    if let Some(home) = std::env::var_os("HOME").map(std::path::PathBuf::from)
+        && let Ok(inside) = absolute.strip_prefix(&home)
+    {
+        return format!("~/{}", inside.display());
+    }
+    absolute.display().to_string()
 }
 
 /// How long to sleep before time alone would change the screen or start a refresh.

@@ -26,14 +26,12 @@ pub fn read_cache(path: &std::path::Path) -> Option<Inventory> {
 pub fn write_cache(path: &std::path::Path, inventory: &Inventory) {
     let write = || -> std::io::Result<()> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::files::private_dir(dir)?;
         }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec(inventory).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(tmp, path)
+        crate::files::write_private(
+            path,
+            &serde_json::to_vec(inventory).map_err(std::io::Error::other)?,
+        )
     };
     if let Err(e) = write() {
         tracing::warn!("cannot write the inventory cache {}: {e}", path.display());

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use imagefactory::arm::{ArmClient, ArmClientOptions, RetryPolicy, TokenSource, scope_for};
@@ -144,4 +146,72 @@ pub fn run_bin_in(
         .current_dir(home)
         .output()
         .expect("the binary runs")
+}
+
+/// `imagefactory sim` running in the background, and the environment it printed.
+pub struct Emulator {
+    child: Child,
+    pub env: Vec<(String, String)>,
+}
+
+impl Emulator {
+    pub fn start(extra: &[&str]) -> Emulator {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_imagefactory"))
+            .arg("sim")
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("imagefactory sim starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut env = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let (name, value) = line
+                .strip_prefix("export ")
+                .and_then(|l| l.split_once('='))
+                .expect("export lines come first");
+            env.push((name.to_string(), value.to_string()));
+            if env.len() == 4 {
+                break;
+            }
+        }
+        Emulator { child, env }
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[])
+    }
+
+    pub fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let mut env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        env.extend_from_slice(extra);
+        let home = tempfile::tempdir().unwrap();
+        run_bin_in(home.path(), args, &env)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Copies the folder `from` to `to`, whole.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }

@@ -53,6 +53,7 @@ pub fn model_with(inventory: Inventory, read_only: bool) -> Model {
         auth: "managed-identity".into(),
         tenant: None,
         factory: Some("ImageFactory".into()),
+        config_file: None,
         endpoint: "http://127.0.0.1:8080/".into(),
         emulator: true,
         demo: false,

@@ -103,7 +103,7 @@ async fn json(context: &Context, args: &ImagesArgs) -> Exit {
     let now = OffsetDateTime::now_utc();
     let (send, parts) = mpsc::channel::<Reading>();
     let mut stream = JsonStream::new(
-        std::io::stdout(),
+        super::output::json_stdout(),
         context.config.clone(),
         now,
         args.lab.clone(),

@@ -88,8 +88,9 @@ pub fn installing(vm: &LabVirtualMachine) -> Option<String> {
         .map(|a| name(a).to_string())
 }
 
-/// The failing artifacts' own messages, one line each.
-pub fn failures(vm: &LabVirtualMachine) -> Vec<String> {
+/// The failing artifacts' own messages, one line each, with `secrets` (the values of secret
+/// parameters) masked wherever they appear.
+pub fn failures(vm: &LabVirtualMachine, secrets: &[String]) -> Vec<String> {
     vm.properties
         .artifacts
         .iter()
@@ -105,7 +106,7 @@ pub fn failures(vm: &LabVirtualMachine) -> Vec<String> {
                 text.push_str(&format!(" | {}", extension_text(ext)));
             }
             // A script's output may echo a secret parameter or a download URL with its SAS.
-            crate::arm::redact::redact(&text)
+            crate::arm::redact::redact_with(&text, secrets)
         })
         .collect()
 }
@@ -285,6 +286,10 @@ mod tests {
         a.vm_extension_status_message = Some(
             r#"[{"code":"out","message":"one\n two\n"},{"code":"err","message":"three"}]"#.into(),
         );
-        assert_eq!(failures(&v), ["a0: exit code 1 | one / two | three"]);
+        assert_eq!(failures(&v, &[]), ["a0: exit code 1 | one / two | three"]);
+        assert_eq!(
+            failures(&v, &["two".to_string()]),
+            ["a0: exit code 1 | one / REDACTED | three"]
+        );
     }
 }

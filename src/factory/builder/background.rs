@@ -104,6 +104,14 @@ pub fn terminate(state: &RunState) -> std::io::Result<()> {
             "its background process has not taken it over yet",
         ));
     }
+    // Without the mark, the pid alone may name any process the system has given it since:
+    // never signal on a pid alone (a journal line could name one of yours).
+    if state.process.is_none() {
+        return Err(std::io::Error::other(format!(
+            "the journal does not say which process {} was (no process mark), so it is not signalled; if it is the run's, stop it yourself",
+            state.pid
+        )));
+    }
     if !runs_it(state) {
         return Err(std::io::Error::other(format!(
             "process {} is not the run's any more",
@@ -122,15 +130,13 @@ pub fn terminate(state: &RunState) -> std::io::Result<()> {
 /// Starts this program with `args` in a new session, detached from the terminal, its output
 /// in `log`; returns its process id. Nothing waits for it: it is not this process's child for
 /// long (the kernel re-parents it when this one exits).
-pub fn spawn_detached(args: &[OsString], log: &Path) -> std::io::Result<u32> {
+pub fn spawn_detached(launch: &Launch, log: &Path) -> std::io::Result<u32> {
+    let args = &launch.args;
     if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::files::private_dir(dir)?;
     }
     // Appended to: an earlier process's log says why it stopped, and must stay.
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)?;
+    let mut file = crate::files::append_private(log)?;
     {
         use std::io::Write;
         let _ = writeln!(
@@ -147,6 +153,7 @@ pub fn spawn_detached(args: &[OsString], log: &Path) -> std::io::Result<u32> {
     let mut command = std::process::Command::new(exe);
     command
         .args(args)
+        .envs(launch.env.iter().map(|(n, v)| (n, v)))
         .stdin(std::process::Stdio::null())
         .stdout(file.try_clone()?)
         .stderr(file);
@@ -247,12 +254,23 @@ pub struct Invocation {
     pub auth: Option<crate::arm::AuthMode>,
     pub concurrency: Option<u16>,
     pub read_only: bool,
+    pub allow_plain_http: bool,
     pub verbose: bool,
 }
 
+/// How a background process is started: its arguments (which anyone on the machine may read
+/// in the process table) and what goes in its environment instead (which only its user may).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Launch {
+    pub args: Vec<OsString>,
+    pub env: Vec<(&'static str, OsString)>,
+}
+
 impl Invocation {
-    /// The command-line arguments that carry these options, followed by `command`.
-    pub fn args(&self, command: &[&str]) -> Vec<OsString> {
+    /// The arguments that carry these options, followed by `command`. An endpoint that holds
+    /// a user name or password goes in the environment, never in the arguments.
+    pub fn args(&self, command: &[&str]) -> Launch {
+        let mut env = Vec::new();
         let mut args: Vec<OsString> = Vec::new();
         if let Some(config) = &self.config {
             // Absolute: the background process may not keep this one's directory in mind.
@@ -260,7 +278,11 @@ impl Invocation {
             args.extend(["--config".into(), config.into_os_string()]);
         }
         if let Some(endpoint) = &self.endpoint {
-            args.extend(["--endpoint".into(), endpoint.as_str().into()]);
+            if endpoint.username().is_empty() && endpoint.password().is_none() {
+                args.extend(["--endpoint".into(), endpoint.as_str().into()]);
+            } else {
+                env.push(("IMAGEFACTORY_ENDPOINT", endpoint.as_str().into()));
+            }
         }
         if let Some(auth) = &self.auth {
             args.extend(["--auth".into(), auth.as_str().into()]);
@@ -271,11 +293,14 @@ impl Invocation {
         if self.read_only {
             args.push("--read-only".into());
         }
+        if self.allow_plain_http {
+            args.push("--allow-plain-http".into());
+        }
         if self.verbose {
             args.push("--verbose".into());
         }
         args.extend(command.iter().map(OsString::from));
-        args
+        Launch { args, env }
     }
 }
 
@@ -447,8 +472,41 @@ mod tests {
         let error = terminate(&reused).unwrap_err();
         assert!(error.to_string().contains("not the run's"), "{error}");
         assert!(stranger.try_wait().unwrap().is_none(), "still alive");
+        // A journal that names the process by its pid alone (an old one, or a line written
+        // by someone else) is never signalled, though the pid lives.
+        let unmarked = state_of(stranger.id(), None);
+        let error = terminate(&unmarked).unwrap_err();
+        assert!(error.to_string().contains("no process mark"), "{error}");
+        assert!(stranger.try_wait().unwrap().is_none(), "still alive");
         let _ = stranger.kill();
         let _ = stranger.wait();
+    }
+
+    #[test]
+    fn an_endpoints_user_and_password_never_reach_the_process_table() {
+        let mut invocation = Invocation {
+            endpoint: Some(url::Url::parse("https://u:p4ss@arm.example.net/").unwrap()),
+            ..Invocation::default()
+        };
+        let launch = invocation.args(&["resume", "r"]);
+        assert!(
+            launch
+                .args
+                .iter()
+                .all(|a| !a.to_string_lossy().contains("p4ss")),
+            "{launch:?}"
+        );
+        assert_eq!(
+            launch.env,
+            [(
+                "IMAGEFACTORY_ENDPOINT",
+                "https://u:p4ss@arm.example.net/".into()
+            )]
+        );
+        invocation.endpoint = Some(url::Url::parse("https://arm.example.net/").unwrap());
+        let launch = invocation.args(&["resume", "r"]);
+        assert_eq!(launch.args[..2], ["--endpoint", "https://arm.example.net/"]);
+        assert!(launch.env.is_empty());
     }
 
     #[test]

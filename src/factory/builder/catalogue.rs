@@ -48,7 +48,7 @@ impl CatalogueEntry {
     pub fn from_sidecar(json: &[u8], created: &str) -> Option<CatalogueEntry> {
         let sidecar: Sidecar = serde_json::from_str(&powershell_text(json)).ok()?;
         let path = ImagePath::new(&sidecar.image_path);
-        if path.is_empty() || sidecar.image_name.trim().is_empty() {
+        if path.is_empty() || !super::names::is_resource_name(&sidecar.image_name) {
             return None;
         }
         Some(CatalogueEntry {
@@ -69,9 +69,16 @@ impl CatalogueEntry {
     /// The entry a catalogue blob's metadata describes, if it describes one.
     pub fn from_metadata(metadata: &BTreeMap<String, String>) -> Option<CatalogueEntry> {
         let get = |k: &str| metadata.get(k).map(|v| decode(v));
+        let image_name = get("imagename").filter(|n| {
+            let plain = super::names::is_resource_name(n);
+            if !plain {
+                tracing::warn!(name = %crate::inert::cell(n), "a catalogue VHD names an image that cannot be an Azure resource name; left out");
+            }
+            plain
+        })?;
         Some(CatalogueEntry {
             path: ImagePath::new(&get("imagepath")?),
-            image_name: get("imagename")?,
+            image_name,
             os: match get("ostype")?.to_ascii_lowercase().as_str() {
                 "linux" => OsType::Linux,
                 _ => OsType::Windows,
@@ -286,5 +293,39 @@ mod sidecar_tests {
                 "{json}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(name: &str) -> BTreeMap<String, String> {
+        [
+            ("imagepath", "win2022/base"),
+            ("imagename", name),
+            ("ostype", "Windows"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    #[test]
+    fn a_name_read_back_from_azure_must_be_a_plain_resource_name() {
+        assert!(CatalogueEntry::from_metadata(&metadata("win2022-base-1")).is_some());
+        for hostile in [
+            "..%2F..%2Fsubscriptions%2Fx",
+            "a/../../b",
+            "x?api-version=1",
+            "a b",
+        ] {
+            assert!(
+                CatalogueEntry::from_metadata(&metadata(hostile)).is_none(),
+                "{hostile}"
+            );
+        }
+        let sidecar = br#"{"imageName":"../x","imagePath":"win2022/base","osType":"Windows"}"#;
+        assert!(CatalogueEntry::from_sidecar(sidecar, "2026-12-08T00:00:00Z").is_none());
     }
 }

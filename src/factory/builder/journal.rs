@@ -553,13 +553,9 @@ impl Journal {
     /// one process writes a run at a time (another gets `WouldBlock`). A line left cut short
     /// by a process that died writing it is ended first, so the next one stands on its own.
     pub fn open(dir: &Path, run: &RunId) -> std::io::Result<Journal> {
-        std::fs::create_dir_all(dir)?;
+        crate::files::private_dir(dir)?;
         let path = path_of(dir, run);
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)?;
+        let mut file = crate::files::append_private(&path)?;
         hold(&file)?;
         let len = file.metadata()?.len();
         if len > 0 {

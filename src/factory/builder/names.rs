@@ -89,6 +89,17 @@ fn alnum(text: &str) -> String {
 
 /// The name of the factory VM that builds job `index` of `run` for `path`: starts with a
 /// letter, letters, digits and hyphens only, no longer than the OS allows (15 for Windows).
+/// Whether `name` may go into an ARM path as a resource's name: `^[A-Za-z0-9][A-Za-z0-9._-]*$`
+/// (what every name we make is). A name read back from Azure (a catalogue blob's metadata, an
+/// original factory's sidecar) is checked before it reaches a URL: `../x` or `a?b` would
+/// address another resource than it says.
+pub fn is_resource_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && name.len() <= 80
+}
+
 pub fn vm_name(run: &RunId, index: usize, path: &ImagePath, os: OsType) -> String {
     let max = match os {
         OsType::Windows => WINDOWS_VM_NAME_MAX,
@@ -145,6 +156,26 @@ mod tests {
     fn run() -> RunId {
         let at = OffsetDateTime::from_unix_timestamp(1_795_770_900).unwrap();
         RunId::new(at, 0xa1b2)
+    }
+
+    #[test]
+    fn only_plain_names_reach_an_arm_path() {
+        for good in ["win2022-base-20261208t0101", "a", "A.b_c-d"] {
+            assert!(is_resource_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "a?b",
+            "-a",
+            ".a",
+            "a b",
+            "a%2fb",
+            &"x".repeat(81),
+        ] {
+            assert!(!is_resource_name(bad), "{bad}");
+        }
     }
 
     #[test]

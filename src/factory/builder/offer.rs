@@ -208,6 +208,12 @@ fn parameters(parameters: Option<&serde_json::Value>) -> Vec<ParameterOffer> {
                 required: default.is_none()
                     && spec.get("allowEmpty").and_then(|v| v.as_bool()) != Some(true),
                 default,
+                // Artifact files type parameters `string`, `securestring`, `int`, `bool`,
+                // `array` (the DevTest Labs artifact schema).
+                secure: spec
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .is_some_and(|t| t.eq_ignore_ascii_case("securestring")),
             }
         })
         .collect()

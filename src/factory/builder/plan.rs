@@ -26,6 +26,7 @@ pub fn generalize_artifact(os: OsType) -> ArtifactRef {
         }
         .into(),
         parameters: Default::default(),
+        secret: Vec::new(),
     }
 }
 
@@ -193,6 +194,8 @@ pub struct ParameterOffer {
     /// No default, and may not be empty.
     pub required: bool,
     pub default: Option<String>,
+    /// Typed `securestring`: its value is a secret.
+    pub secure: bool,
 }
 
 /// Which definitions to build.
@@ -390,6 +393,9 @@ pub fn plan(
             error(problem.sentence());
         }
         let mut artifacts = definition.artifacts.clone();
+        for artifact in &mut artifacts {
+            artifact.secret.extend(secure_parameters(offer, artifact));
+        }
         artifacts.push(generalize_artifact(definition.os));
         let mut targets = Vec::new();
         let mut taken: BTreeSet<String> = BTreeSet::new();
@@ -596,6 +602,27 @@ pub fn base_problem(offer: &FactoryOffer, base: &BaseImage, os: OsType) -> Optio
 /// Why an artifact cannot be applied to a VM of `os` in the factory lab, if it cannot: no
 /// such source or artifact, one for another OS, a parameter it does not have, or a required
 /// one missing.
+/// The parameters of `artifact` that the artifact itself types `securestring`, as the
+/// factory lab offers it.
+fn secure_parameters(offer: &FactoryOffer, artifact: &ArtifactRef) -> Vec<String> {
+    offer
+        .artifact_sources
+        .iter()
+        .filter(|s| s.name.eq_ignore_ascii_case(&artifact.source))
+        .flat_map(|s| &s.artifacts)
+        .filter(|a| a.name.eq_ignore_ascii_case(&artifact.name))
+        .flat_map(|a| &a.parameters)
+        .filter(|p| {
+            p.secure
+                && !artifact
+                    .secret
+                    .iter()
+                    .any(|s| s.eq_ignore_ascii_case(&p.name))
+        })
+        .map(|p| p.name.clone())
+        .collect()
+}
+
 pub fn artifact_problem(
     offer: &FactoryOffer,
     artifact: &ArtifactRef,

@@ -574,7 +574,13 @@ impl ImageBuild {
             match artifacts::outcome(&vm) {
                 VmOutcome::Applied => return Ok(()),
                 VmOutcome::ArtifactFailed => {
-                    let mut details = artifacts::failures(&vm);
+                    let secrets: Vec<String> = self
+                        .job
+                        .artifacts
+                        .iter()
+                        .flat_map(|a| a.secret_values().cloned())
+                        .collect();
+                    let mut details = artifacts::failures(&vm, &secrets);
                     details.extend(artifacts::statuses(&vm));
                     return Err(Stop::Failed(StepError {
                         stage: Stage::ApplyingArtifacts,

@@ -76,6 +76,9 @@ pub struct Identity {
     pub auth: String,
     pub tenant: Option<String>,
     pub factory: Option<String>,
+    /// The configuration file in use, as a person would type it (`./factory.toml`): one in
+    /// the current folder is taken up without a word, so the header names it.
+    pub config_file: Option<String>,
     pub endpoint: String,
     /// The endpoint is the emulator (loopback), not Azure.
     pub emulator: bool,
@@ -370,7 +373,8 @@ impl Model {
         } else {
             FLASH_FOR
         };
-        let text = text.into();
+        // Every message may carry an error's words from Azure: never a secret on the screen.
+        let text = crate::arm::redact::redact(&text.into());
         if self.messages.len() >= MESSAGES_KEPT {
             self.messages.remove(0);
         }

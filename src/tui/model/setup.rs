@@ -133,6 +133,7 @@ impl SetupScreen {
                     source: source.clone(),
                     name: a.name.clone(),
                     parameters: Default::default(),
+                    secret: Vec::new(),
                 })
             })
             .filter(|(_, a)| matches_search(&search, &format!("{} {}", a.name, a.title)))

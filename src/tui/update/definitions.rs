@@ -102,15 +102,15 @@ pub fn new_definition(model: &mut Model, argument: &str) -> Vec<Effect> {
         return Vec::new();
     };
     let mut words = argument.split_whitespace();
-    let path = ImagePath::new(words.next().unwrap_or(""));
+    let raw = words.next().unwrap_or("");
     let vm = words.next();
-    if path.is_empty() || path.as_str().split('/').any(|s| s == "." || s == "..") {
+    let Ok(path) = ImagePath::parse(raw) else {
         model.flash(
             Level::Error,
             ":new PATH: an image path like win2022/base (then, to start from a lab VM, LAB/VM)",
         );
         return Vec::new();
-    }
+    };
     if let Some(other) = config.images.iter().find(|d| d.path == path) {
         model.flash(
             Level::Error,

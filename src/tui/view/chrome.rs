@@ -10,6 +10,8 @@ use super::super::command;
 use super::super::model::{Level, Model, Route, View};
 use super::super::theme::Theme;
 
+const PUBLIC_ARM: &str = "https://management.azure.com/";
+
 /// Two lines: breadcrumbs and badges; identity, tenant, factory, endpoint, freshness.
 pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut first = vec![
@@ -76,9 +78,24 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     second.push(sep());
     second.push(freshness(model, theme));
     second.push(sep());
-    match &model.identity.factory {
-        Some(f) => second.push(Span::styled(format!("factory {f}"), theme.text)),
-        None => second.push(Span::styled("no configuration", theme.dim)),
+    match (&model.identity.factory, &model.identity.config_file) {
+        (Some(f), Some(file)) => {
+            second.push(Span::styled(format!("factory {f}"), theme.text));
+            second.push(Span::styled(format!(" ({file})"), theme.dim));
+        }
+        (Some(f), None) => second.push(Span::styled(format!("factory {f}"), theme.text)),
+        (None, _) => second.push(Span::styled("no configuration", theme.dim)),
+    }
+    // An endpoint that is neither Azure's public cloud nor the emulator comes first, marked:
+    // a `factory.toml` in the current folder can name one, and the token goes there.
+    let endpoint = &model.identity.endpoint;
+    let unusual = !model.identity.emulator && !endpoint.starts_with(PUBLIC_ARM);
+    if unusual {
+        second.push(sep());
+        second.push(Span::styled(
+            format!("endpoint {endpoint}"),
+            theme.flash_warn,
+        ));
     }
     if let Some(tenant) = &model.identity.tenant {
         second.push(sep());
@@ -91,8 +108,7 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     // The endpoint whenever it fits (the EMULATOR badge already says where, on the emulator).
     let used: usize = second.iter().map(|s| s.content.chars().count()).sum();
-    let endpoint = &model.identity.endpoint;
-    if wide || used + 3 + endpoint.chars().count() <= area.width as usize {
+    if !unusual && (wide || used + 3 + endpoint.chars().count() <= area.width as usize) {
         second.push(sep());
         second.push(Span::styled(endpoint.clone(), theme.dim));
     }

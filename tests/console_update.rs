@@ -1153,3 +1153,28 @@ async fn a_long_id_wraps_in_the_detail_view_without_losing_characters() {
     }
     assert_eq!(text, id);
 }
+
+#[tokio::test]
+async fn the_header_names_the_configuration_file_and_marks_an_endpoint_that_is_not_azures() {
+    let mut model = model().await;
+    model.identity.config_file = Some("./factory.toml".into());
+    model.identity.emulator = false;
+    model.identity.endpoint = "https://arm.attacker.example/".into();
+    // At 120 columns the endpoint comes before the rest; the file where there is room.
+    let screen = render(&mut model, 120, 40, "dark");
+    let second = screen.lines().nth(1).unwrap();
+    assert!(
+        second.contains("endpoint https://arm.attacker.example/"),
+        "{second}"
+    );
+    let screen = render(&mut model, 160, 40, "dark");
+    let second = screen.lines().nth(1).unwrap();
+    assert!(second.contains("(./factory.toml)"), "{second}");
+    // Azure's own endpoint is not marked.
+    model.identity.endpoint = "https://management.azure.com/".into();
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(
+        !screen.lines().nth(1).unwrap().contains("endpoint "),
+        "{screen}"
+    );
+}

@@ -75,17 +75,6 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     // Most important first, so that what a narrow terminal cuts off is what matters least.
     let mut second = vec![Span::styled(format!(" {}", model.identity.who), theme.text)];
     let sep = || Span::styled(" · ", theme.dim);
-    second.push(sep());
-    second.push(freshness(model, theme));
-    second.push(sep());
-    match (&model.identity.factory, &model.identity.config_file) {
-        (Some(f), Some(file)) => {
-            second.push(Span::styled(format!("factory {f}"), theme.text));
-            second.push(Span::styled(format!(" ({file})"), theme.dim));
-        }
-        (Some(f), None) => second.push(Span::styled(format!("factory {f}"), theme.text)),
-        (None, _) => second.push(Span::styled("no configuration", theme.dim)),
-    }
     // An endpoint that is neither Azure's public cloud nor the emulator comes first, marked:
     // a `factory.toml` in the current folder can name one, and the token goes there.
     let endpoint = &model.identity.endpoint;
@@ -96,6 +85,17 @@ pub fn header(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
             format!("endpoint {endpoint}"),
             theme.flash_warn,
         ));
+    }
+    second.push(sep());
+    second.push(freshness(model, theme));
+    second.push(sep());
+    match (&model.identity.factory, &model.identity.config_file) {
+        (Some(f), Some(file)) => {
+            second.push(Span::styled(format!("factory {f}"), theme.text));
+            second.push(Span::styled(format!(" ({file})"), theme.dim));
+        }
+        (Some(f), None) => second.push(Span::styled(format!("factory {f}"), theme.text)),
+        (None, _) => second.push(Span::styled("no configuration", theme.dim)),
     }
     if let Some(tenant) = &model.identity.tenant {
         second.push(sep());

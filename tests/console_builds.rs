@@ -657,3 +657,32 @@ async fn runs_and_a_runs_images_sort_and_a_view_read_top_to_bottom_says_it_has_n
     let screen = render(&mut model, 120, 40, "dark");
     assert!(screen.contains("newest first, always"), "{screen}");
 }
+
+#[tokio::test]
+async fn with_no_journals_the_builds_view_says_there_are_no_runs_and_how_to_start_one() {
+    // The watcher says so once it has looked, though it found nothing to send.
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _watcher = imagefactory::tui::watch_journals(dir.path().to_path_buf(), tx);
+    let said = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .expect("the watcher speaks")
+        .unwrap();
+    assert!(matches!(said, Msg::JournalsListed), "{said:?}");
+
+    let mut model = model().await;
+    update(&mut model, ch('6'));
+    assert!(
+        render(&mut model, 120, 40, "dark").contains("reading the run journals"),
+        "before the watcher has looked"
+    );
+    model.dirty = false;
+    update(&mut model, said);
+    assert!(model.dirty);
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(
+        screen.contains("no runs on this machine or in Azure yet"),
+        "{screen}"
+    );
+    assert!(screen.contains("b builds them"), "{screen}");
+}

@@ -297,7 +297,10 @@ async fn the_check_view_shows_what_check_finds() {
     let client = common::client(&sim);
     let config = model.config.clone().unwrap();
     let findings = check::check_estate(&client, &config, &inventory).await;
+    // Drawn when it arrives, with no key pressed: the event loop draws a model that is dirty.
+    model.dirty = false;
     update(&mut model, Msg::Loaded(req, Payload::Check(findings)));
+    assert!(model.dirty, "a reply is drawn at once");
     let text: Vec<String> = detail_lines(&model).into_iter().map(|l| l.text).collect();
     assert!(
         text[0].ends_with("1 error, 2 warnings (a build or a retirement would stop)"),

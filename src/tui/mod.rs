@@ -17,6 +17,7 @@ mod widget;
 
 pub use app::run;
 pub use model::setup::Setup;
+pub use runs::watch as watch_journals;
 pub use settings::Settings;
 
 /// Problems with the console's own settings (key map, theme).

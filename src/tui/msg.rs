@@ -27,6 +27,8 @@ pub enum Msg {
     Reading(ReqId, Box<Reading>),
     /// New lines of a run's journal (from the journal watcher).
     Journal(JournalRead),
+    /// The journal watcher has looked at every journal once (there may be none).
+    JournalsListed,
     Flash(Level, String),
 }
 

@@ -45,10 +45,15 @@ pub fn watch(dir: PathBuf, tx: UnboundedSender<Msg>) -> UnboundedSender<WatchReq
     let (requests, mut rx) = unbounded_channel();
     tokio::spawn(async move {
         let mut followed: HashMap<String, Followed> = HashMap::new();
+        let mut first = true;
         loop {
             let live = scan(&dir, &mut followed, &tx);
             if tx.is_closed() {
                 return;
+            }
+            // After the journals' own lines, so that "no runs" is said only when there are none.
+            if std::mem::take(&mut first) {
+                let _ = tx.send(Msg::JournalsListed);
             }
             let wait = if live { LIVE_EVERY } else { IDLE_EVERY };
             tokio::select! {

@@ -73,6 +73,15 @@ pub fn journal(model: &mut Model, read: JournalRead) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Every journal has been read once: no runs is now known, not awaited.
+pub fn listed(model: &mut Model) -> Vec<Effect> {
+    if !model.runs.listed {
+        model.runs.listed = true;
+        rebuild_runs(model);
+    }
+    Vec::new()
+}
+
 /// The run views show what the runs say now.
 fn rebuild_runs(model: &mut Model) {
     if matches!(

@@ -80,10 +80,23 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Tick(now) => replies::tick(model, now),
-        Msg::Cached(inventory) => replies::cached(model, *inventory),
-        Msg::Loaded(req, payload) => replies::loaded(model, req, payload),
-        Msg::Retired(req, outcome) => jobs::retired(model, req, outcome),
+        // An effect's reply changes what is on screen (a result, or the end of "checking…"):
+        // it is drawn now, not at the next key. (Reading parts are shown at their own pace,
+        // and journal lines say themselves whether they change anything.)
+        Msg::Cached(inventory) => {
+            model.dirty = true;
+            replies::cached(model, *inventory)
+        }
+        Msg::Loaded(req, payload) => {
+            model.dirty = true;
+            replies::loaded(model, req, payload)
+        }
+        Msg::Retired(req, outcome) => {
+            model.dirty = true;
+            jobs::retired(model, req, outcome)
+        }
         Msg::Journal(read) => builds::journal(model, read),
+        Msg::JournalsListed => builds::listed(model),
         Msg::Reading(req, part) => reading::part(model, req, *part),
         Msg::Flash(level, text) => {
             model.flash(level, text);

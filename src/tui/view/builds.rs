@@ -69,7 +69,7 @@ fn run_took(model: &Model, entry: &RunEntry, state: &RunState) -> String {
 pub fn runs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     if model.route().rows.is_empty() && model.route().filter.is_none() {
         let why = if model.runs.listed {
-            "no runs on this machine or in Azure yet: 5 lists the definitions, b builds them"
+            "no runs on this machine or in Azure yet: 5 lists the definitions, b builds them (the plan first)"
         } else {
             "reading the run journals…"
         };

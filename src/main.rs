@@ -8,9 +8,6 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
     init_logging(&cli);
-    if only_reads(&cli) {
-        quiet_on_closed_pipe();
-    }
 
     // The demo sets environment variables for the credential, so it must be prepared before
     // the runtime starts its threads.
@@ -45,26 +42,6 @@ fn main() -> ExitCode {
     // The work is done and written: do not wait for idle connections and timers to wind down.
     runtime.shutdown_background();
     ExitCode::from(exit.code())
-}
-
-/// Commands that only read and print: `labs`, `images`, and `retire` without `--yes`.
-fn only_reads(cli: &Cli) -> bool {
-    match &cli.command {
-        Some(Command::Labs(_)) | Some(Command::Images(_)) => true,
-        Some(Command::Retire(args)) => !args.yes,
-        _ => false,
-    }
-}
-
-/// `imagefactory images | head`: once the reader has gone, stop quietly, as Unix tools do
-/// (the default action of SIGPIPE, which the Rust runtime turns off). Only for commands that
-/// change nothing: a retirement must never be cut off between a delete and its audit line.
-fn quiet_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: restores the default disposition of one signal before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
 }
 
 /// Logs go to stderr for commands, and to `console.log` in the state directory for the console

@@ -452,7 +452,14 @@ fn listing_into_a_closed_pipe_ends_quietly() {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     // The table, and the JSON (written by a thread of its own while labs are read).
-    for args in [&["images"][..], &["images", "--json"][..]] {
+    for args in [
+        &["images"][..],
+        &["images", "--json"][..],
+        &["labs"][..],
+        &["labs", "--json"][..],
+        &["runs"][..],
+        &["--help"][..],
+    ] {
         let mut child = Command::new(BIN)
             .args(args)
             .envs(env.iter().copied())
@@ -467,6 +474,8 @@ fn listing_into_a_closed_pipe_ends_quietly() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        // Quietly, and with 0 (not 141, killed by SIGPIPE): `images | head -3 && next` goes on.
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
 

@@ -172,8 +172,21 @@ pub fn report_unknown_lab(name: &str, inventory: &crate::factory::Inventory) {
     ));
 }
 
+/// `result`, with a reader that went away (`| head`) taken as success: what it did not read
+/// it did not want, and a command ends quietly, with its own exit code.
+pub fn unless_reader_gone(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> std::io::Result<()> {
+    unless_reader_gone(write_json(value))
+}
+
+fn write_json<T: serde::Serialize>(value: &T) -> std::io::Result<()> {
     // Buffered: stdout flushes at every newline, which for pretty JSON of thousands of images
     // is hundreds of thousands of writes.
     let inert = inert::Writer::new(std::io::stdout().lock(), inert::Kind::Json, in_pipeline());
@@ -207,6 +220,10 @@ impl Table {
 
     /// Writes the table to stdout.
     pub fn print(&self) -> std::io::Result<()> {
+        unless_reader_gone(self.write())
+    }
+
+    fn write(&self) -> std::io::Result<()> {
         let mut widths: Vec<usize> = self.headers.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
             for (w, cell) in widths.iter_mut().zip(row) {

@@ -128,7 +128,7 @@ async fn json(context: &Context, args: &ImagesArgs) -> Exit {
     let Some(labs) = shown(&inventory, args) else {
         return Exit::Usage;
     };
-    let written = stream.finish(&labs);
+    let written = super::output::unless_reader_gone(stream.finish(&labs));
     let exit = finish(&inventory, written);
     leave(inventory);
     exit

@@ -1104,8 +1104,19 @@ async fn cancel_stops_a_detached_run_and_runs_and_watch_tell_how_it_ended() {
         ..SimOptions::default()
     };
     let bench = Bench::new(options, "").await;
-    let output = bench.run(&["build", "--detach", "win2022/base"]).await;
+    let output = bench
+        .run(&["build", "--detach", "--json", "win2022/base"])
+        .await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    // A pipeline reads what it started from JSON, not prose.
+    let started: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(started["pid"].as_u64().is_some(), "{started}");
+    let journal = std::path::PathBuf::from(started["journal"].as_str().unwrap());
+    assert!(journal.is_file(), "{started}");
+    assert!(
+        started["log"].as_str().unwrap().ends_with(".log"),
+        "{started}"
+    );
     let state = wait_for_line(&bench, |e| {
         matches!(
             e,
@@ -1117,6 +1128,7 @@ async fn cancel_stops_a_detached_run_and_runs_and_watch_tell_how_it_ended() {
     })
     .await;
     let run = state.run.to_string();
+    assert_eq!(started["run"], run.as_str());
     let listed = bench.run(&["runs", "--local", "--json"]).await;
     let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     assert_eq!(rows[0]["run"], run.as_str());

@@ -342,19 +342,22 @@ fn check_exits_0_on_a_ready_factory_and_2_on_a_broken_configuration() {
         "{report}"
     );
 
-    // In GitHub Actions each finding is an annotation on its file.
+    // In GitHub Actions each finding is an annotation (on stderr) on its file, named from
+    // the repository's root as the runner links it.
     let annotated = run(
         home.path(),
         &["--demo", "--config", config, "check"],
-        &[("GITHUB_ACTIONS", "true")],
+        &[
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_WORKSPACE", dir.path().to_str().unwrap()),
+        ],
     );
-    let stdout = String::from_utf8_lossy(&annotated.stdout);
+    let stderr = String::from_utf8_lossy(&annotated.stderr);
     assert!(
-        stdout.lines().any(|l| l.starts_with(&format!(
-            "::error file={}::image win2022/base: the factory lab does not offer",
-            dir.path().join("images/win2022/base.toml").display()
-        ))),
-        "{stdout}"
+        stderr.lines().any(|l| l.starts_with(
+            "::error file=images/win2022/base.toml::image win2022/base: the factory lab does not offer"
+        )),
+        "{stderr}"
     );
 }
 
@@ -401,19 +404,39 @@ fn a_configuration_mistake_is_annotated_at_its_line_in_a_pipeline() {
         &[("GITHUB_ACTIONS", "true")],
     );
     assert!(
-        String::from_utf8_lossy(&github.stdout).starts_with(
+        String::from_utf8_lossy(&github.stderr).starts_with(
             "::error file=factory.toml,line=8,col=15::configuration: factory.toml:8:15: keep_latest must be 1 or more"
         ),
         "{}",
+        String::from_utf8_lossy(&github.stderr)
+    );
+    // Stdout says it as it does outside a pipeline; with --json it is JSON alone.
+    assert!(
+        String::from_utf8_lossy(&github.stdout)
+            .starts_with("error: configuration: factory.toml:8:15"),
+        "{}",
         String::from_utf8_lossy(&github.stdout)
     );
+    for pipeline in ["GITHUB_ACTIONS", "TF_BUILD"] {
+        let json = run(
+            dir.path(),
+            &["check", "--offline", "--json"],
+            &[(pipeline, "true")],
+        );
+        let doc: Result<serde_json::Value, _> = serde_json::from_slice(&json.stdout);
+        assert!(
+            doc.is_ok(),
+            "{pipeline}: {}",
+            String::from_utf8_lossy(&json.stdout)
+        );
+    }
     let devops = run(dir.path(), &["check", "--offline"], &[("TF_BUILD", "True")]);
     assert!(
-        String::from_utf8_lossy(&devops.stdout).starts_with(
+        String::from_utf8_lossy(&devops.stderr).starts_with(
             "##vso[task.logissue type=error;sourcepath=factory.toml;linenumber=8;columnnumber=15]configuration:"
         ),
         "{}",
-        String::from_utf8_lossy(&devops.stdout)
+        String::from_utf8_lossy(&devops.stderr)
     );
 }
 

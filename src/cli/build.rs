@@ -112,7 +112,7 @@ pub async fn run(global: &Global, args: BuildArgs) -> Exit {
     }
     if args.detach {
         Recorder::new(journal, None).emit(started);
-        return detach(global, &plan.run);
+        return detach(global, &plan.run, args.json);
     }
     let exit = execute(
         &context,
@@ -342,13 +342,29 @@ fn outcome_exit(outcome: RunOutcome) -> Exit {
 
 /// Starts `imagefactory resume RUN` in a new session, detached from this terminal, and says
 /// how to follow it.
-fn detach(global: &Global, run: &RunId) -> Exit {
+fn detach(global: &Global, run: &RunId, json: bool) -> Exit {
     let log = journal::dir().join(format!("{run}.log"));
     let pid = std::process::id().to_string();
     let args = global
         .invocation()
         .args(&["resume", run.as_str(), "--taking-over", &pid]);
     match background::spawn_detached(&args, &log) {
+        Ok(pid) if json => {
+            let journal = journal::path_of(&journal::dir(), run);
+            let said = serde_json::json!({
+                "run": run.as_str(),
+                "pid": pid,
+                "journal": journal,
+                "log": log,
+            });
+            match super::output::print_json(&said) {
+                Ok(()) => Exit::Ok,
+                Err(e) => {
+                    report_error(&e.to_string());
+                    Exit::Failure
+                }
+            }
+        }
         Ok(pid) => {
             say!("run {run} started in the background (process {pid})");
             say!("  follow it:  imagefactory watch {run}");

@@ -164,11 +164,13 @@ fn print(report: &Report) {
             Level::Warning => "warning",
         };
         let message = format!("{}: {}", f.subject, f.problem);
+        say!("{level}: {message}");
+        say!("  fix: {}", f.fix);
         if in_pipeline() {
             let at = f.line.zip(f.column);
-            // Printed as made: `annotate_file` made its message inert, and the command
-            // around it is ours.
-            println!(
+            // On stderr, printed as made: `annotate_file` made its message inert, and the
+            // command around it is ours.
+            eprintln!(
                 "{}",
                 annotate_file(
                     level,
@@ -177,9 +179,6 @@ fn print(report: &Report) {
                     at
                 )
             );
-        } else {
-            say!("{level}: {message}");
-            say!("  fix: {}", f.fix);
         }
     }
     let errors = report

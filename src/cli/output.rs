@@ -75,11 +75,14 @@ pub fn in_pipeline() -> bool {
     pipeline().is_some()
 }
 
+// Pipeline commands (groups, progress, annotations) go to stderr: the agent reads both
+// streams, and stdout stays what the command prints (only JSON with `--json`).
+
 /// Opens a collapsible group in the pipeline's log (nothing outside a pipeline).
 pub fn group_start(title: &str) {
     match pipeline() {
-        Some(Pipeline::AzureDevOps) => println!("##[group]{}", inert::cell(title)),
-        Some(Pipeline::GitHubActions) => println!("::group::{}", inert::cell(title)),
+        Some(Pipeline::AzureDevOps) => eprintln!("##[group]{}", inert::cell(title)),
+        Some(Pipeline::GitHubActions) => eprintln!("::group::{}", inert::cell(title)),
         None => {}
     }
 }
@@ -87,8 +90,8 @@ pub fn group_start(title: &str) {
 /// Closes the group `group_start` opened.
 pub fn group_end() {
     match pipeline() {
-        Some(Pipeline::AzureDevOps) => println!("##[endgroup]"),
-        Some(Pipeline::GitHubActions) => println!("::endgroup::"),
+        Some(Pipeline::AzureDevOps) => eprintln!("##[endgroup]"),
+        Some(Pipeline::GitHubActions) => eprintln!("::endgroup::"),
         None => {}
     }
 }
@@ -96,7 +99,7 @@ pub fn group_end() {
 /// The task's progress in Azure DevOps (its percent in the run's timeline).
 pub fn progress(percent: usize, what: &str) {
     if pipeline() == Some(Pipeline::AzureDevOps) {
-        println!(
+        eprintln!(
             "##vso[task.setprogress value={percent};]{}",
             inert::pipeline_line(&inert::cell(what))
         );
@@ -112,6 +115,8 @@ pub fn annotate_file(
     at: Option<(usize, usize)>,
 ) -> String {
     let message = inert::text(&redact(message));
+    let file = file.map(from_repository_root);
+    let file = file.as_deref();
     match pipeline() {
         Some(Pipeline::AzureDevOps) => {
             let mut source = file.map(|f| format!(";sourcepath={f}")).unwrap_or_default();
@@ -139,6 +144,24 @@ pub fn annotate_file(
         }
         None => format!("{level}: {message}"),
     }
+}
+
+/// `file` as the pipeline links it: relative to the repository's root (the checkout the
+/// pipeline made: `GITHUB_WORKSPACE`, `BUILD_SOURCESDIRECTORY`), else to the current folder,
+/// when it is inside; else as given.
+fn from_repository_root(file: &str) -> String {
+    let path = std::path::absolute(file).unwrap_or_else(|_| file.into());
+    let roots = ["GITHUB_WORKSPACE", "BUILD_SOURCESDIRECTORY"]
+        .into_iter()
+        .filter_map(|v| std::env::var_os(v).filter(|r| !r.is_empty()))
+        .map(std::path::PathBuf::from)
+        .chain(std::env::current_dir().ok());
+    for root in roots {
+        if let Ok(inside) = path.strip_prefix(&root) {
+            return inside.to_string_lossy().replace('\\', "/");
+        }
+    }
+    file.to_string()
 }
 
 /// Writes an error to stderr.

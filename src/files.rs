@@ -9,20 +9,29 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// Makes `dir` (and its missing parents) if needed, and makes sure it is this user's and
-/// closed to others: a folder this user owns is narrowed to `0700`; one owned by someone
-/// else is refused.
+/// Makes `dir` (and its missing parents, `0700` too) if needed, and makes sure it is this
+/// user's and closed to others: a folder this user owns is narrowed to `0700`; one owned by
+/// someone else, or inside a folder of someone else's (`runs/` in a shared state folder), is
+/// refused.
 pub fn private_dir(dir: &Path) -> io::Result<()> {
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
-        match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        // The folder it is in: this user's, or the system's (`/tmp`, `/home`).
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let owner = std::fs::metadata(parent)?.uid();
+            if owner != this_user() && owner != 0 {
+                return Err(refused(
+                    parent,
+                    &format!(
+                        "belongs to another user (uid {owner}): choose a folder of your own (IMAGEFACTORY_STATE_DIR, XDG_STATE_HOME)"
+                    ),
+                ));
+            }
         }
         // Followed: a symlink of the user's own to a folder elsewhere is fine; whoever
         // owns the folder it reaches is what counts.
@@ -168,6 +177,9 @@ mod tests {
     fn folders_are_made_0700_and_an_open_one_of_ours_is_closed() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("state/imagefactory");
+        private_dir(&dir.join("runs")).unwrap();
+        assert_eq!(mode(&dir), 0o700, "a parent it made");
+        assert_eq!(mode(&dir.join("runs")), 0o700);
         private_dir(&dir).unwrap();
         assert_eq!(mode(&dir), 0o700);
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -230,6 +242,9 @@ mod tests {
         assert!(error.to_string().contains("another user"), "{error}");
         std::os::unix::fs::chown(&dir, Some(other), None).unwrap();
         let error = private_dir(&dir).unwrap_err();
+        assert!(error.to_string().contains("another user"), "{error}");
+        // Nor a folder of ours inside it (`runs/` in a shared state folder).
+        let error = private_dir(&dir.join("runs")).unwrap_err();
         assert!(error.to_string().contains("another user"), "{error}");
     }
 }

@@ -1,4 +1,3 @@
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -41,6 +40,7 @@ fn main() -> ExitCode {
     });
     // The work is done and written: do not wait for idle connections and timers to wind down.
     runtime.shutdown_background();
+    cli::remove_sample_factory();
     ExitCode::from(exit.code())
 }
 
@@ -67,10 +67,11 @@ fn init_logging(cli: &Cli) {
         }
         return;
     }
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // Through the inert writer: a log line's fields carry Azure's words (an error's message),
+    // which must not act on the terminal or the pipeline. So no colour either.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
+        .with_writer(cli::log_writer)
+        .with_ansi(false)
         .init();
 }

@@ -1502,8 +1502,11 @@ async fn in_a_pipeline_failures_are_annotations_and_the_plan_a_group() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr),
     );
-    assert!(stdout.contains("::group::plan of run"), "{stdout}");
-    assert!(stdout.contains("::endgroup::"), "{stdout}");
+    // Pipeline commands on stderr; stdout is the plan and the progress as a person reads them.
+    assert!(stderr.contains("::group::plan of run"), "{stderr}");
+    assert!(stderr.contains("::endgroup::"), "{stderr}");
+    assert!(!stdout.contains("::"), "{stdout}");
+    assert!(stdout.contains("win2022/base →"), "{stdout}");
     assert!(
         stderr.contains("::error::win2022/vs2022 failed at applying artifacts: ArtifactFailed"),
         "{stderr}"
@@ -1518,10 +1521,49 @@ async fn in_a_pipeline_failures_are_annotations_and_the_plan_a_group() {
     let output = tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("##[group]plan of run"), "{stdout}");
-    assert!(
-        stdout.contains("##vso[task.setprogress value=100;]images ended"),
-        "{stdout}"
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
     );
+    assert!(stderr.contains("##[group]plan of run"), "{stderr}");
+    assert!(
+        stderr.contains("##vso[task.setprogress value=100;]images ended"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("##"), "{stdout}");
+}
+
+/// An artifact's script that echoes its parameters (as the public artifacts' scripts log how
+/// they were invoked) fails: the value of a parameter the definition marks secret is masked in
+/// the journal, the JSON and what is printed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_parameters_value_never_shows_in_a_failed_artifacts_words() {
+    let bench = Bench::new(fast_with("artifact=windows-chocolatey"), SHORT_GENERALIZE).await;
+    let definition = bench
+        .config
+        .parent()
+        .unwrap()
+        .join("images/win2022/vs2022.toml");
+    let written = std::fs::read_to_string(&definition).unwrap().replace(
+        "name = \"windows-chocolatey\"",
+        "name = \"windows-chocolatey\"\nsecret = [\"packages\"]",
+    );
+    std::fs::write(&definition, written).unwrap();
+    let output = bench.run(&["build", "win2022/vs2022", "--json"]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let state = bench.run_state();
+    let error = state.images[0].error.as_ref().unwrap();
+    assert!(
+        error
+            .details
+            .iter()
+            .any(|d| d.contains("Invoked with -packages 'REDACTED'")),
+        "{error:?}"
+    );
+    let raw = std::fs::read_to_string(journal::path_of(&bench.journal_dir(), &state.run)).unwrap();
+    // (The job itself is journaled as defined, the value among its parameters, in a file
+    // only its user may read.) What the artifact said is masked.
+    assert!(!raw.contains("Invoked with -packages 'git"), "{raw}");
+    let said = text(&output);
+    assert!(!said.contains("Invoked with -packages 'git"), "{said}");
 }

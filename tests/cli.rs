@@ -656,3 +656,44 @@ fn progress_goes_to_stderr_only_and_only_when_asked_or_on_a_terminal() {
         "the last line says all were read: {stderr}"
     );
 }
+
+#[test]
+fn the_demo_runs_from_an_installed_binary_far_from_the_checkout() {
+    // The binary alone in an empty folder, run from another: nothing of the checkout is read.
+    let install = tempfile::tempdir().unwrap();
+    let binary = install.path().join("imagefactory");
+    std::fs::copy(env!("CARGO_BIN_EXE_imagefactory"), &binary).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(&binary)
+        .args(["--demo", "check", "--json"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home.path())
+        .env("TMPDIR", home.path())
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    // The sample factory: its one error is the Generation 2 definition.
+    assert_eq!(out.status.code(), Some(2), "{report:#}");
+    let errors: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "error")
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["image win11/dev"], "{report:#}");
+    // Written for the process, in a folder of its own, and gone with it.
+    let left: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("imagefactory-demo-")
+        })
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -119,6 +119,9 @@ impl ArmClient {
         reqwest::Client::builder()
             .user_agent(concat!("imagefactory/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(64)
+            // ARM does not redirect; a redirect would re-send a PUT's body (an admin password)
+            // to wherever it points, past the origin rule of `check_origin`.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ArmError::Usage(format!("cannot build the HTTP client: {e}")))
     }

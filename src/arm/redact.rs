@@ -28,6 +28,11 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
             re(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
             "",
         ),
+        // A URL's password: `https://user:pass@host/`.
+        (
+            re(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/:@\s]*:)[^@/\s]+(@)"),
+            "${1}\u{0}${2}",
+        ),
         // Query parameters, plain and XML-escaped (`&amp;sig=`).
         (
             re(&format!(
@@ -46,14 +51,14 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         // JSON fields that hold secrets.
         (
             re(
-                r#"(?i)("(?:password|adminPassword|clientSecret|client_secret|access_token|accessToken|refresh_token|sasUri|sasToken|accessSAS|sshKey|secret|accountKey|primaryKey|secondaryKey|connectionString)"\s*:\s*")[^"]*"#,
+                r#"(?i)("(?:\w*password|\w*secret|access_token|accessToken|refresh_token|sasUri|sasToken|accessSAS|sshKey|accountKey|primaryKey|secondaryKey|connectionString)"\s*:\s*")(?:[^"\\]|\\.)*"#,
             ),
             "${1}",
         ),
         // The same, JSON inside a JSON string (`\"password\":\"…\"`).
         (
             re(
-                r#"(?i)(\\"(?:password|adminPassword|clientSecret|client_secret|access_token|accessToken|refresh_token|sasUri|sasToken|secret|accountKey)\\"\s*:\s*\\")(?:[^\\]|\\\\\\"|\\\\|\\[^"])*"#,
+                r#"(?i)(\\"(?:\w*password|\w*secret|access_token|accessToken|refresh_token|sasUri|sasToken|accountKey)\\"\s*:\s*\\")(?:[^\\]|\\\\\\"|\\\\|\\[^"])*"#,
             ),
             "${1}",
         ),
@@ -65,7 +70,7 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         // Connection strings: `AccountKey=…;`, `SharedAccessSignature=…`, `Password=…`.
         (
             re(
-                r#"(?i)\b((?:AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd)=)[^;\s"']+"#,
+                r#"(?i)\b((?:AccountKey|SharedAccessKey|SharedAccessSignature|\w*Password|Pwd)=)[^;\s"']+"#,
             ),
             "${1}",
         ),
@@ -78,9 +83,7 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         ),
         // Prose and YAML: `password: x`, `secret = x`.
         (
-            re(
-                r#"(?i)\b((?:admin[_-]?)?(?:password|passwd|client[_-]?secret)\s*[:=]\s*)('[^']*'|"[^"]*"|[^\s;,&"']+)"#,
-            ),
+            re(r#"(?i)\b(\w*(?:password|passwd|secret)\s*[:=]\s*)('[^']*'|"[^"]*"|[^\s;"']+)"#),
             "${1}",
         ),
     ]
@@ -90,7 +93,12 @@ static PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
 pub fn redact(text: &str) -> String {
     let mut out = text.to_string();
     for (re, keep) in PATTERNS.iter() {
-        let replacement = format!("{keep}{MASK}");
+        // `keep` is what of the match stays; the mask goes at its NUL, else after it.
+        let replacement = if keep.contains('\u{0}') {
+            keep.replace('\u{0}', MASK)
+        } else {
+            format!("{keep}{MASK}")
+        };
         out = re.replace_all(&out, replacement.as_str()).into_owned();
     }
     out
@@ -101,7 +109,7 @@ pub fn redact(text: &str) -> String {
 /// in any shape.
 pub fn redact_with(text: &str, secrets: &[String]) -> String {
     let mut out = redact(text);
-    for secret in secrets.iter().filter(|s| s.len() >= 3) {
+    for secret in secrets.iter().filter(|s| s.chars().count() >= 6) {
         out = out.replace(secret.as_str(), MASK);
     }
     out
@@ -184,13 +192,10 @@ mod tests {
 
     #[test]
     fn a_definitions_secret_values_are_masked_wherever_they_show() {
-        let secrets = vec!["S3cretValue".to_string(), "x".to_string()];
+        let secrets = vec!["S3cretValue".to_string(), "true".to_string()];
         assert_eq!(
-            super::redact_with(
-                "echo S3cretValue; connecting as x with S3cretValue",
-                &secrets
-            ),
-            "echo REDACTED; connecting as x with REDACTED",
+            super::redact_with("echo S3cretValue; true as x with S3cretValue", &secrets),
+            "echo REDACTED; true as x with REDACTED",
             "too short a value is not masked everywhere it would appear"
         );
     }

@@ -78,13 +78,11 @@ pub fn discover(global: &Global) -> Result<Option<FactoryConfig>, config::Config
     }
 }
 
-/// The sample factory, when running the demo from a checkout.
+/// The sample factory, embedded in the binary (see `demo`).
 fn demo_config() -> Option<PathBuf> {
-    let candidates = [
-        PathBuf::from("samples/factory/factory.toml"),
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples/factory/factory.toml"),
-    ];
-    candidates.into_iter().find(|p| p.is_file())
+    super::demo::sample_factory()
+        .map_err(|e| tracing::warn!("cannot write the demo's sample factory: {e}"))
+        .ok()
 }
 
 /// Builds the context and reads the whole inventory: what every listing command starts with.

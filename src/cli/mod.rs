@@ -24,8 +24,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use demo::Demo;
+pub use demo::{Demo, remove_sample_factory};
 pub use exit::Exit;
+pub use output::stderr as log_writer;
 
 use crate::arm::AuthMode;
 

@@ -433,15 +433,16 @@ impl InventoryProgress {
         match (self, part) {
             (InventoryProgress::Bar(bar), Reading::Listed(sub)) => {
                 bar.inc_length(sub.labs.len() as u64);
-                bar.set_message(format!("(listed {})", sub.name));
+                bar.set_message(format!("(listed {})", crate::inert::cell(&sub.name)));
             }
             (InventoryProgress::Bar(bar), Reading::Lab(lab, _)) => {
                 bar.inc(1);
-                bar.set_message(lab.name.clone());
+                bar.set_message(crate::inert::cell(&lab.name));
             }
-            (InventoryProgress::Bar(bar), Reading::Failed(problem)) => {
-                bar.set_message(format!("{} could not be read", problem.name))
-            }
+            (InventoryProgress::Bar(bar), Reading::Failed(problem)) => bar.set_message(format!(
+                "{} could not be read",
+                crate::inert::cell(&problem.name)
+            )),
             (InventoryProgress::Lines { listed, .. }, Reading::Listed(sub)) => {
                 listed.fetch_add(sub.labs.len() as u64, Relaxed);
             }

@@ -92,15 +92,17 @@ pub struct ArtifactRef {
 
 impl ArtifactRef {
     /// The values to mask in this artifact's output: of the parameters said secret, and of
-    /// any whose name says it is one (a password, a secret, a token, a key).
+    /// any whose name ends saying it is one (`adminPassword`, `clientSecret`, `sasToken`,
+    /// `apiKey`; not `keyVaultName`). Short values are left: `true` would be masked in every
+    /// line of the output.
     pub fn secret_values(&self) -> impl Iterator<Item = &String> {
         self.parameters.iter().filter_map(|(name, value)| {
             let lower = name.to_ascii_lowercase();
             let said = self.secret.iter().any(|s| s.eq_ignore_ascii_case(name));
             let named = ["password", "secret", "token", "key"]
                 .iter()
-                .any(|w| lower.contains(w));
-            (said || named).then_some(value)
+                .any(|w| lower.ends_with(w));
+            ((said || named) && value.chars().count() >= 6).then_some(value)
         })
     }
 }

@@ -107,7 +107,19 @@ pub(super) fn put(
             && let Some(bad) = &state.options.faults.artifact
             && bad.eq_ignore_ascii_case(&artifact_name)
         {
-            failing = Some((i, artifact_failure(&artifact_name)));
+            let arguments: Vec<String> = artifact
+                .parameters
+                .iter()
+                .flatten()
+                .map(|p| {
+                    format!(
+                        "-{} '{}'",
+                        p.name.as_deref().unwrap_or_default(),
+                        p.value.as_deref().unwrap_or_default()
+                    )
+                })
+                .collect();
+            failing = Some((i, artifact_failure(&artifact_name, &arguments.join(" "))));
         }
     }
     if let Some(limit) = lab.vm_limit

@@ -284,11 +284,15 @@ mod tests {
         let a = &mut v.properties.artifacts.as_mut().unwrap()[0];
         a.deployment_status_message = Some("exit code 1".into());
         a.vm_extension_status_message = Some(
-            r#"[{"code":"out","message":"one\n two\n"},{"code":"err","message":"three"}]"#.into(),
+            r#"[{"code":"out","message":"one\n twofold\n"},{"code":"err","message":"three"}]"#
+                .into(),
         );
-        assert_eq!(failures(&v, &[]), ["a0: exit code 1 | one / two | three"]);
         assert_eq!(
-            failures(&v, &["two".to_string()]),
+            failures(&v, &[]),
+            ["a0: exit code 1 | one / twofold | three"]
+        );
+        assert_eq!(
+            failures(&v, &["twofold".to_string()]),
             ["a0: exit code 1 | one / REDACTED | three"]
         );
     }

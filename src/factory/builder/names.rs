@@ -87,8 +87,6 @@ fn alnum(text: &str) -> String {
         .collect()
 }
 
-/// The name of the factory VM that builds job `index` of `run` for `path`: starts with a
-/// letter, letters, digits and hyphens only, no longer than the OS allows (15 for Windows).
 /// Whether `name` may go into an ARM path as a resource's name: `^[A-Za-z0-9][A-Za-z0-9._-]*$`
 /// (what every name we make is). A name read back from Azure (a catalogue blob's metadata, an
 /// original factory's sidecar) is checked before it reaches a URL: `../x` or `a?b` would
@@ -100,6 +98,8 @@ pub fn is_resource_name(name: &str) -> bool {
         && name.len() <= 80
 }
 
+/// The name of the factory VM that builds job `index` of `run` for `path`: starts with a
+/// letter, letters, digits and hyphens only, no longer than the OS allows (15 for Windows).
 pub fn vm_name(run: &RunId, index: usize, path: &ImagePath, os: OsType) -> String {
     let max = match os {
         OsType::Windows => WINDOWS_VM_NAME_MAX,

@@ -599,9 +599,6 @@ pub fn base_problem(offer: &FactoryOffer, base: &BaseImage, os: OsType) -> Optio
     }
 }
 
-/// Why an artifact cannot be applied to a VM of `os` in the factory lab, if it cannot: no
-/// such source or artifact, one for another OS, a parameter it does not have, or a required
-/// one missing.
 /// The parameters of `artifact` that the artifact itself types `securestring`, as the
 /// factory lab offers it.
 fn secure_parameters(offer: &FactoryOffer, artifact: &ArtifactRef) -> Vec<String> {
@@ -623,6 +620,9 @@ fn secure_parameters(offer: &FactoryOffer, artifact: &ArtifactRef) -> Vec<String
         .collect()
 }
 
+/// Why an artifact cannot be applied to a VM of `os` in the factory lab, if it cannot: no
+/// such source or artifact, one for another OS, a parameter it does not have, or a required
+/// one missing.
 pub fn artifact_problem(
     offer: &FactoryOffer,
     artifact: &ArtifactRef,

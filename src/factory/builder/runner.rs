@@ -245,7 +245,19 @@ impl ImageBuild {
         self.job.image_name.clone()
     }
 
-    fn emit(&self, event: Event) {
+    fn emit(&self, mut event: Event) {
+        // Whatever failed, its words may echo a secret parameter's value: masked before the
+        // journal, the screen or a log sees them.
+        if let Event::Failed { error, .. } = &mut event {
+            self.mask(error);
+        }
+        if let Event::Target {
+            outcome: super::journal::TargetOutcome::Failed { error },
+            ..
+        } = &mut event
+        {
+            self.mask(error);
+        }
         {
             let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
             match &event {
@@ -257,6 +269,23 @@ impl ImageBuild {
             }
         }
         self.sink.emit(event);
+    }
+
+    /// `error` with the values of the job's secret parameters masked.
+    fn mask(&self, error: &mut StepError) {
+        let secrets: Vec<String> = self
+            .job
+            .artifacts
+            .iter()
+            .flat_map(|a| a.secret_values().cloned())
+            .collect();
+        if secrets.is_empty() {
+            return;
+        }
+        error.message = crate::arm::redact::redact_with(&error.message, &secrets);
+        for detail in &mut error.details {
+            *detail = crate::arm::redact::redact_with(detail, &secrets);
+        }
     }
 
     fn stage(&self) -> Stage {

@@ -260,15 +260,19 @@ pub fn create_failure(kind: &str, vm: &str, size: &str, location: &str) -> Optio
 }
 
 /// The messages a realistic failing artifact leaves (a package manager that could not install
-/// what it was asked for).
-pub fn artifact_failure(artifact: &str) -> ArtifactFailure {
+/// what it was asked for). Its script logs how it was invoked, `arguments` (the public
+/// artifacts' PowerShell scripts start with their parameters' values), secret ones included.
+pub fn artifact_failure(artifact: &str, arguments: &str) -> ArtifactFailure {
+    // Inside a JSON string below: escaped as JSON.
+    let quoted = serde_json::to_string(arguments).unwrap_or_default();
+    let arguments = quoted.trim_matches('"');
     ArtifactFailure {
         deployment_status_message: format!(
             "The artifact '{artifact}' failed to apply: the script exited with code 1. \
              See vmExtensionStatusMessage for the script's output."
         ),
         vm_extension_status_message: format!(
-            "[{{\"code\":\"ComponentStatus/StdOut/succeeded\",\"message\":\"Installing packages: git, nodejs-lts, azure-cli\\nChocolatey installed 2/3 packages.\"}},\
+            "[{{\"code\":\"ComponentStatus/StdOut/succeeded\",\"message\":\"Invoked with {arguments}\\nInstalling packages: git, nodejs-lts, azure-cli\\nChocolatey installed 2/3 packages.\"}},\
              {{\"code\":\"ComponentStatus/StdErr/succeeded\",\"message\":\"{artifact}: azure-cli not installed. The remote server returned an error: (503) Server Unavailable.\\nThe install of azure-cli was NOT successful.\"}}]"
         ),
     }

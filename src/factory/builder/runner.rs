@@ -271,14 +271,18 @@ impl ImageBuild {
         self.sink.emit(event);
     }
 
-    /// `error` with the values of the job's secret parameters masked.
-    fn mask(&self, error: &mut StepError) {
-        let secrets: Vec<String> = self
-            .job
+    /// The values of the job's secret parameters.
+    fn secrets(&self) -> Vec<String> {
+        self.job
             .artifacts
             .iter()
             .flat_map(|a| a.secret_values().cloned())
-            .collect();
+            .collect()
+    }
+
+    /// `error` with the values of the job's secret parameters masked.
+    fn mask(&self, error: &mut StepError) {
+        let secrets = self.secrets();
         if secrets.is_empty() {
             return;
         }
@@ -603,13 +607,7 @@ impl ImageBuild {
             match artifacts::outcome(&vm) {
                 VmOutcome::Applied => return Ok(()),
                 VmOutcome::ArtifactFailed => {
-                    let secrets: Vec<String> = self
-                        .job
-                        .artifacts
-                        .iter()
-                        .flat_map(|a| a.secret_values().cloned())
-                        .collect();
-                    let mut details = artifacts::failures(&vm, &secrets);
+                    let mut details = artifacts::failures(&vm, &self.secrets());
                     details.extend(artifacts::statuses(&vm));
                     return Err(Stop::Failed(StepError {
                         stage: Stage::ApplyingArtifacts,

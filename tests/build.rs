@@ -1567,3 +1567,45 @@ async fn a_secret_parameters_value_never_shows_in_a_failed_artifacts_words() {
     let said = text(&output);
     assert!(!said.contains("Invoked with -packages 'git"), "{said}");
 }
+
+/// What a failing artifact's script printed reaches the pipeline's log inert: an escape
+/// sequence and a pipeline command in its output (here echoed from a parameter, as scripts
+/// log their arguments) do nothing, under Azure DevOps and GitHub Actions alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_build_prints_an_artifacts_hostile_output_inert_in_a_pipeline() {
+    let bench = Bench::new(fast_with("artifact=windows-chocolatey"), SHORT_GENERALIZE).await;
+    let definition = bench
+        .config
+        .parent()
+        .unwrap()
+        .join("images/win2022/vs2022.toml");
+    let written = std::fs::read_to_string(&definition).unwrap().replace(
+        "packages = \"git,nodejs-lts,azure-cli\"",
+        "packages = \"git\\u001b]52;c;ZWNobw==\\u0007\\n##vso[task.setvariable variable=owned]yes\\r\\n::warning::forged\"",
+    );
+    std::fs::write(&definition, written).unwrap();
+    for pipeline in ["TF_BUILD", "GITHUB_ACTIONS"] {
+        let mut command = bench.command(&["build", "win2022/vs2022"]);
+        command.env(pipeline, "true");
+        let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+        let all = text(&output);
+        assert!(all.contains("owned]yes"), "the output is shown: {all}");
+        for line in all.lines() {
+            assert!(
+                !line.chars().any(|c| c.is_control() && c != '\t'),
+                "{pipeline}: {line:?}"
+            );
+            assert!(
+                !line.contains("##vso[task.setvariable"),
+                "{pipeline}: {line}"
+            );
+            assert!(
+                !line.trim_start().starts_with("::warning::forged"),
+                "{pipeline}: {line}"
+            );
+        }
+    }
+}

@@ -36,6 +36,17 @@ pub fn json_stdout() -> inert::Writer<std::io::Stdout> {
     inert::Writer::new(std::io::stdout(), inert::Kind::Json, in_pipeline())
 }
 
+/// Text from Azure as part of one printed line: in a pipeline its line ends are folded, so it
+/// cannot start a line of its own that looks like this program's (or a command); elsewhere it
+/// keeps them (the inert writer still strips what a terminal would obey).
+pub fn azure_line(text: &str) -> String {
+    if in_pipeline() {
+        inert::cell(text)
+    } else {
+        text.to_string()
+    }
+}
+
 /// What `say!` calls. A reader gone (a closed pipe) is not an error worth a panic.
 pub fn say_line(args: std::fmt::Arguments) {
     let _ = writeln!(stdout(), "{args}");

@@ -292,7 +292,7 @@ impl Printer {
                         "{image}: {} failed: {}: {}",
                         lab_name(lab),
                         error.code,
-                        error.message
+                        super::output::azure_line(&error.message)
                     )
                 }
             }),
@@ -303,9 +303,12 @@ impl Printer {
                     error.stage.label(),
                     error.code
                 );
-                text.push_str(&format!("\n          {}", error.message));
+                text.push_str(&format!(
+                    "\n          {}",
+                    super::output::azure_line(&error.message)
+                ));
                 for d in &error.details {
-                    text.push_str(&format!("\n          {d}"));
+                    text.push_str(&format!("\n          {}", super::output::azure_line(d)));
                 }
                 Some(text)
             }

@@ -102,6 +102,12 @@ async fn the_builds_view_lists_runs_newest_first_and_reaches_a_failed_artifacts_
         "the artifact's own words:\n{all}"
     );
     assert!(all.contains("windows-sysprep: pending"), "{all}");
+    // The script's output as lines of their own, indented under the artifact.
+    assert!(
+        text.iter()
+            .any(|l| l == "      MSI (s) (7C:40): Product: Microsoft Visual Studio Code -- Installation failed."),
+        "{text:#?}"
+    );
     assert!(all.contains("build VM"), "the VM it kept:\n{all}");
     // c copies the build VM's id.
     let effects = update(&mut model, ch('c'));
@@ -685,4 +691,39 @@ async fn with_no_journals_the_builds_view_says_there_are_no_runs_and_how_to_star
         "{screen}"
     );
     assert!(screen.contains("b builds them"), "{screen}");
+}
+
+#[tokio::test]
+async fn the_run_image_view_scrolls_to_what_is_below_the_screen() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    update(&mut model, ch('6'));
+    update(&mut model, key(KeyCode::Enter));
+    update(&mut model, ch('G'));
+    update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(model.route().view, View::RunImage { .. }));
+    update(&mut model, Msg::Resize(80, 24));
+    let lines = detail_lines(&model);
+    assert!(lines.len() > 20, "longer than the screen: {}", lines.len());
+    let last = lines.last().unwrap().text.clone();
+    let top = render(&mut model, 80, 24, "dark");
+    assert!(!top.contains(&last), "the last line is below:\n{top}");
+    for (name, key_pressed) in [
+        ("j", ch('j')),
+        ("Down", key(KeyCode::Down)),
+        ("ctrl-d", ctrl('d')),
+    ] {
+        let before = model.route().cursor;
+        update(&mut model, key_pressed);
+        assert!(model.route().cursor > before, "{name} moves down");
+    }
+    update(&mut model, ch('G'));
+    let bottom = render(&mut model, 80, 24, "dark");
+    assert!(bottom.contains(&last), "G reaches the end:\n{bottom}");
+    update(&mut model, ch('g'));
+    update(&mut model, key(KeyCode::End));
+    assert!(
+        render(&mut model, 80, 24, "dark").contains(&last),
+        "End too"
+    );
 }

@@ -308,7 +308,9 @@ impl Printer {
                     super::output::azure_line(&error.message)
                 ));
                 for d in &error.details {
-                    text.push_str(&format!("\n          {}", super::output::azure_line(d)));
+                    for l in super::output::azure_line(d).lines() {
+                        text.push_str(&format!("\n          {l}"));
+                    }
                 }
                 Some(text)
             }
@@ -369,7 +371,7 @@ pub fn print_summary(state: &RunState) {
                     e.message,
                     e.details
                         .first()
-                        .map(|d| format!(" — {d}"))
+                        .map(|d| format!(" — {}", d.lines().next().unwrap_or_default()))
                         .unwrap_or_default()
                 ));
             }

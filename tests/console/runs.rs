@@ -137,7 +137,7 @@ pub fn live_run() -> Vec<Line> {
                 code: "ArtifactFailed".into(),
                 message: "an artifact failed on the build VM bwin11-dev- (1 of 3 applied)".into(),
                 details: vec![
-                    "windows-vs-code: Installation of VS Code failed: exit code 1603 | MSI (s) (7C:40): Product: Microsoft Visual Studio Code -- Installation failed.".into(),
+                    "windows-vs-code: Installation of VS Code failed: exit code 1603\nDownloading VSCodeSetup-x64.exe\nMSI (s) (7C:40): Product: Microsoft Visual Studio Code -- Installation failed.".into(),
                     "windows-chrome: succeeded".into(),
                     "windows-sysprep: pending".into(),
                 ],

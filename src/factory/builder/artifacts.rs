@@ -103,7 +103,11 @@ pub fn failures(vm: &LabVirtualMachine, secrets: &[String]) -> Vec<String> {
                 a.deployment_status_message.as_deref().unwrap_or("")
             );
             if let Some(ext) = &a.vm_extension_status_message {
-                text.push_str(&format!(" | {}", extension_text(ext)));
+                let output = extension_text(ext);
+                if !output.is_empty() {
+                    text.push('\n');
+                    text.push_str(&output);
+                }
             }
             // A script's output may echo a secret parameter or a download URL with its SAS.
             crate::arm::redact::redact_with(&text, secrets)
@@ -151,18 +155,18 @@ fn extension_text(raw: &str) -> String {
     match serde_json::from_str::<Vec<Status>>(raw) {
         Ok(list) => list
             .into_iter()
-            // The script's lines, kept apart on one line (a terminal drops the newlines).
-            .map(|s| {
+            // The script's lines as lines: the console shows them under the artifact, and a
+            // one-line summary takes the first.
+            .flat_map(|s| {
                 s.message
                     .lines()
                     .map(str::trim)
                     .filter(|l| !l.is_empty())
+                    .map(str::to_string)
                     .collect::<Vec<_>>()
-                    .join(" / ")
             })
-            .filter(|m| !m.is_empty())
             .collect::<Vec<_>>()
-            .join(" | "),
+            .join("\n"),
         Err(_) => raw.to_string(),
     }
 }
@@ -287,13 +291,10 @@ mod tests {
             r#"[{"code":"out","message":"one\n twofold\n"},{"code":"err","message":"three"}]"#
                 .into(),
         );
-        assert_eq!(
-            failures(&v, &[]),
-            ["a0: exit code 1 | one / twofold | three"]
-        );
+        assert_eq!(failures(&v, &[]), ["a0: exit code 1\none\ntwofold\nthree"]);
         assert_eq!(
             failures(&v, &["twofold".to_string()]),
-            ["a0: exit code 1 | one / REDACTED | three"]
+            ["a0: exit code 1\none\nREDACTED\nthree"]
         );
     }
 }

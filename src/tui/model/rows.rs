@@ -86,8 +86,9 @@ pub fn rebuild(route: &mut Route, model: &Model) {
                 }
             }
         }
-        (View::RunImage { .. }, _) => {
-            rows.extend((0..super::run_image_lines(model).len()).map(Row::Line));
+        (View::RunImage { run, image }, _) => {
+            let lines = super::run_lines::lines_of_run_image(model, run, image);
+            rows.extend((0..lines.len()).map(Row::Line));
         }
         (View::Definition { path }, _) => {
             rows.extend((0..super::definition_lines(model, path).len()).map(Row::Line));

@@ -119,11 +119,17 @@ pub fn shown_image<'m>(
     Some((state, image))
 }
 
-/// The lines of the view of one image of a run.
+/// The lines of the view of one image of a run, when that view is on top.
 pub fn run_image_lines(model: &Model) -> Vec<DetailLine> {
     let Some(View::RunImage { run, image }) = model.routes.last().map(|r| &r.view) else {
         return Vec::new();
     };
+    lines_of_run_image(model, run, image)
+}
+
+/// The lines of the view of `image` of `run` (its rows are built while its route is off the
+/// stack: it is named, not looked up on top).
+pub fn lines_of_run_image(model: &Model, run: &str, image: &str) -> Vec<DetailLine> {
     let Some((state, image)) = shown_image(model, run, image) else {
         return vec![line(
             DetailKind::Note,
@@ -144,8 +150,15 @@ pub fn run_image_lines(model: &Model) -> Vec<DetailLine> {
         ));
         out.push(field("Error", &error.code));
         out.push(field("Message", &error.message));
+        // An artifact's words: its summary, then its script's output line by line, indented.
         for d in &error.details {
-            out.push(line(DetailKind::Field, format!("  {d}")));
+            let mut lines = d.lines();
+            if let Some(first) = lines.next() {
+                out.push(line(DetailKind::Field, format!("  {first}")));
+            }
+            for more in lines {
+                out.push(line(DetailKind::Field, format!("      {more}")));
+            }
         }
     }
     out.push(line(DetailKind::Heading, "Stages"));

@@ -180,7 +180,11 @@ fn image_progress(image: &ImageState) -> String {
             .error
             .as_ref()
             .map(|e| match e.details.first() {
-                Some(d) => d.clone(),
+                // The artifact's summary; its output is in the Run image view.
+                Some(d) => match d.split_once('\n') {
+                    Some((first, _)) => format!("{first} …"),
+                    None => d.clone(),
+                },
                 None => format!("{}: {}", e.code, e.message),
             })
             .unwrap_or_default(),

@@ -697,3 +697,68 @@ fn the_demo_runs_from_an_installed_binary_far_from_the_checkout() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// A run whose endpoint goes away for good (the emulator of a demo that was quit) fails
+/// within its retry budget instead of waiting out its stages' timeouts, and ends its process.
+#[test]
+fn a_run_whose_endpoint_is_gone_fails_and_ends() {
+    use imagefactory::factory::builder::journal::{self, RunState, Stage};
+    let sim = Emulator::start(&["--speed", "20"]);
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state");
+    let mut env: Vec<(&str, &str)> = sim
+        .env
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    env.push(("IMAGEFACTORY_STATE_DIR", state.to_str().unwrap()));
+    let out = run_bin_in(
+        home.path(),
+        &[
+            "--config",
+            SAMPLE_CONFIG,
+            "build",
+            "--detach",
+            "--json",
+            "win2022/base",
+        ],
+        &env,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let started: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let path = std::path::PathBuf::from(started["journal"].as_str().unwrap());
+    let pid = started["pid"].as_u64().unwrap() as i32;
+    let fold = || RunState::fold(&journal::read(&path).unwrap()).unwrap();
+    let begun = std::time::Instant::now();
+    while fold().images[0].stage == Stage::Queued {
+        assert!(begun.elapsed().as_secs() < 60, "the run starts");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(sim);
+    let gone = std::time::Instant::now();
+    while fold().outcome.is_none() {
+        assert!(
+            gone.elapsed().as_secs() < 240,
+            "the run ends once its endpoint is gone: {:?}",
+            fold().images[0]
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let run = fold();
+    assert_eq!(run.images[0].stage, Stage::Failed, "{:?}", run.images[0]);
+    let error = run.images[0].error.as_ref().unwrap();
+    assert!(error.message.contains("Connection refused"), "{error:?}");
+    // Its process is gone too (a zombie until this test reaps nothing: it is not our child).
+    let alive =
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    let ended = std::time::Instant::now();
+    while alive() {
+        assert!(ended.elapsed().as_secs() < 30, "the process ends");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

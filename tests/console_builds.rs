@@ -727,3 +727,43 @@ async fn the_run_image_view_scrolls_to_what_is_below_the_screen() {
         "End too"
     );
 }
+
+#[tokio::test]
+async fn quitting_the_demo_while_a_run_goes_asks_first() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    assert_eq!(model.runs.live(), 1);
+    model.identity.demo = true;
+    update(&mut model, ch('q'));
+    assert!(!model.quit, "asked, not quit");
+    assert!(
+        matches!(&model.overlay, Overlay::Confirm(c) if matches!(c.action, ConfirmAction::QuitDemo)),
+        "a confirmation"
+    );
+    let screen = render(&mut model, 80, 24, "dark");
+    assert!(screen.contains("[ Stay ]"), "{screen}");
+    // It starts on Stay: Enter keeps the console.
+    update(&mut model, key(KeyCode::Enter));
+    assert!(!model.quit);
+    assert!(matches!(model.overlay, Overlay::None));
+    update(&mut model, ch('q'));
+    update(&mut model, key(KeyCode::Tab));
+    update(&mut model, key(KeyCode::Enter));
+    assert!(model.quit, "quit once confirmed");
+    // Outside the demo runs live on in their own processes: q quits at once.
+    let mut outside = fixture::model().await;
+    with_runs(&mut outside);
+    update(&mut outside, ch('q'));
+    assert!(outside.quit);
+}
+
+#[tokio::test]
+async fn the_cancel_dialogs_no_says_keep_running() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    update(&mut model, ch('6'));
+    update(&mut model, ch('x'));
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("[ Keep running ]"), "{screen}");
+    assert!(!screen.contains("[ Cancel ]"), "{screen}");
+}

@@ -307,6 +307,13 @@ pub(super) async fn execute(
                 by: "signal".into(),
             });
             let _ = cancel_tx.send(true);
+            // A second one ends the process now, whatever the clean-up is waiting for (an
+            // endpoint gone for good): the journal says what is left, `clean` removes it.
+            super::context::interrupted().await;
+            tell!(
+                "stopped before the clean-up ended: `imagefactory clean` shows what the run left"
+            );
+            std::process::exit(super::exit::Exit::Failure.code().into());
         })
     };
     let ctx = Arc::new(runner::Context {

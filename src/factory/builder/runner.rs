@@ -1282,9 +1282,15 @@ fn copy_eta(
 /// Whether a failed look at something under way is only a passing trouble (throttling that
 /// outlasted the client's retries, a service briefly unavailable, a lost connection): the
 /// look is made again later, within the stage's timeout, instead of failing the image.
+///
+/// A refused connection is not: Azure's endpoints do not refuse connections, so the endpoint
+/// itself is gone (an emulator that ended, a proxy stopped), and waiting out the stage's
+/// timeout would hold the run (and its VM) for hours. The client has already retried it.
 fn passing(error: &ArmError) -> bool {
-    matches!(error.status(), Some(429 | 500 | 502 | 503 | 504))
-        || matches!(error, ArmError::Transport { .. })
+    match error {
+        ArmError::Transport { reason, .. } => !reason.contains("Connection refused"),
+        other => matches!(other.status(), Some(429 | 500 | 502 | 503 | 504)),
+    }
 }
 
 fn step_error(stage: Stage, error: &ArmError) -> StepError {

@@ -137,6 +137,8 @@ pub enum ConfirmAction {
     CancelRun(String),
     /// Finish a run whose process is gone.
     ResumeRun(String),
+    /// Quit the demo, whose emulator (and so the runs going against it) ends with it.
+    QuitDemo,
 }
 
 /// A confirmation of a change to Azure: it names what will change, starts on Cancel, counts

@@ -251,6 +251,11 @@ pub fn confirmed(model: &mut Model, action: ConfirmAction) -> Vec<Effect> {
             model.flash(Level::Info, format!("stopping run {run}…"));
             vec![Effect::CancelRun(req, run)]
         }
+        ConfirmAction::QuitDemo => {
+            model.overlay = Overlay::None;
+            model.quit = true;
+            Vec::new()
+        }
         ConfirmAction::ResumeRun(run) => {
             let req = run_job(model, JobKind::ResumeRun, format!("resume run {run}"), &run);
             model.flash(Level::Info, format!("resuming run {run}…"));

@@ -40,6 +40,24 @@ pub fn interrupt(model: &mut Model) -> Vec<Effect> {
             );
             return Vec::new();
         }
+        // The demo's emulator lives in this process: its runs cannot outlive it.
+        let live = model.runs.live();
+        if model.identity.demo && live > 0 && !matches!(model.overlay, Overlay::Confirm(_)) {
+            let title = format!(
+                "Quit the demo? {} going here talk to its emulator, which ends with the console",
+                crate::human::count(live, "run")
+            );
+            let items = vec![
+                "each run fails within its retry budget once the emulator is gone (nothing in Azure is touched: it is all the emulator's)".to_string(),
+                "a new demo console starts a fresh emulator: those runs show as failed there".to_string(),
+            ];
+            model.overlay = Overlay::Confirm(Box::new(super::super::model::Confirm::new(
+                super::super::model::ConfirmAction::QuitDemo,
+                title,
+                items,
+            )));
+            return Vec::new();
+        }
         model.quit = true;
         return Vec::new();
     };

@@ -182,6 +182,7 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
         } => "This copies each image from the catalogue into the labs after the arrow:",
         ConfirmAction::CancelRun(_) => "What happens:",
         ConfirmAction::ResumeRun(_) => "These carry on from where they stopped:",
+        ConfirmAction::QuitDemo => "What happens:",
     };
     if !confirm.items.is_empty() {
         body.push(Line::from(Span::styled(intro, theme.text)));
@@ -315,8 +316,14 @@ fn buttons<'a>(theme: &Theme, confirm: &Confirm) -> Line<'a> {
         let marker = if focused { theme.marker.as_str() } else { " " };
         Span::styled(format!("{marker}[ {label} ]"), style)
     };
+    // What "no" means here, said as what it keeps.
+    let keep = match &confirm.action {
+        ConfirmAction::CancelRun(_) => "Keep running",
+        ConfirmAction::QuitDemo => "Stay",
+        _ => "Cancel",
+    };
     let mut spans = vec![
-        button("Cancel".into(), confirm.focus == Button::Cancel, false),
+        button(keep.into(), confirm.focus == Button::Cancel, false),
         Span::raw("   "),
         button(
             match &confirm.action {
@@ -331,6 +338,7 @@ fn buttons<'a>(theme: &Theme, confirm: &Confirm) -> Line<'a> {
                 } => "Start distributing".into(),
                 ConfirmAction::CancelRun(_) => "Stop and clean up".into(),
                 ConfirmAction::ResumeRun(_) => "Resume the run".into(),
+                ConfirmAction::QuitDemo => "Quit, ending the runs".into(),
             },
             confirm.focus == Button::Confirm,
             true,

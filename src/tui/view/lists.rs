@@ -468,12 +468,23 @@ pub fn detail(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
         // than the line itself (a script's output line under its artifact stays under it),
         // so they take that many fewer. Lines break between words where they can, inside a
         // word (an id, a URL) only where they must.
-        let own = chars.iter().take_while(|c| **c == ' ').count().min(width / 2);
+        let own = chars
+            .iter()
+            .take_while(|c| **c == ' ')
+            .count()
+            .min(width / 2);
         let indent = " ".repeat(own + 2);
         let rest = width.saturating_sub(own + 2).max(4);
-        for (n, piece) in super::wrap_words(&chars, width, rest).into_iter().enumerate() {
+        for (n, piece) in super::wrap_words(&chars, width, rest)
+            .into_iter()
+            .enumerate()
+        {
             let indent = if n == 0 { "" } else { indent.as_str() };
-            let piece = if n == 0 { piece } else { piece.trim_start().to_string() };
+            let piece = if n == 0 {
+                piece
+            } else {
+                piece.trim_start().to_string()
+            };
             screen.push((i, format!("{indent}{piece}")));
         }
     }

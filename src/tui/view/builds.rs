@@ -78,7 +78,7 @@ pub fn runs(model: &Model, theme: &Theme, frame: &mut Frame, area: Rect) {
     let wide = area.width >= 100;
     // What tells runs apart and how they went first; who and where when there is room.
     let mut columns = vec![
-        Column::fixed("RUN", 20),
+        Column::key("RUN", 20),
         Column::fixed("STATE", 19),
         Column::fixed("IMAGES", 22),
         Column::fixed("STARTED", 8),

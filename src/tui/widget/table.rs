@@ -21,6 +21,8 @@ pub struct Column {
     pub title: &'static str,
     pub width: u16,
     pub fill: bool,
+    /// Never cut below `width`: what names the row (a run id), which a cut makes useless.
+    pub key: bool,
 }
 
 impl Column {
@@ -30,6 +32,15 @@ impl Column {
             title,
             width,
             fill: false,
+            key: false,
+        }
+    }
+
+    /// What names the row: never cut below `width`, whatever else must give way.
+    pub fn key(title: &'static str, width: u16) -> Column {
+        Column {
+            key: true,
+            ..Column::fixed(title, width)
         }
     }
 
@@ -39,6 +50,7 @@ impl Column {
             title,
             width,
             fill: true,
+            key: false,
         }
     }
 }
@@ -73,11 +85,20 @@ pub fn fit(columns: &[Column], content: &[usize], room: usize) -> Vec<usize> {
         .collect();
     let spacing = columns.len().saturating_sub(1);
     let total = |w: &[usize]| w.iter().sum::<usize>() + spacing;
-    // Give way in rounds, each down to a floor, widest first within a round.
-    let floors: [Box<dyn Fn(usize) -> Option<usize>>; 3] = [
+    // Give way in rounds, each down to a floor, widest first within a round: descriptive
+    // text first, then columns wider than they need, then descriptive text to nothing, then
+    // the rest, except what names the row.
+    let floors: [Box<dyn Fn(usize) -> Option<usize>>; 4] = [
         Box::new(|i| columns[i].fill.then(|| title(i).max(8))),
         Box::new(|i| Some((columns[i].width as usize).max(title(i).min(3)))),
-        Box::new(|_| Some(1)),
+        Box::new(|i| columns[i].fill.then_some(1)),
+        Box::new(|i| {
+            Some(if columns[i].key {
+                columns[i].width as usize
+            } else {
+                1
+            })
+        }),
     ];
     for floor in &floors {
         while total(&widths) > room {
@@ -257,9 +278,26 @@ mod tests {
         assert_eq!(fit(&columns, &[12, 26, 30], 50), vec![12, 26, 10]);
         assert_eq!(fit(&columns, &[12, 26, 30], 47), vec![11, 26, 8]);
         assert_eq!(fit(&columns, &[12, 26, 30], 46), vec![10, 26, 8]);
+        // Then the description to nothing, before a name is cut.
+        assert_eq!(fit(&columns, &[12, 26, 30], 45), vec![10, 26, 7]);
+        assert_eq!(fit(&columns, &[12, 26, 30], 40), vec![10, 26, 2]);
         // Only when nothing else can give way do the names that tell rows apart, widest first.
-        assert_eq!(fit(&columns, &[12, 26, 30], 45), vec![10, 25, 8]);
-        assert_eq!(fit(&columns, &[12, 26, 30], 40), vec![10, 20, 8]);
+        assert_eq!(fit(&columns, &[12, 26, 30], 37), vec![10, 24, 1]);
+    }
+
+    #[test]
+    fn what_names_the_row_is_never_cut() {
+        let columns = [
+            Column::key("RUN", 20),
+            Column::fixed("STATE", 19),
+            Column::fixed("IMAGES", 22),
+            Column::fill("BY", 10),
+        ];
+        // BY gives way first, then the widest of the others; RUN keeps its 20.
+        assert_eq!(fit(&columns, &[20, 19, 22, 16], 75), vec![20, 19, 22, 11]);
+        assert_eq!(fit(&columns, &[20, 19, 22, 16], 66), vec![20, 19, 22, 2]);
+        assert_eq!(fit(&columns, &[20, 19, 22, 16], 50), vec![20, 13, 13, 1]);
+        assert_eq!(fit(&columns, &[20, 19, 22, 16], 10)[0], 20);
     }
 
     #[test]

@@ -35,3 +35,13 @@ pub fn state_dir() -> PathBuf {
 pub fn cache_dir() -> PathBuf {
     base("XDG_CACHE_HOME", ".cache")
 }
+
+/// `path` as a person reads it: from `~` when it is in the home folder.
+pub fn from_home(path: &std::path::Path) -> String {
+    if let Some(home) = var("HOME")
+        && let Ok(inside) = path.strip_prefix(&home)
+    {
+        return format!("~/{}", inside.display());
+    }
+    path.display().to_string()
+}

@@ -20,7 +20,7 @@ use imagefactory::tui::update::update;
 
 /// A copy of the sample factory in a folder of its own (edits must not touch samples/).
 fn factory_copy() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::fixed_length_tempdir();
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory");
     copy(&from, dir.path());
     let path = dir.path().join("factory.toml");

@@ -172,7 +172,7 @@ impl Harness {
 
 #[tokio::test]
 async fn the_setup_goes_from_sign_in_to_a_factory_the_console_loads() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::fixed_length_tempdir();
     let mut h = harness(dir.path(), |_| {}).await;
     insta::assert_snapshot!("setup_1_sign_in_80x24", h.screen());
 
@@ -284,7 +284,7 @@ async fn the_setup_goes_from_sign_in_to_a_factory_the_console_loads() {
 
 #[tokio::test]
 async fn wrong_answers_are_said_at_their_field_and_the_step_waits() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::fixed_length_tempdir();
     let mut h = harness(dir.path(), |_| {}).await;
     // A credential this machine does not have.
     h.model.setup.as_mut().unwrap().cursor = 0;
@@ -477,7 +477,7 @@ async fn wrong_answers_are_said_at_their_field_and_the_step_waits() {
 
 #[tokio::test]
 async fn a_reader_only_subscription_is_left_unmarked_and_its_lab_cannot_be_the_factory() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::fixed_length_tempdir();
     let mut h = harness(dir.path(), |_| {}).await;
     h.keys(&[KeyCode::Enter]).await;
     let wizard = &h.model.setup.as_ref().unwrap().wizard;
@@ -514,7 +514,7 @@ async fn a_reader_only_subscription_is_left_unmarked_and_its_lab_cannot_be_the_f
 
 #[tokio::test]
 async fn a_lab_in_another_region_is_flagged_and_refused_as_a_target() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::fixed_length_tempdir();
     let mut h = harness(dir.path(), |world| {
         let lab = world
             .subscription_mut("7c4d2e9a-5b3f-4a61-9e0d-2f8b6c1a4e02")
@@ -570,7 +570,7 @@ async fn without_a_configuration_the_console_offers_the_setup_and_esc_leaves_it(
 
 #[tokio::test]
 async fn an_original_factorys_configuration_here_is_offered_for_conversion_first() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::fixed_length_tempdir();
     let legacy = dir.path().join("Configuration/GoldenImages");
     std::fs::create_dir_all(&legacy).unwrap();
     let keymap = KeyMap::new(&HashMap::new(), false).unwrap();

@@ -1178,3 +1178,62 @@ async fn the_header_names_the_configuration_file_and_marks_an_endpoint_that_is_n
         "{screen}"
     );
 }
+
+#[tokio::test]
+async fn a_retirement_counts_every_chosen_image_and_takes_the_marks_with_it() {
+    let mut model = model().await;
+    update(&mut model, ch('3'));
+    let (pinned, usual, current) = {
+        let data = model.data.as_ref().unwrap();
+        let find = |f: &dyn Fn(&imagefactory::tui::model::Data, _) -> bool| {
+            data.images
+                .iter()
+                .find(|at| f(data, **at))
+                .map(|at| data.image(*at).name.clone())
+                .unwrap()
+        };
+        (
+            find(&|d, at| d.image(at).pin.is_some()),
+            find(&|d, at| d.decision(at).state == RetentionState::Retire),
+            find(&|d, at| d.decision(at).state == RetentionState::Current),
+        )
+    };
+    for name in [&pinned, &usual, &current] {
+        select_image(&mut model, name);
+        update(&mut model, ch(' '));
+    }
+    update(&mut model, key(KeyCode::Esc));
+    assert_eq!(model.marks.len(), 3);
+    update(&mut model, ch('D'));
+    // Confirm, leaving the unusual one out.
+    update(&mut model, key(KeyCode::Tab));
+    let effects = update(&mut model, key(KeyCode::Enter));
+    let [Effect::Retire(req, _, targets, _)] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(targets.len(), 1);
+    assert!(model.marks.is_empty(), "the marks went with the action");
+    let job = model.jobs.get(*req).unwrap();
+    assert_eq!(job.total, 3, "every chosen image is counted");
+    let skipped: Vec<&str> = job.items.iter().map(|i| i.detail.as_str()).collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(
+        skipped
+            .iter()
+            .any(|d| d.starts_with("left out: it is pinned")),
+        "{skipped:?}"
+    );
+    assert!(skipped.iter().any(|d| d.contains("unusual")), "{skipped:?}");
+}
+
+#[tokio::test]
+async fn every_top_level_view_replaces_the_breadcrumb() {
+    let mut model = model().await;
+    update(&mut model, ch('2'));
+    update(&mut model, key(KeyCode::Enter));
+    assert_eq!(model.routes.len(), 2, "a detail is pushed");
+    for c in ['1', '2', '3', '4', '5', '6', '7', '8', 'm'] {
+        update(&mut model, ch(c));
+        assert_eq!(model.routes.len(), 1, "`{c}` replaces the stack");
+    }
+}

@@ -229,12 +229,7 @@ fn shown_path(path: &std::path::Path) -> String {
     {
         return format!("./{}", inside.display());
     }
-    if let Some(home) = std::env::var_os("HOME").map(std::path::PathBuf::from)
-        && let Ok(inside) = absolute.strip_prefix(&home)
-    {
-        return format!("~/{}", inside.display());
-    }
-    absolute.display().to_string()
+    crate::paths::from_home(&absolute)
 }
 
 /// How long to sleep before time alone would change the screen or start a refresh.

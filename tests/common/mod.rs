@@ -215,3 +215,14 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// A temporary folder whose path has the same length on every machine, whatever `TMPDIR` says:
+/// a screen laid out with it (a snapshot that shows it as `[dir]`) does not change with the
+/// machine's temporary folder.
+pub fn fixed_length_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("imagefactory-")
+        .rand_bytes(8)
+        .tempdir_in("/tmp")
+        .expect("a folder in /tmp")
+}

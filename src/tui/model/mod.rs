@@ -161,6 +161,9 @@ pub struct Confirm {
     pub include_unusual: bool,
     /// What the change leaves out and why (labs where the identity cannot delete).
     pub notes: Vec<String>,
+    /// Chosen images left out before anything is sent (pinned, in use), one line each: the
+    /// result counts them with the rest.
+    pub left_out: Vec<String>,
     /// What stops the change altogether (a plan's errors): Confirm refuses while there are any.
     pub blockers: Vec<String>,
     /// The text to type before Confirm works, for large changes.
@@ -185,6 +188,7 @@ impl Confirm {
             unusual_warnings: Vec::new(),
             include_unusual: false,
             notes: Vec::new(),
+            left_out: Vec::new(),
             blockers: Vec::new(),
             typed_required: None,
             typed: TextArea::default(),

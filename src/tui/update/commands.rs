@@ -50,7 +50,8 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
         Retention => switch(model, View::Retention),
         Drift => switch(model, View::Drift),
         Defs => switch(model, View::Defs),
-        Messages => push(model, View::Messages),
+        // Every top-level view replaces the stack (k9s's rule), so Esc always does the same.
+        Messages => switch(model, View::Messages),
         Check => return super::definitions::open_check(model),
         EditDefinition => return super::definitions::edit(model),
         NewDefinition => super::definitions::ask_new(model),
@@ -61,7 +62,7 @@ pub fn run_command(model: &mut Model, id: CommandId) -> Vec<Effect> {
             );
         }
         Builds => switch(model, View::Builds),
-        Jobs => push(model, View::Jobs),
+        Jobs => switch(model, View::Jobs),
         Suspend => return vec![Effect::Suspend],
         Refresh => return replies::refresh(model),
         Sort | SortReverse if model.route().view.sort_keys().len() < 2 => {
@@ -499,6 +500,7 @@ fn retire_marked(model: &mut Model) {
     confirm(model, title, usual, unusual, hidden);
     if let Overlay::Confirm(c) = &mut model.overlay {
         c.unusual_warnings = warnings;
+        c.left_out = notes.clone();
         c.notes = notes;
     }
 }
@@ -634,6 +636,7 @@ fn confirm(
         unusual_warnings: Vec::new(),
         include_unusual: false,
         notes: Vec::new(),
+        left_out: Vec::new(),
         typed_required: None,
         typed: super::dialogs::new_input(""),
         focus: Button::Cancel,

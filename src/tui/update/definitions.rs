@@ -346,7 +346,7 @@ pub fn saved(
 /// `8`, `:check`: the Check view, checked now (or when the inventory is read).
 pub fn open_check(model: &mut Model) -> Vec<Effect> {
     if !matches!(model.route().view, View::Check) {
-        push(model, View::Check);
+        super::commands::switch(model, View::Check);
     }
     start_check(model)
 }

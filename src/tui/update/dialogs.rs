@@ -460,8 +460,24 @@ fn start_retirement(model: &mut Model) -> Vec<Effect> {
         return Vec::new();
     }
     let mut targets = std::mem::take(&mut confirm.targets);
+    // Every chosen image gets an outcome: those left out are skipped, with why.
+    let mut skipped: Vec<(String, String)> = confirm
+        .left_out
+        .iter()
+        .map(|l| match l.split_once(" is ") {
+            Some((subject, why)) => (subject.to_string(), format!("left out: it is {why}")),
+            None => (l.clone(), "left out".to_string()),
+        })
+        .collect();
     if confirm.include_unusual {
         targets.append(&mut confirm.unusual_targets);
+    } else {
+        skipped.extend(confirm.unusual_targets.iter().map(|t| {
+            (
+                t.name.clone(),
+                "left out: unusual, and not included explicitly".to_string(),
+            )
+        }));
     }
     let title = confirm.title.clone();
     let Some(data) = &model.data else {
@@ -470,9 +486,25 @@ fn start_retirement(model: &mut Model) -> Vec<Effect> {
     let labs = involved_labs(&data.inventory, &targets);
     let now = data.plan.now;
     let req = model.request("retire");
-    model
-        .jobs
-        .start(req, JobKind::Retire, title, targets.len(), model.now);
+    model.jobs.start(
+        req,
+        JobKind::Retire,
+        title,
+        targets.len() + skipped.len(),
+        model.now,
+    );
+    for (subject, detail) in skipped {
+        model.jobs.settle(
+            req,
+            crate::tui::model::JobItem {
+                subject,
+                outcome: crate::tui::model::ItemOutcome::Skipped,
+                detail,
+            },
+        );
+    }
+    // An action takes the marks with it: they must not choose the next one.
+    model.marks.retain(|m| m.starts_with("def:"));
     super::jobs::open_window(model, req);
     vec![Effect::Retire(req, Box::new(labs), targets, now)]
 }

@@ -178,7 +178,7 @@ fn short(step: Step) -> &'static str {
 fn welcome(model: &Model, screen: &SetupScreen, theme: &Theme, frame: &mut Frame, area: Rect) {
     let searched: Vec<String> = crate::config::search_path(None)
         .iter()
-        .map(|p| p.display().to_string())
+        .map(|p| crate::paths::from_home(p))
         .collect();
     let key = |k: &str| Span::styled(format!(" {k:<6} "), theme.key);
     let mut lines = vec![

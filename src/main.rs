@@ -54,7 +54,14 @@ fn init_logging(cli: &Cli) {
             "imagefactory=warn"
         })
     });
-    if cli.command.is_none() {
+    // The console owns the screen, and so does `init` when it asks its questions: nothing may
+    // write over it, so their logs go to a file.
+    let owns_the_screen = match &cli.command {
+        None => true,
+        Some(Command::Init(args)) => !args.non_interactive,
+        _ => false,
+    };
+    if owns_the_screen {
         let dir = imagefactory::factory::audit::state_dir();
         let file = imagefactory::files::private_dir(&dir)
             .and_then(|_| imagefactory::files::append_private(&dir.join("console.log")));

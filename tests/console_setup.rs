@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crossterm::event::KeyCode;
-use fixture::{ch, key, now, render, render_buffer, type_text};
+use fixture::{ch, ctrl, key, now, render, render_buffer, type_text};
 use imagefactory::arm::{ArmClient, AuthMode};
 use imagefactory::config;
 use imagefactory::factory::builder::offer;
@@ -590,4 +590,27 @@ async fn an_original_factorys_configuration_here_is_offered_for_conversion_first
     // Nothing else happens while it writes: Esc does not drop its answer.
     update(&mut model, key(KeyCode::Esc));
     assert!(model.setup.as_ref().is_some_and(|s| s.busy.is_some()));
+}
+
+#[tokio::test]
+async fn leaving_init_before_it_writes_ends_it_and_says_how() {
+    for (leave, interrupted) in [(key(KeyCode::Esc), false), (ctrl('c'), true)] {
+        let keymap = KeyMap::new(&HashMap::new(), false).unwrap();
+        let mut model = Model::new(Identity::default(), None, keymap, false, now());
+        update(&mut model, Msg::Resize(80, 24));
+        update::setup::open_for_init(&mut model, ".".into());
+        assert!(model.ending.init);
+        update(&mut model, leave);
+        // No console without the configuration: `init` ends, and its command says nothing
+        // was written (130 after Ctrl-C, so that `init && build` stops).
+        assert!(model.quit, "interrupted: {interrupted}");
+        assert_eq!(model.ending.interrupted, interrupted);
+        assert!(!model.ending.wrote_config);
+    }
+    // `:init` in a console is another thing: leaving it returns to the console.
+    let keymap = KeyMap::new(&HashMap::new(), false).unwrap();
+    let mut model = Model::new(Identity::default(), None, keymap, false, now());
+    update::setup::open(&mut model, Setup::Started(".".into()));
+    update(&mut model, key(KeyCode::Esc));
+    assert!(!model.quit);
 }

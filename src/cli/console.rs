@@ -56,7 +56,16 @@ async fn open(global: &Global, context: Context, setup: Option<tui::Setup>) -> E
     )
     .await
     {
-        Ok(()) => Exit::Ok,
+        // `init` that ended before writing says so, and does not let `init && build` go on.
+        Ok(ending) if ending.init && !ending.wrote_config => {
+            report_error("init ended before writing anything: no factory.toml was written");
+            if ending.interrupted {
+                Exit::Interrupted
+            } else {
+                Exit::Failure
+            }
+        }
+        Ok(_) => Exit::Ok,
         Err(e @ (tui::ConsoleError::Settings(_) | tui::ConsoleError::Setting { .. })) => {
             report_error(&e.to_string());
             Exit::Usage

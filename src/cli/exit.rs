@@ -9,6 +9,8 @@ pub enum Exit {
     Usage = 2,
     /// Part of it worked; the rest is reported.
     Partial = 3,
+    /// Stopped by Ctrl-C before it was done (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 impl Exit {

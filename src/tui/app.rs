@@ -89,7 +89,7 @@ pub async fn run(
     read_only: bool,
     demo: bool,
     setup: Option<super::Setup>,
-) -> Result<(), ConsoleError> {
+) -> Result<super::model::Ending, ConsoleError> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = settings.theme(no_color)?;
     let keymap = KeyMap::new(&settings.keys, read_only)?;
@@ -115,7 +115,11 @@ pub async fn run(
     };
     model.invocation = invocation.clone();
     if let Some(setup) = setup {
-        super::update::setup::open(&mut model, setup);
+        // Started from the command line: `init`, which is the setup alone.
+        match setup {
+            super::Setup::Started(dir) => super::update::setup::open_for_init(&mut model, dir),
+            offered => super::update::setup::open(&mut model, offered),
+        }
     }
     let watcher = super::runs::watch(journal::dir(), tx.clone());
     let mut context = Context {
@@ -160,8 +164,14 @@ pub async fn run(
                 None => break Ok(()),
             },
             Some(msg) = rx.recv() => msg,
-            _ = terminate.recv() => break Ok(()),
-            _ = hangup.recv() => break Ok(()),
+            _ = terminate.recv() => {
+                model.ending.interrupted = true;
+                break Ok(());
+            }
+            _ = hangup.recv() => {
+                model.ending.interrupted = true;
+                break Ok(());
+            }
             _ = tokio::time::sleep(next_wake(&model)) => Msg::Tick(OffsetDateTime::now_utc()),
         };
         // Every message carries the time forward, so `update` never reads the clock.
@@ -194,7 +204,7 @@ pub async fn run(
         }
     };
     ratatui::restore();
-    result
+    result.map(|()| model.ending)
 }
 
 fn identity(client: &ArmClient, config: Option<&FactoryConfig>) -> Identity {

@@ -65,6 +65,17 @@ pub struct Flash {
     pub until: OffsetDateTime,
 }
 
+/// How the console ended, as the command that opened it needs to know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ending {
+    /// Opened by `init`: leaving the setup ends the program (there is no console to go to).
+    pub init: bool,
+    /// Ctrl-C (or a signal) ended it.
+    pub interrupted: bool,
+    /// The setup wrote a configuration.
+    pub wrote_config: bool,
+}
+
 /// What the header says about the identity and the endpoint.
 #[derive(Debug, Clone, Default)]
 pub struct Identity {
@@ -287,6 +298,8 @@ pub struct Model {
     pub pending: HashMap<&'static str, ReqId>,
     pub next_req: ReqId,
     pub quit: bool,
+    /// How the console ends, for the command that opened it (`init` says whether it wrote).
+    pub ending: Ending,
     /// A retention plan asked for while labs it touches were being read (`Some(None)`: the
     /// whole plan): its confirmation opens when the reading ends.
     pub apply_when_read: Option<Option<crate::arm::ResourceId>>,
@@ -337,6 +350,7 @@ impl Model {
             pending: HashMap::new(),
             next_req: 1,
             quit: false,
+            ending: Ending::default(),
             quit_when_handed_over: false,
             apply_when_read: None,
             check: Default::default(),

@@ -42,7 +42,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
                     KeyCode::Char('c') if definitions::editor_holds_changes(model) => {
                         return Vec::new();
                     }
-                    KeyCode::Char('c') => return jobs::interrupt(model),
+                    KeyCode::Char('c') => {
+                        let effects = jobs::interrupt(model);
+                        model.ending.interrupted |= model.quit;
+                        return effects;
+                    }
                     KeyCode::Char('z') => return vec![Effect::Suspend],
                     _ => {}
                 }

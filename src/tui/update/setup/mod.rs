@@ -16,6 +16,13 @@ use fields::{focus, go_to, lists, move_cursor, move_focus, set_answer, toggle, t
 
 pub use replies::{labs_read, offer_read, signed_in, written};
 
+/// Opens the setup for `imagefactory init`: the program is the setup, and leaving it ends the
+/// program (`:init` in a console opens it with `open`, and leaving returns to the console).
+pub fn open_for_init(model: &mut Model, dir: std::path::PathBuf) {
+    model.ending.init = true;
+    open(model, Setup::Started(dir));
+}
+
 /// Opens the setup: offered (a welcome that says why) or started.
 pub fn open(model: &mut Model, setup: Setup) {
     let (dir, welcome) = match setup {
@@ -155,6 +162,12 @@ fn welcome_key(model: &mut Model, key: KeyEvent) -> Vec<Effect> {
 fn close(model: &mut Model) {
     model.setup = None;
     model.pending.remove("setup");
+    // `init` asked for the setup alone: leaving it ends `init`, having written nothing (a
+    // console without the factory.toml that may be here would only confuse).
+    if model.ending.init && !model.ending.wrote_config {
+        model.quit = true;
+        return;
+    }
     if model.config.is_none() {
         model.flash(
             Level::Info,

@@ -104,6 +104,7 @@ pub fn written(
         Ok(config) => {
             let config = Arc::new(*config);
             model.setup = None;
+            model.ending.wrote_config = true;
             model.identity.factory = Some(config.factory.name.clone());
             model.invocation.config = Some(config.path.clone());
             if let Some(mode) = config.azure.auth {

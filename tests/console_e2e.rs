@@ -537,3 +537,32 @@ fn init_in_an_empty_folder_ends_in_a_console_showing_the_new_factory() {
     assert_eq!(config.factory.name, "ImageFactory");
     assert_eq!(config.images[0].path.as_str(), "win2022/base");
 }
+
+#[test]
+#[ignore = "needs tmux; run with --include-ignored"]
+fn ctrl_c_in_init_exits_130_and_says_nothing_was_written() {
+    require_tmux();
+    let emulator = Emulator::start();
+    let state = tempfile::tempdir().unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let env: Vec<String> = emulator
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}='{v}'"))
+        .collect();
+    let command = format!(
+        "cd '{}' && env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' XDG_CACHE_HOME='{}' TERM=xterm-256color {BIN} init && echo went-on; echo exited=$?; sleep 5",
+        folder.path().display(),
+        env.join(" "),
+        state.path().display(),
+        state.path().display(),
+        state.path().display()
+    );
+    let term = Terminal::start("init-interrupted", &command);
+    term.wait_for("Step 1 of 6: Sign in");
+    term.keys(&["C-c"]);
+    let screen = term.wait_for("exited=130");
+    assert!(screen.contains("no factory.toml was written"), "{screen}");
+    assert!(!screen.contains("went-on"), "{screen}");
+    assert!(!folder.path().join("factory.toml").exists());
+}

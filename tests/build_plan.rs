@@ -320,7 +320,7 @@ proptest! {
                 if a.name == "windows-chocolatey-typo" {
                     prop_assert!(has_error("has no artifact `windows-chocolatey-typo`"));
                 } else if !a.parameters.contains_key("packages") {
-                    prop_assert!(has_error("needs the parameters packages"));
+                    prop_assert!(has_error("needs the parameter packages"));
                 }
             }
         }

@@ -202,7 +202,7 @@ async fn a_broken_configuration_gets_every_problem_with_its_fix() {
             ),
             e(
                 "image win2022/base",
-                "artifact `windows-chocolatey` needs the parameters packages"
+                "artifact `windows-chocolatey` needs the parameter packages"
             ),
             e(
                 "image win2022/base",

@@ -249,7 +249,7 @@ fn an_operator_session_in_a_real_terminal() {
         "the pinned image left the plan:\n{screen}"
     );
     term.keys(&["a"]);
-    let screen = term.wait_for("Apply the retention plan of Training: retire 1 images");
+    let screen = term.wait_for("Apply the retention plan of Training: retire 1 image");
     assert!(screen.contains(to_retire.as_str()), "{screen}");
     assert!(
         screen.contains("▶[ Cancel ]"),

@@ -1237,3 +1237,13 @@ async fn every_top_level_view_replaces_the_breadcrumb() {
         assert_eq!(model.routes.len(), 1, "`{c}` replaces the stack");
     }
 }
+
+#[tokio::test]
+async fn a_dialog_that_opens_clears_a_flash_from_before_it() {
+    let mut model = model().await;
+    update(&mut model, ch('3'));
+    model.flash(Level::Warn, "an old word about something else");
+    update(&mut model, ch('A'));
+    assert!(matches!(model.overlay, Overlay::Confirm(_)));
+    assert!(model.flash.is_none(), "{:?}", model.flash);
+}

@@ -15,7 +15,7 @@ pub enum ArmError {
         request_id: Option<String>,
     },
     /// The request never got an answer (connection refused or reset, timeout), after all retries.
-    #[error("{reason} (after {attempts} attempts) [{method} {resource}]")]
+    #[error("{reason} (after {}) [{method} {resource}]", crate::human::count(*.attempts as usize, "attempt"))]
     Transport {
         method: String,
         resource: String,

@@ -129,7 +129,8 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
             say!();
             for (lab, n, why) in plan.held_back() {
                 say!(
-                    "Left out: {n} images due in {} will not be deleted: {why}",
+                    "Left out: {} due in {} will not be deleted: {why}",
+                    crate::human::count(n, "image"),
                     lab.lab_name
                 );
             }
@@ -141,7 +142,11 @@ pub async fn run(global: &Global, args: RetireArgs) -> Exit {
                 .map(|l| format!(" --lab {l}"))
                 .unwrap_or_default();
             say!(
-                "\nNothing was deleted. `imagefactory retire{lab} --yes` retires these {due} images."
+                "\nNothing was deleted. `imagefactory retire{lab} --yes` retires {}.",
+                match due {
+                    1 => "this image".to_string(),
+                    n => format!("these {n} images"),
+                }
             );
         }
         return if inventory.is_complete() {
@@ -487,8 +492,12 @@ fn print_plan(inventory: &Inventory, plan: &RetentionPlan) -> std::io::Result<()
     let totals = plan.counts();
     let labs = plan.labs.iter().filter(|l| l.has_retirees()).count();
     say!(
-        "\nTotal: retire {} images in {labs} labs; protected: {} pinned, {} in use, {} too young.",
-        totals.get(&RetentionState::Retire).copied().unwrap_or(0),
+        "\nTotal: retire {} in {}; protected: {} pinned, {} in use, {} too young.",
+        crate::human::count(
+            totals.get(&RetentionState::Retire).copied().unwrap_or(0),
+            "image"
+        ),
+        crate::human::count(labs, "lab"),
         totals.get(&RetentionState::Pinned).copied().unwrap_or(0),
         totals.get(&RetentionState::InUse).copied().unwrap_or(0),
         totals.get(&RetentionState::TooYoung).copied().unwrap_or(0)

@@ -721,8 +721,13 @@ pub fn artifact_problem(
     }
     OfferProblem::new(
         format!(
-            "artifact `{}` needs the parameters {}",
+            "artifact `{}` needs the {} {}",
             artifact.name,
+            if missing.len() == 1 {
+                "parameter"
+            } else {
+                "parameters"
+            },
             missing.join(", ")
         ),
         "add them under [artifact.parameters]",

@@ -580,13 +580,14 @@ pub fn apply_plan_of(model: &mut Model, only: Option<ResourceId>) {
         .count();
     let title = match (one_lab, lab) {
         (true, Some(l)) => format!(
-            "Apply the retention plan of {}: retire {} images",
+            "Apply the retention plan of {}: retire {}",
             data.lab(l).name,
-            targets.len()
+            crate::human::count(targets.len(), "image")
         ),
         _ => format!(
-            "Apply the whole retention plan: retire {} images in {labs} labs",
-            targets.len()
+            "Apply the whole retention plan: retire {} in {}",
+            crate::human::count(targets.len(), "image"),
+            crate::human::count(labs, "lab")
         ),
     };
     let lab_name = |t: &RetireTarget| {

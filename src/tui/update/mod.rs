@@ -31,51 +31,20 @@ pub fn init(model: &mut Model) -> Vec<Effect> {
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => {
-            model.dirty = true;
-            if key.kind == crossterm::event::KeyEventKind::Release {
-                return Vec::new();
+            let flash_before = model.flash.as_ref().map(|f| (f.text.clone(), f.until));
+            let effects = key_pressed(model, key);
+            // A dialog that opens takes the eye: a flash from before it is out of date.
+            let opened = matches!(
+                model.overlay,
+                Overlay::Confirm(_) | Overlay::Pin(_) | Overlay::Editor(_)
+            );
+            if opened
+                && flash_before.is_some()
+                && model.flash.as_ref().map(|f| (f.text.clone(), f.until)) == flash_before
+            {
+                model.flash = None;
             }
-            // ctrl-c and ctrl-z work wherever the focus is: in the filter, the palette, a
-            // dialog or the help.
-            if key.modifiers.contains(KeyModifiers::CONTROL) {
-                match key.code {
-                    KeyCode::Char('c') if definitions::editor_holds_changes(model) => {
-                        return Vec::new();
-                    }
-                    KeyCode::Char('c') => {
-                        let effects = jobs::interrupt(model);
-                        model.ending.interrupted |= model.quit;
-                        return effects;
-                    }
-                    KeyCode::Char('z') => return vec![Effect::Suspend],
-                    _ => {}
-                }
-            }
-            if model.setup.is_some() && matches!(model.overlay, Overlay::None) {
-                return setup::key(model, key);
-            }
-            match &model.overlay {
-                Overlay::Confirm(_) => dialogs::confirm_key(model, key),
-                Overlay::Pin(_) => dialogs::pin_key(model, key),
-                Overlay::Palette(_) => dialogs::palette_key(model, key),
-                Overlay::Help { .. } => dialogs::help_key(model, key),
-                Overlay::Job(_) => jobs::window_key(model, key),
-                Overlay::Editor(_) => definitions::editor_key(model, key),
-                Overlay::None if model.filter_input.is_some() => dialogs::filter_key(model, key),
-                Overlay::None => match model.keymap.command(&key) {
-                    Some(id) if !commands::applies_here(model, id) => {
-                        commands::say_where(model, id);
-                        Vec::new()
-                    }
-                    Some(id) => run_command(model, id),
-                    None => {
-                        if let Some(id) = model.keymap.refused(&key) {
-                            commands::refuse_read_only(model, id);
-                        }
-                        Vec::new()
-                    }
-                },
-            }
+            effects
         }
         Msg::Resize(w, h) => {
             model.width = w;
@@ -106,5 +75,54 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.flash(level, text);
             Vec::new()
         }
+    }
+}
+
+/// A key pressed: the overlay, the setup, the filter or the view's command takes it.
+fn key_pressed(model: &mut Model, key: crossterm::event::KeyEvent) -> Vec<Effect> {
+    model.dirty = true;
+    if key.kind == crossterm::event::KeyEventKind::Release {
+        return Vec::new();
+    }
+    // ctrl-c and ctrl-z work wherever the focus is: in the filter, the palette, a
+    // dialog or the help.
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        match key.code {
+            KeyCode::Char('c') if definitions::editor_holds_changes(model) => {
+                return Vec::new();
+            }
+            KeyCode::Char('c') => {
+                let effects = jobs::interrupt(model);
+                model.ending.interrupted |= model.quit;
+                return effects;
+            }
+            KeyCode::Char('z') => return vec![Effect::Suspend],
+            _ => {}
+        }
+    }
+    if model.setup.is_some() && matches!(model.overlay, Overlay::None) {
+        return setup::key(model, key);
+    }
+    match &model.overlay {
+        Overlay::Confirm(_) => dialogs::confirm_key(model, key),
+        Overlay::Pin(_) => dialogs::pin_key(model, key),
+        Overlay::Palette(_) => dialogs::palette_key(model, key),
+        Overlay::Help { .. } => dialogs::help_key(model, key),
+        Overlay::Job(_) => jobs::window_key(model, key),
+        Overlay::Editor(_) => definitions::editor_key(model, key),
+        Overlay::None if model.filter_input.is_some() => dialogs::filter_key(model, key),
+        Overlay::None => match model.keymap.command(&key) {
+            Some(id) if !commands::applies_here(model, id) => {
+                commands::say_where(model, id);
+                Vec::new()
+            }
+            Some(id) => run_command(model, id),
+            None => {
+                if let Some(id) = model.keymap.refused(&key) {
+                    commands::refuse_read_only(model, id);
+                }
+                Vec::new()
+            }
+        },
     }
 }

@@ -173,7 +173,10 @@ fn image_progress(image: &ImageState) -> String {
                 .iter()
                 .filter(|t| matches!(t.outcome, Some(TargetOutcome::Done { .. })))
                 .count();
-            format!("{done} of {} labs", image.targets.len())
+            format!(
+                "{done} of {}",
+                crate::human::count(image.targets.len(), "lab")
+            )
         }
         // The failing thing's own words first: what on-call reads before opening it.
         Stage::Failed => image

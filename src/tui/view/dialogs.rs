@@ -254,8 +254,11 @@ pub fn confirm(model: &Model, theme: &Theme, frame: &mut Frame, confirm: &Confir
         };
         body.push(Line::from(Span::styled(
             format!(
-                "Unusual — retention would never delete these {} ({included}):",
-                crate::human::count(confirm.unusual_items.len(), "image")
+                "Unusual — retention would never delete {} ({included}):",
+                match confirm.unusual_items.len() {
+                    1 => "this image".to_string(),
+                    n => format!("these {n} images"),
+                }
             ),
             theme.flash_warn,
         )));

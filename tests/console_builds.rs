@@ -767,3 +767,23 @@ async fn the_cancel_dialogs_no_says_keep_running() {
     assert!(screen.contains("[ Keep running ]"), "{screen}");
     assert!(!screen.contains("[ Cancel ]"), "{screen}");
 }
+
+#[tokio::test]
+async fn a_copy_past_its_pace_has_no_estimate_rather_than_zero_left() {
+    let mut model = model().await;
+    with_runs(&mut model);
+    let state = state_of(&model, RUN);
+    let copying = state
+        .images
+        .iter()
+        .find(|i| i.stage == imagefactory::factory::builder::journal::Stage::Distributing)
+        .expect("a copy under way");
+    let now = fixture::now();
+    let left = imagefactory::tui::model::copy_left(copying, now);
+    assert!(left.is_some_and(|l| !l.is_zero()), "{left:?}");
+    let much_later = now + time::Duration::hours(10);
+    assert_eq!(
+        imagefactory::tui::model::copy_left(copying, much_later),
+        None
+    );
+}

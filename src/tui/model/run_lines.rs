@@ -85,7 +85,11 @@ pub fn copy_left(image: &ImageState, now: OffsetDateTime) -> Option<Duration> {
         let took = (said - since).as_seconds_f64();
         let whole = took * 100.0 / f64::from(percent);
         let remaining = whole - took - (now - said).as_seconds_f64();
-        left = left.max(Duration::from_secs_f64(remaining.max(0.0)));
+        // Past its pace: no estimate, rather than "about 0s left" for as long as it takes.
+        if remaining <= 0.0 {
+            return None;
+        }
+        left = left.max(Duration::from_secs_f64(remaining));
     }
     Some(left)
 }

@@ -257,11 +257,17 @@ async fn a_new_definition_starts_from_a_template_or_a_lab_vm() {
         .await
         .unwrap();
     let result = config::legacy::definition_from_vm(&vm, id.name(), wanted.clone()).map(Box::new);
+    // Keys typed while it loads act nowhere, and do not land in the new file.
+    type_text(&mut model, "jjx");
+    update(&mut model, key(KeyCode::Enter));
+    assert!(matches!(model.overlay, Overlay::None));
     update(
         &mut model,
         Msg::Loaded(req, Payload::VmTemplate(wanted, result)),
     );
     let text = editor_text(&model);
+    assert!(!text.contains("jjx"), "{text}");
+    assert!(text.starts_with('#'), "{text}");
     assert!(text.contains("sku = \"2022-datacenter\""), "{text}");
     assert!(
         text.contains("From a lab VM's base image and artifacts"),

@@ -100,6 +100,23 @@ fn key_pressed(model: &mut Model, key: crossterm::event::KeyEvent) -> Vec<Effect
             _ => {}
         }
     }
+    // A new definition is being read from a lab VM: its editor opens when it arrives, and
+    // what is typed meanwhile must not land in it or act elsewhere. Esc stops waiting.
+    if model.pending.contains_key("vm-template") && matches!(model.overlay, Overlay::None) {
+        if key.code == KeyCode::Esc {
+            model.pending.remove("vm-template");
+            model.flash(
+                super::model::Level::Info,
+                "stopped reading the lab VM: nothing was opened",
+            );
+        } else {
+            model.flash(
+                super::model::Level::Info,
+                "reading the lab VM for the new definition… (Esc stops)",
+            );
+        }
+        return Vec::new();
+    }
     if model.setup.is_some() && matches!(model.overlay, Overlay::None) {
         return setup::key(model, key);
     }

@@ -1609,3 +1609,47 @@ async fn a_build_prints_an_artifacts_hostile_output_inert_in_a_pipeline() {
         }
     }
 }
+
+/// A run cancelled after its capture removes the capture too: the catalogue must not offer
+/// `distribute` an image that nobody asked to keep.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancel_after_the_capture_removes_the_catalogue_vhd_too() {
+    let options = SimOptions {
+        speed: 100.0,
+        ..SimOptions::default()
+    };
+    let bench = Bench::new(options, "").await;
+    let output = bench.run(&["build", "--detach", "win2022/base"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let state = wait_for_line(&bench, |e| {
+        matches!(
+            e,
+            Event::Stage {
+                stage: Stage::Distributing,
+                ..
+            }
+        )
+    })
+    .await;
+    let vhd = format!("{}.vhd", state.images[0].image_name);
+    let in_catalogue = |bench: &Bench| {
+        bench
+            .blobs()
+            .iter()
+            .any(|(_, c, b)| c == "imagefactoryvhds" && *b == vhd)
+    };
+    assert!(in_catalogue(&bench), "captured before the cancel");
+    let run = state.run.to_string();
+    let output = bench.run(&["cancel", &run]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let state = bench.run_state();
+    assert_eq!(state.outcome, Some(journal::RunOutcome::Cancelled));
+    assert!(!in_catalogue(&bench), "the capture went with the cancel");
+    bench.nothing_left_behind();
+    let raw = std::fs::read_to_string(journal::path_of(&bench.journal_dir(), &state.run)).unwrap();
+    assert!(
+        raw.lines()
+            .any(|l| l.contains("\"removed\"") && l.contains("catalogue_blob")),
+        "the journal says it was removed"
+    );
+}

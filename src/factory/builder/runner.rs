@@ -1206,7 +1206,7 @@ impl ImageBuild {
             self.remove_staging(&target.lab).await;
         }
         if cancelled {
-            self.remove_unfinished_catalogue().await;
+            self.remove_catalogue_of_cancelled().await;
         }
         if !keep_vm {
             let limit = self.ctx.settings.cleanup_timeout;
@@ -1220,7 +1220,7 @@ impl ImageBuild {
         }
     }
 
-    async fn remove_unfinished_catalogue(&self) {
+    async fn remove_catalogue_of_cancelled(&self) {
         let Ok(account) = self.storage.of(&self.ctx.client, &self.factory).await else {
             return;
         };
@@ -1228,10 +1228,18 @@ impl ImageBuild {
         let Ok(url) = account.blob(CATALOGUE_CONTAINER, &name, Access::Delete, SHORT_SAS) else {
             return;
         };
-        if let Ok(Some((Some(copy), _))) = blob::copy_state(&url).await
-            && copy.status != CopyStatus::Success
-            && blob::delete(&url).await.unwrap_or(false)
-        {
+        // A cancel removes what the run made, its capture too (finished or not): left, the
+        // catalogue would offer `distribute` an image nobody asked to keep. A catalogue VHD of
+        // an earlier run (a distribution's source) is not this run's: it is never taken.
+        let made_here = self
+            .resources()
+            .iter()
+            .any(|r| matches!(r, Resource::CatalogueBlob { .. }));
+        let unfinished = matches!(
+            blob::copy_state(&url).await,
+            Ok(Some((Some(copy), _))) if copy.status != CopyStatus::Success
+        );
+        if (made_here || unfinished) && blob::delete(&url).await.unwrap_or(false) {
             self.emit(Event::Removed {
                 image: self.image(),
                 resource: Resource::CatalogueBlob { url: url.public() },

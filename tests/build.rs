@@ -1300,6 +1300,13 @@ async fn distribute_back_fills_a_lab_added_later_from_the_catalogue() {
     };
     let before = labs_with(&name);
     assert!(!before.contains(&"Training".to_string()));
+    // The preview of one lab suggests the command for that lab.
+    let preview = bench.run(&["distribute", "--lab", "Training"]).await;
+    let said = String::from_utf8_lossy(&preview.stdout);
+    assert!(
+        said.contains("`imagefactory distribute --lab Training --yes`"),
+        "{said}"
+    );
 
     let output = bench
         .run(&["distribute", "--yes", "--lab", "Training"])
@@ -1651,5 +1658,31 @@ async fn a_cancel_after_the_capture_removes_the_catalogue_vhd_too() {
         raw.lines()
             .any(|l| l.contains("\"removed\"") && l.contains("catalogue_blob")),
         "the journal says it was removed"
+    );
+}
+
+/// `distribute` agrees with Drift: a path a lab receives, with no image there and no version
+/// in the catalogue, is named with what to do, never passed over as "every lab has it".
+#[tokio::test(flavor = "multi_thread")]
+async fn distribute_names_what_drift_shows_missing_that_the_catalogue_cannot_fill() {
+    let bench = Bench::new(common::fast(), "").await;
+    // Training starts taking a path nothing has built yet.
+    let config = std::fs::read_to_string(&bench.config).unwrap();
+    let config = config.replace(
+        "image_paths = [\"win11/dev\", \"ubuntu2404/base\"]",
+        "image_paths = [\"win11/dev\", \"ubuntu2404/base\", \"win2019/sql2019\"]",
+    );
+    std::fs::write(&bench.config, config).unwrap();
+    let output = bench.run(&["distribute", "--lab", "Training"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(!stdout.contains("every lab has"), "{stdout}");
+    assert!(
+        stderr.contains("win2019/sql2019 → Training: the lab has no image of it")
+            && stderr.contains("`imagefactory build win2019/sql2019`"),
+        "{stderr}"
     );
 }

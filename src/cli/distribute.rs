@@ -69,9 +69,16 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
         ));
     }
     if plan.jobs.is_empty() {
-        say!(
-            "every lab has the retained versions of the paths it subscribes to; nothing to distribute"
-        );
+        if plan.skipped.is_empty() {
+            say!(
+                "every lab has the retained versions of the paths it subscribes to; nothing to distribute"
+            );
+        } else {
+            say!(
+                "nothing can be distributed from the catalogue; {} left as the warnings above say",
+                crate::human::count(plan.skipped.len(), "path")
+            );
+        }
         return Exit::Ok;
     }
     let mut table = Table::new(vec!["PATH", "IMAGE", "LAB"]);
@@ -87,7 +94,11 @@ pub async fn run(global: &Global, args: DistributeArgs) -> Exit {
     if !args.yes {
         let _ = table.print();
         say!(
-            "\nnothing was changed; `imagefactory distribute --yes` copies these from the catalogue"
+            "\nnothing was changed; `imagefactory distribute{} --yes` copies these from the catalogue",
+            args.lab
+                .as_deref()
+                .map(|l| format!(" --lab {l}"))
+                .unwrap_or_default()
         );
         return Exit::Ok;
     }

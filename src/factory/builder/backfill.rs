@@ -40,6 +40,26 @@ pub fn plan(
         else {
             continue;
         };
+        // A path the lab receives, with no image of it there and nothing in the catalogue to
+        // copy, is what Drift shows missing: said, not passed over as if all were well.
+        for definition in config.images.iter().filter(|d| target.receives(&d.path)) {
+            let held = lab
+                .images
+                .iter()
+                .any(|i| i.image_path.as_ref() == Some(&definition.path));
+            let catalogued = catalogue.iter().any(|e| e.path == definition.path);
+            if !held && !catalogued {
+                out.skipped.push(Skip {
+                    path: definition.path.clone(),
+                    lab: Some(lab.name.clone()),
+                    why: format!(
+                        "the lab has no image of it and the catalogue no version to copy: build it (`imagefactory build {}`)",
+                        definition.path
+                    ),
+                    refused: false,
+                });
+            }
+        }
         let mut paths: Vec<&ImagePath> = catalogue
             .iter()
             .map(|e| &e.path)

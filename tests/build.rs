@@ -1686,3 +1686,60 @@ async fn distribute_names_what_drift_shows_missing_that_the_catalogue_cannot_fil
         "{stderr}"
     );
 }
+
+/// Every view says the same of a run that left labs out, the JSON names its fields and keeps
+/// the runner's own state to itself, `runs` shows this machine's runs when Azure cannot be
+/// read, and `resume` of an ended run says how to build again what it did not finish.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_reads_the_same_everywhere() {
+    let bench = Bench::new(fast_with("artifact=windows-vscode"), SHORT_GENERALIZE).await;
+    let output = bench
+        .run(&["build", "win2022/base", "win2022/vs2022", "--json"])
+        .await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    let built: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for image in built["images"].as_array().unwrap() {
+        assert!(image.get("pending").is_none(), "{image:#}");
+        let artifacts = &image["artifacts"];
+        assert!(
+            artifacts.is_null() || artifacts["applied"].is_u64() && artifacts["total"].is_u64(),
+            "{artifacts}"
+        );
+    }
+    let run = built["run"].as_str().unwrap().to_string();
+
+    let listed = bench.run(&["runs", "--local", "--json"]).await;
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(rows[0]["result"], "some failed", "{rows:#}");
+    assert!(
+        rows[0]["left_out"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty()),
+        "{rows:#}"
+    );
+
+    // No Azure to read: this machine's runs, a word that Azure was not read, and exit 3.
+    let mut command = bench.command(&["runs"]);
+    command.env("IMAGEFACTORY_ENDPOINT", "http://127.0.0.1:9/");
+    let offline = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(offline.status.code(), Some(3), "{}", text(&offline));
+    let said = String::from_utf8_lossy(&offline.stdout);
+    assert!(
+        said.contains(&run) && said.contains("some failed"),
+        "{said}"
+    );
+    assert!(
+        String::from_utf8_lossy(&offline.stderr).contains("Azure could not be read"),
+        "{}",
+        text(&offline)
+    );
+
+    let resumed = bench.run(&["resume", &run]).await;
+    let said = String::from_utf8_lossy(&resumed.stderr);
+    assert!(
+        said.contains("`imagefactory build win2022/vs2022` builds what it did not finish again"),
+        "{said}"
+    );
+}

@@ -156,9 +156,24 @@ pub async fn resume(global: &Global, args: ResumeArgs) -> Exit {
         return Exit::Failure;
     };
     if let Some(outcome) = state.outcome {
+        // A run ends once: what failed or was cancelled is built again by a new run.
+        let again: Vec<&str> = state
+            .images
+            .iter()
+            .filter(|i| matches!(i.stage, journal::Stage::Failed | journal::Stage::Cancelled))
+            .map(|i| i.path.as_str())
+            .collect();
+        let hint = if again.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; `imagefactory build {}` builds what it did not finish again",
+                again.join(" ")
+            )
+        };
         tell!(
-            "run {run} already finished ({}); nothing to resume",
-            super::progress::outcome_words(outcome)
+            "run {run} already finished ({}); nothing to resume{hint}",
+            state.outcome_text().unwrap_or_default()
         );
         return outcome_exit(outcome);
     }

@@ -52,9 +52,19 @@ struct RunRow {
     host: String,
     state: Liveness,
     outcome: Option<RunOutcome>,
+    /// How it ended, in the words the console uses (`done, labs left out`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'static str>,
+    /// Labs it left out, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    left_out: Vec<String>,
     images: usize,
     done: usize,
     failed: usize,
+    cancelled: usize,
+    /// How its images stand, as the console says it.
+    #[serde(skip)]
+    counts: String,
     /// Only for runs found in Azure: what carries its tag.
     #[serde(skip_serializing_if = "Option::is_none")]
     found: Option<Found>,
@@ -68,11 +78,16 @@ struct Found {
 
 pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
     let mut rows: Vec<RunRow> = Vec::new();
+    let mut azure_unread = false;
     for (run, path) in journal::list(&journal::dir()) {
         match journal::read(&path).map(|lines| RunState::fold(&lines)) {
             Ok(Some(state)) => {
-                let (done, failed, _) = state.counts();
+                let (done, failed, cancelled) = state.counts();
                 rows.push(RunRow {
+                    result: state.outcome_text(),
+                    left_out: state.left_out.clone(),
+                    cancelled,
+                    counts: state.counts_text(),
                     run: run.to_string(),
                     started: state.started.clone(),
                     by: state.actor.clone(),
@@ -107,7 +122,16 @@ pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
                 }
                 found
             }
-            Err(exit) => return exit,
+            // Azure cannot be read (no endpoint, no sign-in, no network): the runs of this
+            // machine are still worth showing, with what was not read said.
+            Err(exit) if rows.is_empty() => return exit,
+            Err(_) => {
+                report_warning(
+                    "Azure could not be read (see above): these are this machine's runs only; `runs --local` shows them without trying",
+                );
+                azure_unread = true;
+                BTreeMap::new()
+            }
         };
         for (run, what) in found {
             match rows.iter_mut().find(|r| r.run == run) {
@@ -121,18 +145,28 @@ pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
                     host: "?".into(),
                     state: Liveness::Elsewhere,
                     outcome: None,
+                    result: None,
+                    left_out: Vec::new(),
                     images: 0,
                     done: 0,
                     failed: 0,
+                    cancelled: 0,
+                    counts: String::new(),
                     found: Some(what),
                 }),
             }
         }
     }
     rows.sort_by(|a, b| b.run.cmp(&a.run));
+    // What was asked for was read in part: said, and exit 3.
+    let read = if azure_unread {
+        Exit::Partial
+    } else {
+        Exit::Ok
+    };
     if args.json {
         let _ = print_json(&rows);
-        return Exit::Ok;
+        return read;
     }
     if rows.is_empty() {
         say!(
@@ -142,8 +176,8 @@ pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
     }
     let mut table = Table::new(vec!["RUN", "STATE", "IMAGES", "BY", "HOST", "IN AZURE"]);
     for r in &rows {
-        let state = match (r.state, r.outcome) {
-            (Liveness::Finished, Some(o)) => super::progress::outcome_words(o).to_string(),
+        let state = match (r.state, r.result) {
+            (Liveness::Finished, Some(words)) => words.to_string(),
             (Liveness::Stopped, _) => "stopped (resume it)".into(),
             (s, _) => format!("{s:?}").to_ascii_lowercase(),
         };
@@ -153,7 +187,7 @@ pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
             if r.images == 0 {
                 "-".into()
             } else {
-                format!("{} done, {} failed of {}", r.done, r.failed, r.images)
+                r.counts.clone()
             },
             r.by.clone(),
             r.host.clone(),
@@ -164,7 +198,7 @@ pub async fn runs(global: &Global, args: RunsArgs) -> Exit {
         ]);
     }
     let _ = table.print();
-    Exit::Ok
+    read
 }
 
 /// The journal of `run`, or the usage error that says why there is none.

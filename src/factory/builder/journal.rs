@@ -262,7 +262,9 @@ pub struct ImageState {
     pub since: String,
     /// Each stage it entered, with when (the first is `queued`, when the run began).
     pub history: Vec<(Stage, String)>,
-    /// Artifacts applied, of how many, and the one being applied.
+    /// Artifacts applied, of how many, and the one being applied (in JSON as
+    /// `{applied, total, current}`).
+    #[serde(serialize_with = "artifacts_named")]
     pub artifacts: Option<(u32, u32, Option<String>)>,
     /// Percent of the capture copied into the catalogue.
     pub capture: Option<u8>,
@@ -272,8 +274,33 @@ pub struct ImageState {
     pub error: Option<StepError>,
     /// What the run made for this image and has not removed.
     pub resources: Vec<Resource>,
-    /// Operations begun and not known to be finished, by step.
+    /// Operations begun and not known to be finished, by step: the runner's own state (for
+    /// `resume`), not part of what a run says.
+    #[serde(skip)]
     pub pending: BTreeMap<String, (Step, PendingOperation)>,
+}
+
+/// An image's artifact progress with its fields named.
+fn artifacts_named<S: serde::Serializer>(
+    value: &Option<(u32, u32, Option<String>)>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Progress<'a> {
+        applied: u32,
+        total: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        current: &'a Option<String>,
+    }
+    match value {
+        Some((applied, total, current)) => Some(Progress {
+            applied: *applied,
+            total: *total,
+            current,
+        })
+        .serialize(serializer),
+        None => serializer.serialize_none(),
+    }
 }
 
 /// Where a run stands: the fold of its journal.
@@ -511,6 +538,30 @@ impl RunState {
             count(Stage::Failed),
             count(Stage::Cancelled),
         )
+    }
+
+    /// How its images stand, in the words every view uses: `2 done, 1 failed of 5`.
+    pub fn counts_text(&self) -> String {
+        let (done, failed, cancelled) = self.counts();
+        let mut parts = vec![format!("{done} done")];
+        if failed > 0 {
+            parts.push(format!("{failed} failed"));
+        }
+        if cancelled > 0 {
+            parts.push(format!("{cancelled} cancelled"));
+        }
+        format!("{} of {}", parts.join(", "), self.images.len())
+    }
+
+    /// How it ended, in the words every view and command uses (a run whose images are done
+    /// but that left labs out did not do all it was asked: it exits 3, and says so).
+    pub fn outcome_text(&self) -> Option<&'static str> {
+        Some(match self.outcome? {
+            RunOutcome::Done if !self.left_out.is_empty() => "done, labs left out",
+            RunOutcome::Done => "done",
+            RunOutcome::SomeFailed => "some failed",
+            RunOutcome::Cancelled => "cancelled",
+        })
     }
 }
 

@@ -96,15 +96,7 @@ pub fn copy_left(image: &ImageState, now: OffsetDateTime) -> Option<Duration> {
 
 /// What a run's row says about its progress: `2 done, 1 failed of 5`.
 pub fn run_counts(state: &RunState) -> String {
-    let (done, failed, cancelled) = state.counts();
-    let mut parts = vec![format!("{done} done")];
-    if failed > 0 {
-        parts.push(format!("{failed} failed"));
-    }
-    if cancelled > 0 {
-        parts.push(format!("{cancelled} cancelled"));
-    }
-    format!("{} of {}", parts.join(", "), state.images.len())
+    state.counts_text()
 }
 
 /// A field whose name may be a stage's (`applying artifacts`): a wider name column.

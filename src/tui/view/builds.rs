@@ -41,13 +41,12 @@ fn run_state(theme: &Theme, entry: &RunEntry) -> (String, Style) {
     let Some(state) = &entry.state else {
         return ("in Azure only".into(), theme.dim);
     };
+    let words = || state.outcome_text().unwrap_or_default().to_string();
     match (state.outcome, entry.liveness) {
-        (Some(RunOutcome::Done), _) if !state.left_out.is_empty() => {
-            ("done, labs left out".into(), theme.flash_warn)
-        }
-        (Some(RunOutcome::Done), _) => ("done".into(), theme.flash_info),
-        (Some(RunOutcome::SomeFailed), _) => ("some failed".into(), theme.flash_error),
-        (Some(RunOutcome::Cancelled), _) => ("cancelled".into(), theme.flash_warn),
+        (Some(RunOutcome::Done), _) if !state.left_out.is_empty() => (words(), theme.flash_warn),
+        (Some(RunOutcome::Done), _) => (words(), theme.flash_info),
+        (Some(RunOutcome::SomeFailed), _) => (words(), theme.flash_error),
+        (Some(RunOutcome::Cancelled), _) => (words(), theme.flash_warn),
         (None, Liveness::Stopped) => ("stopped (r resumes)".into(), theme.flash_error),
         (None, Liveness::Elsewhere) => (format!("on {}", state.host), theme.text),
         (None, _) if state.cancel_asked.is_some() => ("cancelling".into(), theme.flash_warn),

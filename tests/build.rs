@@ -1522,6 +1522,17 @@ async fn in_a_pipeline_failures_are_annotations_and_the_plan_a_group() {
         stderr.contains("::warning::win2022/base will not reach Partner-NorthEurope"),
         "{stderr}"
     );
+    // The build's own reasons, all of them: no right to make images there, another region.
+    let reason = stderr
+        .lines()
+        .find(|l| l.contains("will not reach Partner-NorthEurope"))
+        .unwrap();
+    assert!(
+        reason.contains("may not make images in this lab")
+            && reason.contains("customImages/write")
+            && reason.contains("it is in northeurope"),
+        "{reason}"
+    );
 
     let mut command = bench.command(&["build", "win2022/base"]);
     command.env("TF_BUILD", "True");

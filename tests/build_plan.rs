@@ -94,6 +94,7 @@ fn factory(seed: u64) -> Factory {
                     }
                 })
                 .collect();
+            let reader = rng.chance(5).then(|| "role allows */read".to_string());
             LabInventory {
                 id: ResourceId::new(id),
                 name: name.clone(),
@@ -105,7 +106,9 @@ fn factory(seed: u64) -> Factory {
                 vms: Vec::new(),
                 formula_images: Vec::new(),
                 complete: true,
-                denied: rng.chance(5).then(|| "role allows */read".to_string()),
+                // A reader's role: it may neither make images nor delete them.
+                denied: reader.clone(),
+                build_denied: reader,
                 subscription_refuses: None,
                 reading: false,
             }
@@ -256,7 +259,7 @@ proptest! {
                 match lab(&target.lab.name) {
                     None => prop_assert!(skipped, "a missing lab is skipped with why"),
                     // A lab that refuses the identity is skipped, with why, wherever it is.
-                    Some(l) if l.denied.is_some() => {
+                    Some(l) if l.build_denied.is_some() => {
                         let refused = plan.skipped.iter().any(|s| s.refused && s.path == definition.path && s.lab.as_deref() == Some(l.name.as_str()));
                         prop_assert!(refused && !in_job && !stopped, "{} refuses: skipped, not an error", l.name)
                     }

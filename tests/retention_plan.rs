@@ -131,6 +131,7 @@ fn estate(seed: u64, labs: usize) -> Inventory {
             // A lab whose VMs or formulas could not be read.
             complete: !rng.chance(10),
             denied: None,
+            build_denied: None,
             subscription_refuses: None,
             reading: false,
         });

@@ -575,6 +575,7 @@ fn the_retention_preview_counts_what_the_policy_would_retire_in_the_targets_only
             formula_images: Vec::new(),
             complete: true,
             denied: None,
+            build_denied: None,
             subscription_refuses: None,
             reading: false,
         }

@@ -65,6 +65,10 @@ pub struct LabInventory {
     /// `None` when it does, or when that could not be told (the first 403 then says it).
     #[serde(default)]
     pub denied: Option<String>,
+    /// Why the identity's role at the lab allows no custom image to be made there (what a
+    /// build needs of a target lab), when it does not.
+    #[serde(default)]
+    pub build_denied: Option<String>,
     /// Why the lab's subscription refuses every change (it is disabled or deleted), if it does.
     #[serde(default)]
     pub subscription_refuses: Option<String>,
@@ -365,6 +369,7 @@ impl LabInventory {
             // Nothing in it is known: nothing may be decided on it.
             complete: false,
             denied: None,
+            build_denied: None,
             subscription_refuses: None,
             reading: true,
         }
@@ -372,6 +377,14 @@ impl LabInventory {
 
     /// Why nothing here can be deleted by this identity, if that is known: the subscription
     /// refuses changes, or the role does not allow it.
+    /// Why a build cannot make an image in this lab, if it cannot: its subscription refuses
+    /// changes, or the role does not allow making custom images.
+    pub fn build_refusal(&self) -> Option<&str> {
+        self.subscription_refuses
+            .as_deref()
+            .or(self.build_denied.as_deref())
+    }
+
     pub fn refusal(&self) -> Option<&str> {
         self.subscription_refuses
             .as_deref()
@@ -537,10 +550,17 @@ async fn read_lab(
         permissions,
     );
     // Permissions that cannot be read leave access unknown: the first 403 will tell.
-    let denied = match permissions {
-        Some(Ok(roles)) if !wire::permits(&roles, DELETE_IMAGE_ACTION) => Some(format!(
+    let denied = match &permissions {
+        Some(Ok(roles)) if !wire::permits(roles, DELETE_IMAGE_ACTION) => Some(format!(
             "the identity's role at this lab does not allow {DELETE_IMAGE_ACTION} (it has {})",
-            describe_actions(&roles)
+            describe_actions(roles)
+        )),
+        _ => None,
+    };
+    let build_denied = match &permissions {
+        Some(Ok(roles)) if !wire::permits(roles, WRITE_IMAGE_ACTION) => Some(format!(
+            "the identity's role at this lab does not allow {WRITE_IMAGE_ACTION} (it has {})",
+            describe_actions(roles)
         )),
         _ => None,
     };
@@ -588,6 +608,7 @@ async fn read_lab(
         formula_images,
         complete: problem.is_none(),
         denied,
+        build_denied,
         subscription_refuses: None,
         reading: false,
     };
@@ -596,6 +617,8 @@ async fn read_lab(
 
 /// The action a retirement needs on a lab's images.
 pub const DELETE_IMAGE_ACTION: &str = "Microsoft.DevTestLab/labs/customImages/delete";
+/// What a build needs of a target lab: to make a custom image there.
+pub const WRITE_IMAGE_ACTION: &str = "Microsoft.DevTestLab/labs/customImages/write";
 
 /// A role's actions, short: `*/read`, or `*` less some.
 pub(crate) fn describe_actions(roles: &[wire::Permission]) -> String {

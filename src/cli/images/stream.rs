@@ -171,6 +171,7 @@ mod tests {
             formula_images: Vec::new(),
             complete: true,
             denied: None,
+            build_denied: None,
             subscription_refuses: None,
             reading: false,
         }

@@ -74,10 +74,12 @@ pub fn plan(
                 why,
                 refused: false,
             };
-            if let Some(why) = lab.refusal() {
+            if let Some(why) = lab.build_refusal() {
                 out.skipped.push(Skip {
                     refused: true,
-                    ..skip(format!("the identity may not change this lab: {why}"))
+                    ..skip(format!(
+                        "the identity may not make images in this lab: {why}"
+                    ))
                 });
                 continue;
             }

@@ -413,11 +413,20 @@ pub fn plan(
             // A lab the identity may not write to gets nothing, and says why; the others still
             // get the image (a partner lab whose access was revoked must not stop the factory).
             // The run reports it as partly done.
-            if let Some(why) = lab.refusal() {
+            // The build's own reasons (making an image there), all of them: a lab refused for
+            // its role and in another region too needs both fixed.
+            if let Some(why) = lab.build_refusal() {
+                let mut why = format!("the identity may not make images in this lab: {why}");
+                if factory.is_some() && !lab.location.eq_ignore_ascii_case(&factory_location) {
+                    why.push_str(&format!(
+                        "; and it is in {}, the factory lab in {factory_location} (images are copied within a region)",
+                        lab.location
+                    ));
+                }
                 skipped.push(Skip {
                     path: path.clone(),
                     lab: Some(lab.name.clone()),
-                    why: format!("the identity may not change this lab: {why}"),
+                    why,
                     refused: true,
                 });
                 continue;

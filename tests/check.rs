@@ -373,8 +373,12 @@ fn check_names_the_line_of_a_configuration_that_does_not_load_and_the_way_to_mak
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "error: configuration: factory.toml:8:15: keep_latest must be 1 or more (the newest image of a path is always kept), not 0\n  fix: fix the file at the place named; the checks against Azure wait for it\nnot ready: 1 error, 0 warnings\n"
+        "error: configuration: factory.toml:8:15: keep_latest must be 1 or more (the newest image of a path is always kept), not 0\n  fix: fix the file at the place named\nnot ready: 1 error, 0 warnings in factory.toml (the files only: Azure was not checked)\n"
     );
+    // The JSON names the file that does not load.
+    let out = run(dir.path(), &["check", "--offline", "--json"], &[]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["config"], "factory.toml", "{report:#}");
 
     let empty = tempfile::tempdir().unwrap();
     let out = run(empty.path(), &["check"], &[]);
@@ -547,5 +551,44 @@ async fn a_factory_lab_whose_offer_cannot_be_read_says_so_and_a_missing_one_only
     assert!(
         about[0].starts_with("no lab NoSuchLab in resource group rg-imagefactory"),
         "{about:?}"
+    );
+}
+
+#[test]
+fn what_to_do_fits_what_is_wrong_with_the_files() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/factory");
+    let fix_of = |dir: &Path| -> String {
+        let out = run(dir, &["check", "--offline"], &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("  fix: ").map(str::to_string))
+            .unwrap_or_else(|| panic!("{stdout}"))
+    };
+    // A definition that is not UTF-8.
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&sample, dir.path());
+    std::fs::write(dir.path().join("images/bad.toml"), [0xff, 0xfe, 0x00]).unwrap();
+    let fix = fix_of(dir.path());
+    assert!(
+        fix.starts_with("save images/bad.toml as UTF-8 text"),
+        "{fix}"
+    );
+    assert!(!fix.contains("--config"), "{fix}");
+    // A symlink to nothing under images/.
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&sample, dir.path());
+    std::os::unix::fs::symlink("/nonexistent", dir.path().join("images/gone.toml")).unwrap();
+    let fix = fix_of(dir.path());
+    assert!(fix.contains("is a symlink to nothing: remove it"), "{fix}");
+    // factory.toml that is a folder.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("factory.toml")).unwrap();
+    let out = run(dir.path(), &["check", "--offline"], &[]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("factory.toml is a folder, not a factory.toml file"),
+        "{said}"
     );
 }

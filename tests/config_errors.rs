@@ -89,7 +89,7 @@ fn each_bad_input_gets_its_exact_message() {
             "wrong type",
             format!("{FACTORY}\n[defaults]\nparallelism = \"four\"\n"),
             vec![],
-            "factory.toml:7:15: wrong type: string \"four\", expected i64",
+            "factory.toml:7:15: this is string \"four\"; it should be a whole number, without quotes (like 3)",
         ),
         (
             "parallelism out of range",

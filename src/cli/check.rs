@@ -36,6 +36,38 @@ struct Report {
     findings: Vec<Finding>,
 }
 
+/// What to do about a configuration that does not load, for what went wrong with it.
+fn fix_for(e: &crate::config::ConfigError, offline: bool) -> String {
+    use crate::config::ConfigError;
+    let then = if offline {
+        ""
+    } else {
+        "; the checks against Azure need it to load first"
+    };
+    match e {
+        ConfigError::NotFound { .. } => {
+            "pass --config with a file that exists, or run `imagefactory init` to make one".into()
+        }
+        ConfigError::Read { path, reason } => {
+            let named = path.display();
+            if path.is_dir() {
+                format!("{named} is a folder: point --config at the factory.toml file in it")
+            } else if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink())
+                && !path.exists()
+            {
+                format!(
+                    "{named} is a symlink to nothing: remove it, or point it at a definition{then}"
+                )
+            } else if reason.contains("UTF-8") {
+                format!("save {named} as UTF-8 text (or remove it if it is not a definition){then}")
+            } else {
+                format!("make {named} readable by this user, or remove it{then}")
+            }
+        }
+        _ => format!("fix the file at the place named{then}"),
+    }
+}
+
 pub async fn run(global: &Global, args: CheckArgs) -> Exit {
     let mut unreached = false;
     let mut report = Report {
@@ -51,37 +83,52 @@ pub async fn run(global: &Global, args: CheckArgs) -> Exit {
                 crate::config::ConfigError::At { line, column, .. } => (Some(*line), Some(*column)),
                 _ => (None, None),
             };
-            let fix = match &e {
-                crate::config::ConfigError::NotFound { .. }
-                | crate::config::ConfigError::Read { .. } => {
-                    "pass --config with a file that exists, or run `imagefactory init` to make one"
-                }
-                _ => "fix the file at the place named; the checks against Azure wait for it",
-            };
+            let fix = fix_for(&e, args.offline);
+            // The configuration in question, even when it does not load: named in the JSON.
+            report.config = crate::config::search_path(global.config.as_deref())
+                .into_iter()
+                .find(|p| std::fs::symlink_metadata(p).is_ok())
+                .map(|p| p.display().to_string());
             report.findings.push(Finding {
                 line,
                 column,
                 ..Finding::error(
                     "configuration".into(),
                     e.to_string(),
-                    fix.into(),
+                    fix,
                     e.path().map(|p| p.display().to_string()),
                 )
             })
         }
-        Ok(None) => report.findings.push(Finding::error(
-            "configuration".into(),
-            format!(
-                "no factory.toml found (looked in {})",
-                crate::config::search_path(global.config.as_deref())
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            "run `imagefactory init` to make one, or pass --config FILE".into(),
-            None,
-        )),
+        Ok(None) => {
+            let searched = crate::config::search_path(global.config.as_deref());
+            // A folder where the file was looked for is not "no factory.toml": it is named.
+            let folder = searched.iter().find(|p| p.is_dir());
+            report.findings.push(match folder {
+                Some(folder) => Finding::error(
+                    "configuration".into(),
+                    format!("{} is a folder, not a factory.toml file", folder.display()),
+                    format!(
+                        "pass --config {}/factory.toml if the factory is in it, or move the folder away and run `imagefactory init`",
+                        folder.display()
+                    ),
+                    Some(folder.display().to_string()),
+                ),
+                None => Finding::error(
+                    "configuration".into(),
+                    format!(
+                        "no factory.toml found (looked in {})",
+                        searched
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "run `imagefactory init` to make one, or pass --config FILE".into(),
+                    None,
+                ),
+            })
+        }
         Ok(Some(config)) => {
             report.config = Some(config.path.display().to_string());
             if args.offline {

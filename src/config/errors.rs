@@ -119,6 +119,22 @@ fn explain(message: &str) -> String {
     {
         return "text must be quoted: write key = \"value\"".into();
     }
+    // serde's words name Rust types (`expected i64`): said as a person writes TOML.
+    if let Some(rest) = message.strip_prefix("invalid type: ")
+        && let Some((found, expected)) = rest.split_once(", expected ")
+    {
+        let wanted = match expected.trim() {
+            "i64" | "u64" | "u32" | "u16" | "u8" | "usize" | "i32" => {
+                "a whole number, without quotes (like 3)".to_string()
+            }
+            "f64" | "f32" => "a number without quotes".to_string(),
+            "a boolean" | "bool" => "true or false, without quotes".to_string(),
+            "a string" => "text in quotes (key = \"value\")".to_string(),
+            "a sequence" => "a list in brackets ([\"a\", \"b\"])".to_string(),
+            other => other.to_string(),
+        };
+        return format!("this is {found}; it should be {wanted}");
+    }
     message.replace("invalid type: ", "wrong type: ")
 }
 

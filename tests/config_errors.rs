@@ -107,7 +107,31 @@ fn each_bad_input_gets_its_exact_message() {
             "min_age without a unit",
             format!("{FACTORY}\n[retention]\nmin_age = \"7\"\n"),
             vec![],
-            "factory.toml:7:11: min_age `7` is not an age; expected a number and a unit, like \"7d\", \"36h\" or \"2w\"",
+            "factory.toml:7:11: min_age `7` is not an age; expected a number and a unit, like \"7d\", \"36h\" or \"2w\", of at most 36500d",
+        ),
+        (
+            "min_age past any date",
+            format!("{FACTORY}\n[retention]\nmin_age = \"99999999999d\"\n"),
+            vec![],
+            "factory.toml:7:11: min_age `99999999999d` is not an age; expected a number and a unit, like \"7d\", \"36h\" or \"2w\", of at most 36500d",
+        ),
+        (
+            "an image path twice",
+            format!(
+                "{FACTORY}{}",
+                LAB.replace("[\"win2022\"]", "[\"win2022\", \"Win2022\"]")
+            ),
+            win2022.to_vec(),
+            "factory.toml:10:27: `Win2022` is in lab `Dev`'s image_paths twice; list it once",
+        ),
+        (
+            "an absolute image path",
+            format!(
+                "{FACTORY}{}",
+                LAB.replace("[\"win2022\"]", "[\"/win2022\"]")
+            ),
+            win2022.to_vec(),
+            "factory.toml:10:16: `/win2022` is not an image path: folders and a name joined by /, like win2022/base (not starting with /, no . or .. folders, no : * ? \" < > |)",
         ),
         (
             "auth that is not a credential",

@@ -143,6 +143,15 @@ pub(super) fn target_labs(
         let mut image_paths = Vec::new();
         for raw in file.image_paths.into_inner() {
             let path = ImagePath::parse(raw.get_ref()).map_err(|e| at(raw.span(), e))?;
+            if image_paths.contains(&path) {
+                return Err(at(
+                    raw.span(),
+                    format!(
+                        "`{path}` is in lab `{}`'s image_paths twice; list it once",
+                        lab.name
+                    ),
+                ));
+            }
             if !images.iter().any(|d| path.covers(&d.path)) {
                 let known: Vec<&str> = images.iter().map(|d| d.path.as_str()).collect();
                 let hint = crate::human::nearest(path.as_str(), &known)

@@ -23,7 +23,7 @@ pub use errors::ConfigError;
 pub use image::{ArtifactRef, BaseImage, ImageDefinition, OsType, parse as parse_definition};
 pub use image_path::ImagePath;
 pub use labs::{LabRef, TargetLab};
-pub use retention::{MAX_KEEP_LATEST, RetentionOverride, RetentionPolicy, parse_age};
+pub use retention::{MAX_AGE_DAYS, MAX_KEEP_LATEST, RetentionOverride, RetentionPolicy, parse_age};
 
 /// A loaded and validated factory configuration.
 #[derive(Debug, Clone, PartialEq)]

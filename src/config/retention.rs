@@ -118,10 +118,14 @@ fn keep_latest(k: &Spanned<i64>, at: &At) -> Result<usize, ConfigError> {
 }
 
 fn age(m: &Spanned<String>, at: &At) -> Result<std::time::Duration, ConfigError> {
-    parse_age(m.get_ref()).ok_or_else(|| at(m.span(), format!("min_age `{}` is not an age; expected a number and a unit, like \"7d\", \"36h\" or \"2w\"", m.get_ref())))
+    parse_age(m.get_ref()).ok_or_else(|| at(m.span(), format!("min_age `{}` is not an age; expected a number and a unit, like \"7d\", \"36h\" or \"2w\", of at most {MAX_AGE_DAYS}d", m.get_ref())))
 }
 
-/// Parses `7d`, `36h`, `2w`, `90m`, `30s`, `0d`.
+/// The longest age that means something: older than this, every image is too young to
+/// retire (and a date that far back does not exist).
+pub const MAX_AGE_DAYS: u64 = 36_500;
+
+/// Parses `7d`, `36h`, `2w`, `90m`, `30s`, `0d`; at most `MAX_AGE_DAYS`.
 pub fn parse_age(s: &str) -> Option<std::time::Duration> {
     let s = s.trim();
     let unit = s.chars().last()?;
@@ -134,5 +138,6 @@ pub fn parse_age(s: &str) -> Option<std::time::Duration> {
         'w' => 7 * 86_400,
         _ => return None,
     };
-    Some(std::time::Duration::from_secs(n.checked_mul(secs)?))
+    let age = std::time::Duration::from_secs(n.checked_mul(secs)?);
+    (age.as_secs() <= MAX_AGE_DAYS * 86_400).then_some(age)
 }

@@ -38,8 +38,9 @@ impl Wizard {
             return Err(problem(
                 Field::MinAge,
                 format!(
-                    "`{}` is not an age: a number and a unit, like 7d, 36h or 2w",
-                    r.min_age.trim()
+                    "`{}` is not an age: a number and a unit, like 7d, 36h or 2w, of at most {}d (100 years)",
+                    r.min_age.trim(),
+                    crate::config::MAX_AGE_DAYS
                 ),
             ));
         };

@@ -762,3 +762,25 @@ fn a_run_whose_endpoint_is_gone_fails_and_ends() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn first_steps_say_what_to_do_next() {
+    // No configuration: build says how to make one.
+    let home = tempfile::tempdir().unwrap();
+    let out = run_bin_in(home.path(), &["build", "--all"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("`imagefactory init` makes one"), "{said}");
+    // A managed identity whose endpoint does not answer is named, not "retry policy expired".
+    let sim = Emulator::start(&[]);
+    let out = sim.run_with(
+        &["labs"],
+        &[("IDENTITY_ENDPOINT", "http://127.0.0.1:9/msi/token")],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("managed identity endpoint http://127.0.0.1:9/msi/token"),
+        "{said}"
+    );
+}

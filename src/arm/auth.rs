@@ -169,11 +169,29 @@ impl TokenSource {
             .await
             .map_err(|e| ArmError::Auth {
                 mode: self.mode_name(),
-                reason: super::redact::redact(&e.to_string()),
+                reason: super::redact::redact(&format!("{e}{}", self.where_from())),
             })?;
         let token = fresh.token.secret().to_string();
         cache.insert(scope.to_string(), (token.clone(), fresh.expires_on));
         Ok(token)
+    }
+}
+
+impl TokenSource {
+    /// Where the credential asks for tokens, when that is a place a person can check (a
+    /// managed identity's endpoint): "retry policy expired" alone does not say where.
+    fn where_from(&self) -> String {
+        if self.mode_name() != AuthMode::ManagedIdentity.as_str() {
+            return String::new();
+        }
+        let endpoint = std::env::var("IDENTITY_ENDPOINT")
+            .or_else(|_| std::env::var("MSI_ENDPOINT"))
+            .unwrap_or_else(|_| {
+                "http://169.254.169.254/metadata/identity/oauth2/token (IMDS)".into()
+            });
+        format!(
+            " (asking the managed identity endpoint {endpoint}; is this a machine with a managed identity, or is IDENTITY_ENDPOINT right?)"
+        )
     }
 }
 

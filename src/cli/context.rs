@@ -156,7 +156,7 @@ pub fn with_config(global: &Global, what: &str) -> Result<(Context, FactoryConfi
         Some(config) => Ok((context, config)),
         None => {
             report_error(&format!(
-                "{what}; pass --config FILE or set IMAGEFACTORY_CONFIG (see README, Configuration)"
+                "{what}; none was found here: `imagefactory init` makes one, or pass --config FILE (or set IMAGEFACTORY_CONFIG)"
             ));
             Err(Exit::Usage)
         }

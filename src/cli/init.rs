@@ -450,8 +450,14 @@ fn write_files(wizard: &Wizard, dir: &Path) -> Exit {
     for f in &files {
         say!("wrote {}", dir.join(&f.relative).display());
     }
+    // Written elsewhere than here: the commands need to be told where.
+    let config = if dir == std::path::Path::new(".") {
+        String::new()
+    } else {
+        format!(" --config {}", dir.join("factory.toml").display())
+    };
     say!(
-        "next: `imagefactory check` checks it against Azure; `imagefactory` opens the console on it"
+        "next: `imagefactory{config} check` checks it against Azure; `imagefactory{config}` opens the console on it"
     );
     Exit::Ok
 }

@@ -214,3 +214,17 @@ fn init_without_a_terminal_or_flags_says_how_to_script_it() {
         stderr(&out)
     );
 }
+
+#[test]
+fn init_into_another_folder_says_how_to_reach_it_next() {
+    let home = tempfile::tempdir().unwrap();
+    let mut args: Vec<&str> = GOOD.to_vec();
+    args.extend(["--dir", "elsewhere"]);
+    let out = run(home.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("next: `imagefactory --config elsewhere/factory.toml check`"),
+        "{said}"
+    );
+}

@@ -212,14 +212,17 @@ fn configuration() -> impl Strategy<Value = FactoryConfig> {
                     {
                         continue;
                     }
-                    let image_paths = picks
-                        .iter()
-                        .map(|i| {
-                            let path = images[i.index(images.len())].path.as_str();
-                            let segments: Vec<&str> = path.split('/').collect();
-                            ImagePath::new(&segments[..1 + i.index(segments.len())].join("/"))
-                        })
-                        .collect();
+                    // Each path once (a path twice is refused, as it should be).
+                    let mut image_paths: Vec<ImagePath> = Vec::new();
+                    for i in &picks {
+                        let path = images[i.index(images.len())].path.as_str();
+                        let segments: Vec<&str> = path.split('/').collect();
+                        let path =
+                            ImagePath::new(&segments[..1 + i.index(segments.len())].join("/"));
+                        if !image_paths.contains(&path) {
+                            image_paths.push(path);
+                        }
+                    }
                     targets.push(TargetLab { lab, image_paths });
                 }
             }

@@ -367,7 +367,7 @@ async fn wrong_answers_are_said_at_their_field_and_the_step_waits() {
         h.problem(),
         Some((
             Field::MinAge,
-            "`7x` is not an age: a number and a unit, like 7d, 36h or 2w".into()
+            "`7x` is not an age: a number and a unit, like 7d, 36h or 2w, of at most 36500d (100 years)".into()
         ))
     );
     h.clear().await;

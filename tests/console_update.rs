@@ -1247,3 +1247,26 @@ async fn a_dialog_that_opens_clears_a_flash_from_before_it() {
     assert!(matches!(model.overlay, Overlay::Confirm(_)));
     assert!(model.flash.is_none(), "{:?}", model.flash);
 }
+
+#[tokio::test]
+async fn a_first_read_that_fails_says_nothing_was_read_not_an_unknown_age() {
+    let keymap = imagefactory::tui::keymap::KeyMap::new(&Default::default(), false).unwrap();
+    let mut model = imagefactory::tui::model::Model::new(
+        imagefactory::tui::model::Identity::default(),
+        None,
+        keymap,
+        false,
+        fixture::now(),
+    );
+    let effects = imagefactory::tui::update::init(&mut model);
+    let Some(Effect::RefreshInventory(req)) = effects.into_iter().next() else {
+        panic!("a read is asked for")
+    };
+    update(
+        &mut model,
+        Msg::Loaded(req, Payload::Inventory(Err("connection refused".into()))),
+    );
+    let screen = render(&mut model, 120, 40, "dark");
+    assert!(screen.contains("nothing read yet"), "{screen}");
+    assert!(!screen.contains("? old"), "{screen}");
+}

@@ -170,11 +170,14 @@ fn freshness(model: &Model, theme: &Theme) -> Span<'static> {
         return Span::styled(what, theme.flash_warn);
     }
     if let Some((_, at)) = &f.failed {
+        let ago = crate::human::age(Some(*at), model.now);
+        // Nothing read yet has no age to give ("data ? old" said nothing).
+        let data = match f.read_at {
+            Some(_) => format!("data {age} old"),
+            None => "nothing read yet".into(),
+        };
         return Span::styled(
-            format!(
-                "refresh failed {} ago; data {age} old",
-                crate::human::age(Some(*at), model.now)
-            ),
+            format!("refresh failed {ago} ago; {data}"),
             theme.flash_error,
         );
     }

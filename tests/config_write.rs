@@ -319,7 +319,7 @@ fn factory_toml_reads_as_a_person_would_write_it() {
          parallelism = 4\n\n\
          [retention]\n\
          keep_latest = 2\n\
-         min_age = \"1w\"\n\
+         min_age = \"7d\"\n\
          protect_in_use = true\n\
          retire_removed_definitions = false\n\
          retire_unsubscribed = false\n\n\
@@ -360,7 +360,7 @@ fn durations_take_the_largest_exact_unit() {
         (5400, "90m"),
         (7200, "2h"),
         (86_400, "1d"),
-        (1_209_600, "2w"),
+        (1_209_600, "14d"),
         (90_061, "90061s"),
     ];
     for (secs, text) in cases {

@@ -212,10 +212,11 @@ pub fn save_definition(
     super::load(&config.path)
 }
 
-/// A duration as the largest unit that holds it exactly (`7d`, `90m`, `2w`).
+/// A duration as the largest unit that holds it exactly, up to days (`7d`, `14d`, `90m`):
+/// ages are given in days (a `7d` typed into the setup must not come back as `1w`).
 pub fn duration(d: Duration) -> String {
     let secs = d.as_secs();
-    for (unit, size) in [('w', 7 * 86_400), ('d', 86_400), ('h', 3600), ('m', 60)] {
+    for (unit, size) in [('d', 86_400), ('h', 3600), ('m', 60)] {
         if secs > 0 && secs.is_multiple_of(size) {
             return format!("{}{unit}", secs / size);
         }

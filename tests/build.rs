@@ -77,6 +77,15 @@ impl Bench {
             .unwrap()
     }
 
+    /// Replaces `from` with `to` in `file` of the bench's factory (`factory.toml`, or
+    /// `images/...`), as a person editing it would; `from` must be there.
+    fn edit(&self, file: &str, from: &str, to: &str) {
+        let path = self.config.parent().unwrap().join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(from), "{file} holds {from}");
+        std::fs::write(&path, text.replace(from, to)).unwrap();
+    }
+
     fn journal_dir(&self) -> PathBuf {
         self.home.path().join("state/imagefactory/runs")
     }
@@ -1278,12 +1287,11 @@ async fn distribute_back_fills_a_lab_added_later_from_the_catalogue() {
         .unwrap()
         .to_string();
     // Training starts taking win2022 images.
-    let config = std::fs::read_to_string(&bench.config).unwrap();
-    let config = config.replace(
+    bench.edit(
+        "factory.toml",
         "image_paths = [\"win11/dev\", \"ubuntu2404/base\"]",
         "image_paths = [\"win11/dev\", \"ubuntu2404/base\", \"win2022/base\"]",
     );
-    std::fs::write(&bench.config, config).unwrap();
 
     let preview = bench.run(&["distribute"]).await;
     assert_eq!(preview.status.code(), Some(0), "{}", text(&preview));
@@ -1557,16 +1565,11 @@ async fn in_a_pipeline_failures_are_annotations_and_the_plan_a_group() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_secret_parameters_value_never_shows_in_a_failed_artifacts_words() {
     let bench = Bench::new(fast_with("artifact=windows-chocolatey"), SHORT_GENERALIZE).await;
-    let definition = bench
-        .config
-        .parent()
-        .unwrap()
-        .join("images/win2022/vs2022.toml");
-    let written = std::fs::read_to_string(&definition).unwrap().replace(
+    bench.edit(
+        "images/win2022/vs2022.toml",
         "name = \"windows-chocolatey\"",
         "name = \"windows-chocolatey\"\nsecret = [\"packages\"]",
     );
-    std::fs::write(&definition, written).unwrap();
     let output = bench.run(&["build", "win2022/vs2022", "--json"]).await;
     assert_eq!(output.status.code(), Some(3), "{}", text(&output));
     let state = bench.run_state();
@@ -1592,16 +1595,11 @@ async fn a_secret_parameters_value_never_shows_in_a_failed_artifacts_words() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_build_prints_an_artifacts_hostile_output_inert_in_a_pipeline() {
     let bench = Bench::new(fast_with("artifact=windows-chocolatey"), SHORT_GENERALIZE).await;
-    let definition = bench
-        .config
-        .parent()
-        .unwrap()
-        .join("images/win2022/vs2022.toml");
-    let written = std::fs::read_to_string(&definition).unwrap().replace(
+    bench.edit(
+        "images/win2022/vs2022.toml",
         "packages = \"git,nodejs-lts,azure-cli\"",
         "packages = \"git\\u001b]52;c;ZWNobw==\\u0007\\n##vso[task.setvariable variable=owned]yes\\r\\n::warning::forged\"",
     );
-    std::fs::write(&definition, written).unwrap();
     for pipeline in ["TF_BUILD", "GITHUB_ACTIONS"] {
         let mut command = bench.command(&["build", "win2022/vs2022"]);
         command.env(pipeline, "true");
@@ -1678,12 +1676,11 @@ async fn a_cancel_after_the_capture_removes_the_catalogue_vhd_too() {
 async fn distribute_names_what_drift_shows_missing_that_the_catalogue_cannot_fill() {
     let bench = Bench::new(common::fast(), "").await;
     // Training starts taking a path nothing has built yet.
-    let config = std::fs::read_to_string(&bench.config).unwrap();
-    let config = config.replace(
+    bench.edit(
+        "factory.toml",
         "image_paths = [\"win11/dev\", \"ubuntu2404/base\"]",
         "image_paths = [\"win11/dev\", \"ubuntu2404/base\", \"win2019/sql2019\"]",
     );
-    std::fs::write(&bench.config, config).unwrap();
     let output = bench.run(&["distribute", "--lab", "Training"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let (stdout, stderr) = (

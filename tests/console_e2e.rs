@@ -3,6 +3,7 @@
 //! Ignored by plain `cargo test` (they need tmux): `cargo test -- --include-ignored` runs them,
 //! as `.ci/run` does.
 
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -484,20 +485,8 @@ fn init_in_an_empty_folder_ends_in_a_console_showing_the_new_factory() {
     let emulator = Emulator::start();
     let state = tempfile::tempdir().unwrap();
     let folder = tempfile::tempdir().unwrap();
-    let env: Vec<String> = emulator
-        .env
-        .iter()
-        .map(|(k, v)| format!("{k}='{v}'"))
-        .collect();
     // No --config: the folder is empty, and init writes into it.
-    let command = format!(
-        "cd '{}' && env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' XDG_CACHE_HOME='{}' TERM=xterm-256color {BIN} init; echo exited=$?; sleep 5",
-        folder.path().display(),
-        env.join(" "),
-        state.path().display(),
-        state.path().display(),
-        state.path().display()
-    );
+    let command = init_in(&emulator, state.path(), folder.path(), "");
     let term = Terminal::start("init", &command);
     term.wait_for("Step 1 of 6: Sign in");
     term.keys(&["Enter"]);
@@ -545,19 +534,7 @@ fn ctrl_c_in_init_exits_130_and_says_nothing_was_written() {
     let emulator = Emulator::start();
     let state = tempfile::tempdir().unwrap();
     let folder = tempfile::tempdir().unwrap();
-    let env: Vec<String> = emulator
-        .env
-        .iter()
-        .map(|(k, v)| format!("{k}='{v}'"))
-        .collect();
-    let command = format!(
-        "cd '{}' && env {} IMAGEFACTORY_STATE_DIR='{}' XDG_CONFIG_HOME='{}' XDG_CACHE_HOME='{}' TERM=xterm-256color {BIN} init && echo went-on; echo exited=$?; sleep 5",
-        folder.path().display(),
-        env.join(" "),
-        state.path().display(),
-        state.path().display(),
-        state.path().display()
-    );
+    let command = init_in(&emulator, state.path(), folder.path(), " && echo went-on");
     let term = Terminal::start("init-interrupted", &command);
     term.wait_for("Step 1 of 6: Sign in");
     term.keys(&["C-c"]);
@@ -565,4 +542,20 @@ fn ctrl_c_in_init_exits_130_and_says_nothing_was_written() {
     assert!(screen.contains("no factory.toml was written"), "{screen}");
     assert!(!screen.contains("went-on"), "{screen}");
     assert!(!folder.path().join("factory.toml").exists());
+}
+
+/// The shell command that runs `init` in `folder` against `emulator`, with its state, config
+/// and cache in `state`, then `after` (run only if init succeeds), then says how it exited.
+fn init_in(emulator: &Emulator, state: &Path, folder: &Path, after: &str) -> String {
+    let env: Vec<String> = emulator
+        .env
+        .iter()
+        .map(|(k, v)| format!("{k}='{v}'"))
+        .collect();
+    let state = state.display();
+    format!(
+        "cd '{}' && env {} IMAGEFACTORY_STATE_DIR='{state}' XDG_CONFIG_HOME='{state}' XDG_CACHE_HOME='{state}' TERM=xterm-256color {BIN} init{after}; echo exited=$?; sleep 5",
+        folder.display(),
+        env.join(" "),
+    )
 }
